@@ -1,0 +1,100 @@
+-- R__ensure_phone_number.sql — procedure ecliptix.ensure_phone_number.
+-- Original (SQL Server): dbo.EnsurePhoneNumber.
+-- Finds the active phone (p_phone_number, p_region) — a NULL region is a
+-- value of its own — or creates it; when p_app_device_id is given, links the
+-- device to the phone (re-activating a soft-deleted link; a link becomes
+-- primary when the phone has no other active primary link, so the first
+-- active link is primary). Returns one row (outcome, unique_id = phone
+-- unique_id, success):
+--   exists | created                  (no device given)
+--   associated | created_and_associated (device linked, or already linked)
+--   exists_but_invalid_app_device | created_but_invalid_app_device
+--                                     (no active device with that unique_id;
+--                                      success = false, the phone is kept)
+-- Race-free: INSERT ... ON CONFLICT on the unique expression index, and the
+-- phone row is locked while its links are changed.
+-- Errors: 22004 null phone number; 22001 phone over 18 / region over 2
+-- characters; 22023 phone not E.164, region not two upper-case letters.
+
+create or replace function ecliptix.ensure_phone_number(
+  p_phone_number  varchar,
+  p_region        varchar default null,
+  p_app_device_id uuid default null
+)
+returns table (outcome text, unique_id uuid, success boolean)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_phone_id      bigint;
+  v_phone_uid     uuid;
+  v_created       boolean := false;
+  v_other_primary boolean;
+begin
+  perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
+  perform ecliptix_internal.assert_region(p_region, 'p_region');
+
+  for i in 1..3 loop
+    insert into ecliptix.phone_numbers as p (phone_number, region)
+    values (p_phone_number, p_region)
+    on conflict (phone_number, (coalesce(region, ''))) where not is_deleted do nothing
+    returning p.id, p.unique_id into v_phone_id, v_phone_uid;
+
+    if v_phone_id is not null then
+      v_created := true;
+      exit;
+    end if;
+
+    select p.id, p.unique_id into v_phone_id, v_phone_uid
+    from ecliptix.phone_numbers p
+    where p.phone_number = p_phone_number
+      and coalesce(p.region, '') = coalesce(p_region, '')
+      and not p.is_deleted
+    for update;
+
+    exit when v_phone_id is not null;
+  end loop;
+
+  if v_phone_id is null then
+    raise exception 'could not ensure phone number %: concurrent changes', p_phone_number
+      using errcode = 'serialization_failure';
+  end if;
+
+  if p_app_device_id is null then
+    return query select case when v_created then 'created' else 'exists' end, v_phone_uid, true;
+    return;
+  end if;
+
+  if not exists (select 1 from ecliptix.app_devices d
+                 where d.unique_id = p_app_device_id and not d.is_deleted) then
+    return query select case when v_created then 'created_but_invalid_app_device'
+                             else 'exists_but_invalid_app_device' end,
+                        v_phone_uid, false;
+    return;
+  end if;
+
+  -- The phone row is locked (new row, or SELECT ... FOR UPDATE above), so the
+  -- primary decision below cannot race with another link of this phone.
+  select exists (
+    select 1 from ecliptix.phone_number_devices l
+    where l.phone_number_id = v_phone_uid
+      and l.app_device_id <> p_app_device_id
+      and l.is_primary and not l.is_deleted
+  ) into v_other_primary;
+
+  insert into ecliptix.phone_number_devices as l (phone_number_id, app_device_id, is_primary)
+  values (v_phone_uid, p_app_device_id, not v_other_primary)
+  on conflict (phone_number_id, app_device_id) do update
+    set is_deleted = false,
+        is_primary = excluded.is_primary
+    where l.is_deleted;          -- an active link is left as it is
+
+  return query select case when v_created then 'created_and_associated' else 'associated' end,
+                      v_phone_uid, true;
+end;
+$$;
+
+revoke all on function ecliptix.ensure_phone_number(varchar, varchar, uuid) from public;

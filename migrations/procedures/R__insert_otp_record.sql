@@ -1,0 +1,86 @@
+-- R__insert_otp_record.sql — procedure ecliptix.insert_otp_record.
+-- Original (SQL Server): dbo.InsertOtpRecord.
+-- Stores a new OTP (hash and salt as text, encoded by the application; never
+-- the plain code) for a pending, unexpired flow. Under a lock on the flow row:
+--   flow_not_found_or_invalid  no active flow, or the flow is not pending
+--   flow_expired               flow past expires_at (flow -> expired)
+--   max_otp_attempts_reached   the flow already has max_otps_per_flow OTPs
+--                              (flow -> failed)
+--   created                    earlier active OTPs of the flow become
+--                              inactive, the OTP is inserted, otp_count + 1
+-- Returns one row (outcome, otp_unique_id).
+-- Errors: 22004 null argument; 22023 empty hash/salt, unknown status.
+
+create or replace function ecliptix.insert_otp_record(
+  p_flow_unique_id uuid,
+  p_otp_hash       text,
+  p_otp_salt       text,
+  p_expires_at     timestamptz,
+  p_status         text default 'pending'
+)
+returns table (outcome text, otp_unique_id uuid)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_now     timestamptz := ecliptix_internal.now();
+  v_flow    record;
+  v_otp_uid uuid;
+begin
+  perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
+  perform ecliptix_internal.assert_not_null(p_otp_hash, 'p_otp_hash');
+  perform ecliptix_internal.assert_not_null(p_otp_salt, 'p_otp_salt');
+  perform ecliptix_internal.assert_not_null(p_expires_at, 'p_expires_at');
+  perform ecliptix_internal.assert_one_of(p_status,
+    array['pending', 'verified', 'expired', 'failed'], 'p_status');
+  if p_otp_hash = '' then
+    raise exception 'p_otp_hash must not be empty' using errcode = 'invalid_parameter_value';
+  end if;
+  if p_otp_salt = '' then
+    raise exception 'p_otp_salt must not be empty' using errcode = 'invalid_parameter_value';
+  end if;
+
+  select f.id, f.status, f.expires_at, f.otp_count, f.phone_number_id into v_flow
+  from ecliptix.verification_flows f
+  where f.unique_id = p_flow_unique_id and not f.is_deleted
+  for update;
+
+  if not found or v_flow.status <> 'pending' then
+    return query select 'flow_not_found_or_invalid'::text, null::uuid;
+    return;
+  end if;
+
+  if v_flow.expires_at <= v_now then
+    update ecliptix.verification_flows f set status = 'expired' where f.id = v_flow.id;
+    return query select 'flow_expired'::text, null::uuid;
+    return;
+  end if;
+
+  if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
+    update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
+    return query select 'max_otp_attempts_reached'::text, null::uuid;
+    return;
+  end if;
+
+  update ecliptix.otp_records o
+     set is_active = false
+   where o.flow_unique_id = p_flow_unique_id and o.is_active and not o.is_deleted;
+
+  insert into ecliptix.otp_records as o
+    (flow_unique_id, phone_number_id, otp_hash, otp_salt, expires_at, status, is_active)
+  values
+    (p_flow_unique_id, v_flow.phone_number_id, p_otp_hash, p_otp_salt, p_expires_at, p_status, true)
+  returning o.unique_id into v_otp_uid;
+
+  update ecliptix.verification_flows f
+     set otp_count = f.otp_count + 1
+   where f.id = v_flow.id;
+
+  return query select 'created'::text, v_otp_uid;
+end;
+$$;
+
+revoke all on function ecliptix.insert_otp_record(uuid, text, text, timestamptz, text) from public;

@@ -1,0 +1,43 @@
+-- R__log_membership_attempt.sql — procedure ecliptix.log_membership_attempt.
+-- Original (SQL Server): dbo.LogMembershipAttempt.
+-- Appends one row to membership_attempts for a phone (active or
+-- soft-deleted). Failures within membership_attempt_window count toward
+-- create_membership's max_failed_membership_attempts.
+-- Returns one row (outcome, unique_id): logged | phone_not_found (unique_id
+-- NULL, nothing written).
+-- Errors: 22004 null argument; 22001 outcome over 255 characters.
+
+create or replace function ecliptix.log_membership_attempt(
+  p_phone_unique_id uuid,
+  p_outcome         varchar,
+  p_is_success      boolean
+)
+returns table (outcome text, unique_id uuid)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_uid uuid;
+begin
+  perform ecliptix_internal.assert_not_null(p_phone_unique_id, 'p_phone_unique_id');
+  perform ecliptix_internal.assert_not_null(p_outcome, 'p_outcome');
+  perform ecliptix_internal.assert_max_length(p_outcome, 255, 'p_outcome');
+  perform ecliptix_internal.assert_not_null(p_is_success, 'p_is_success');
+
+  if not exists (select 1 from ecliptix.phone_numbers p where p.unique_id = p_phone_unique_id) then
+    return query select 'phone_not_found'::text, null::uuid;
+    return;
+  end if;
+
+  insert into ecliptix.membership_attempts as a (phone_number_id, attempted_at, outcome, is_success)
+  values (p_phone_unique_id, ecliptix_internal.now(), p_outcome, p_is_success)
+  returning a.unique_id into v_uid;
+
+  return query select 'logged'::text, v_uid;
+end;
+$$;
+
+revoke all on function ecliptix.log_membership_attempt(uuid, varchar, boolean) from public;

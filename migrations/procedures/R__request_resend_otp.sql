@@ -1,0 +1,67 @@
+-- R__request_resend_otp.sql — procedure ecliptix.request_resend_otp.
+-- Original (SQL Server): dbo.RequestResendOtp.
+-- Decides whether another OTP may be sent for a flow (it sends nothing; the
+-- caller then uses insert_otp_record). Under a lock on the flow row, in order:
+--   flow_not_found_or_invalid  no active flow, or the flow is not pending
+--   flow_expired               flow past expires_at (flow -> expired)
+--   max_otp_attempts_reached   otp_count >= max_otps_per_flow (flow -> failed)
+--   resend_cooldown_active     the last OTP is younger than otp_resend_cooldown
+--                              (retry_after_seconds = time left)
+--   resend_allowed
+-- Returns one row (outcome, retry_after_seconds).
+-- Errors: 22004 null flow id.
+
+create or replace function ecliptix.request_resend_otp(p_flow_unique_id uuid)
+returns table (outcome text, retry_after_seconds int)
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_now      timestamptz := ecliptix_internal.now();
+  v_flow     record;
+  v_last_otp timestamptz;
+  v_ready_at timestamptz;
+begin
+  perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
+
+  select f.id, f.status, f.expires_at, f.otp_count into v_flow
+  from ecliptix.verification_flows f
+  where f.unique_id = p_flow_unique_id and not f.is_deleted
+  for update;
+
+  if not found or v_flow.status <> 'pending' then
+    return query select 'flow_not_found_or_invalid'::text, null::int;
+    return;
+  end if;
+
+  if v_flow.expires_at <= v_now then
+    update ecliptix.verification_flows f set status = 'expired' where f.id = v_flow.id;
+    return query select 'flow_expired'::text, null::int;
+    return;
+  end if;
+
+  if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
+    update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
+    return query select 'max_otp_attempts_reached'::text, null::int;
+    return;
+  end if;
+
+  select max(o.created_at) into v_last_otp
+  from ecliptix.otp_records o
+  where o.flow_unique_id = p_flow_unique_id and not o.is_deleted;
+
+  v_ready_at := v_last_otp + ecliptix_internal.setting_interval('otp_resend_cooldown');
+  if v_ready_at > v_now then
+    return query select 'resend_cooldown_active'::text,
+                        ceil(extract(epoch from v_ready_at - v_now))::int;
+    return;
+  end if;
+
+  return query select 'resend_allowed'::text, null::int;
+end;
+$$;
+
+revoke all on function ecliptix.request_resend_otp(uuid) from public;

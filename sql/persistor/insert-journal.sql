@@ -1,0 +1,4 @@
+-- Records one migration: $1 version, $2 description, $3 type, $4 script,
+-- $5 checksum, $6 execution_ms, $7 success.
+INSERT INTO persistor.schema_history (version, description, type, script, checksum, execution_ms, success)
+VALUES ($1, $2, $3, $4, $5, $6, $7);

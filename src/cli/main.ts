@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** Entry point of the `ecliptix-persistor` binary: runs one command and maps its outcome to an exit code. */
+import { CommanderError } from 'commander';
+import { ExitCode, isPersistorError } from '../errors.js';
+import { createCliContext } from './context.js';
+import { buildProgram } from './program.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const cli = createCliContext();
+  const program = buildProgram(cli);
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return ExitCode.invalidArguments;
+    }
+    await program.parseAsync(argv as string[]);
+    return ExitCode.success;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version are not errors; commander has already printed its message.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.success;
+      return ExitCode.invalidArguments;
+    }
+    cli.output.error(error);
+    if (isPersistorError(error)) return error.exitCode;
+    if (process.env.ECLIPTIX_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return ExitCode.general;
+  }
+}
+
+const exitCode = await main(process.argv);
+// Let stdout drain before exiting (large --json documents on a pipe).
+process.exitCode = exitCode;

@@ -1,0 +1,83 @@
+/** `status`: applied and pending migrations, and whether the database is up to date. */
+import type { Command } from 'commander';
+import type { CliContext } from '../cli/context.js';
+import type { Output } from '../cli/output.js';
+import { Migrator } from '../migrator/migrator.js';
+import type { MigrationStatus } from '../migrator/plan.js';
+import { formatDuration, table } from '../util/format.js';
+import { withRuntime, type PersistorOptions } from './runtime.js';
+
+export interface StatusReport {
+  engine: 'pglite' | 'postgres';
+  target: string;
+  upToDate: boolean;
+  counts: { applied: number; pending: number; problems: number };
+  migrations: MigrationStatus[];
+  problems: string[];
+  warnings: string[];
+}
+
+export function status(options: PersistorOptions = {}): Promise<StatusReport> {
+  return withRuntime(options, async ({ db, config, migrationsDir }) => {
+    const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
+    const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
+    return {
+      engine: db.engine,
+      target: db.target,
+      upToDate: plan.pending.length === 0 && plan.problems.length === 0,
+      counts: { applied, pending: plan.pending.length, problems: plan.problems.length },
+      migrations: plan.statuses,
+      problems: plan.problems,
+      warnings: plan.warnings,
+    };
+  });
+}
+
+const stateLabel: Record<MigrationStatus['state'], string> = {
+  applied: 'applied',
+  baselined: 'baselined',
+  pending: 'pending',
+  outdated: 'changed: will re-apply',
+  checksum_mismatch: 'EDITED after apply',
+  failed: 'FAILED',
+  out_of_order: 'pending, OUT OF ORDER',
+  missing: 'file missing',
+};
+
+export function printMigrationTable(output: Output, migrations: readonly MigrationStatus[]): void {
+  const s = output.style;
+  const rows = migrations.map((m) => {
+    const label = stateLabel[m.state];
+    const styled = m.state === 'applied' || m.state === 'baselined' ? s.ok(label) : m.state === 'pending' || m.state === 'outdated' ? s.warn(label) : s.bad(label);
+    return [
+      m.version ?? 'R',
+      m.description,
+      styled,
+      m.appliedAt ? m.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '',
+      m.executionMs === null ? '' : formatDuration(m.executionMs),
+      (m.checksum ?? m.appliedChecksum ?? '').slice(0, 12),
+    ];
+  });
+  output.line(table(['VERSION', 'DESCRIPTION', 'STATE', 'APPLIED AT (UTC)', 'DURATION', 'CHECKSUM'], rows));
+}
+
+export function registerStatusCommand(program: Command, cli: CliContext): void {
+  program
+    .command('status')
+    .description('show applied and pending migrations and whether the database is up to date')
+    .option('--json', 'print one JSON document')
+    .action(async (_options, command: Command) => {
+      const { config, output } = cli.prepare(command);
+      const report = await status({ ...config, logger: cli.logger });
+      if (output.json) return output.document(report);
+      const s = output.style;
+      output.line(`database: ${report.target}`);
+      output.line(
+        `migrations: ${report.counts.applied} applied, ${report.counts.pending} pending — ${report.upToDate ? s.ok('up to date') : s.warn('not up to date')}`,
+      );
+      output.line();
+      printMigrationTable(output, report.migrations);
+      for (const problem of report.problems) output.warn(problem);
+      for (const warning of report.warnings) output.warn(warning);
+    });
+}

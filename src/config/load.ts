@@ -1,0 +1,104 @@
+/**
+ * Configuration precedence: flags > environment > config file > defaults.
+ * Every error names the key and where its value came from; exit code 2.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { PersistorError } from '../errors.js';
+import { maskDatabaseUrl } from '../util/redact.js';
+import {
+  CONFIG_FILE_NAME,
+  type Config,
+  type ConfigKey,
+  configSchema,
+  environmentVariables,
+  numericKeys,
+  pathKeys,
+} from './schema.js';
+
+export interface ConfigSources {
+  /** Values given as command-line flags (already named by key). */
+  flags?: Partial<Record<ConfigKey, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** Explicit config file (--config); otherwise ./ecliptix-persistor.config.json if present. */
+  configFile?: string;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where each key's value came from, for messages (`--data-dir`, `DATABASE_URL`, a file, or default). */
+  origins: Partial<Record<ConfigKey, string>>;
+  configFile?: string;
+}
+
+export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
+  const cwd = sources.cwd ?? process.cwd();
+  const env = sources.env ?? process.env;
+  const merged: Record<string, unknown> = {};
+  const origins: Record<string, string> = {};
+
+  const file = readConfigFile(sources.configFile, cwd);
+  if (file) {
+    for (const [key, value] of Object.entries(file.values)) {
+      merged[key] = pathKeys.has(key as ConfigKey) && typeof value === 'string' ? resolve(dirname(file.path), value) : value;
+      origins[key] = file.path;
+    }
+  }
+  for (const [key, variable] of Object.entries(environmentVariables) as [ConfigKey, string][]) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    merged[key] = numericKeys.has(key) ? toNumber(raw) : raw;
+    origins[key] = variable;
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    if (value === undefined) continue;
+    merged[key] = numericKeys.has(key as ConfigKey) && typeof value === 'string' ? toNumber(value) : value;
+    origins[key] = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  }
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue.path[0] ?? '');
+    const from = origins[issue.path[0] as string] ?? (file ? file.path : 'configuration');
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `invalid configuration: unknown key ${key} in ${from} (known keys: ${Object.keys(environmentVariables).join(', ')})`
+        : `invalid configuration: ${key} (from ${from}) ${describeIssue(issue.message, merged[key])}`;
+    throw new PersistorError('INVALID_CONFIG', message);
+  }
+
+  const config = parsed.data;
+  if (config.dataDir && !isAbsolute(config.dataDir)) config.dataDir = resolve(cwd, config.dataDir);
+  if (config.migrationsDir && !isAbsolute(config.migrationsDir)) config.migrationsDir = resolve(cwd, config.migrationsDir);
+  return { config, origins, ...(file ? { configFile: file.path } : {}) };
+}
+
+function describeIssue(message: string, value: unknown): string {
+  const shown = typeof value === 'string' ? JSON.stringify(maskDatabaseUrl(value)) : JSON.stringify(value);
+  return `${message.replace(/^Invalid input: /, '')}${value === undefined ? '' : ` (got ${shown})`}`;
+}
+
+function toNumber(raw: string): unknown {
+  const trimmed = raw.trim();
+  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : raw;
+}
+
+function readConfigFile(explicit: string | undefined, cwd: string): { path: string; values: Record<string, unknown> } | undefined {
+  const path = explicit ? resolve(cwd, explicit) : resolve(cwd, CONFIG_FILE_NAME);
+  if (!existsSync(path)) {
+    if (explicit) throw new PersistorError('INVALID_CONFIG', `invalid configuration: config file ${path} does not exist`);
+    return undefined;
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new PersistorError('INVALID_CONFIG', `invalid configuration: ${path} is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new PersistorError('INVALID_CONFIG', `invalid configuration: ${path} must hold one JSON object`);
+  }
+  return { path, values: values as Record<string, unknown> };
+}

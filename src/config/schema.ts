@@ -1,0 +1,52 @@
+/** Every configuration key, its type, default and meaning — validated up front with zod. */
+import { z } from 'zod';
+
+export const DEFAULT_DATA_DIR = '.ecliptix/db';
+export const CONFIG_FILE_NAME = 'ecliptix-persistor.config.json';
+
+const databaseUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a URL like postgres://user:password@host:5432/database' },
+);
+
+export const configSchema = z
+  .object({
+    /** PostgreSQL server to use; when absent, the embedded PGlite database in dataDir is used. */
+    databaseUrl: databaseUrl.optional(),
+    /** Directory of the embedded PGlite database. */
+    dataDir: z.string().min(1, 'must not be empty').default(DEFAULT_DATA_DIR),
+    /** Folder of migrations; defaults to the EcliptixMemberships schema shipped with the package. */
+    migrationsDir: z.string().min(1, 'must not be empty').optional(),
+    /** How long to wait for a server connection before giving up. */
+    connectTimeoutMs: z.number().int('must be a whole number of milliseconds').min(1).max(600_000).default(10_000),
+    /** How long to wait for another migrator run (or process holding the embedded database). */
+    lockTimeoutMs: z.number().int('must be a whole number of milliseconds').min(0).max(3_600_000).default(60_000),
+    /** Diagnostics on stderr. */
+    logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('warn'),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigKey = keyof Config;
+
+/** Environment variable for each key. */
+export const environmentVariables: Record<ConfigKey, string> = {
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'ECLIPTIX_DATA_DIR',
+  migrationsDir: 'ECLIPTIX_MIGRATIONS_DIR',
+  connectTimeoutMs: 'ECLIPTIX_CONNECT_TIMEOUT_MS',
+  lockTimeoutMs: 'ECLIPTIX_LOCK_TIMEOUT_MS',
+  logLevel: 'ECLIPTIX_LOG_LEVEL',
+};
+
+export const numericKeys: ReadonlySet<ConfigKey> = new Set(['connectTimeoutMs', 'lockTimeoutMs']);
+/** Keys that name paths: relative values in a config file are relative to that file. */
+export const pathKeys: ReadonlySet<ConfigKey> = new Set(['dataDir', 'migrationsDir']);

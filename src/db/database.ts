@@ -1,0 +1,45 @@
+/**
+ * The one small interface over both engines (PGlite in-process, PostgreSQL
+ * server). Everything above the drivers — migrator, commands, memberships
+ * client — is written against these types only.
+ */
+export type Engine = 'pglite' | 'postgres';
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One statement, parameterised with $1, $2 … */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** A script of one or more statements without parameters (a migration file, say). */
+  exec(script: string): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /** Run the work, then roll back whatever happened (dry runs, verification). */
+  rollback?: boolean;
+}
+
+/** A single connection, held for as long as the callback runs. */
+export interface Session extends Queryable {
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: Engine;
+  /** Where this database is, safe to print (passwords masked). */
+  readonly target: string;
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Runs `work` on one dedicated connection (session-level advisory locks live here). */
+  withSession<T>(work: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Thrown inside a transaction callback to roll it back on purpose. */
+export class RollbackSignal<T> extends Error {
+  constructor(readonly value: T) {
+    super('rollback requested');
+  }
+}

@@ -1,0 +1,28 @@
+/** Opens the configured database: a PostgreSQL server when a URL is set, else the embedded PGlite directory. */
+import type { Config } from '../config/schema.js';
+import type { Database } from './database.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'connectTimeoutMs' | 'lockTimeoutMs'>;
+
+export function openDatabase(config: DatabaseConfig, options: { maxConnections?: number } = {}): Promise<Database> {
+  if (config.databaseUrl) {
+    return openPostgres({
+      databaseUrl: config.databaseUrl,
+      connectTimeoutMs: config.connectTimeoutMs,
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    });
+  }
+  return openPglite({ dataDir: config.dataDir, lockTimeoutMs: config.lockTimeoutMs });
+}
+
+/** Opens, runs `work`, and always closes (releasing the embedded database's lock). */
+export async function withDatabase<T>(config: DatabaseConfig, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,94 @@
+/** The embedded engine: PGlite (PostgreSQL in WASM) stored in a directory. */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PersistorError, messageOf } from '../errors.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import type { Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
+import { INT8_OID, parseInt8 } from './type-parsers.js';
+
+export interface PgliteOptions {
+  /** Directory holding the database; created (and initialised) when missing. */
+  dataDir: string;
+  /** How long to wait for another process that has the directory open. */
+  lockTimeoutMs: number;
+}
+
+type PgliteQueryable = Pick<PGlite | Transaction, 'query' | 'exec'>;
+
+function queryableOver(target: PgliteQueryable): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await target.query<Row>(sql, [...params]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(script: string): Promise<void> {
+      await target.exec(script);
+    },
+  };
+}
+
+export async function openPglite(options: PgliteOptions): Promise<Database> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const lock = await acquireDataDirLock(dataDir, options.lockTimeoutMs);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  } catch (error) {
+    await lock.release();
+    throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  return new PgliteDatabase(pglite, dataDir, () => lock.release());
+}
+
+class PgliteDatabase implements Database {
+  readonly engine = 'pglite' as const;
+  readonly target: string;
+  private readonly base: Queryable;
+
+  constructor(
+    private readonly pglite: PGlite,
+    dataDir: string,
+    private readonly releaseLock: () => Promise<void>,
+  ) {
+    this.target = `pglite:${dataDir}`;
+    this.base = queryableOver(pglite);
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    return this.base.query<Row>(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.base.exec(script);
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.pglite.transaction(async (tx) => {
+      const result = await work(queryableOver(tx));
+      if (options.rollback) await tx.rollback();
+      return result;
+    });
+  }
+
+  /** PGlite is a single connection already: the session is the database itself. */
+  async withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    const session: Session = {
+      query: (sql, params) => this.query(sql, params),
+      exec: (script) => this.exec(script),
+      transaction: (inner, options) => this.transaction(inner, options),
+    };
+    return work(session);
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.pglite.closed) await this.pglite.close();
+    } finally {
+      await this.releaseLock();
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/** A PostgreSQL server through node-postgres (`pg`). */
+import pg from 'pg';
+import { PersistorError, messageOf } from '../errors.js';
+import { maskDatabaseUrl, passwordOf, redact } from '../util/redact.js';
+import type { Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
+import { INT8_OID, parseInt8 } from './type-parsers.js';
+
+export interface PostgresOptions {
+  databaseUrl: string;
+  connectTimeoutMs: number;
+  /** Pool size for the memberships client; commands use one connection. */
+  maxConnections?: number;
+  applicationName?: string;
+}
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return parseInt8;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+function queryableOver(client: pg.PoolClient | pg.Pool): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query(sql, [...params]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(script: string): Promise<void> {
+      await client.query(script);
+    },
+  };
+}
+
+async function inTransaction<T>(client: pg.PoolClient, work: (tx: Queryable) => Promise<T>, options: TransactionOptions): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work(queryableOver(client));
+    await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Why a connection failed, in words an operator can act on. */
+export function describeConnectionFailure(error: unknown, target: string, timeoutMs: number): string {
+  const err = error as { code?: string; message?: string };
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `host unreachable: connection refused by ${target} (is the server running and listening there?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host unreachable: cannot resolve the host of ${target}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ETIMEDOUT':
+      return `host unreachable: ${target} (${err.code})`;
+    case '28P01':
+    case '28000':
+      return `authentication failed for ${target}: ${err.message}`;
+    case '3D000':
+      return `database missing: ${err.message} (create it first, e.g. createdb)`;
+    case '57P03':
+      return `server not accepting connections yet: ${err.message}`;
+    default:
+      if (/timeout/i.test(err.message ?? '')) {
+        return `host unreachable: no answer from ${target} within the ${timeoutMs} ms connect timeout`;
+      }
+      return `cannot connect to ${target}: ${messageOf(error)}`;
+  }
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const target = maskDatabaseUrl(options.databaseUrl);
+  const password = passwordOf(options.databaseUrl);
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    max: options.maxConnections ?? 10,
+    application_name: options.applicationName ?? 'ecliptix-persistor',
+    types: typeParsers,
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    const probe = await pool.connect();
+    probe.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new PersistorError(
+      'CONNECTION_FAILED',
+      redact(describeConnectionFailure(error, target, options.connectTimeoutMs), [password]),
+      { cause: error },
+    );
+  }
+  return new PostgresDatabase(pool, target);
+}
+
+class PostgresDatabase implements Database {
+  readonly engine = 'postgres' as const;
+  private readonly base: Queryable;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly target: string,
+  ) {
+    this.base = queryableOver(pool);
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    return this.base.query<Row>(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.base.exec(script);
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await inTransaction(client, work, options);
+    } finally {
+      client.release();
+    }
+  }
+
+  async withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      const base = queryableOver(client);
+      return await work({
+        query: (sql, params) => base.query(sql, params),
+        exec: (script) => base.exec(script),
+        transaction: (inner, options = {}) => inTransaction(client, inner, options),
+      });
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      // A session that failed may hold session state (advisory locks): discard it rather than pool it.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Errors are values with a stable code, a message for people, and the exit
+ * code the CLI maps them to (the seed's documented exit codes).
+ */
+export const ExitCode = {
+  success: 0,
+  general: 1,
+  invalidArguments: 2,
+  connection: 3,
+  migration: 4,
+  validation: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | 'INVALID_CONFIG'
+  | 'INVALID_ARGUMENT'
+  | 'CONNECTION_FAILED'
+  | 'DATABASE_IN_USE'
+  | 'LOCK_TIMEOUT'
+  | 'MIGRATION_FAILED'
+  | 'MIGRATION_FILES_INVALID'
+  | 'VALIDATION_FAILED'
+  | 'OPERATION_FAILED';
+
+const exitCodeFor: Record<ErrorCode, ExitCode> = {
+  INVALID_CONFIG: ExitCode.invalidArguments,
+  INVALID_ARGUMENT: ExitCode.invalidArguments,
+  CONNECTION_FAILED: ExitCode.connection,
+  DATABASE_IN_USE: ExitCode.connection,
+  LOCK_TIMEOUT: ExitCode.general,
+  MIGRATION_FAILED: ExitCode.migration,
+  MIGRATION_FILES_INVALID: ExitCode.validation,
+  VALIDATION_FAILED: ExitCode.validation,
+  OPERATION_FAILED: ExitCode.general,
+};
+
+export class PersistorError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: ExitCode;
+  /** Extra lines shown under the message (e.g. every checksum mismatch). */
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, options: { details?: readonly string[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PersistorError';
+    this.code = code;
+    this.exitCode = exitCodeFor[code];
+    this.details = options.details ?? [];
+  }
+}
+
+export function isPersistorError(error: unknown): error is PersistorError {
+  return error instanceof PersistorError;
+}
+
+/** The message of anything thrown, without a stack. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,22 @@
+/**
+ * ecliptix-persistor's programmatic API: the same operations as the CLI,
+ * callable from an application at start-up.
+ *
+ *   import { migrate } from 'ecliptix-persistor';
+ *   await migrate({ databaseUrl: process.env.DATABASE_URL });
+ */
+export { migrate, type MigrateCommandOptions } from './commands/migrate.js';
+export { status, type StatusReport } from './commands/status.js';
+export { validate, type ValidateReport } from './commands/validate.js';
+export { baseline, type BaselineReport } from './commands/baseline.js';
+export { repair, type RepairReport } from './commands/repair.js';
+export { testConnection, type ConnectionReport } from './commands/test-connection.js';
+export type { PersistorOptions } from './commands/runtime.js';
+export { loadConfig, type LoadedConfig, type ConfigSources } from './config/load.js';
+export type { Config, ConfigInput } from './config/schema.js';
+export { openDatabase, withDatabase } from './db/open.js';
+export type { Database, Engine, Queryable, QueryResult, Session } from './db/database.js';
+export { Migrator, type MigrateResult, type MigratorEvent, type AppliedMigration } from './migrator/migrator.js';
+export type { MigrationState, MigrationStatus, Plan } from './migrator/plan.js';
+export { ExitCode, PersistorError, isPersistorError, type ErrorCode } from './errors.js';
+export { shippedMigrationsDir } from './sql-files.js';

@@ -1,0 +1,122 @@
+/**
+ * Finds and parses migration files.
+ *
+ *   V<version>__<description>.sql  versioned: applied once, in numeric order
+ *   R__<description>.sql           repeatable: re-applied when its checksum changes
+ *
+ * Header directives (SQL comments, anywhere in the file):
+ *   -- persistor:no-transaction          run outside a transaction (CREATE INDEX CONCURRENTLY)
+ *   -- persistor:depends-on <description> apply after that repeatable migration
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { PersistorError } from '../errors.js';
+
+export type MigrationType = 'versioned' | 'repeatable';
+
+export interface Migration {
+  type: MigrationType;
+  /** Normalised version ("1", "2.1") for versioned migrations. */
+  version?: string;
+  description: string;
+  /** Path relative to the migrations folder, with forward slashes. */
+  script: string;
+  sql: string;
+  checksum: string;
+  transactional: boolean;
+  /** Descriptions of repeatable migrations that must be applied first. */
+  dependsOn: string[];
+}
+
+const VERSIONED = /^V(\d+(?:\.\d+)*)__(.+)\.sql$/;
+const REPEATABLE = /^R__(.+)\.sql$/;
+const DIRECTIVE = /^\s*--\s*persistor:([\w-]+)\s*(.*?)\s*$/gm;
+
+export function checksumOf(sql: string): string {
+  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+}
+
+export function normaliseVersion(version: string): string {
+  return version
+    .split('.')
+    .map((part) => String(Number.parseInt(part, 10)))
+    .join('.');
+}
+
+export function isValidVersion(version: string): boolean {
+  return /^\d+(\.\d+)*$/.test(version);
+}
+
+export function compareVersions(a: string, b: string): number {
+  const left = a.split('.').map(Number);
+  const right = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+export function parseMigration(script: string, sql: string): Migration | undefined {
+  const fileName = script.split('/').pop() ?? script;
+  const versioned = VERSIONED.exec(fileName);
+  const repeatable = versioned ? null : REPEATABLE.exec(fileName);
+  if (!versioned && !repeatable) return undefined;
+
+  let transactional = true;
+  const dependsOn: string[] = [];
+  for (const [, name, argument] of sql.matchAll(DIRECTIVE)) {
+    if (name === 'no-transaction') transactional = false;
+    else if (name === 'depends-on' && argument) dependsOn.push(...argument.split(/[\s,]+/).filter(Boolean));
+    else {
+      throw new PersistorError('MIGRATION_FILES_INVALID', `${script}: unknown directive "-- persistor:${name}" (known: no-transaction, depends-on <description>)`);
+    }
+  }
+  if (versioned && dependsOn.length > 0) {
+    throw new PersistorError('MIGRATION_FILES_INVALID', `${script}: depends-on is for repeatable migrations; versioned ones run in version order`);
+  }
+  const base = { script, sql, checksum: checksumOf(sql), transactional, dependsOn };
+  return versioned
+    ? { ...base, type: 'versioned', version: normaliseVersion(versioned[1]!), description: versioned[2]! }
+    : { ...base, type: 'repeatable', description: repeatable![1]! };
+}
+
+async function listSqlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.sql'))
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .sort();
+}
+
+/** All migrations of a folder (recursively): versioned in version order, then repeatables as found. */
+export async function loadMigrations(dir: string): Promise<Migration[]> {
+  let scripts: string[];
+  try {
+    scripts = await listSqlFiles(dir);
+  } catch (error) {
+    throw new PersistorError('INVALID_ARGUMENT', `cannot read the migrations folder ${dir}: ${(error as Error).message}`);
+  }
+  const migrations: Migration[] = [];
+  const problems: string[] = [];
+  for (const script of scripts) {
+    const migration = parseMigration(script, await readFile(join(dir, script), 'utf8'));
+    if (migration) migrations.push(migration);
+    else problems.push(`${script}: not a migration name (expected V<number>__<description>.sql or R__<description>.sql)`);
+  }
+  const seen = new Map<string, string>();
+  for (const migration of migrations) {
+    const key = migration.type === 'versioned' ? `version ${migration.version}` : `repeatable ${migration.description}`;
+    const earlier = seen.get(key);
+    if (earlier) problems.push(`${migration.script}: ${key} is also defined by ${earlier}`);
+    seen.set(key, migration.script);
+  }
+  if (problems.length > 0) {
+    throw new PersistorError('MIGRATION_FILES_INVALID', `invalid migrations in ${dir}`, { details: problems });
+  }
+  const versioned = migrations
+    .filter((m) => m.type === 'versioned')
+    .sort((a, b) => compareVersions(a.version!, b.version!));
+  return [...versioned, ...migrations.filter((m) => m.type === 'repeatable')];
+}
