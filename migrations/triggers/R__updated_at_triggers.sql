@@ -1,5 +1,5 @@
 -- R__updated_at_triggers.sql — the 9 triggers trg_<table>_updated_at.
--- Original (SQL Server): the TR_<Table>_UpdatedAt AFTER UPDATE triggers.
+-- Original (SQL Server): the 9 per-table UpdatedAt triggers.
 -- BEFORE UPDATE FOR EACH ROW on every ecliptix table with updated_at (all but
 -- event_log): sets updated_at to ecliptix_internal.now() unless the statement
 -- itself changed updated_at (shared function ecliptix_internal.set_updated_at).

@@ -3,7 +3,7 @@
 import { CommanderError } from 'commander';
 import { ExitCode, isPersistorError } from '../errors.js';
 import { createCliContext } from './context.js';
-import { buildProgram } from './program.js';
+import { buildProgram, version } from './program.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   const cli = createCliContext();
@@ -11,6 +11,11 @@ async function main(argv: readonly string[]): Promise<number> {
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
   try {
+    // Not commander's .version(): `baseline --version <v>` needs the flag for itself.
+    if (argv[2] === '-V' || argv[2] === '--version') {
+      process.stdout.write(`${version}\n`);
+      return ExitCode.success;
+    }
     if (argv.length <= 2) {
       program.outputHelp();
       return ExitCode.invalidArguments;

@@ -10,12 +10,11 @@ import { registerValidateCommand } from '../commands/validate.js';
 import { CONFIG_FILE_NAME, DEFAULT_DATA_DIR } from '../config/schema.js';
 import type { CliContext } from './context.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+export const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(cli: CliContext): Command {
   const program = new Command('ecliptix-persistor')
     .description('Deploys and operates the Ecliptix memberships database on PostgreSQL or embedded PGlite.')
-    .version(version, '-V, --version')
     .option('-s, --database-url <url>', 'PostgreSQL server URL (env DATABASE_URL); without one, the embedded PGlite database is used')
     .option('--data-dir <dir>', `embedded database directory (env ECLIPTIX_DATA_DIR; default ${DEFAULT_DATA_DIR})`)
     .option('-c, --config <file>', `JSON config file (default ./${CONFIG_FILE_NAME} when present)`)
@@ -28,6 +27,7 @@ export function buildProgram(cli: CliContext): Command {
     .addHelpText(
       'after',
       `
+-V, --version prints the version.
 Configuration precedence: flags > environment > config file > defaults.
 Exit codes: 0 success, 1 general error, 2 invalid arguments or configuration,
 3 connection error, 4 migration error, 5 validation error.`,

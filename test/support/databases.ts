@@ -1,0 +1,62 @@
+/**
+ * One test suite, run over both engines: every test gets its own fresh
+ * database — a copied PGlite directory, or a new database on the server —
+ * and drops it afterwards.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import type { Database, Engine } from '../../src/db/database.js';
+import { openPglite } from '../../src/db/pglite.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from './postgres-admin.js';
+
+export const engines: readonly Engine[] = ['pglite', 'postgres'];
+
+export interface TestDatabase {
+  engine: Engine;
+  /** Configuration values that point at this database (for the API). */
+  config: { databaseUrl?: string; dataDir: string };
+  /** The same, as CLI flags. */
+  cliArgs: string[];
+  /** A scratch directory for this test (config files, migrations, backups). */
+  workDir: string;
+  open(options?: { maxConnections?: number }): Promise<Database>;
+  drop(): Promise<void>;
+}
+
+export interface TestDatabaseOptions {
+  /** Start from the shipped EcliptixMemberships schema, already migrated. */
+  withSchema?: boolean;
+}
+
+export async function createTestDatabase(engine: Engine, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const workDir = mkdtempSync(join(tmpdir(), `persistor-${engine}-`));
+  if (engine === 'pglite') {
+    const dataDir = join(workDir, 'db');
+    cpSync(inject(options.withSchema ? 'pgliteSchemaTemplate' : 'pgliteEmptyTemplate'), dataDir, { recursive: true });
+    return {
+      engine,
+      config: { dataDir },
+      cliArgs: ['--data-dir', dataDir],
+      workDir,
+      open: () => openPglite({ dataDir, lockTimeoutMs: 30_000 }),
+      drop: async () => rmSync(workDir, { recursive: true, force: true }),
+    };
+  }
+  const adminUrl = inject('adminUrl');
+  const name = uniqueDatabaseName();
+  const url = await createPostgresDatabase(adminUrl, name, options.withSchema ? inject('postgresSchemaTemplate') : undefined);
+  return {
+    engine,
+    config: { databaseUrl: url, dataDir: join(workDir, 'unused') },
+    cliArgs: ['--database-url', url],
+    workDir,
+    open: (openOptions = {}) => openPostgres({ databaseUrl: url, connectTimeoutMs: 10_000, ...openOptions }),
+    drop: async () => {
+      await dropPostgresDatabase(adminUrl, name);
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
