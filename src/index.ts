@@ -10,6 +10,7 @@ export { status, type StatusReport } from './commands/status.js';
 export { validate, type ValidateReport } from './commands/validate.js';
 export { baseline, type BaselineReport } from './commands/baseline.js';
 export { repair, type RepairReport } from './commands/repair.js';
+export { sql } from './commands/sql.js';
 export { testConnection, type ConnectionReport } from './commands/test-connection.js';
 export type { PersistorOptions } from './commands/runtime.js';
 export { loadConfig, type LoadedConfig, type ConfigSources } from './config/load.js';
@@ -20,3 +21,5 @@ export { Migrator, type MigrateResult, type MigratorEvent, type AppliedMigration
 export type { MigrationState, MigrationStatus, Plan } from './migrator/plan.js';
 export { ExitCode, PersistorError, isPersistorError, type ErrorCode } from './errors.js';
 export { shippedMigrationsDir } from './sql-files.js';
+export { MANIFEST, OBJECT_KINDS, SCHEMA_NAME, type ManifestObject, type ObjectKind } from './schema/manifest.js';
+export { inspectObjects, type ObjectsReport } from './schema/objects.js';

@@ -5,6 +5,12 @@ import { ExitCode, isPersistorError } from '../errors.js';
 import { createCliContext } from './context.js';
 import { buildProgram, version } from './program.js';
 
+// `ecliptix-persistor sql | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 async function main(argv: readonly string[]): Promise<number> {
   const cli = createCliContext();
   const program = buildProgram(cli);

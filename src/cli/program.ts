@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { registerBaselineCommand } from '../commands/baseline.js';
 import { registerMigrateCommand } from '../commands/migrate.js';
 import { registerRepairCommand } from '../commands/repair.js';
+import { registerSqlCommand } from '../commands/sql.js';
 import { registerStatusCommand } from '../commands/status.js';
 import { registerTestCommand } from '../commands/test-connection.js';
 import { registerValidateCommand } from '../commands/validate.js';
@@ -39,5 +40,6 @@ Exit codes: 0 success, 1 general error, 2 invalid arguments or configuration,
   registerValidateCommand(program, cli);
   registerBaselineCommand(program, cli);
   registerRepairCommand(program, cli);
+  registerSqlCommand(program, cli);
   return program;
 }

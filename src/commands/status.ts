@@ -4,6 +4,7 @@ import type { CliContext } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
+import { inspectObjects, type ObjectsReport } from '../schema/objects.js';
 import { formatDuration, table } from '../util/format.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
@@ -15,10 +16,13 @@ export interface StatusReport {
   migrations: MigrationStatus[];
   problems: string[];
   warnings: string[];
+  /** The 36 EcliptixMemberships objects, expected vs present (only when deploying the shipped schema). */
+  schema?: ObjectsReport;
 }
 
 export function status(options: PersistorOptions = {}): Promise<StatusReport> {
   return withRuntime(options, async ({ db, config, migrationsDir }) => {
+    const schema = config.migrationsDir === undefined ? await inspectObjects(db) : undefined;
     const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
     const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
     return {
@@ -29,6 +33,7 @@ export function status(options: PersistorOptions = {}): Promise<StatusReport> {
       migrations: plan.statuses,
       problems: plan.problems,
       warnings: plan.warnings,
+      ...(schema ? { schema } : {}),
     };
   });
 }
@@ -61,6 +66,21 @@ export function printMigrationTable(output: Output, migrations: readonly Migrati
   output.line(table(['VERSION', 'DESCRIPTION', 'STATE', 'APPLIED AT (UTC)', 'DURATION', 'CHECKSUM'], rows));
 }
 
+export function printObjectSummary(output: Output, schema: ObjectsReport): void {
+  const s = output.style;
+  const parts = schema.byKind.map((k) => {
+    const text = `${k.kind}s ${k.present}/${k.expected}`;
+    return k.present === k.expected ? text : s.bad(text);
+  });
+  const present = schema.byKind.reduce((sum, k) => sum + k.present, 0);
+  const expected = schema.byKind.reduce((sum, k) => sum + k.expected, 0);
+  output.line(`objects (schema ecliptix): ${parts.join(', ')} — ${present}/${expected} present`);
+  if (present === 0) return output.line(`  ${s.warn('not deployed')}: run \`ecliptix-persistor migrate\``);
+  for (const object of schema.objects.filter((o) => !o.present)) output.line(`  ${s.bad('missing')}   ${object.kind} ${object.name}`);
+  for (const object of schema.objects.filter((o) => o.present && !o.enabled)) output.line(`  ${s.bad('disabled')}  ${object.kind} ${object.name}`);
+  for (const object of schema.unexpected) output.line(`  ${s.warn('unexpected')} ${object.kind} ${object.name}`);
+}
+
 export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')
@@ -75,6 +95,7 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
       output.line(
         `migrations: ${report.counts.applied} applied, ${report.counts.pending} pending — ${report.upToDate ? s.ok('up to date') : s.warn('not up to date')}`,
       );
+      if (report.schema) printObjectSummary(output, report.schema);
       output.line();
       printMigrationTable(output, report.migrations);
       for (const problem of report.problems) output.warn(problem);

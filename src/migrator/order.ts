@@ -1,7 +1,8 @@
 /**
  * The order of repeatable migrations: their declared dependencies first
- * (`-- persistor:depends-on`), ties broken by description, so the order is
- * explicit and the same on every machine.
+ * (`-- persistor:depends-on`), ties broken by script path (so functions/
+ * come before procedures/ before triggers/), so the order is explicit and the
+ * same on every machine.
  */
 import { PersistorError } from '../errors.js';
 import type { Migration } from './files.js';
@@ -24,7 +25,7 @@ export function orderRepeatables(repeatables: readonly Migration[]): Migration[]
     const ready = [...remaining.entries()]
       .filter(([, dependencies]) => dependencies.size === 0)
       .map(([description]) => description)
-      .sort();
+      .sort((a, b) => byDescription.get(a)!.script.localeCompare(byDescription.get(b)!.script));
     if (ready.length === 0) {
       throw new PersistorError(
         'MIGRATION_FILES_INVALID',

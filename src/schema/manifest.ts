@@ -1,0 +1,72 @@
+/**
+ * The 36 objects of the EcliptixMemberships schema (schema `ecliptix`), with
+ * the kind the seed's status check reports and the SQL Server name they had.
+ * The 17 routines are all PostgreSQL functions; 14 of them are the seed's
+ * "procedures".
+ */
+export const SCHEMA_NAME = 'ecliptix';
+
+export type ObjectKind = 'table' | 'function' | 'procedure' | 'trigger';
+
+export interface ManifestObject {
+  name: string;
+  kind: ObjectKind;
+  original: string;
+  /** Triggers: the table they belong to. */
+  table?: string;
+}
+
+const tables: [string, string][] = [
+  ['app_devices', 'AppDevices'],
+  ['phone_numbers', 'PhoneNumbers'],
+  ['phone_number_devices', 'PhoneNumberDevices'],
+  ['verification_flows', 'VerificationFlows'],
+  ['otp_records', 'OtpRecords'],
+  ['failed_otp_attempts', 'FailedOtpAttempts'],
+  ['memberships', 'Memberships'],
+  ['membership_attempts', 'MembershipAttempts'],
+  ['login_attempts', 'LoginAttempts'],
+  ['event_log', 'EventLog'],
+];
+
+const functions: [string, string][] = [
+  ['get_phone_number', 'GetPhoneNumber'],
+  ['get_phone_number_details', 'GetPhoneNumber (verification variant)'],
+  ['get_full_flow_state', 'GetFullFlowState'],
+];
+
+const procedures: [string, string][] = [
+  ['register_app_device_if_not_exists', 'RegisterAppDeviceIfNotExists'],
+  ['ensure_phone_number', 'EnsurePhoneNumber'],
+  ['verify_phone_for_secret_key_recovery', 'VerifyPhoneForSecretKeyRecovery'],
+  ['initiate_verification_flow', 'InitiateVerificationFlow'],
+  ['request_resend_otp', 'RequestResendOtp'],
+  ['insert_otp_record', 'InsertOtpRecord'],
+  ['update_otp_status', 'UpdateOtpStatus'],
+  ['update_verification_flow_status', 'UpdateVerificationFlowStatus'],
+  ['expire_associated_otp', 'ExpireAssociatedOtp'],
+  ['log_login_attempt', 'LogLoginAttempt'],
+  ['log_membership_attempt', 'LogMembershipAttempt'],
+  ['create_membership', 'CreateMembership'],
+  ['update_membership_secure_key', 'UpdateMembershipSecureKey'],
+  ['login_membership', 'LoginMembership'],
+];
+
+/** Every table but event_log (append-only, no updated_at) has an updated_at trigger. */
+const triggerTables = tables.map(([name]) => name).filter((name) => name !== 'event_log');
+
+export const MANIFEST: readonly ManifestObject[] = [
+  ...tables.map(([name, original]) => ({ name, original, kind: 'table' as const })),
+  ...functions.map(([name, original]) => ({ name, original, kind: 'function' as const })),
+  ...procedures.map(([name, original]) => ({ name, original, kind: 'procedure' as const })),
+  ...triggerTables.map((table) => ({
+    name: `trg_${table}_updated_at`,
+    original: `TR_${table}_UpdatedAt`,
+    kind: 'trigger' as const,
+    table,
+  })),
+];
+
+export const OBJECT_KINDS: readonly ObjectKind[] = ['table', 'function', 'procedure', 'trigger'];
+
+export const TABLE_NAMES: readonly string[] = tables.map(([name]) => name);
