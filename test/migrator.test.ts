@@ -239,3 +239,56 @@ describe.each(engines)('migrator on %s', (engine) => {
     await inspect(async (db) => expect(await journalRows(db)).toEqual([]));
   });
 });
+
+describe.each(engines)('no-transaction migrations on %s', (engine) => {
+  let target: TestDatabase;
+  let args: string[];
+  let migrations: string;
+
+  beforeEach(async () => {
+    target = await createTestDatabase(engine);
+    migrations = copyFixtures(target.workDir, 'basic');
+    args = [...target.cliArgs, '--migrations', migrations];
+  });
+  afterEach(async () => {
+    await target.drop();
+  });
+
+  it('runs an opted-out file outside a transaction (CREATE INDEX CONCURRENTLY)', async () => {
+    copyFixtures(target.workDir, 'concurrent-index');
+    const dry = await runCli([...args, 'migrate', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('not proven  tables/V4__index_accounts_name.sql  runs outside a transaction');
+    const result = await runCli([...args, 'migrate']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const db = await target.open();
+    try {
+      expect((await db.query("SELECT to_regclass('app.accounts_name_idx') IS NOT NULL AS exists")).rows[0]).toEqual({ exists: true });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('journals a failed no-transaction run, refuses until repaired, then re-runs it', async () => {
+    copyFixtures(target.workDir, 'broken-no-transaction');
+    const failed = await runCli([...args, 'migrate']);
+    expect(failed.code).toBe(4);
+    expect(failed.stderr).toContain('part of it may be applied');
+    const refused = await runCli([...args, 'migrate']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('V4__half_applied.sql: failed part-way in an earlier run');
+    const db = await target.open();
+    try {
+      expect((await journalRows(db)).at(-1)).toMatchObject({ version: '4', success: false });
+      await db.exec('DROP TABLE app.kept; CREATE TABLE app.missing_table (id integer);');
+    } finally {
+      await db.close();
+    }
+    const repaired = await runCli([...args, 'repair']);
+    expect(repaired.stdout).toContain('cleared failure  tables/V4__half_applied.sql');
+    const again = await runCli([...args, 'migrate']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('applied  tables/V4__half_applied.sql');
+  });
+});

@@ -1,7 +1,7 @@
 /** `baseline --version <v>`: adopt a database whose objects already exist, without running anything. */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
-import { Migrator } from '../migrator/migrator.js';
+import { Migrator, parseTarget } from '../migrator/migrator.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface BaselineReport {
@@ -11,6 +11,7 @@ export interface BaselineReport {
 
 export function baseline(options: PersistorOptions & { version: string }): Promise<BaselineReport> {
   const { version, ...rest } = options;
+  parseTarget(version);
   return withRuntime(rest, async ({ db, config, migrationsDir }) => {
     const adopted = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).baseline(version);
     return { version, recorded: adopted.map((m) => m.script) };

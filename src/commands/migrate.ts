@@ -1,7 +1,7 @@
 /** `migrate`: apply what is pending (or prove it with --dry-run), one progress line per migration. */
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
-import { Migrator, type MigrateResult, type MigratorEvent } from '../migrator/migrator.js';
+import { Migrator, parseTarget, type MigrateResult, type MigratorEvent } from '../migrator/migrator.js';
 import { formatDuration } from '../util/format.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
@@ -15,6 +15,7 @@ export interface MigrateCommandOptions extends PersistorOptions {
 
 export function migrate(options: MigrateCommandOptions = {}): Promise<MigrateResult & { target: string }> {
   const { target, dryRun, onEvent, ...rest } = options;
+  if (target !== undefined) parseTarget(target); // a bad --target fails before anything is opened
   return withRuntime(rest, async ({ db, config, migrationsDir, logger }) => {
     const migrator = new Migrator({
       db,

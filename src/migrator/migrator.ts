@@ -212,7 +212,7 @@ function assertValid(plan: Plan): void {
   }
 }
 
-function parseTarget(version: string): string {
+export function parseTarget(version: string): string {
   if (!isValidVersion(version)) {
     throw new PersistorError('INVALID_ARGUMENT', `invalid version "${version}": expected a number such as 3 or 1.2`);
   }

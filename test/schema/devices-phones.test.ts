@@ -1,0 +1,292 @@
+/**
+ * Devices and phone numbers: register_app_device_if_not_exists,
+ * ensure_phone_number, get_phone_number, get_phone_number_details and
+ * verify_phone_for_secret_key_recovery — every outcome, the returned row and
+ * the resulting table contents, on PGlite and on a real PostgreSQL server.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import {
+  call,
+  callRows,
+  countOf,
+  dbNow,
+  ensurePhone,
+  member,
+  newPhone,
+  registerDevice,
+  rowsOf,
+  setClock,
+  type RegisterResult,
+} from './journey.js';
+
+describe.each(engines)('devices and phone numbers on %s', (engine) => {
+  let target: TestDatabase;
+  let db: Database;
+
+  beforeEach(async () => {
+    target = await createTestDatabase(engine, { withSchema: true });
+    db = await target.open();
+  });
+  afterEach(async () => {
+    await db.close();
+    await target.drop();
+  });
+
+  describe('register_app_device_if_not_exists', () => {
+    it('creates a device (status 2), then finds it (status 1) and leaves it unchanged', async () => {
+      const appInstanceId = randomUUID();
+      const deviceId = randomUUID();
+      const before = await dbNow(db);
+
+      const created = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, deviceId, 3);
+      expect(created).toEqual({ outcome: 'created', unique_id: expect.any(String), status: 2 });
+
+      const rows = await rowsOf(db, 'app_devices');
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        unique_id: created.unique_id,
+        app_instance_id: appInstanceId,
+        device_id: deviceId,
+        device_type: 3,
+        is_deleted: false,
+      });
+      expect(rows[0]!.created_at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+      expect(rows[0]!.updated_at).toEqual(rows[0]!.created_at);
+
+      // Same device id, other instance and type: found, and left as it was.
+      const again = await call<RegisterResult>(db, 'register_app_device_if_not_exists', randomUUID(), deviceId, 7);
+      expect(again).toEqual({ outcome: 'exists', unique_id: created.unique_id, status: 1 });
+      expect(await rowsOf(db, 'app_devices')).toEqual(rows);
+
+      // The default device type is 1.
+      const other = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, randomUUID());
+      expect(other.outcome).toBe('created');
+      expect((await rowsOf(db, 'app_devices', 'unique_id = $1', [other.unique_id]))[0]!.device_type).toBe(1);
+      expect(await countOf(db, 'app_devices')).toBe(2);
+    });
+
+    it('registers a soft-deleted device id again as a new row', async () => {
+      const device = await registerDevice(db);
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [device.deviceUid]);
+      const again = await call<RegisterResult>(db, 'register_app_device_if_not_exists', device.appInstanceId, device.deviceId, 1);
+      expect(again.outcome).toBe('created');
+      expect(again.status).toBe(2);
+      expect(again.unique_id).not.toBe(device.deviceUid);
+      const rows = await rowsOf(db, 'app_devices', 'device_id = $1', [device.deviceId]);
+      expect(rows.map((r) => [r.unique_id, r.is_deleted])).toEqual([
+        [device.deviceUid, true],
+        [again.unique_id, false],
+      ]);
+    });
+
+    it('creates exactly one row for concurrent calls with one device id', async () => {
+      const deviceId = randomUUID();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => call<RegisterResult>(db, 'register_app_device_if_not_exists', randomUUID(), deviceId, 1)),
+      );
+      expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === 'exists')).toHaveLength(7);
+      expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
+      expect(await countOf(db, 'app_devices')).toBe(1);
+    });
+  });
+
+  describe('ensure_phone_number', () => {
+    it('creates a phone, then finds it; a NULL region is one value and other regions are other phones', async () => {
+      const phone = newPhone();
+      const created = await ensurePhone(db, phone);
+      expect(created).toEqual({ outcome: 'created', unique_id: expect.any(String), success: true });
+      expect(await ensurePhone(db, phone)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+      expect(await ensurePhone(db, phone, null)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+
+      const inUs = await ensurePhone(db, phone, 'US');
+      expect(inUs.outcome).toBe('created');
+      expect(inUs.unique_id).not.toBe(created.unique_id);
+      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', unique_id: inUs.unique_id, success: true });
+
+      const rows = await rowsOf(db, 'phone_numbers');
+      expect(rows.map((r) => [r.unique_id, r.phone_number, r.region, r.is_deleted])).toEqual([
+        [created.unique_id, phone, null, false],
+        [inUs.unique_id, phone, 'US', false],
+      ]);
+      expect(await countOf(db, 'phone_number_devices')).toBe(0);
+    });
+
+    it('links devices: created_and_associated, associated; the first active link is primary', async () => {
+      const phone = newPhone();
+      const a = await registerDevice(db);
+      const b = await registerDevice(db);
+
+      const first = await ensurePhone(db, phone, 'GB', a.deviceUid);
+      expect(first).toEqual({ outcome: 'created_and_associated', unique_id: expect.any(String), success: true });
+      const second = await ensurePhone(db, phone, 'GB', b.deviceUid);
+      expect(second).toEqual({ outcome: 'associated', unique_id: first.unique_id, success: true });
+      // Linking an already-linked device again: associated, nothing duplicated or changed.
+      const linksBefore = await rowsOf(db, 'phone_number_devices');
+      expect(await ensurePhone(db, phone, 'GB', a.deviceUid)).toEqual({ outcome: 'associated', unique_id: first.unique_id, success: true });
+      expect(await rowsOf(db, 'phone_number_devices')).toEqual(linksBefore);
+
+      const links = await db.query<{ app_device_id: string; is_primary: boolean; is_deleted: boolean }>(
+        'SELECT app_device_id, is_primary, is_deleted FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 ORDER BY created_at, app_device_id',
+        [first.unique_id],
+      );
+      expect(links.rows).toEqual([
+        { app_device_id: a.deviceUid, is_primary: true, is_deleted: false },
+        { app_device_id: b.deviceUid, is_primary: false, is_deleted: false },
+      ]);
+      expect(await countOf(db, 'phone_numbers')).toBe(1);
+    });
+
+    it('re-activates a soft-deleted link, primary when the phone lost its primary', async () => {
+      const phone = newPhone();
+      const a = await registerDevice(db);
+      const b = await registerDevice(db);
+      const phoneUid = (await ensurePhone(db, phone, null, a.deviceUid)).unique_id;
+      await ensurePhone(db, phone, null, b.deviceUid);
+
+      // Soft-delete the secondary link and re-link it: same row, active again, still secondary.
+      await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [b.deviceUid]);
+      await setClock(db, '1 minute');
+      expect(await ensurePhone(db, phone, null, b.deviceUid)).toEqual({ outcome: 'associated', unique_id: phoneUid, success: true });
+      let linkB = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [b.deviceUid]))[0]!;
+      expect(linkB).toMatchObject({ is_deleted: false, is_primary: false });
+      expect(linkB.updated_at.getTime()).toBeGreaterThan(linkB.created_at.getTime());
+
+      // Soft-delete the primary link: re-linking A makes it primary again (B is not primary).
+      await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [a.deviceUid]);
+      expect((await ensurePhone(db, phone, null, a.deviceUid)).outcome).toBe('associated');
+      const linkA = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [a.deviceUid]))[0]!;
+      expect(linkA).toMatchObject({ is_deleted: false, is_primary: true });
+      linkB = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [b.deviceUid]))[0]!;
+      expect(linkB).toMatchObject({ is_deleted: false, is_primary: false });
+      expect(await countOf(db, 'phone_number_devices')).toBe(2);
+    });
+
+    it('reports an unknown or soft-deleted device with success = false, keeping the phone but linking nothing', async () => {
+      const phone = newPhone();
+      const unknown = randomUUID();
+      const created = await ensurePhone(db, phone, 'DE', unknown);
+      expect(created).toEqual({ outcome: 'created_but_invalid_app_device', unique_id: expect.any(String), success: false });
+      expect(await ensurePhone(db, phone, 'DE', unknown)).toEqual({
+        outcome: 'exists_but_invalid_app_device',
+        unique_id: created.unique_id,
+        success: false,
+      });
+
+      const gone = await registerDevice(db);
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
+      expect(await ensurePhone(db, phone, 'DE', gone.deviceUid)).toEqual({
+        outcome: 'exists_but_invalid_app_device',
+        unique_id: created.unique_id,
+        success: false,
+      });
+
+      expect((await rowsOf(db, 'phone_numbers')).map((r) => [r.unique_id, r.phone_number, r.region])).toEqual([
+        [created.unique_id, phone, 'DE'],
+      ]);
+      expect(await countOf(db, 'phone_number_devices')).toBe(0);
+    });
+
+    it('creates a new row for a soft-deleted phone, and the same number can be soft-deleted twice', async () => {
+      const phone = newPhone();
+      const first = await ensurePhone(db, phone, 'FR');
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [first.unique_id]);
+      const second = await ensurePhone(db, phone, 'FR');
+      expect(second.outcome).toBe('created');
+      expect(second.unique_id).not.toBe(first.unique_id);
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [second.unique_id]);
+      const third = await ensurePhone(db, phone, 'FR');
+      expect(third.outcome).toBe('created');
+      expect((await rowsOf(db, 'phone_numbers')).map((r) => [r.unique_id, r.is_deleted])).toEqual([
+        [first.unique_id, true],
+        [second.unique_id, true],
+        [third.unique_id, false],
+      ]);
+    });
+
+    it('makes exactly one primary link and one phone for concurrent calls', async () => {
+      const phone = newPhone();
+      const devices = await Promise.all(Array.from({ length: 6 }, () => registerDevice(db)));
+      const results = await Promise.all(devices.map((d) => ensurePhone(db, phone, null, d.deviceUid)));
+      expect(results.filter((r) => r.outcome === 'created_and_associated')).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === 'associated')).toHaveLength(5);
+      expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
+      expect(await countOf(db, 'phone_numbers')).toBe(1);
+      expect(await countOf(db, 'phone_number_devices')).toBe(6);
+      expect(await countOf(db, 'phone_number_devices', 'is_primary')).toBe(1);
+    });
+  });
+
+  describe('get_phone_number and get_phone_number_details', () => {
+    it('return the active phone, and no row for an unknown or soft-deleted one', async () => {
+      const withRegion = await ensurePhone(db, '+447700900123', 'GB');
+      const withoutRegion = await ensurePhone(db, '+12025550143');
+
+      expect(await callRows(db, 'get_phone_number', withRegion.unique_id)).toEqual([{ phone_number: '+447700900123', region: 'GB' }]);
+      expect(await callRows(db, 'get_phone_number', withoutRegion.unique_id)).toEqual([{ phone_number: '+12025550143', region: null }]);
+      expect(await callRows(db, 'get_phone_number_details', withRegion.unique_id)).toEqual([
+        { phone_number: '+447700900123', region: 'GB', unique_id: withRegion.unique_id },
+      ]);
+      expect(await callRows(db, 'get_phone_number_details', withoutRegion.unique_id)).toEqual([
+        { phone_number: '+12025550143', region: null, unique_id: withoutRegion.unique_id },
+      ]);
+
+      expect(await callRows(db, 'get_phone_number', randomUUID())).toEqual([]);
+      expect(await callRows(db, 'get_phone_number_details', randomUUID())).toEqual([]);
+
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [withRegion.unique_id]);
+      expect(await callRows(db, 'get_phone_number', withRegion.unique_id)).toEqual([]);
+      expect(await callRows(db, 'get_phone_number_details', withRegion.unique_id)).toEqual([]);
+      expect(await callRows(db, 'get_phone_number', withoutRegion.unique_id)).toHaveLength(1);
+    });
+  });
+
+  describe('verify_phone_for_secret_key_recovery', () => {
+    type Recovery = { outcome: string; phone_unique_id: string | null };
+    const recovery = (phone: string, region: string | null = null) =>
+      call<Recovery>(db, 'verify_phone_for_secret_key_recovery', phone, region);
+
+    it('phone_not_found, membership_not_found, no_secure_key, membership_blocked, eligible_for_recovery', async () => {
+      // phone_not_found: unknown number.
+      expect(await recovery(newPhone())).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+
+      // membership_not_found: a phone without membership.
+      const lonely = await ensurePhone(db, newPhone(), 'US');
+      const lonelyNumber = (await callRows(db, 'get_phone_number', lonely.unique_id))[0]!.phone_number as string;
+      expect(await recovery(lonelyNumber)).toEqual({ outcome: 'membership_not_found', phone_unique_id: lonely.unique_id });
+      expect(await recovery(lonelyNumber, 'US')).toEqual({ outcome: 'membership_not_found', phone_unique_id: lonely.unique_id });
+      // A region that does not match is another (unknown) phone.
+      expect(await recovery(lonelyNumber, 'CA')).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+
+      // no_secure_key: a membership without a key.
+      const noKey = await member(db, { secureKey: null });
+      expect(await recovery(noKey.phone)).toEqual({ outcome: 'no_secure_key', phone_unique_id: noKey.phoneUid });
+
+      // eligible_for_recovery: a membership with a key.
+      const eligible = await member(db);
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'eligible_for_recovery', phone_unique_id: eligible.phoneUid });
+
+      // membership_blocked.
+      await db.query(`UPDATE ecliptix.memberships SET status = 'blocked' WHERE unique_id = $1`, [eligible.membershipUid]);
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_blocked', phone_unique_id: eligible.phoneUid });
+
+      // A soft-deleted membership is no membership; a soft-deleted phone is no phone.
+      await db.query('UPDATE ecliptix.memberships SET is_deleted = true WHERE unique_id = $1', [eligible.membershipUid]);
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_not_found', phone_unique_id: eligible.phoneUid });
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [eligible.phoneUid]);
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+    });
+
+    it('judges the active membership with a key when a phone has several, and writes nothing', async () => {
+      const withKey = await member(db);
+      // A second device of the same phone, newer membership, no key yet.
+      await member(db, { phone: withKey.phone, secureKey: null });
+      const before = await rowsOf(db, 'membership_attempts');
+      expect(await recovery(withKey.phone)).toEqual({ outcome: 'eligible_for_recovery', phone_unique_id: withKey.phoneUid });
+      expect(await rowsOf(db, 'membership_attempts')).toEqual(before);
+    });
+  });
+});

@@ -1,0 +1,552 @@
+/**
+ * Verification flows and OTPs: initiate_verification_flow, request_resend_otp,
+ * insert_otp_record, update_otp_status, update_verification_flow_status,
+ * expire_associated_otp and get_full_flow_state — every outcome, the returned
+ * row and the resulting table contents, on PGlite and on a real PostgreSQL
+ * server. Time is moved with the clock_offset setting, never by sleeping.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import {
+  HOUR,
+  MINUTE,
+  call,
+  callRows,
+  countOf,
+  dbNow,
+  ensurePhone,
+  flowRow,
+  initiateFlow,
+  insertOtp,
+  msBetween,
+  newPhone,
+  otpRow,
+  pendingFlow,
+  registerDevice,
+  rowsOf,
+  setClock,
+  setSetting,
+  snapshotAllTables,
+  updateOtpStatus,
+  verifiedFlow,
+  type FlowState,
+} from './journey.js';
+
+const NO_FLOW = {
+  flow_unique_id: null,
+  phone_unique_id: null,
+  app_device_id: null,
+  connection_id: null,
+  expires_at: null,
+  status: null,
+  purpose: null,
+  otp_count: null,
+  otp_unique_id: null,
+  otp_hash: null,
+  otp_salt: null,
+  otp_expires_at: null,
+  otp_status: null,
+  otp_is_active: null,
+};
+
+const NO_OTP = {
+  otp_unique_id: null,
+  otp_hash: null,
+  otp_salt: null,
+  otp_expires_at: null,
+  otp_status: null,
+  otp_is_active: null,
+};
+
+describe.each(engines)('verification flows and OTPs on %s', (engine) => {
+  let target: TestDatabase;
+  let db: Database;
+
+  beforeEach(async () => {
+    target = await createTestDatabase(engine, { withSchema: true });
+    db = await target.open();
+  });
+  afterEach(async () => {
+    await db.close();
+    await target.drop();
+  });
+
+  /** A device and a phone (not linked). */
+  async function deviceAndPhone(): Promise<{ deviceUid: string; phoneUid: string; phone: string }> {
+    const { deviceUid } = await registerDevice(db);
+    const phone = newPhone();
+    const { unique_id: phoneUid } = await ensurePhone(db, phone);
+    return { deviceUid, phoneUid, phone };
+  }
+
+  describe('initiate_verification_flow', () => {
+    it('creates a pending flow with the configured lifetime, then retrieves it with its OTP', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const created = await initiateFlow(db, deviceUid, phoneUid, 'registration', 77);
+      expect(created).toEqual({
+        ...NO_OTP,
+        outcome: 'created',
+        flow_unique_id: expect.any(String),
+        phone_unique_id: phoneUid,
+        app_device_id: deviceUid,
+        connection_id: 77,
+        expires_at: expect.any(Date),
+        status: 'pending',
+        purpose: 'registration',
+        otp_count: 0,
+      });
+      const row = await flowRow(db, created.flow_unique_id!);
+      expect(row).toMatchObject({ app_device_id: deviceUid, status: 'pending', purpose: 'registration', otp_count: 0, connection_id: 77, is_deleted: false });
+      expect(row.expires_at).toEqual(created.expires_at);
+      expect(msBetween(row.created_at, row.expires_at)).toBe(MINUTE); // flow_lifetime default: 1 minute
+
+      // Retrieved: the same live flow, now with its active OTP; nothing new written.
+      const otp = await insertOtp(db, created.flow_unique_id!, { hash: 'h1', salt: 's1' });
+      const retrieved = await initiateFlow(db, deviceUid, phoneUid, 'registration', 99);
+      expect(retrieved).toEqual({
+        ...created,
+        outcome: 'retrieved',
+        otp_count: 1,
+        otp_unique_id: otp.otp_unique_id,
+        otp_hash: 'h1',
+        otp_salt: 's1',
+        otp_expires_at: expect.any(Date),
+        otp_status: 'pending',
+        otp_is_active: true,
+      });
+      expect(await countOf(db, 'verification_flows')).toBe(1);
+
+      // The lifetime is a setting.
+      await setSetting(db, 'flow_lifetime', '5 minutes');
+      const login = await initiateFlow(db, deviceUid, phoneUid, 'login');
+      expect(login).toMatchObject({ outcome: 'created', purpose: 'login', connection_id: null });
+      const loginRow = await flowRow(db, login.flow_unique_id!);
+      expect(msBetween(loginRow.created_at, loginRow.expires_at)).toBe(5 * MINUTE);
+      expect(await countOf(db, 'verification_flows')).toBe(2);
+    });
+
+    it('phone_not_found and app_device_not_found return no flow and write nothing', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const before = await snapshotAllTables(db);
+      expect(await initiateFlow(db, deviceUid, randomUUID())).toEqual({ ...NO_FLOW, outcome: 'phone_not_found' });
+      expect(await initiateFlow(db, randomUUID(), phoneUid)).toEqual({ ...NO_FLOW, outcome: 'app_device_not_found' });
+      expect(await snapshotAllTables(db)).toEqual(before);
+
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [deviceUid]);
+      expect((await initiateFlow(db, deviceUid, phoneUid)).outcome).toBe('app_device_not_found');
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [phoneUid]);
+      const other = await registerDevice(db);
+      expect((await initiateFlow(db, other.deviceUid, phoneUid)).outcome).toBe('phone_not_found');
+      expect(await countOf(db, 'verification_flows')).toBe(0);
+    });
+
+    it('returns a verified flow only to the same device and purpose', async () => {
+      const journey = await verifiedFlow(db, { purpose: 'registration' });
+      const verifiedRow = await flowRow(db, journey.flowUid);
+
+      const again = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
+      expect(again).toMatchObject({
+        ...NO_OTP,
+        outcome: 'verified',
+        flow_unique_id: journey.flowUid,
+        status: 'verified',
+        purpose: 'registration',
+        otp_count: 1,
+        connection_id: 42,
+      });
+      expect(again.expires_at).toEqual(verifiedRow.expires_at);
+      expect(await countOf(db, 'verification_flows')).toBe(1);
+
+      // Another device of the same phone gets a flow of its own (Fix: not the other device's).
+      const other = await registerDevice(db);
+      const otherFlow = await initiateFlow(db, other.deviceUid, journey.phoneUid, 'registration');
+      expect(otherFlow).toMatchObject({ outcome: 'created', status: 'pending', app_device_id: other.deviceUid });
+      expect(otherFlow.flow_unique_id).not.toBe(journey.flowUid);
+
+      // Another purpose on the same device, too.
+      const login = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'login');
+      expect(login).toMatchObject({ outcome: 'created', status: 'pending', purpose: 'login' });
+
+      // Once the verified flow has expired (24 h), a new flow is created.
+      await setClock(db, '25 hours');
+      const later = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
+      expect(later).toMatchObject({ outcome: 'created', status: 'pending' });
+      expect(await countOf(db, 'verification_flows')).toBe(4);
+      expect((await flowRow(db, journey.flowUid)).status).toBe('verified');
+    });
+
+    it('expires the stale pending flow of the same device, phone and purpose, and creates a new one', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const first = await initiateFlow(db, deviceUid, phoneUid, 'login');
+      const otp = await insertOtp(db, first.flow_unique_id!);
+      const otherPurpose = await initiateFlow(db, deviceUid, phoneUid, 'registration');
+
+      await setClock(db, '61 seconds');
+      const second = await initiateFlow(db, deviceUid, phoneUid, 'login');
+      expect(second).toMatchObject({ ...NO_OTP, outcome: 'created', status: 'pending', otp_count: 0 });
+      expect(second.flow_unique_id).not.toBe(first.flow_unique_id);
+
+      expect((await flowRow(db, first.flow_unique_id!)).status).toBe('expired');
+      // Other purposes are left alone (still pending, although past expiry), and the OTP too.
+      expect((await flowRow(db, otherPurpose.flow_unique_id!)).status).toBe('pending');
+      expect(await otpRow(db, otp.otp_unique_id!)).toMatchObject({ status: 'pending', is_active: true });
+      expect(await countOf(db, 'verification_flows', `status = 'pending'`)).toBe(2);
+    });
+
+    it('refuses the 31st flow of a phone within the hour, but still returns live flows; allowed again an hour later', async () => {
+      const { phoneUid } = await deviceAndPhone();
+      const devices = await Promise.all([registerDevice(db), registerDevice(db)]);
+      const [a, b] = [devices[0]!.deviceUid, devices[1]!.deviceUid];
+      // 29 flows that failed, then a live 30th.
+      for (let i = 0; i < 29; i += 1) {
+        const flow = await initiateFlow(db, a, phoneUid, 'login');
+        expect(flow.outcome).toBe('created');
+        expect((await call(db, 'update_verification_flow_status', flow.flow_unique_id, 'failed')).outcome).toBe('updated');
+      }
+      const live = await initiateFlow(db, a, phoneUid, 'login');
+      expect(live.outcome).toBe('created');
+      expect(await countOf(db, 'verification_flows')).toBe(30);
+
+      const before = await snapshotAllTables(db);
+      expect(await initiateFlow(db, a, phoneUid, 'registration')).toEqual({ ...NO_FLOW, outcome: 'global_rate_limit_exceeded' });
+      expect(await initiateFlow(db, b, phoneUid, 'login')).toEqual({ ...NO_FLOW, outcome: 'global_rate_limit_exceeded' });
+      expect(await snapshotAllTables(db)).toEqual(before);
+      // Returning the live pending flow creates nothing, so it is not limited.
+      expect(await initiateFlow(db, a, phoneUid, 'login')).toMatchObject({ outcome: 'retrieved', flow_unique_id: live.flow_unique_id });
+      // Another phone is not affected.
+      const otherPhone = (await ensurePhone(db, newPhone())).unique_id;
+      expect((await initiateFlow(db, a, otherPhone, 'login')).outcome).toBe('created');
+
+      await setClock(db, '59 minutes');
+      expect((await initiateFlow(db, b, phoneUid, 'login')).outcome).toBe('global_rate_limit_exceeded');
+      await setClock(db, '61 minutes');
+      const allowed = await initiateFlow(db, b, phoneUid, 'login');
+      expect(allowed).toMatchObject({ outcome: 'created', status: 'pending', app_device_id: b });
+      expect(await countOf(db, 'verification_flows', 'phone_number_id = (SELECT id FROM ecliptix.phone_numbers WHERE unique_id = $1)', [phoneUid])).toBe(31);
+    });
+
+    it('keeps the hourly limit under concurrent calls', async () => {
+      await setSetting(db, 'max_flows_per_phone_per_hour', '3');
+      const { phoneUid } = await deviceAndPhone();
+      const devices = [];
+      for (let i = 0; i < 8; i += 1) devices.push(await registerDevice(db));
+      const results = await Promise.all(devices.map((d) => initiateFlow(db, d.deviceUid, phoneUid, 'registration')));
+      expect(results.filter((r) => r.outcome === 'created')).toHaveLength(3);
+      expect(results.filter((r) => r.outcome === 'global_rate_limit_exceeded')).toHaveLength(5);
+      expect(await countOf(db, 'verification_flows')).toBe(3);
+    });
+  });
+
+  describe('request_resend_otp', () => {
+    type Resend = { outcome: string; retry_after_seconds: number | null };
+    const resend = (flowUid: string) => call<Resend>(db, 'request_resend_otp', flowUid);
+
+    it('resend_allowed, resend_cooldown_active for 30 s after the last OTP, then allowed', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const flow = await initiateFlow(db, deviceUid, phoneUid);
+      const flowUid = flow.flow_unique_id!;
+      // No OTP yet.
+      expect(await resend(flowUid)).toEqual({ outcome: 'resend_allowed', retry_after_seconds: null });
+
+      await insertOtp(db, flowUid);
+      const cooling = await resend(flowUid);
+      expect(cooling.outcome).toBe('resend_cooldown_active');
+      expect(cooling.retry_after_seconds).toBeGreaterThanOrEqual(29);
+      expect(cooling.retry_after_seconds).toBeLessThanOrEqual(30);
+
+      await setClock(db, '20 seconds');
+      const later = await resend(flowUid);
+      expect(later.outcome).toBe('resend_cooldown_active');
+      expect(later.retry_after_seconds).toBeGreaterThanOrEqual(9);
+      expect(later.retry_after_seconds).toBeLessThanOrEqual(10);
+
+      await setClock(db, '31 seconds');
+      expect(await resend(flowUid)).toEqual({ outcome: 'resend_allowed', retry_after_seconds: null });
+      // Deciding writes nothing.
+      expect(await flowRow(db, flowUid)).toMatchObject({ status: 'pending', otp_count: 1 });
+      expect(await countOf(db, 'otp_records')).toBe(1);
+    });
+
+    it('flow_expired marks the flow expired; flow_not_found_or_invalid for unknown, finished or deleted flows', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
+      await setClock(db, '61 seconds');
+      expect(await resend(flowUid)).toEqual({ outcome: 'flow_expired', retry_after_seconds: null });
+      expect((await flowRow(db, flowUid)).status).toBe('expired');
+      expect(await resend(flowUid)).toEqual({ outcome: 'flow_not_found_or_invalid', retry_after_seconds: null });
+
+      expect(await resend(randomUUID())).toEqual({ outcome: 'flow_not_found_or_invalid', retry_after_seconds: null });
+      const verified = await verifiedFlow(db);
+      expect((await resend(verified.flowUid)).outcome).toBe('flow_not_found_or_invalid');
+      const deleted = await pendingFlow(db);
+      await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [deleted.flowUid]);
+      const before = await snapshotAllTables(db);
+      expect((await resend(deleted.flowUid)).outcome).toBe('flow_not_found_or_invalid');
+      expect(await snapshotAllTables(db)).toEqual(before);
+    });
+
+    it('max_otp_attempts_reached after 5 OTPs, and the flow fails', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
+      for (let i = 0; i < 4; i += 1) await insertOtp(db, flowUid);
+      await setClock(db, '40 seconds');
+      expect((await resend(flowUid)).outcome).toBe('resend_allowed');
+      await insertOtp(db, flowUid);
+      expect((await flowRow(db, flowUid)).otp_count).toBe(5);
+      expect(await resend(flowUid)).toEqual({ outcome: 'max_otp_attempts_reached', retry_after_seconds: null });
+      expect((await flowRow(db, flowUid)).status).toBe('failed');
+      expect((await resend(flowUid)).outcome).toBe('flow_not_found_or_invalid');
+    });
+  });
+
+  describe('insert_otp_record', () => {
+    it('creates an OTP: otp_count + 1, earlier OTPs inactive, hash and salt stored as given', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
+      const expiresAt = new Date((await dbNow(db)).getTime() + 2 * MINUTE);
+      const first = await call(db, 'insert_otp_record', flowUid, 'aGFzaA==', 'c2FsdA==', expiresAt, 'pending');
+      expect(first).toEqual({ outcome: 'created', otp_unique_id: expect.any(String) });
+      const phoneId = (await rowsOf(db, 'phone_numbers', 'unique_id = $1', [phoneUid]))[0]!.id;
+      expect(await otpRow(db, first.otp_unique_id)).toMatchObject({
+        flow_unique_id: flowUid,
+        phone_number_id: phoneId,
+        otp_hash: 'aGFzaA==',
+        otp_salt: 'c2FsdA==',
+        expires_at: expiresAt,
+        status: 'pending',
+        is_active: true,
+        is_deleted: false,
+      });
+      expect((await flowRow(db, flowUid)).otp_count).toBe(1);
+
+      // The status defaults to pending.
+      const second = await call(db, 'insert_otp_record', flowUid, 'h2', 's2', expiresAt);
+      expect(second.outcome).toBe('created');
+      expect((await flowRow(db, flowUid)).otp_count).toBe(2);
+      expect(await otpRow(db, first.otp_unique_id)).toMatchObject({ is_active: false, status: 'pending' });
+      expect(await otpRow(db, second.otp_unique_id)).toMatchObject({ is_active: true, status: 'pending' });
+      expect(await countOf(db, 'otp_records', 'is_active')).toBe(1);
+    });
+
+    it('refuses unknown, finished, expired and exhausted flows without inserting', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      expect(await insertOtp(db, randomUUID())).toEqual({ outcome: 'flow_not_found_or_invalid', otp_unique_id: null });
+
+      const verified = await verifiedFlow(db);
+      expect(await insertOtp(db, verified.flowUid)).toEqual({ outcome: 'flow_not_found_or_invalid', otp_unique_id: null });
+      expect((await flowRow(db, verified.flowUid)).otp_count).toBe(1);
+
+      // Five OTPs are allowed, the sixth fails the flow.
+      const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
+      for (let i = 0; i < 5; i += 1) expect((await insertOtp(db, flowUid)).outcome).toBe('created');
+      expect(await insertOtp(db, flowUid)).toEqual({ outcome: 'max_otp_attempts_reached', otp_unique_id: null });
+      expect(await flowRow(db, flowUid)).toMatchObject({ status: 'failed', otp_count: 5 });
+      expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [flowUid])).toBe(5);
+      expect((await insertOtp(db, flowUid)).outcome).toBe('flow_not_found_or_invalid');
+
+      // Expired: the flow is marked expired.
+      const late = (await initiateFlow(db, deviceUid, phoneUid, 'login')).flow_unique_id!;
+      await setClock(db, '2 minutes');
+      expect(await insertOtp(db, late)).toEqual({ outcome: 'flow_expired', otp_unique_id: null });
+      expect(await flowRow(db, late)).toMatchObject({ status: 'expired', otp_count: 0 });
+      expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [late])).toBe(0);
+    });
+  });
+
+  describe('update_otp_status', () => {
+    it('verified: the OTP becomes verified and inactive, the flow verified for 24 hours', async () => {
+      const journey = await pendingFlow(db);
+      expect(await updateOtpStatus(db, journey.otpUid, 'verified')).toEqual({
+        outcome: 'updated',
+        success: true,
+        message: expect.stringMatching(/verified/),
+      });
+      expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'verified', is_active: false });
+      const flow = await flowRow(db, journey.flowUid);
+      expect(flow.status).toBe('verified');
+      expect(msBetween(flow.updated_at, flow.expires_at)).toBe(24 * HOUR);
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(0);
+      // The flow is no longer pending: nothing more can change.
+      expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toMatchObject({ outcome: 'flow_not_pending', success: false });
+    });
+
+    it('5 failed checks fail the flow, each recorded in failed_otp_attempts', async () => {
+      const journey = await pendingFlow(db);
+      for (let i = 1; i <= 4; i += 1) {
+        expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toEqual({
+          outcome: 'updated',
+          success: true,
+          message: `failed check ${i} of 5 recorded`,
+        });
+        // The OTP stays active: the user may try again.
+        expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'failed', is_active: true });
+        expect((await flowRow(db, journey.flowUid)).status).toBe('pending');
+      }
+      expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toEqual({
+        outcome: 'max_failed_attempts_reached',
+        success: true,
+        message: 'failed check 5 of 5; the verification flow has failed',
+      });
+      expect((await flowRow(db, journey.flowUid)).status).toBe('failed');
+      expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'failed', is_active: false });
+      const attempts = await rowsOf(db, 'failed_otp_attempts');
+      expect(attempts).toHaveLength(5);
+      for (const a of attempts) expect(a).toMatchObject({ otp_unique_id: journey.otpUid, flow_unique_id: journey.flowUid, is_deleted: false });
+
+      expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toMatchObject({ outcome: 'flow_not_pending', success: false });
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(5);
+    });
+
+    it('expired is final: expired -> pending and expired -> verified are refused', async () => {
+      const journey = await pendingFlow(db);
+      expect(await updateOtpStatus(db, journey.otpUid, 'expired')).toEqual({ outcome: 'updated', success: true, message: 'OTP status set to expired' });
+      expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'expired', is_active: false });
+      const before = await snapshotAllTables(db);
+      for (const status of ['pending', 'verified', 'failed']) {
+        expect(await updateOtpStatus(db, journey.otpUid, status)).toEqual({
+          outcome: 'invalid_status_transition',
+          success: false,
+          message: `an OTP in status expired cannot change to ${status}`,
+        });
+      }
+      expect(await snapshotAllTables(db)).toEqual(before);
+      expect((await flowRow(db, journey.flowUid)).status).toBe('pending');
+    });
+
+    it('otp_not_found, flow_not_pending, flow_expired, otp_expired, otp_not_active', async () => {
+      // otp_not_found: unknown or soft-deleted OTP.
+      expect(await updateOtpStatus(db, randomUUID(), 'verified')).toEqual({ outcome: 'otp_not_found', success: false, message: 'OTP not found' });
+      const deleted = await pendingFlow(db);
+      await db.query('UPDATE ecliptix.otp_records SET is_deleted = true WHERE unique_id = $1', [deleted.otpUid]);
+      expect((await updateOtpStatus(db, deleted.otpUid, 'verified')).outcome).toBe('otp_not_found');
+
+      // flow_not_pending: the flow failed (by the administrative setter).
+      const failedFlow = await pendingFlow(db);
+      await call(db, 'update_verification_flow_status', failedFlow.flowUid, 'failed');
+      expect(await updateOtpStatus(db, failedFlow.otpUid, 'verified')).toMatchObject({ outcome: 'flow_not_pending', success: false });
+      expect(await otpRow(db, failedFlow.otpUid)).toMatchObject({ status: 'pending', is_active: true });
+
+      // otp_not_active: a newer OTP replaced it.
+      const replaced = await pendingFlow(db);
+      const newer = await insertOtp(db, replaced.flowUid);
+      expect(await updateOtpStatus(db, replaced.otpUid, 'verified')).toMatchObject({ outcome: 'otp_not_active', success: false });
+      expect(await otpRow(db, replaced.otpUid)).toMatchObject({ status: 'pending', is_active: false });
+      expect((await flowRow(db, replaced.flowUid)).status).toBe('pending');
+
+      // otp_expired: the OTP (10 s) is past its expiry while the flow (1 min) is not.
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const shortFlow = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
+      const short = await insertOtp(db, shortFlow, { lifetimeMs: 10_000 });
+      await setClock(db, '20 seconds');
+      expect(await updateOtpStatus(db, short.otp_unique_id!, 'verified')).toMatchObject({ outcome: 'otp_expired', success: false });
+      expect(await otpRow(db, short.otp_unique_id!)).toMatchObject({ status: 'expired', is_active: false });
+      expect((await flowRow(db, shortFlow)).status).toBe('pending');
+
+      // flow_expired: past the flow's lifetime; the flow is marked expired.
+      await setClock(db, '2 minutes');
+      expect(await updateOtpStatus(db, newer.otp_unique_id!, 'verified')).toMatchObject({ outcome: 'flow_expired', success: false });
+      expect((await flowRow(db, replaced.flowUid)).status).toBe('expired');
+      expect(await otpRow(db, newer.otp_unique_id!)).toMatchObject({ status: 'pending', is_active: true });
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(0);
+    });
+  });
+
+  describe('update_verification_flow_status', () => {
+    it('sets any status; verified extends the expiry to 24 hours; flow_not_found for unknown or deleted flows', async () => {
+      const journey = await pendingFlow(db);
+      const original = await flowRow(db, journey.flowUid);
+      type Result = { outcome: string; rows_affected: number };
+
+      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'failed')).toEqual({ outcome: 'updated', rows_affected: 1 });
+      expect(await flowRow(db, journey.flowUid)).toMatchObject({ status: 'failed', expires_at: original.expires_at });
+
+      await setClock(db, '10 minutes');
+      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'verified')).toEqual({ outcome: 'updated', rows_affected: 1 });
+      const verified = await flowRow(db, journey.flowUid);
+      expect(verified.status).toBe('verified');
+      expect(msBetween(verified.updated_at, verified.expires_at)).toBe(24 * HOUR);
+      expect(msBetween(original.expires_at, verified.expires_at)).toBeGreaterThan(24 * HOUR);
+
+      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'pending')).toEqual({ outcome: 'updated', rows_affected: 1 });
+      expect(await flowRow(db, journey.flowUid)).toMatchObject({ status: 'pending', expires_at: verified.expires_at });
+
+      expect(await call<Result>(db, 'update_verification_flow_status', randomUUID(), 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
+      await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [journey.flowUid]);
+      const before = await snapshotAllTables(db);
+      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
+      expect(await snapshotAllTables(db)).toEqual(before);
+    });
+  });
+
+  describe('expire_associated_otp', () => {
+    it('expires the pending OTPs of the flow and reports how many', async () => {
+      const journey = await pendingFlow(db);
+      const second = await insertOtp(db, journey.flowUid);
+      const other = await pendingFlow(db);
+      type Result = { outcome: string; expired_count: number };
+
+      expect(await call<Result>(db, 'expire_associated_otp', journey.flowUid)).toEqual({ outcome: 'expired', expired_count: 2 });
+      for (const uid of [journey.otpUid, second.otp_unique_id!]) {
+        expect(await otpRow(db, uid)).toMatchObject({ status: 'expired', is_active: false });
+      }
+      // Another flow's OTP is untouched, and so is the flow itself.
+      expect(await otpRow(db, other.otpUid)).toMatchObject({ status: 'pending', is_active: true });
+      expect((await flowRow(db, journey.flowUid)).status).toBe('pending');
+
+      expect(await call<Result>(db, 'expire_associated_otp', journey.flowUid)).toEqual({ outcome: 'expired', expired_count: 0 });
+      expect(await call<Result>(db, 'expire_associated_otp', randomUUID())).toEqual({ outcome: 'flow_not_found', expired_count: 0 });
+
+      // A verified OTP is not pending, so it stays verified.
+      const verified = await verifiedFlow(db);
+      expect(await call<Result>(db, 'expire_associated_otp', verified.flowUid)).toEqual({ outcome: 'expired', expired_count: 0 });
+      expect((await otpRow(db, verified.otpUid)).status).toBe('verified');
+    });
+  });
+
+  describe('get_full_flow_state', () => {
+    it('returns the flow with its active, unexpired OTP; no row when unknown or deleted', async () => {
+      const { deviceUid, phoneUid } = await deviceAndPhone();
+      const flowUid = (await initiateFlow(db, deviceUid, phoneUid, 'password_recovery', 5)).flow_unique_id!;
+      const state = async () => callRows<FlowState>(db, 'get_full_flow_state', flowUid);
+
+      const bare = await state();
+      expect(bare).toEqual([
+        {
+          ...NO_OTP,
+          flow_unique_id: flowUid,
+          phone_unique_id: phoneUid,
+          app_device_id: deviceUid,
+          connection_id: 5,
+          expires_at: (await flowRow(db, flowUid)).expires_at,
+          status: 'pending',
+          purpose: 'password_recovery',
+          otp_count: 0,
+        },
+      ]);
+
+      const first = await insertOtp(db, flowUid, { lifetimeMs: 30_000, hash: 'h-a', salt: 's-a' });
+      const second = await insertOtp(db, flowUid, { lifetimeMs: 30_000, hash: 'h-b', salt: 's-b' });
+      const withOtp = (await state())[0]!;
+      expect(withOtp).toMatchObject({
+        otp_count: 2,
+        otp_unique_id: second.otp_unique_id,
+        otp_hash: 'h-b',
+        otp_salt: 's-b',
+        otp_status: 'pending',
+        otp_is_active: true,
+      });
+      expect(withOtp.otp_expires_at).toEqual((await otpRow(db, second.otp_unique_id!)).expires_at);
+      expect(withOtp.otp_unique_id).not.toBe(first.otp_unique_id);
+
+      // Past the OTP's expiry: the flow without OTP.
+      await setClock(db, '40 seconds');
+      expect((await state())[0]).toMatchObject({ ...NO_OTP, flow_unique_id: flowUid, otp_count: 2, status: 'pending' });
+
+      expect(await callRows(db, 'get_full_flow_state', randomUUID())).toEqual([]);
+      await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [flowUid]);
+      expect(await state()).toEqual([]);
+    });
+  });
+});
