@@ -23,3 +23,10 @@ export { ExitCode, PersistorError, isPersistorError, type ErrorCode } from './er
 export { shippedMigrationsDir } from './sql-files.js';
 export { MANIFEST, OBJECT_KINDS, SCHEMA_NAME, type ManifestObject, type ObjectKind } from './schema/manifest.js';
 export { inspectObjects, type ObjectsReport } from './schema/objects.js';
+export { MembershipsClient, createMembershipsClient, type MembershipsClientOptions } from './client/memberships-client.js';
+export { openMembershipsClient, fromPgPool, fromPglite, type OpenMembershipsClientOptions, type OpenedMembershipsClient } from './client/open.js';
+export { loadSecrets, keyringFromText, generateKeyring, keyringToText, type Keyring, type Secrets } from './client/keyring.js';
+export { InvalidInputError, KeyError } from './client/errors.js';
+export type * from './client/outcomes.js';
+export { FLOW_PURPOSES, FLOW_STATUSES, CREATION_STATUSES } from './client/outcomes.js';
+export type { PhoneNumber } from './client/validate.js';

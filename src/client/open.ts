@@ -1,0 +1,81 @@
+/**
+ * Ways to get a memberships client: over a `pg` Pool or a PGlite instance the
+ * application already has, or opened from ecliptix-persistor configuration.
+ */
+import { dirname, join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { resolveConfig, type PersistorOptions } from '../commands/runtime.js';
+import type { Database, Queryable } from '../db/database.js';
+import { openDatabase } from '../db/open.js';
+import { loadSecrets, type Secrets } from './keyring.js';
+import { MembershipsClient } from './memberships-client.js';
+
+/** A `pg` Pool as the client's database (the application owns and ends the pool). */
+export function fromPgPool(pool: pg.Pool): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await pool.query(sql, [...params]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+  };
+}
+
+/** A PGlite instance as the client's database (the application owns and closes it). */
+export function fromPglite(pglite: PGlite): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await pglite.query<Row>(sql, [...params]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(script: string) {
+      await pglite.exec(script);
+    },
+  };
+}
+
+/** Where the embedded database keeps its generated development keys: beside the data directory. */
+export function devSecretsFileFor(dataDir: string): string {
+  return join(dirname(dataDir), 'dev-secrets.json');
+}
+
+export interface OpenMembershipsClientOptions extends PersistorOptions {
+  secrets?: Secrets;
+  otpLifetimeSeconds?: number;
+  /** Pool size on a server (default 10). */
+  maxConnections?: number;
+  /** Told when development keys are in use (embedded database without configured keys). */
+  onDevelopmentKeys?: (file: string) => void;
+}
+
+export interface OpenedMembershipsClient extends MembershipsClient {
+  readonly database: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database and a client over it. Keys come from
+ * `secrets`, else ECLIPTIX_OTP_KEYS / ECLIPTIX_DATA_KEYS; the embedded
+ * database alone may fall back to development keys kept next to its data.
+ */
+export async function openMembershipsClient(options: OpenMembershipsClientOptions = {}): Promise<OpenedMembershipsClient> {
+  const { secrets: given, otpLifetimeSeconds, maxConnections, onDevelopmentKeys, db: existing, logger, ...configInput } = options;
+  const config = resolveConfig(configInput);
+  const secrets =
+    given ??
+    loadSecrets({
+      ...(config.databaseUrl ? {} : { devSecretsFile: devSecretsFileFor(config.dataDir) }),
+      onDevelopmentKeys: onDevelopmentKeys ?? ((file) => logger?.warn({ file }, 'using development OTP and data keys; configure ECLIPTIX_OTP_KEYS and ECLIPTIX_DATA_KEYS for production')),
+    });
+  const database = existing ?? (await openDatabase(config, maxConnections === undefined ? {} : { maxConnections }));
+  const client = new MembershipsClient({ db: database, secrets, ...(otpLifetimeSeconds === undefined ? {} : { otpLifetimeSeconds }) });
+  return Object.assign(client, {
+    database,
+    close: async () => {
+      if (!existing) await database.close();
+    },
+  });
+}

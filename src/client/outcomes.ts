@@ -1,0 +1,113 @@
+/**
+ * Typed results of the memberships client: each method returns a
+ * discriminated union on `outcome` (the routine's stable snake_case code), so
+ * callers switch over cases instead of comparing strings by hand. Lockouts and
+ * rate limits carry `retryAfterMs`.
+ */
+import type { PhoneNumber } from './validate.js';
+
+export const FLOW_PURPOSES = ['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'] as const;
+export type FlowPurpose = (typeof FLOW_PURPOSES)[number];
+export const FLOW_STATUSES = ['pending', 'verified', 'expired', 'failed'] as const;
+export type FlowStatus = (typeof FLOW_STATUSES)[number];
+export const OTP_STATUSES = FLOW_STATUSES;
+export type OtpStatus = FlowStatus;
+export const CREATION_STATUSES = ['otp_verified', 'secure_key_set', 'passphrase_set'] as const;
+export type CreationStatus = (typeof CREATION_STATUSES)[number];
+export type MembershipStatus = 'active' | 'inactive' | 'blocked';
+
+export interface FlowState {
+  flowId: string;
+  phoneId: string;
+  appDeviceId: string;
+  connectionId: number | null;
+  expiresAt: Date;
+  status: FlowStatus;
+  purpose: FlowPurpose;
+  otpCount: number;
+  /** The flow's active, unexpired OTP (never its code or hash). */
+  activeOtp: { otpId: string; expiresAt: Date; status: OtpStatus } | null;
+}
+
+export type RegisterDeviceResult = { outcome: 'created' | 'exists'; deviceId: string };
+
+export type EnsurePhoneNumberResult =
+  | { outcome: 'created' | 'exists' | 'associated' | 'created_and_associated'; phoneId: string; phone: PhoneNumber }
+  | { outcome: 'exists_but_invalid_app_device' | 'created_but_invalid_app_device'; phoneId: string; phone: PhoneNumber };
+
+export type RecoveryEligibilityResult =
+  | { outcome: 'eligible_for_recovery'; phoneId: string }
+  | { outcome: 'phone_not_found' | 'membership_not_found' | 'no_secure_key' | 'membership_blocked' };
+
+export type InitiateFlowResult =
+  | { outcome: 'created' | 'retrieved' | 'verified'; flow: FlowState }
+  | { outcome: 'phone_not_found' | 'app_device_not_found' }
+  | { outcome: 'global_rate_limit_exceeded'; retryAfterMs: number | null };
+
+export type ResendResult =
+  | { outcome: 'resend_allowed' }
+  | { outcome: 'resend_cooldown_active'; retryAfterMs: number }
+  | { outcome: 'flow_not_found_or_invalid' | 'flow_expired' | 'max_otp_attempts_reached' };
+
+export type IssueOtpResult =
+  | { outcome: 'issued'; otpId: string; /** Send this to the user once; it is not stored anywhere. */ code: string }
+  | { outcome: 'resend_cooldown_active'; retryAfterMs: number }
+  | { outcome: 'flow_not_found_or_invalid' | 'flow_expired' | 'max_otp_attempts_reached' };
+
+export type VerifyOtpResult =
+  | { outcome: 'verified'; otpId: string }
+  | { outcome: 'invalid_code'; otpId: string }
+  | { outcome: 'max_failed_attempts_reached' }
+  | { outcome: 'flow_not_found' | 'flow_not_pending' | 'flow_expired' | 'otp_expired' | 'no_active_otp' | 'already_used' };
+
+export type UpdateOtpStatusResult = {
+  outcome:
+    | 'updated'
+    | 'max_failed_attempts_reached'
+    | 'otp_not_found'
+    | 'flow_not_pending'
+    | 'flow_expired'
+    | 'invalid_status_transition'
+    | 'otp_expired'
+    | 'otp_not_active';
+  success: boolean;
+  message: string;
+};
+
+export type UpdateFlowStatusResult = { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' };
+export type ExpireOtpResult = { outcome: 'expired'; expiredCount: number } | { outcome: 'flow_not_found' };
+export type LogLoginAttemptResult = { outcome: 'logged'; id: number };
+export type LogMembershipAttemptResult = { outcome: 'logged'; attemptId: string } | { outcome: 'phone_not_found' };
+
+export interface Membership {
+  membershipId: string;
+  status: MembershipStatus;
+  creationStatus: CreationStatus | null;
+}
+
+export type CreateMembershipResult =
+  | ({ outcome: 'created' } & Membership)
+  | { outcome: 'rate_limit_exceeded'; retryAfterMs: number }
+  | {
+      outcome:
+        | 'membership_already_exists'
+        | 'flow_not_found'
+        | 'connection_mismatch'
+        | 'invalid_flow_purpose'
+        | 'flow_not_verified'
+        | 'flow_expired'
+        | 'otp_not_found';
+    };
+
+export type SetSecureKeyResult =
+  | ({ outcome: 'updated' } & Membership)
+  | { outcome: 'membership_not_found' | 'membership_blocked' | 'secure_key_cannot_be_empty' };
+
+export type LoginResult =
+  | { outcome: 'success'; membershipId: string; status: MembershipStatus; /** Decrypted. */ secureKey: Buffer }
+  | { outcome: 'locked'; retryAfterMs: number }
+  | {
+      outcome: 'phone_number_not_found' | 'membership_not_found' | 'secure_key_not_set' | 'inactive_membership';
+      /** Set when this failure started a lockout. */
+      retryAfterMs: number | null;
+    };

@@ -1,0 +1,46 @@
+/** A memberships client over a fresh, migrated test database, with throw-away keys. */
+import { randomUUID } from 'node:crypto';
+import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
+import { generateKeyring, type Secrets } from '../../src/client/keyring.js';
+import type { Database, Engine } from '../../src/db/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+
+export interface ClientFixture {
+  target: TestDatabase;
+  db: Database;
+  client: MembershipsClient;
+  secrets: Secrets;
+  close(): Promise<void>;
+}
+
+export async function openClientFixture(engine: Engine, options: { maxConnections?: number } = {}): Promise<ClientFixture> {
+  const target = await createTestDatabase(engine, { withSchema: true });
+  const db = await target.open({ maxConnections: options.maxConnections ?? 8 });
+  const secrets = { otpKeys: generateKeyring('otp-2026'), dataKeys: generateKeyring('data-2026') };
+  return {
+    target,
+    db,
+    secrets,
+    client: createMembershipsClient({ db, secrets }),
+    async close() {
+      await db.close();
+      await target.drop();
+    },
+  };
+}
+
+/** A valid number of the given country, different per call. */
+let counter = 0;
+export function nextUsPhone(): string {
+  counter += 1;
+  return `+1415555${String(1000 + counter).slice(-4)}`;
+}
+
+export async function registeredDevice(client: MembershipsClient): Promise<string> {
+  const result = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
+  return result.deviceId;
+}
+
+export function wrongCode(code: string): string {
+  return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+}

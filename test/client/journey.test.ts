@@ -1,0 +1,149 @@
+/**
+ * The whole journey through the typed client, on PGlite and on a real server,
+ * with the database clock moved by the test instead of sleeping.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { engines } from '../support/databases.js';
+import { advanceClock } from '../support/clock.js';
+import { nextUsPhone, openClientFixture, registeredDevice, wrongCode, type ClientFixture } from './client-harness.js';
+
+describe.each(engines)('memberships client journey on %s', (engine) => {
+  let fx: ClientFixture;
+  beforeEach(async () => {
+    fx = await openClientFixture(engine);
+  });
+  afterEach(async () => {
+    await fx.close();
+  });
+
+  it('register -> phone -> flow -> OTP (two wrong, one right) -> membership -> key -> login -> lockouts -> recovery', async () => {
+    const { client, db } = fx;
+    const deviceId = await registeredDevice(client);
+    const phoneNumber = nextUsPhone();
+
+    const phone = await client.ensurePhoneNumber({ phoneNumber, region: 'US', appDeviceId: deviceId });
+    expect(phone).toMatchObject({ outcome: 'created_and_associated', phone: { e164: phoneNumber, region: 'US' } });
+
+    const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'registration', connectionId: 42 });
+    expect(flow.outcome).toBe('created');
+    if (flow.outcome !== 'created') throw new Error('unreachable');
+    expect(flow.flow).toMatchObject({ status: 'pending', purpose: 'registration', otpCount: 0, connectionId: 42, activeOtp: null });
+    const flowId = flow.flow.flowId;
+
+    const issued = await client.issueOtp(flowId);
+    if (issued.outcome !== 'issued') throw new Error(`expected issued, got ${issued.outcome}`);
+    expect(issued.code).toMatch(/^\d{6}$/);
+
+    expect(await client.verifyOtp(flowId, wrongCode(issued.code))).toEqual({ outcome: 'invalid_code', otpId: issued.otpId });
+    expect(await client.verifyOtp(flowId, wrongCode(wrongCode(issued.code)))).toEqual({ outcome: 'invalid_code', otpId: issued.otpId });
+    expect((await db.query('SELECT count(*)::int AS n FROM ecliptix.failed_otp_attempts')).rows[0]).toEqual({ n: 2 });
+    expect(await client.verifyOtp(flowId, issued.code)).toEqual({ outcome: 'verified', otpId: issued.otpId });
+    expect(await client.verifyOtp(flowId, issued.code)).toEqual({ outcome: 'already_used' });
+    expect((await client.getFlowState(flowId))?.status).toBe('verified');
+
+    const membership = await client.createMembership({ flowId, otpId: issued.otpId, connectionId: 42 });
+    if (membership.outcome !== 'created') throw new Error(`expected created, got ${membership.outcome}`);
+    expect(membership).toMatchObject({ status: 'active', creationStatus: 'otp_verified' });
+
+    const secureKey = randomBytes(32);
+    expect(await client.setSecureKey(membership.membershipId, secureKey)).toMatchObject({ outcome: 'updated', creationStatus: 'secure_key_set' });
+
+    const login = await client.login(phoneNumber);
+    expect(login).toEqual({ outcome: 'success', membershipId: membership.membershipId, status: 'active', secureKey });
+
+    // Five failed sign-ins (e.g. a wrong passphrase after the key was released) start a lockout.
+    for (let i = 0; i < 5; i++) expect((await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).outcome).toBe('logged');
+    const locked = await client.login(phoneNumber);
+    if (locked.outcome !== 'locked') throw new Error(`expected locked, got ${locked.outcome}`);
+    expect(locked.retryAfterMs).toBeGreaterThan(4 * 60_000);
+    expect(locked.retryAfterMs).toBeLessThanOrEqual(5 * 60_000);
+
+    // After the first lockout ends, five more failures: the second lockout lasts longer.
+    await advanceClock(db, 5 * 60 + 1);
+    expect((await client.login(phoneNumber)).outcome).toBe('success');
+    for (let i = 0; i < 5; i++) await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false });
+    const lockedAgain = await client.login(phoneNumber);
+    if (lockedAgain.outcome !== 'locked') throw new Error(`expected locked, got ${lockedAgain.outcome}`);
+    expect(lockedAgain.retryAfterMs).toBeGreaterThan(locked.retryAfterMs);
+    expect(lockedAgain.retryAfterMs).toBeGreaterThan(14 * 60_000);
+
+    expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber })).toEqual({ outcome: 'eligible_for_recovery', phoneId: phone.phoneId });
+    expect(await client.getPhoneNumber(phone.phoneId)).toEqual({ phoneNumber, region: 'US' });
+  });
+
+  it('resend cooldown, the 5-OTP cap, and a code that outlives its 30 s', async () => {
+    const { client, db } = fx;
+    const deviceId = await registeredDevice(client);
+    const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone(), appDeviceId: deviceId });
+    const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'registration' });
+    if (flow.outcome !== 'created') throw new Error(flow.outcome);
+    const flowId = flow.flow.flowId;
+
+    const first = await client.issueOtp(flowId);
+    expect(first.outcome).toBe('issued');
+    const tooSoon = await client.issueOtp(flowId);
+    if (tooSoon.outcome !== 'resend_cooldown_active') throw new Error(tooSoon.outcome);
+    expect(tooSoon.retryAfterMs).toBeGreaterThan(0);
+    expect(tooSoon.retryAfterMs).toBeLessThanOrEqual(30_000);
+
+    // The code expires after 30 s of database time.
+    await advanceClock(db, 31);
+    if (first.outcome !== 'issued') throw new Error('unreachable');
+    expect(await client.verifyOtp(flowId, first.code)).toEqual({ outcome: 'otp_expired' });
+    await advanceClock(db, 30);
+    expect(await client.verifyOtp(flowId, first.code)).toEqual({ outcome: 'flow_expired' });
+  });
+
+  it('caps OTPs at 5 per flow; a newer code replaces the older one', async () => {
+    const { client, db } = fx;
+    await db.query("UPDATE ecliptix_internal.settings SET value = '10 minutes' WHERE name = 'flow_lifetime'");
+    const deviceId = await registeredDevice(client);
+    const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone(), appDeviceId: deviceId });
+    const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'login' });
+    if (flow.outcome !== 'created') throw new Error(flow.outcome);
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const issued = await client.issueOtp(flow.flow.flowId);
+      if (issued.outcome !== 'issued') throw new Error(`OTP ${i + 1}: ${issued.outcome}`);
+      codes.push(issued.code);
+      await advanceClock(db, 31);
+    }
+    expect(await client.issueOtp(flow.flow.flowId)).toEqual({ outcome: 'max_otp_attempts_reached' });
+    expect((await client.getFlowState(flow.flow.flowId))?.status).toBe('failed');
+    expect((await db.query('SELECT count(*)::int AS n FROM ecliptix.otp_records')).rows[0]).toEqual({ n: 5 });
+  });
+
+  it('five wrong codes fail the flow', async () => {
+    const { client } = fx;
+    const deviceId = await registeredDevice(client);
+    const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone(), appDeviceId: deviceId });
+    const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'registration' });
+    if (flow.outcome !== 'created') throw new Error(flow.outcome);
+    const issued = await client.issueOtp(flow.flow.flowId);
+    if (issued.outcome !== 'issued') throw new Error(issued.outcome);
+    for (let i = 0; i < 4; i++) expect((await client.verifyOtp(flow.flow.flowId, wrongCode(issued.code))).outcome).toBe('invalid_code');
+    expect(await client.verifyOtp(flow.flow.flowId, wrongCode(issued.code))).toEqual({ outcome: 'max_failed_attempts_reached' });
+    expect(await client.verifyOtp(flow.flow.flowId, issued.code)).toEqual({ outcome: 'flow_not_pending' });
+  });
+
+  it('a flow expires after its lifetime, and 30 flows per phone per hour are the limit', async () => {
+    const { client, db } = fx;
+    const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone() });
+    const devices = await Promise.all(Array.from({ length: 31 }, () => registeredDevice(client)));
+    const first = await client.initiateVerificationFlow({ appDeviceId: devices[0]!, phoneId: phone.phoneId, purpose: 'registration' });
+    if (first.outcome !== 'created') throw new Error(first.outcome);
+    await advanceClock(db, 61);
+    expect((await client.issueOtp(first.flow.flowId)).outcome).toBe('flow_expired');
+
+    for (const device of devices.slice(1, 30)) {
+      expect((await client.initiateVerificationFlow({ appDeviceId: device, phoneId: phone.phoneId, purpose: 'registration' })).outcome).toBe('created');
+    }
+    const limited = await client.initiateVerificationFlow({ appDeviceId: devices[30]!, phoneId: phone.phoneId, purpose: 'registration' });
+    if (limited.outcome !== 'global_rate_limit_exceeded') throw new Error(limited.outcome);
+    expect(limited.retryAfterMs).toBeGreaterThan(58 * 60_000);
+    expect(limited.retryAfterMs).toBeLessThanOrEqual(60 * 60_000);
+    await advanceClock(db, 3600);
+    expect((await client.initiateVerificationFlow({ appDeviceId: devices[30]!, phoneId: phone.phoneId, purpose: 'registration' })).outcome).toBe('created');
+  });
+});
