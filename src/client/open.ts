@@ -68,7 +68,13 @@ export async function openMembershipsClient(options: OpenMembershipsClientOption
     given ??
     loadSecrets({
       ...(config.databaseUrl ? {} : { devSecretsFile: devSecretsFileFor(config.dataDir) }),
-      onDevelopmentKeys: onDevelopmentKeys ?? ((file) => logger?.warn({ file }, 'using development OTP and data keys; configure ECLIPTIX_OTP_KEYS and ECLIPTIX_DATA_KEYS for production')),
+      onDevelopmentKeys:
+        onDevelopmentKeys ??
+        ((file) => {
+          const message = `using development OTP and data keys from ${file}; configure ECLIPTIX_OTP_KEYS and ECLIPTIX_DATA_KEYS for production`;
+          if (logger) logger.warn({ file }, message);
+          else process.emitWarning(message, 'EcliptixDevelopmentKeys');
+        }),
     });
   const database = existing ?? (await openDatabase(config, maxConnections === undefined ? {} : { maxConnections }));
   const client = new MembershipsClient({ db: database, secrets, ...(otpLifetimeSeconds === undefined ? {} : { otpLifetimeSeconds }) });
