@@ -19,6 +19,7 @@ import {
   registerDevice,
   rowsOf,
   setClock,
+  snapshotAllTables,
   type RegisterResult,
 } from './journey.js';
 
@@ -36,7 +37,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
   });
 
   describe('register_app_device_if_not_exists', () => {
-    it('creates a device (status 2), then finds it (status 1) and leaves it unchanged', async () => {
+    it('creates a device (status 2), then finds it (status 1) and leaves it unchanged; a soft-deleted one is created again', async () => {
       const appInstanceId = randomUUID();
       const deviceId = randomUUID();
       const before = await dbNow(db);
@@ -66,19 +67,16 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       expect(other.outcome).toBe('created');
       expect((await rowsOf(db, 'app_devices', 'unique_id = $1', [other.unique_id]))[0]!.device_type).toBe(1);
       expect(await countOf(db, 'app_devices')).toBe(2);
-    });
 
-    it('registers a soft-deleted device id again as a new row', async () => {
-      const device = await registerDevice(db);
-      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [device.deviceUid]);
-      const again = await call<RegisterResult>(db, 'register_app_device_if_not_exists', device.appInstanceId, device.deviceId, 1);
-      expect(again.outcome).toBe('created');
-      expect(again.status).toBe(2);
-      expect(again.unique_id).not.toBe(device.deviceUid);
-      const rows = await rowsOf(db, 'app_devices', 'device_id = $1', [device.deviceId]);
-      expect(rows.map((r) => [r.unique_id, r.is_deleted])).toEqual([
-        [device.deviceUid, true],
-        [again.unique_id, false],
+      // A soft-deleted device id is registered again as a new row.
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [created.unique_id]);
+      const reborn = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, deviceId, 1);
+      expect(reborn).toEqual({ outcome: 'created', unique_id: expect.any(String), status: 2 });
+      expect(reborn.unique_id).not.toBe(created.unique_id);
+      const versions = await rowsOf(db, 'app_devices', 'device_id = $1', [deviceId]);
+      expect(versions.map((r) => [r.unique_id, r.is_deleted])).toEqual([
+        [created.unique_id, true],
+        [reborn.unique_id, false],
       ]);
     });
 
@@ -95,7 +93,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
   });
 
   describe('ensure_phone_number', () => {
-    it('creates a phone, then finds it; a NULL region is one value and other regions are other phones', async () => {
+    it('created, exists (a NULL region is one value), *_but_invalid_app_device, and a soft-deleted phone created anew', async () => {
       const phone = newPhone();
       const created = await ensurePhone(db, phone);
       expect(created).toEqual({ outcome: 'created', unique_id: expect.any(String), success: true });
@@ -113,9 +111,47 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
         [inUs.unique_id, phone, 'US', false],
       ]);
       expect(await countOf(db, 'phone_number_devices')).toBe(0);
+
+      // An unknown or soft-deleted device: success = false; the phone is created or kept, nothing is linked.
+      const other = newPhone();
+      const unknown = randomUUID();
+      const createdInvalid = await ensurePhone(db, other, 'DE', unknown);
+      expect(createdInvalid).toEqual({ outcome: 'created_but_invalid_app_device', unique_id: expect.any(String), success: false });
+      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({
+        outcome: 'exists_but_invalid_app_device',
+        unique_id: createdInvalid.unique_id,
+        success: false,
+      });
+      const gone = await registerDevice(db);
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
+      expect(await ensurePhone(db, other, 'DE', gone.deviceUid)).toEqual({
+        outcome: 'exists_but_invalid_app_device',
+        unique_id: createdInvalid.unique_id,
+        success: false,
+      });
+      expect(await rowsOf(db, 'phone_numbers', 'phone_number = $1', [other])).toEqual([
+        expect.objectContaining({ unique_id: createdInvalid.unique_id, region: 'DE', is_deleted: false }),
+      ]);
+      expect(await countOf(db, 'phone_number_devices')).toBe(0);
+
+      // A soft-deleted phone is created anew, and the same number can be soft-deleted twice (Fix).
+      const third = newPhone();
+      const v1 = await ensurePhone(db, third, 'FR');
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [v1.unique_id]);
+      const v2 = await ensurePhone(db, third, 'FR');
+      expect(v2.outcome).toBe('created');
+      expect(v2.unique_id).not.toBe(v1.unique_id);
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [v2.unique_id]);
+      const v3 = await ensurePhone(db, third, 'FR');
+      expect(v3.outcome).toBe('created');
+      expect((await rowsOf(db, 'phone_numbers', 'phone_number = $1', [third])).map((r) => [r.unique_id, r.is_deleted])).toEqual([
+        [v1.unique_id, true],
+        [v2.unique_id, true],
+        [v3.unique_id, false],
+      ]);
     });
 
-    it('links devices: created_and_associated, associated; the first active link is primary', async () => {
+    it('links devices: created_and_associated, associated; the first active link is primary; re-activates soft-deleted links', async () => {
       const phone = newPhone();
       const a = await registerDevice(db);
       const b = await registerDevice(db);
@@ -138,73 +174,40 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
         { app_device_id: b.deviceUid, is_primary: false, is_deleted: false },
       ]);
       expect(await countOf(db, 'phone_numbers')).toBe(1);
-    });
-
-    it('re-activates a soft-deleted link, primary when the phone lost its primary', async () => {
-      const phone = newPhone();
-      const a = await registerDevice(db);
-      const b = await registerDevice(db);
-      const phoneUid = (await ensurePhone(db, phone, null, a.deviceUid)).unique_id;
-      await ensurePhone(db, phone, null, b.deviceUid);
+      const phoneUid = first.unique_id;
 
       // Soft-delete the secondary link and re-link it: same row, active again, still secondary.
       await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [b.deviceUid]);
       await setClock(db, '1 minute');
-      expect(await ensurePhone(db, phone, null, b.deviceUid)).toEqual({ outcome: 'associated', unique_id: phoneUid, success: true });
+      expect(await ensurePhone(db, phone, 'GB', b.deviceUid)).toEqual({ outcome: 'associated', unique_id: phoneUid, success: true });
       let linkB = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [b.deviceUid]))[0]!;
       expect(linkB).toMatchObject({ is_deleted: false, is_primary: false });
       expect(linkB.updated_at.getTime()).toBeGreaterThan(linkB.created_at.getTime());
 
       // Soft-delete the primary link: re-linking A makes it primary again (B is not primary).
       await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [a.deviceUid]);
-      expect((await ensurePhone(db, phone, null, a.deviceUid)).outcome).toBe('associated');
+      expect((await ensurePhone(db, phone, 'GB', a.deviceUid)).outcome).toBe('associated');
       const linkA = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [a.deviceUid]))[0]!;
       expect(linkA).toMatchObject({ is_deleted: false, is_primary: true });
       linkB = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [b.deviceUid]))[0]!;
       expect(linkB).toMatchObject({ is_deleted: false, is_primary: false });
-      expect(await countOf(db, 'phone_number_devices')).toBe(2);
-    });
 
-    it('reports an unknown or soft-deleted device with success = false, keeping the phone but linking nothing', async () => {
-      const phone = newPhone();
-      const unknown = randomUUID();
-      const created = await ensurePhone(db, phone, 'DE', unknown);
-      expect(created).toEqual({ outcome: 'created_but_invalid_app_device', unique_id: expect.any(String), success: false });
-      expect(await ensurePhone(db, phone, 'DE', unknown)).toEqual({
-        outcome: 'exists_but_invalid_app_device',
-        unique_id: created.unique_id,
-        success: false,
-      });
-
-      const gone = await registerDevice(db);
-      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
-      expect(await ensurePhone(db, phone, 'DE', gone.deviceUid)).toEqual({
-        outcome: 'exists_but_invalid_app_device',
-        unique_id: created.unique_id,
-        success: false,
-      });
-
-      expect((await rowsOf(db, 'phone_numbers')).map((r) => [r.unique_id, r.phone_number, r.region])).toEqual([
-        [created.unique_id, phone, 'DE'],
-      ]);
-      expect(await countOf(db, 'phone_number_devices')).toBe(0);
-    });
-
-    it('creates a new row for a soft-deleted phone, and the same number can be soft-deleted twice', async () => {
-      const phone = newPhone();
-      const first = await ensurePhone(db, phone, 'FR');
-      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [first.unique_id]);
-      const second = await ensurePhone(db, phone, 'FR');
-      expect(second.outcome).toBe('created');
-      expect(second.unique_id).not.toBe(first.unique_id);
-      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [second.unique_id]);
-      const third = await ensurePhone(db, phone, 'FR');
-      expect(third.outcome).toBe('created');
-      expect((await rowsOf(db, 'phone_numbers')).map((r) => [r.unique_id, r.is_deleted])).toEqual([
-        [first.unique_id, true],
-        [second.unique_id, true],
-        [third.unique_id, false],
-      ]);
+      // Soft-delete it again; a new device C linked meanwhile becomes primary, so A comes back secondary.
+      await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [a.deviceUid]);
+      const c = await registerDevice(db);
+      expect((await ensurePhone(db, phone, 'GB', c.deviceUid)).outcome).toBe('associated');
+      expect((await ensurePhone(db, phone, 'GB', a.deviceUid)).outcome).toBe('associated');
+      const final = await db.query<{ app_device_id: string; is_primary: boolean; is_deleted: boolean }>(
+        'SELECT app_device_id, is_primary, is_deleted FROM ecliptix.phone_number_devices WHERE phone_number_id = $1',
+        [phoneUid],
+      );
+      expect(new Map(final.rows.map((r) => [r.app_device_id, [r.is_primary, r.is_deleted]]))).toEqual(
+        new Map([
+          [a.deviceUid, [false, false]],
+          [b.deviceUid, [false, false]],
+          [c.deviceUid, [true, false]],
+        ]),
+      );
     });
 
     it('makes exactly one primary link and one phone for concurrent calls', async () => {
@@ -249,7 +252,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
     const recovery = (phone: string, region: string | null = null) =>
       call<Recovery>(db, 'verify_phone_for_secret_key_recovery', phone, region);
 
-    it('phone_not_found, membership_not_found, no_secure_key, membership_blocked, eligible_for_recovery', async () => {
+    it('phone_not_found, membership_not_found, no_secure_key, membership_blocked, eligible_for_recovery; read-only', async () => {
       // phone_not_found: unknown number.
       expect(await recovery(newPhone())).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
 
@@ -278,15 +281,15 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_not_found', phone_unique_id: eligible.phoneUid });
       await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [eligible.phoneUid]);
       expect(await recovery(eligible.phone)).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
-    });
 
-    it('judges the active membership with a key when a phone has several, and writes nothing', async () => {
+      // With several memberships (one per device), the active one with a key is judged; nothing is written.
       const withKey = await member(db);
       // A second device of the same phone, newer membership, no key yet.
       await member(db, { phone: withKey.phone, secureKey: null });
-      const before = await rowsOf(db, 'membership_attempts');
+      const before = await snapshotAllTables(db);
       expect(await recovery(withKey.phone)).toEqual({ outcome: 'eligible_for_recovery', phone_unique_id: withKey.phoneUid });
-      expect(await rowsOf(db, 'membership_attempts')).toEqual(before);
+      expect(await recovery(withKey.phone, 'GB')).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+      expect(await snapshotAllTables(db)).toEqual(before);
     });
   });
 });

@@ -82,8 +82,21 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
   }
 
   describe('initiate_verification_flow', () => {
-    it('creates a pending flow with the configured lifetime, then retrieves it with its OTP', async () => {
+    it('phone_not_found, app_device_not_found; created with the configured lifetime; retrieved with its OTP', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
+      // phone_not_found and app_device_not_found: no flow, nothing written.
+      const before = await snapshotAllTables(db);
+      expect(await initiateFlow(db, deviceUid, randomUUID())).toEqual({ ...NO_FLOW, outcome: 'phone_not_found' });
+      expect(await initiateFlow(db, randomUUID(), phoneUid)).toEqual({ ...NO_FLOW, outcome: 'app_device_not_found' });
+      expect(await snapshotAllTables(db)).toEqual(before);
+
+      const gone = await deviceAndPhone();
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
+      expect((await initiateFlow(db, gone.deviceUid, gone.phoneUid)).outcome).toBe('app_device_not_found');
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [gone.phoneUid]);
+      expect((await initiateFlow(db, deviceUid, gone.phoneUid)).outcome).toBe('phone_not_found');
+      expect(await countOf(db, 'verification_flows')).toBe(0);
+
       const created = await initiateFlow(db, deviceUid, phoneUid, 'registration', 77);
       expect(created).toEqual({
         ...NO_OTP,
@@ -127,22 +140,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await countOf(db, 'verification_flows')).toBe(2);
     });
 
-    it('phone_not_found and app_device_not_found return no flow and write nothing', async () => {
-      const { deviceUid, phoneUid } = await deviceAndPhone();
-      const before = await snapshotAllTables(db);
-      expect(await initiateFlow(db, deviceUid, randomUUID())).toEqual({ ...NO_FLOW, outcome: 'phone_not_found' });
-      expect(await initiateFlow(db, randomUUID(), phoneUid)).toEqual({ ...NO_FLOW, outcome: 'app_device_not_found' });
-      expect(await snapshotAllTables(db)).toEqual(before);
-
-      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [deviceUid]);
-      expect((await initiateFlow(db, deviceUid, phoneUid)).outcome).toBe('app_device_not_found');
-      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [phoneUid]);
-      const other = await registerDevice(db);
-      expect((await initiateFlow(db, other.deviceUid, phoneUid)).outcome).toBe('phone_not_found');
-      expect(await countOf(db, 'verification_flows')).toBe(0);
-    });
-
-    it('returns a verified flow only to the same device and purpose', async () => {
+    it('returns a verified flow only to the same device and purpose; expires stale pending flows of the same device and purpose', async () => {
       const journey = await verifiedFlow(db, { purpose: 'registration' });
       const verifiedRow = await flowRow(db, journey.flowUid);
 
@@ -169,30 +167,23 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       const login = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'login');
       expect(login).toMatchObject({ outcome: 'created', status: 'pending', purpose: 'login' });
 
+      const loginOtp = await insertOtp(db, login.flow_unique_id!);
+
       // Once the verified flow has expired (24 h), a new flow is created.
       await setClock(db, '25 hours');
       const later = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
-      expect(later).toMatchObject({ outcome: 'created', status: 'pending' });
-      expect(await countOf(db, 'verification_flows')).toBe(4);
+      expect(later).toMatchObject({ ...NO_OTP, outcome: 'created', status: 'pending', otp_count: 0 });
       expect((await flowRow(db, journey.flowUid)).status).toBe('verified');
-    });
 
-    it('expires the stale pending flow of the same device, phone and purpose, and creates a new one', async () => {
-      const { deviceUid, phoneUid } = await deviceAndPhone();
-      const first = await initiateFlow(db, deviceUid, phoneUid, 'login');
-      const otp = await insertOtp(db, first.flow_unique_id!);
-      const otherPurpose = await initiateFlow(db, deviceUid, phoneUid, 'registration');
-
-      await setClock(db, '61 seconds');
-      const second = await initiateFlow(db, deviceUid, phoneUid, 'login');
-      expect(second).toMatchObject({ ...NO_OTP, outcome: 'created', status: 'pending', otp_count: 0 });
-      expect(second.flow_unique_id).not.toBe(first.flow_unique_id);
-
-      expect((await flowRow(db, first.flow_unique_id!)).status).toBe('expired');
-      // Other purposes are left alone (still pending, although past expiry), and the OTP too.
-      expect((await flowRow(db, otherPurpose.flow_unique_id!)).status).toBe('pending');
-      expect(await otpRow(db, otp.otp_unique_id!)).toMatchObject({ status: 'pending', is_active: true });
-      expect(await countOf(db, 'verification_flows', `status = 'pending'`)).toBe(2);
+      // The stale pending flow of the same device, phone and purpose is marked expired, and a new one created;
+      // its OTP is left as it is, and the stale flows of other devices or purposes too.
+      const newLogin = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'login');
+      expect(newLogin).toMatchObject({ ...NO_OTP, outcome: 'created', status: 'pending', purpose: 'login', otp_count: 0 });
+      expect(newLogin.flow_unique_id).not.toBe(login.flow_unique_id);
+      expect((await flowRow(db, login.flow_unique_id!)).status).toBe('expired');
+      expect(await otpRow(db, loginOtp.otp_unique_id!)).toMatchObject({ status: 'pending', is_active: true });
+      expect((await flowRow(db, otherFlow.flow_unique_id!)).status).toBe('pending');
+      expect(await countOf(db, 'verification_flows')).toBe(5);
     });
 
     it('refuses the 31st flow of a phone within the hour, but still returns live flows; allowed again an hour later', async () => {
@@ -243,7 +234,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
     type Resend = { outcome: string; retry_after_seconds: number | null };
     const resend = (flowUid: string) => call<Resend>(db, 'request_resend_otp', flowUid);
 
-    it('resend_allowed, resend_cooldown_active for 30 s after the last OTP, then allowed', async () => {
+    it('resend_allowed, resend_cooldown_active for 30 s after the last OTP, max_otp_attempts_reached after 5 OTPs', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
       const flow = await initiateFlow(db, deviceUid, phoneUid);
       const flowUid = flow.flow_unique_id!;
@@ -253,13 +244,13 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       await insertOtp(db, flowUid);
       const cooling = await resend(flowUid);
       expect(cooling.outcome).toBe('resend_cooldown_active');
-      expect(cooling.retry_after_seconds).toBeGreaterThanOrEqual(29);
+      expect(cooling.retry_after_seconds).toBeGreaterThanOrEqual(25); // 30 s minus the time this test took
       expect(cooling.retry_after_seconds).toBeLessThanOrEqual(30);
 
       await setClock(db, '20 seconds');
       const later = await resend(flowUid);
       expect(later.outcome).toBe('resend_cooldown_active');
-      expect(later.retry_after_seconds).toBeGreaterThanOrEqual(9);
+      expect(later.retry_after_seconds).toBeGreaterThanOrEqual(5);
       expect(later.retry_after_seconds).toBeLessThanOrEqual(10);
 
       await setClock(db, '31 seconds');
@@ -267,6 +258,17 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       // Deciding writes nothing.
       expect(await flowRow(db, flowUid)).toMatchObject({ status: 'pending', otp_count: 1 });
       expect(await countOf(db, 'otp_records')).toBe(1);
+
+      // max_otp_attempts_reached once the flow has had 5 OTPs; the flow fails.
+      const capped = (await initiateFlow(db, deviceUid, phoneUid, 'login')).flow_unique_id!;
+      for (let i = 0; i < 4; i += 1) await insertOtp(db, capped);
+      await setClock(db, '65 seconds'); // 34 s after its OTPs, within the flow's minute
+      expect((await resend(capped)).outcome).toBe('resend_allowed');
+      await insertOtp(db, capped);
+      expect((await flowRow(db, capped)).otp_count).toBe(5);
+      expect(await resend(capped)).toEqual({ outcome: 'max_otp_attempts_reached', retry_after_seconds: null });
+      expect((await flowRow(db, capped)).status).toBe('failed');
+      expect((await resend(capped)).outcome).toBe('flow_not_found_or_invalid');
     });
 
     it('flow_expired marks the flow expired; flow_not_found_or_invalid for unknown, finished or deleted flows', async () => {
@@ -286,23 +288,10 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect((await resend(deleted.flowUid)).outcome).toBe('flow_not_found_or_invalid');
       expect(await snapshotAllTables(db)).toEqual(before);
     });
-
-    it('max_otp_attempts_reached after 5 OTPs, and the flow fails', async () => {
-      const { deviceUid, phoneUid } = await deviceAndPhone();
-      const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
-      for (let i = 0; i < 4; i += 1) await insertOtp(db, flowUid);
-      await setClock(db, '40 seconds');
-      expect((await resend(flowUid)).outcome).toBe('resend_allowed');
-      await insertOtp(db, flowUid);
-      expect((await flowRow(db, flowUid)).otp_count).toBe(5);
-      expect(await resend(flowUid)).toEqual({ outcome: 'max_otp_attempts_reached', retry_after_seconds: null });
-      expect((await flowRow(db, flowUid)).status).toBe('failed');
-      expect((await resend(flowUid)).outcome).toBe('flow_not_found_or_invalid');
-    });
   });
 
   describe('insert_otp_record', () => {
-    it('creates an OTP: otp_count + 1, earlier OTPs inactive, hash and salt stored as given', async () => {
+    it('created: otp_count + 1, earlier OTPs inactive; refuses unknown, finished, expired and exhausted flows', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
       const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
       const expiresAt = new Date((await dbNow(db)).getTime() + 2 * MINUTE);
@@ -328,10 +317,8 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await otpRow(db, first.otp_unique_id)).toMatchObject({ is_active: false, status: 'pending' });
       expect(await otpRow(db, second.otp_unique_id)).toMatchObject({ is_active: true, status: 'pending' });
       expect(await countOf(db, 'otp_records', 'is_active')).toBe(1);
-    });
 
-    it('refuses unknown, finished, expired and exhausted flows without inserting', async () => {
-      const { deviceUid, phoneUid } = await deviceAndPhone();
+      // Refusals insert nothing.
       expect(await insertOtp(db, randomUUID())).toEqual({ outcome: 'flow_not_found_or_invalid', otp_unique_id: null });
 
       const verified = await verifiedFlow(db);
@@ -339,12 +326,12 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect((await flowRow(db, verified.flowUid)).otp_count).toBe(1);
 
       // Five OTPs are allowed, the sixth fails the flow.
-      const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
-      for (let i = 0; i < 5; i += 1) expect((await insertOtp(db, flowUid)).outcome).toBe('created');
-      expect(await insertOtp(db, flowUid)).toEqual({ outcome: 'max_otp_attempts_reached', otp_unique_id: null });
-      expect(await flowRow(db, flowUid)).toMatchObject({ status: 'failed', otp_count: 5 });
-      expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [flowUid])).toBe(5);
-      expect((await insertOtp(db, flowUid)).outcome).toBe('flow_not_found_or_invalid');
+      const exhausted = (await initiateFlow(db, deviceUid, phoneUid, 'update_phone')).flow_unique_id!;
+      for (let i = 0; i < 5; i += 1) expect((await insertOtp(db, exhausted)).outcome).toBe('created');
+      expect(await insertOtp(db, exhausted)).toEqual({ outcome: 'max_otp_attempts_reached', otp_unique_id: null });
+      expect(await flowRow(db, exhausted)).toMatchObject({ status: 'failed', otp_count: 5 });
+      expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [exhausted])).toBe(5);
+      expect((await insertOtp(db, exhausted)).outcome).toBe('flow_not_found_or_invalid');
 
       // Expired: the flow is marked expired.
       const late = (await initiateFlow(db, deviceUid, phoneUid, 'login')).flow_unique_id!;
@@ -356,7 +343,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
   });
 
   describe('update_otp_status', () => {
-    it('verified: the OTP becomes verified and inactive, the flow verified for 24 hours', async () => {
+    it('verified: OTP verified and inactive, flow verified for 24 h; expired is final (expired -> pending refused)', async () => {
       const journey = await pendingFlow(db);
       expect(await updateOtpStatus(db, journey.otpUid, 'verified')).toEqual({
         outcome: 'updated',
@@ -370,6 +357,21 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await countOf(db, 'failed_otp_attempts')).toBe(0);
       // The flow is no longer pending: nothing more can change.
       expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toMatchObject({ outcome: 'flow_not_pending', success: false });
+
+      // expired is final too: expired -> pending (and anything else) is refused while the flow stays pending.
+      const other = await pendingFlow(db);
+      expect(await updateOtpStatus(db, other.otpUid, 'expired')).toEqual({ outcome: 'updated', success: true, message: 'OTP status set to expired' });
+      expect(await otpRow(db, other.otpUid)).toMatchObject({ status: 'expired', is_active: false });
+      const before = await snapshotAllTables(db);
+      for (const status of ['pending', 'verified', 'failed']) {
+        expect(await updateOtpStatus(db, other.otpUid, status)).toEqual({
+          outcome: 'invalid_status_transition',
+          success: false,
+          message: `an OTP in status expired cannot change to ${status}`,
+        });
+      }
+      expect(await snapshotAllTables(db)).toEqual(before);
+      expect((await flowRow(db, other.flowUid)).status).toBe('pending');
     });
 
     it('5 failed checks fail the flow, each recorded in failed_otp_attempts', async () => {
@@ -397,22 +399,6 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
 
       expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toMatchObject({ outcome: 'flow_not_pending', success: false });
       expect(await countOf(db, 'failed_otp_attempts')).toBe(5);
-    });
-
-    it('expired is final: expired -> pending and expired -> verified are refused', async () => {
-      const journey = await pendingFlow(db);
-      expect(await updateOtpStatus(db, journey.otpUid, 'expired')).toEqual({ outcome: 'updated', success: true, message: 'OTP status set to expired' });
-      expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'expired', is_active: false });
-      const before = await snapshotAllTables(db);
-      for (const status of ['pending', 'verified', 'failed']) {
-        expect(await updateOtpStatus(db, journey.otpUid, status)).toEqual({
-          outcome: 'invalid_status_transition',
-          success: false,
-          message: `an OTP in status expired cannot change to ${status}`,
-        });
-      }
-      expect(await snapshotAllTables(db)).toEqual(before);
-      expect((await flowRow(db, journey.flowUid)).status).toBe('pending');
     });
 
     it('otp_not_found, flow_not_pending, flow_expired, otp_expired, otp_not_active', async () => {
