@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'MIGRATION_FAILED'
   | 'MIGRATION_FILES_INVALID'
   | 'VALIDATION_FAILED'
+  | 'TOOL_MISSING'
+  | 'BACKUP_FAILED'
+  | 'RESTORE_FAILED'
   | 'OPERATION_FAILED';
 
 const exitCodeFor: Record<ErrorCode, ExitCode> = {
@@ -32,6 +35,9 @@ const exitCodeFor: Record<ErrorCode, ExitCode> = {
   MIGRATION_FAILED: ExitCode.migration,
   MIGRATION_FILES_INVALID: ExitCode.validation,
   VALIDATION_FAILED: ExitCode.validation,
+  TOOL_MISSING: ExitCode.general,
+  BACKUP_FAILED: ExitCode.general,
+  RESTORE_FAILED: ExitCode.general,
   OPERATION_FAILED: ExitCode.general,
 };
 

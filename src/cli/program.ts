@@ -1,13 +1,17 @@
 /** The command-line program: global options and one subcommand per verb. */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { registerBackupCommand } from '../commands/backup.js';
 import { registerBaselineCommand } from '../commands/baseline.js';
+import { registerCleanupCommand } from '../commands/cleanup.js';
 import { registerMigrateCommand } from '../commands/migrate.js';
 import { registerRepairCommand } from '../commands/repair.js';
+import { registerRestoreCommand } from '../commands/restore.js';
 import { registerSqlCommand } from '../commands/sql.js';
 import { registerStatusCommand } from '../commands/status.js';
 import { registerTestCommand } from '../commands/test-connection.js';
 import { registerValidateCommand } from '../commands/validate.js';
+import { registerVerifyCommand } from '../commands/verify.js';
 import { CONFIG_FILE_NAME, DEFAULT_DATA_DIR } from '../config/schema.js';
 import type { CliContext } from './context.js';
 
@@ -41,5 +45,9 @@ Exit codes: 0 success, 1 general error, 2 invalid arguments or configuration,
   registerBaselineCommand(program, cli);
   registerRepairCommand(program, cli);
   registerSqlCommand(program, cli);
+  registerVerifyCommand(program, cli);
+  registerCleanupCommand(program, cli);
+  registerBackupCommand(program, cli);
+  registerRestoreCommand(program, cli);
   return program;
 }

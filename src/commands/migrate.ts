@@ -1,9 +1,12 @@
 /** `migrate`: apply what is pending (or prove it with --dry-run), one progress line per migration. */
 import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
+import { PersistorError } from '../errors.js';
 import { Migrator, parseTarget, type MigrateResult, type MigratorEvent } from '../migrator/migrator.js';
+import { backupDatabase, type BackupResult } from '../operations/backup.js';
 import { formatDuration } from '../util/format.js';
-import { withRuntime, type PersistorOptions } from './runtime.js';
+import { describeBackup } from './backup.js';
+import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface MigrateCommandOptions extends PersistorOptions {
   /** Stop after this version. */
@@ -11,12 +14,33 @@ export interface MigrateCommandOptions extends PersistorOptions {
   /** Run the plan in a transaction that is rolled back; nothing changes. */
   dryRun?: boolean;
   onEvent?: (event: MigratorEvent) => void;
+  /**
+   * Back up the database first when there is something to apply: `true` for
+   * the default location (<backupDir>/<timestamp>.dump|.tar.gz), or a file.
+   */
+  backup?: boolean | string;
+  /** Directory of pg_dump for the backup (default: found by server version). */
+  pgBin?: string;
+  onBackup?: (backup: BackupResult) => void;
 }
 
-export function migrate(options: MigrateCommandOptions = {}): Promise<MigrateResult & { target: string }> {
-  const { target, dryRun, onEvent, ...rest } = options;
+export async function migrate(options: MigrateCommandOptions = {}): Promise<MigrateResult & { target: string; backup?: BackupResult }> {
+  const { target, dryRun, onEvent, backup, pgBin, onBackup, ...rest } = options;
   if (target !== undefined) parseTarget(target); // a bad --target fails before anything is opened
-  return withRuntime(rest, async ({ db, config, migrationsDir, logger }) => {
+  let taken: BackupResult | undefined;
+  if (backup && !dryRun) {
+    if (rest.db) throw new PersistorError('INVALID_ARGUMENT', 'migrate --backup opens the database itself: pass databaseUrl or dataDir, not an open db');
+    // Only when something will be applied (and the plan is valid: otherwise migrate refuses anyway).
+    const needed = await withRuntime(rest, async ({ db, config, migrationsDir }) => {
+      const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
+      return plan.pending.length > 0 && plan.problems.length === 0;
+    });
+    if (needed) {
+      taken = await backupDatabase(resolveConfig(rest), { ...(typeof backup === 'string' ? { output: backup } : {}), ...(pgBin ? { pgBin } : {}) });
+      onBackup?.(taken);
+    }
+  }
+  const result = await withRuntime(rest, async ({ db, config, migrationsDir, logger }) => {
     const migrator = new Migrator({
       db,
       migrationsDir,
@@ -29,6 +53,7 @@ export function migrate(options: MigrateCommandOptions = {}): Promise<MigrateRes
     const result = await migrator.migrate({ ...(target === undefined ? {} : { target }), dryRun: dryRun === true });
     return { ...result, target: db.target };
   });
+  return taken ? { ...result, backup: taken } : result;
 }
 
 export function registerMigrateCommand(program: Command, cli: CliContext): void {
@@ -37,8 +62,10 @@ export function registerMigrateCommand(program: Command, cli: CliContext): void 
     .description('apply pending migrations, each in its own transaction, under a database-wide lock')
     .option('-t, --target <version>', 'apply versioned migrations up to and including this version only')
     .addOption(new Option('-d, --dry-run', 'print the plan and its SQL, run it in a transaction that is rolled back, report whether it would succeed'))
+    .option('-b, --backup [file]', 'first back up the database when something will be applied (pg_dump / PGlite dump; default <backupDir>/<timestamp>.dump|.tar.gz)')
+    .option('--pg-bin <dir>', 'directory holding pg_dump for --backup (default: /usr/lib/postgresql/<server major>/bin, else PATH)')
     .option('--json', 'print one JSON document')
-    .action(async (options: { target?: string; dryRun?: boolean }, command: Command) => {
+    .action(async (options: { target?: string; dryRun?: boolean; backup?: boolean | string; pgBin?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);
       const s = output.style;
       const onEvent = (event: MigratorEvent): void => {
@@ -60,6 +87,11 @@ export function registerMigrateCommand(program: Command, cli: CliContext): void 
         onEvent,
         ...(options.target === undefined ? {} : { target: options.target }),
         dryRun: options.dryRun === true,
+        ...(options.backup === undefined ? {} : { backup: options.backup }),
+        ...(options.pgBin ? { pgBin: options.pgBin } : {}),
+        onBackup: (taken) => {
+          if (!output.json) output.line(`${s.ok('backed up')} to ${describeBackup(taken)}`);
+        },
       });
       if (output.json) return output.document(result);
       for (const left of result.notApplied) output.line(`${s.dim('left pending')}  ${left.script}  ${s.dim(left.reason)}`);

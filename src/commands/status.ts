@@ -1,9 +1,16 @@
-/** `status`: applied and pending migrations, and whether the database is up to date. */
+/**
+ * `status`: applied and pending migrations, whether the database is up to
+ * date, and — for the shipped schema once deployed — the seed's report: the
+ * 36 objects, row counts per table and the last 24 hours' activity.
+ */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
+import { summariseData, type DataSummary } from '../operations/data-summary.js';
+import { findDrift, type Drift } from '../operations/drift.js';
+import { TABLE_NAMES } from '../schema/manifest.js';
 import { inspectObjects, type ObjectsReport } from '../schema/objects.js';
 import { formatDuration, table } from '../util/format.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
@@ -18,11 +25,24 @@ export interface StatusReport {
   warnings: string[];
   /** The 36 EcliptixMemberships objects, expected vs present (only when deploying the shipped schema). */
   schema?: ObjectsReport;
+  /** Row counts per table and the last 24 hours' activity (only when the shipped schema's 10 tables are deployed). */
+  data?: DataSummary;
+  /** With `drift: true`: objects whose live definition differs from what the migration files build. */
+  drift?: Drift[];
 }
 
-export function status(options: PersistorOptions = {}): Promise<StatusReport> {
-  return withRuntime(options, async ({ db, config, migrationsDir }) => {
+export interface StatusOptions extends PersistorOptions {
+  /** Also compare every object's definition with the migration files (the check `verify` runs; in a transaction that is rolled back). */
+  drift?: boolean;
+}
+
+export function status(options: StatusOptions = {}): Promise<StatusReport> {
+  const { drift: withDrift, ...rest } = options;
+  return withRuntime(rest, async ({ db, config, migrationsDir }) => {
     const schema = config.migrationsDir === undefined ? await inspectObjects(db) : undefined;
+    const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
+    const data = tablesDeployed ? await summariseData(db) : undefined;
+    const drift = withDrift ? (await findDrift(db, migrationsDir)).drifted : undefined;
     const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
     const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
     return {
@@ -34,6 +54,8 @@ export function status(options: PersistorOptions = {}): Promise<StatusReport> {
       problems: plan.problems,
       warnings: plan.warnings,
       ...(schema ? { schema } : {}),
+      ...(data ? { data } : {}),
+      ...(drift ? { drift } : {}),
     };
   });
 }
@@ -81,14 +103,33 @@ export function printObjectSummary(output: Output, schema: ObjectsReport): void 
   for (const object of schema.unexpected) output.line(`  ${s.warn('unexpected')} ${object.kind} ${object.name}`);
 }
 
+export function printDataSummary(output: Output, data: DataSummary): void {
+  const s = output.style;
+  output.line(
+    table(
+      ['TABLE', 'ROWS', 'SOFT-DELETED'],
+      data.tables.map((t) => [t.table, String(t.rows), t.table === 'login_attempts' || t.table === 'event_log' ? s.dim('-') : String(t.softDeleted)]),
+    ),
+  );
+  const a = data.activity;
+  output.line();
+  output.line(`activity in the last 24 hours (since ${a.since.toISOString().replace('T', ' ').slice(0, 19)} UTC):`);
+  output.line(`  verification flows created  ${a.flowsCreated} (${a.flowsVerified} verified)`);
+  output.line(`  OTPs generated              ${a.otpsGenerated} (${a.failedOtpChecks} failed checks)`);
+  output.line(`  memberships created         ${a.membershipsCreated}`);
+  output.line(`  login attempts              ${a.loginAttempts} (${a.successfulLogins} successful)`);
+  output.line(`  lockouts                    ${a.lockouts}`);
+}
+
 export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')
-    .description('show applied and pending migrations and whether the database is up to date')
+    .description('show applied and pending migrations, whether the database is up to date, the 36 objects, row counts per table and the last 24 hours of activity')
+    .option('--drift', "also compare each object's definition with what the migration files build (rebuilt in a transaction that is rolled back)")
     .option('--json', 'print one JSON document')
-    .action(async (_options, command: Command) => {
+    .action(async (options: { drift?: boolean }, command: Command) => {
       const { config, output } = cli.prepare(command);
-      const report = await status({ ...config, logger: cli.logger });
+      const report = await status({ ...config, logger: cli.logger, drift: options.drift === true });
       if (output.json) return output.document(report);
       const s = output.style;
       output.line(`database: ${report.target}`);
@@ -96,8 +137,16 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
         `migrations: ${report.counts.applied} applied, ${report.counts.pending} pending — ${report.upToDate ? s.ok('up to date') : s.warn('not up to date')}`,
       );
       if (report.schema) printObjectSummary(output, report.schema);
+      if (report.drift) {
+        if (report.drift.length === 0) output.line(`  ${s.ok('no drift')}: every definition is what the migration files build`);
+        for (const d of report.drift) output.line(`  ${s.bad('drift')}     ${d.kind} ${d.name}: edited since deployed (run \`verify\` for the lines)`);
+      }
       output.line();
       printMigrationTable(output, report.migrations);
+      if (report.data) {
+        output.line();
+        printDataSummary(output, report.data);
+      }
       for (const problem of report.problems) output.warn(problem);
       for (const warning of report.warnings) output.warn(warning);
     });

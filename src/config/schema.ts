@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 export const DEFAULT_DATA_DIR = '.ecliptix/db';
+export const DEFAULT_BACKUP_DIR = '.ecliptix/backups';
 export const CONFIG_FILE_NAME = 'ecliptix-persistor.config.json';
 
 const databaseUrl = z.string().refine(
@@ -30,6 +31,12 @@ export const configSchema = z
     lockTimeoutMs: z.number().int('must be a whole number of milliseconds').min(0).max(3_600_000).default(60_000),
     /** Diagnostics on stderr. */
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('warn'),
+    /** Clean-up: age in days after which finished rows go (default: the database's retention_days setting, 30). */
+    retentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    /** Clean-up: age in days after which event_log rows go (default: the database's event_log_retention_days setting, 90). */
+    eventLogRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    /** Where `backup` and `migrate --backup` write when no --output is given. */
+    backupDir: z.string().min(1, 'must not be empty').default(DEFAULT_BACKUP_DIR),
   })
   .strict();
 
@@ -45,8 +52,11 @@ export const environmentVariables: Record<ConfigKey, string> = {
   connectTimeoutMs: 'ECLIPTIX_CONNECT_TIMEOUT_MS',
   lockTimeoutMs: 'ECLIPTIX_LOCK_TIMEOUT_MS',
   logLevel: 'ECLIPTIX_LOG_LEVEL',
+  retentionDays: 'ECLIPTIX_RETENTION_DAYS',
+  eventLogRetentionDays: 'ECLIPTIX_EVENT_LOG_RETENTION_DAYS',
+  backupDir: 'ECLIPTIX_BACKUP_DIR',
 };
 
-export const numericKeys: ReadonlySet<ConfigKey> = new Set(['connectTimeoutMs', 'lockTimeoutMs']);
+export const numericKeys: ReadonlySet<ConfigKey> = new Set(['connectTimeoutMs', 'lockTimeoutMs', 'retentionDays', 'eventLogRetentionDays']);
 /** Keys that name paths: relative values in a config file are relative to that file. */
-export const pathKeys: ReadonlySet<ConfigKey> = new Set(['dataDir', 'migrationsDir']);
+export const pathKeys: ReadonlySet<ConfigKey> = new Set(['dataDir', 'migrationsDir', 'backupDir']);

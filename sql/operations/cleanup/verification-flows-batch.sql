@@ -1,0 +1,12 @@
+-- cleanup: soft-delete up to $2 expired or failed verification flows created
+-- before $1, skipping rows that live traffic holds locked.
+-- Index: ix_verification_flows_status_created (status, created_at) WHERE NOT is_deleted,
+-- then the primary key.
+UPDATE ecliptix.verification_flows
+   SET is_deleted = true
+ WHERE id = ANY (ARRAY(
+         SELECT id
+           FROM ecliptix.verification_flows
+          WHERE status IN ('expired', 'failed') AND created_at < $1::timestamptz AND NOT is_deleted
+          LIMIT $2
+            FOR UPDATE SKIP LOCKED));

@@ -1,0 +1,150 @@
+/** `cleanup`: the retention rules, in bounded batches that never block live traffic for long; `--dry-run` only counts. */
+import type { Command } from 'commander';
+import type { CliContext } from '../cli/context.js';
+import type { Output } from '../cli/output.js';
+import { ExitCode, PersistorError } from '../errors.js';
+import { DEFAULT_BATCH_SIZE, runCleanup, validateCleanupOptions, type CleanupOptions, type CleanupProgress, type CleanupReport } from '../operations/cleanup.js';
+import { formatDuration, table } from '../util/format.js';
+import { withRuntime, type PersistorOptions } from './runtime.js';
+
+export interface CleanupCommandOptions extends PersistorOptions, Omit<CleanupOptions, 'retentionDays' | 'eventLogRetentionDays' | 'lockTimeoutMs'> {}
+
+export type { CleanupReport };
+
+/**
+ * Applies the retention rules. Retention periods: `retentionDays` /
+ * `eventLogRetentionDays` when given, else the database's settings rows.
+ */
+export function cleanup(options: CleanupCommandOptions = {}): Promise<CleanupReport> {
+  const { batchSize, dryRun, signal, onProgress, ...rest } = options;
+  const cleanupOptions: CleanupOptions = {
+    ...(batchSize === undefined ? {} : { batchSize }),
+    ...(dryRun === undefined ? {} : { dryRun }),
+    ...(signal ? { signal } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    ...(rest.retentionDays === undefined ? {} : { retentionDays: rest.retentionDays }),
+    ...(rest.eventLogRetentionDays === undefined ? {} : { eventLogRetentionDays: rest.eventLogRetentionDays }),
+  };
+  validateCleanupOptions(cleanupOptions); // bad numbers fail before anything is opened
+  return withRuntime(rest, ({ db }) => runCleanup(db, cleanupOptions));
+}
+
+function parseWhole(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) throw new PersistorError('INVALID_ARGUMENT', `${flag} must be a whole number (got "${value}")`);
+  return Number(value.trim());
+}
+
+/** One line on stderr, rewritten in place (only on a terminal). */
+function progressPrinter(): { update: (p: CleanupProgress) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  let shown = false;
+  return {
+    update(p) {
+      const percent = p.total === 0 ? 100 : Math.min(100, Math.floor((p.done / p.total) * 100));
+      const rate = p.elapsedMs > 0 ? Math.round((p.done / p.elapsedMs) * 1000) : 0;
+      process.stderr.write(`\r\u001b[2K${p.table}: ${p.action === 'delete' ? 'deleted' : 'soft-deleted'} ${p.done}/${p.total} (${percent}%) ${rate} rows/s`);
+      shown = true;
+    },
+    done() {
+      if (shown) process.stderr.write('\r\u001b[2K');
+      shown = false;
+    },
+  };
+}
+
+function printReport(output: Output, report: CleanupReport): void {
+  const s = output.style;
+  const verb = (action: string) => (report.dryRun ? `would ${action}` : action === 'delete' ? 'deleted' : 'soft-deleted');
+  output.line(
+    table(
+      ['TABLE', 'ACTION', 'ROWS', 'OLDER THAN', 'BATCHES', 'LEFT (LOCKED)', 'TIME'],
+      report.rules.map((r) => [
+        r.table,
+        verb(r.action),
+        String(report.dryRun ? r.matched : r.affected),
+        `${r.retentionDays} days`,
+        report.dryRun ? '-' : String(r.batches),
+        report.dryRun ? '-' : r.remaining > 0 ? s.warn(String(r.remaining)) : '0',
+        formatDuration(r.durationMs),
+      ]),
+    ),
+  );
+  output.line();
+  const rows = report.dryRun ? report.rules.reduce((sum, r) => sum + r.matched, 0) : report.totalAffected;
+  const rate = report.durationMs > 0 && !report.dryRun ? `, ${Math.round((rows / report.durationMs) * 1000)} rows/s` : '';
+  if (report.dryRun) output.line(`dry run: ${rows} row(s) would be cleaned up; nothing was changed`);
+  else if (report.interrupted) output.line(s.warn(`interrupted: ${rows} row(s) cleaned up in ${formatDuration(report.durationMs)} before stopping; every finished batch is kept — run again to finish`));
+  else output.line(`${s.ok('done')}: ${rows} row(s) cleaned up in ${formatDuration(report.durationMs)}${rate} (batches of ${report.batchSize})`);
+  const left = report.rules.reduce((sum, r) => sum + (report.dryRun ? 0 : r.remaining), 0);
+  if (left > 0 && !report.interrupted) output.line(s.warn(`${left} row(s) were held locked by live traffic and skipped; the next run takes them`));
+}
+
+/**
+ * The report is the output even when it says "failed": print it (one JSON
+ * document with --json), then end with the documented exit code. Throwing
+ * would make the CLI print a second, error document; the CLI sets
+ * process.exitCode when the command returns, and this runs after that.
+ */
+function exitAfterReport(code: ExitCode, message: string): void {
+  process.stderr.write(`error: ${message}\n`);
+  process.once('exit', () => {
+    process.exitCode = code;
+  });
+}
+
+export function registerCleanupCommand(program: Command, cli: CliContext): void {
+  program
+    .command('cleanup')
+    .description(
+      'retention: soft-delete finished flows, OTPs, failed OTP attempts and successful membership attempts, delete successful login attempts (older than retention_days, 30) and events (older than event_log_retention_days, 90), in short batches that skip rows live traffic holds',
+    )
+    .option('-d, --dry-run', 'count what would be cleaned up; change nothing')
+    .option('--retention-days <days>', 'age after which finished rows go (env ECLIPTIX_RETENTION_DAYS; default: the retention_days setting of the database)')
+    .option('--event-log-retention-days <days>', 'age after which events go (env ECLIPTIX_EVENT_LOG_RETENTION_DAYS; default: the event_log_retention_days setting)')
+    .option('--batch-size <rows>', `rows per batch, each batch its own short transaction (default ${DEFAULT_BATCH_SIZE})`)
+    .option('--json', 'print one JSON document')
+    .addHelpText('after', '\nSafe to interrupt (Ctrl-C finishes the current batch and stops) and to run again. Exit 1 when interrupted.')
+    .action(async (options: { dryRun?: boolean; retentionDays?: string; eventLogRetentionDays?: string; batchSize?: string }, command: Command) => {
+      const retentionDays = parseWhole('--retention-days', options.retentionDays);
+      const eventLogRetentionDays = parseWhole('--event-log-retention-days', options.eventLogRetentionDays);
+      const batchSize = parseWhole('--batch-size', options.batchSize);
+      const { config, output } = cli.prepare(command);
+      const controller = new AbortController();
+      let signals = 0;
+      const onSignal = (): void => {
+        signals++;
+        if (signals === 1) {
+          process.stderr.write('\nstopping after the current batch (it is committed or rolled back whole)…\n');
+          controller.abort();
+        } else if (config.databaseUrl) {
+          // The server rolls back the open batch when the connection goes.
+          process.stderr.write('stopping now: the current batch is rolled back by the server\n');
+          process.exit(ExitCode.general);
+        }
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter();
+      let report: CleanupReport;
+      try {
+        report = await cleanup({
+          ...config,
+          ...(retentionDays === undefined ? {} : { retentionDays }),
+          ...(eventLogRetentionDays === undefined ? {} : { eventLogRetentionDays }),
+          ...(batchSize === undefined ? {} : { batchSize }),
+          dryRun: options.dryRun === true,
+          logger: cli.logger,
+          signal: controller.signal,
+          onProgress: progress.update,
+        });
+      } finally {
+        progress.done();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      if (output.json) output.document(report);
+      else printReport(output, report);
+      if (report.interrupted) exitAfterReport(ExitCode.general, 'clean-up interrupted; every finished batch is kept — run it again to finish');
+    });
+}

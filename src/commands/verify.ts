@@ -1,0 +1,80 @@
+/** `verify`: the seed's post-deployment checklist — its five success criteria, each passed or failed (exit 5 unless all pass). */
+import type { Command } from 'commander';
+import type { CliContext } from '../cli/context.js';
+import type { Output } from '../cli/output.js';
+import { ExitCode, PersistorError } from '../errors.js';
+import { verifyDatabase, type VerifyReport } from '../operations/verify.js';
+import { withRuntime, type PersistorOptions } from './runtime.js';
+
+export interface VerifyCommandOptions extends PersistorOptions {
+  /** The role the application connects as (privileges and basic operations are checked for it); default the connected user. */
+  appRole?: string;
+}
+
+export type { VerifyReport };
+
+/** Runs every check and returns the report; it does not throw when a criterion fails (see `report.passed`). */
+export function verify(options: VerifyCommandOptions = {}): Promise<VerifyReport & { target: string; engine: string }> {
+  const { appRole, ...rest } = options;
+  if (appRole !== undefined && appRole.trim() === '') throw new PersistorError('INVALID_ARGUMENT', '--app-role must name a role');
+  return withRuntime(rest, async ({ db, config, migrationsDir }) => {
+    const report = await verifyDatabase(db, { migrationsDir, lockTimeoutMs: config.lockTimeoutMs, ...(appRole ? { appRole } : {}) });
+    return { target: db.target, engine: db.engine, ...report };
+  });
+}
+
+function printReport(output: Output, report: VerifyReport & { target: string }): void {
+  const s = output.style;
+  output.line(`verify ${report.target}`);
+  output.line();
+  for (const c of report.criteria) {
+    output.line(`${c.passed ? s.ok('PASS') : s.bad('FAIL')}  ${c.number}. ${c.title}`);
+    for (const detail of c.details) output.line(`        ${c.passed ? s.dim(detail) : detail}`);
+    if (c.number === 2) {
+      for (const d of report.drift) {
+        for (const line of d.live) output.line(`          ${s.dim(`${d.name} live:    `)}${line.trim()}`);
+        for (const line of d.shipped) output.line(`          ${s.dim(`${d.name} shipped: `)}${line.trim()}`);
+      }
+    }
+    if (c.number === 3 && !c.passed) {
+      for (const check of report.coreChecks.checks) {
+        output.line(`          ${check.passed ? s.ok('ok  ') : s.bad('FAIL')} ${check.name} ${s.dim(`(${check.routine})`)}`);
+      }
+    }
+  }
+  for (const object of report.unexpected) output.line(`${s.warn('note')}  unexpected ${object.kind} ${object.name} in schema ecliptix`);
+  output.line();
+  const failed = report.criteria.filter((c) => !c.passed).length;
+  output.line(failed === 0 ? s.ok('all 5 success criteria passed') : s.bad(`${failed} of 5 success criteria failed`));
+}
+
+/**
+ * The report is the output even when it says "failed": print it (one JSON
+ * document with --json), then end with the documented exit code. Throwing
+ * would make the CLI print a second, error document; the CLI sets
+ * process.exitCode when the command returns, and this runs after that.
+ */
+function exitAfterReport(code: ExitCode, message: string): void {
+  process.stderr.write(`error: ${message}\n`);
+  process.once('exit', () => {
+    process.exitCode = code;
+  });
+}
+
+export function registerVerifyCommand(program: Command, cli: CliContext): void {
+  program
+    .command('verify')
+    .description("the post-deployment checklist: the 36 objects (present, right kind, enabled, no drift), core functionality (rolled back), journal, application access — the seed's 5 success criteria (exit 5 unless all pass)")
+    .option('--app-role <role>', 'the role the application connects as: check its privileges and run the basic operations as it (default: the connected user)')
+    .option('--json', 'print one JSON document')
+    .action(async (options: { appRole?: string }, command: Command) => {
+      const { config, output } = cli.prepare(command);
+      const report = await verify({ ...config, logger: cli.logger, ...(options.appRole === undefined ? {} : { appRole: options.appRole }) });
+      if (output.json) output.document(report);
+      else printReport(output, report);
+      if (!report.passed) {
+        const failed = report.criteria.filter((c) => !c.passed).map((c) => c.number);
+        exitAfterReport(ExitCode.validation, `verification failed: criteria ${failed.join(', ')} of 5 did not pass`);
+      }
+    });
+}

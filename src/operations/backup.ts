@@ -1,0 +1,169 @@
+/**
+ * Backups that can really be restored: `pg_dump --format=custom` of the whole
+ * database for a server (client tools matching the server, see pg-tools.ts),
+ * and PGlite's own data-directory dump (dumpDataDir, a .tar.gz) for the
+ * embedded database. A backup is written to `<file>.partial` and renamed when
+ * complete, so a file with the final name is always a whole backup; existing
+ * files are never overwritten.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { PGlite } from '@electric-sql/pglite';
+import type { Config } from '../config/schema.js';
+import { acquireDataDirLock } from '../db/data-dir-lock.js';
+import { openPostgres } from '../db/postgres.js';
+import type { Engine } from '../db/database.js';
+import { PersistorError, messageOf } from '../errors.js';
+import { sqlFile } from '../sql-files.js';
+import { findPgTools, runTool, toolConnection } from './pg-tools.js';
+
+export type BackupFormat = 'pg_dump-custom' | 'pglite-datadir';
+
+export interface BackupResult {
+  engine: Engine;
+  /** The database backed up (password masked). */
+  target: string;
+  file: string;
+  format: BackupFormat;
+  bytes: number;
+  durationMs: number;
+  /** pg_dump used (server backups). */
+  tool?: string;
+  serverVersion?: string;
+}
+
+export interface BackupOptions {
+  /** Where to write; default <backupDir>/<timestamp>.dump|.tar.gz. */
+  output?: string;
+  /** Directory of pg_dump/pg_restore, instead of searching. */
+  pgBin?: string;
+}
+
+export type BackupConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'connectTimeoutMs' | 'lockTimeoutMs' | 'backupDir'>;
+
+export function extensionFor(engine: Engine): string {
+  return engine === 'postgres' ? '.dump' : '.tar.gz';
+}
+
+/** <backupDir>/2025-01-31T12-00-00-000Z.dump (or .tar.gz): sorts by time, safe in every file system. */
+export function defaultBackupFile(backupDir: string, engine: Engine, now = new Date()): string {
+  return resolve(backupDir, `${now.toISOString().replace(/[:.]/g, '-')}${extensionFor(engine)}`);
+}
+
+async function prepareOutput(file: string): Promise<string> {
+  if (existsSync(file)) throw new PersistorError('INVALID_ARGUMENT', `${file} already exists: backups are never overwritten (choose another --output)`);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+  } catch (error) {
+    throw new PersistorError('INVALID_ARGUMENT', `cannot create the backup directory ${dirname(file)}: ${messageOf(error)}`, { cause: error });
+  }
+  const partial = `${file}.partial`;
+  await rm(partial, { force: true });
+  return partial;
+}
+
+async function finish(partial: string, file: string): Promise<number> {
+  await rename(partial, file);
+  return (await stat(file)).size;
+}
+
+export async function serverVersion(databaseUrl: string, connectTimeoutMs: number): Promise<{ major: number; version: string; target: string }> {
+  const db = await openPostgres({ databaseUrl, connectTimeoutMs, maxConnections: 1 });
+  try {
+    const row = (await db.query<{ version_num: number; version: string }>(sqlFile('operations/server-version.sql'))).rows[0]!;
+    return { major: Math.floor(row.version_num / 10_000), version: row.version, target: db.target };
+  } finally {
+    await db.close();
+  }
+}
+
+async function backupServer(config: BackupConfig & { databaseUrl: string }, file: string, pgBin: string | undefined): Promise<BackupResult> {
+  const started = performance.now();
+  const server = await serverVersion(config.databaseUrl, config.connectTimeoutMs);
+  const tools = await findPgTools(server.major, pgBin);
+  const partial = await prepareOutput(file);
+  const connection = toolConnection(config.databaseUrl, config.connectTimeoutMs);
+  const result = await runTool(tools.pgDump, ['--format=custom', '--no-password', `--file=${partial}`, `--dbname=${connection.url}`], connection.env, [connection.password]);
+  if (result.code !== 0) {
+    await rm(partial, { force: true });
+    throw new PersistorError('BACKUP_FAILED', `backup failed: ${tools.pgDump} exited with ${result.code}; no backup was written`, {
+      details: result.stderr.split('\n').filter(Boolean),
+    });
+  }
+  const bytes = await finish(partial, file);
+  return {
+    engine: 'postgres',
+    target: server.target,
+    file,
+    format: 'pg_dump-custom',
+    bytes,
+    durationMs: Number((performance.now() - started).toFixed(1)),
+    tool: `${tools.pgDump} (${tools.version})`,
+    serverVersion: server.version,
+  };
+}
+
+export function isPgliteDataDir(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'PG_VERSION'));
+}
+
+async function backupEmbedded(config: BackupConfig, file: string): Promise<BackupResult> {
+  const started = performance.now();
+  const dataDir = resolve(config.dataDir);
+  if (!isPgliteDataDir(dataDir)) {
+    throw new PersistorError('CONNECTION_FAILED', `no embedded database at ${dataDir}: nothing to back up (run \`migrate\` first, or pass --data-dir)`);
+  }
+  const lock = await acquireDataDirLock(dataDir, config.lockTimeoutMs);
+  try {
+    let pglite: PGlite;
+    try {
+      pglite = await PGlite.create(dataDir);
+    } catch (error) {
+      throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      const partial = await prepareOutput(file);
+      try {
+        const archive = await pglite.dumpDataDir('gzip');
+        await writeFile(partial, Buffer.from(await archive.arrayBuffer()));
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw new PersistorError('BACKUP_FAILED', `backup failed: ${messageOf(error)}; no backup was written`, { cause: error });
+      }
+      const bytes = await finish(partial, file);
+      return { engine: 'pglite', target: `pglite:${dataDir}`, file, format: 'pglite-datadir', bytes, durationMs: Number((performance.now() - started).toFixed(1)) };
+    } finally {
+      await pglite.close().catch(() => undefined);
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Backs up the configured database (server when databaseUrl is set, else the embedded directory). */
+export async function backupDatabase(config: BackupConfig, options: BackupOptions = {}): Promise<BackupResult> {
+  const engine: Engine = config.databaseUrl ? 'postgres' : 'pglite';
+  const file = options.output ? resolve(options.output) : defaultBackupFile(config.backupDir, engine);
+  return config.databaseUrl ? backupServer({ ...config, databaseUrl: config.databaseUrl }, file, options.pgBin) : backupEmbedded(config, file);
+}
+
+/** What a backup file is, from its first bytes: a pg_dump custom archive ("PGDMP") or a gzip (PGlite data directory). */
+export async function detectBackupFormat(file: string): Promise<BackupFormat> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new PersistorError('INVALID_ARGUMENT', `cannot read backup ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(error)}`);
+  }
+  try {
+    const head = Buffer.alloc(5);
+    const { bytesRead } = await handle.read(head, 0, 5, 0);
+    if (bytesRead === 5 && head.toString('latin1') === 'PGDMP') return 'pg_dump-custom';
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'pglite-datadir';
+    throw new PersistorError('INVALID_ARGUMENT', `${file} is not a backup made by this tool (neither a pg_dump custom archive nor a PGlite .tar.gz)`);
+  } finally {
+    await handle.close();
+  }
+}

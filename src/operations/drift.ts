@@ -1,0 +1,125 @@
+/**
+ * Drift: does each object in schema `ecliptix` still have the definition the
+ * migration files give it? Someone editing a procedure by hand on the server
+ * is the usual cause.
+ *
+ * Exact rather than heuristic: inside ONE transaction that is always rolled
+ * back, describe the live objects from the catalog (pg_get_functiondef,
+ * pg_get_triggerdef, and for tables their columns, constraints, indexes and
+ * triggers), move the live schema aside (ALTER SCHEMA … RENAME), run every
+ * migration file into a fresh `ecliptix`, describe that, and compare the two
+ * texts object by object. The server itself renders both sides, so formatting
+ * never differs; nothing is committed, and other sessions never see the
+ * renamed schema (catalog changes are transactional too).
+ */
+import type { Database, Queryable } from '../db/database.js';
+import { PersistorError, messageOf } from '../errors.js';
+import { loadMigrations, type Migration } from '../migrator/files.js';
+import { orderRepeatables } from '../migrator/order.js';
+import { describeSqlError } from '../migrator/sql-error.js';
+import { sqlFile } from '../sql-files.js';
+
+export type DefinitionKind = 'table' | 'routine' | 'trigger' | 'support routine';
+
+export interface Drift {
+  kind: DefinitionKind;
+  name: string;
+  /** Definition lines the live object has and the shipped one does not (first few). */
+  live: string[];
+  /** Definition lines the shipped object has and the live one does not (first few). */
+  shipped: string[];
+}
+
+export interface DriftReport {
+  /** Objects whose live definition was compared with the shipped one. */
+  checked: number;
+  drifted: Drift[];
+}
+
+interface DefinitionRow {
+  name: string;
+  kind: DefinitionKind;
+  definition: string;
+}
+
+const MAX_LINES_SHOWN = 6;
+
+type Definitions = Map<string, DefinitionRow>;
+
+async function describe(db: Queryable, file: string): Promise<Definitions> {
+  const { rows } = await db.query<DefinitionRow>(sqlFile(file));
+  return new Map(rows.map((row) => [`${row.kind}:${row.name}`, row]));
+}
+
+/**
+ * A file that must run outside a transaction (CREATE INDEX CONCURRENTLY) is
+ * rebuilt without CONCURRENTLY: the index it leaves in the catalog is the same.
+ */
+function rebuildableSql(migration: Migration): string {
+  return migration.transactional ? migration.sql : migration.sql.replace(/\bconcurrently\b/gi, '');
+}
+
+function lineDiff(live: string, shipped: string): { live: string[]; shipped: string[] } {
+  const liveLines = live.split('\n');
+  const shippedLines = shipped.split('\n');
+  const shippedSet = new Set(shippedLines);
+  const liveSet = new Set(liveLines);
+  return {
+    live: liveLines.filter((line) => !shippedSet.has(line)).slice(0, MAX_LINES_SHOWN),
+    shipped: shippedLines.filter((line) => !liveSet.has(line)).slice(0, MAX_LINES_SHOWN),
+  };
+}
+
+/**
+ * Compares the live definitions of `names` (kind:name keys; every object in
+ * schema ecliptix when omitted) with what the files in `migrationsDir` build.
+ * Objects missing on either side are not drift: presence is checked elsewhere.
+ */
+export async function findDrift(db: Database, migrationsDir: string): Promise<DriftReport> {
+  const migrations = await loadMigrations(migrationsDir);
+  const ordered = [...migrations.filter((m) => m.type === 'versioned'), ...orderRepeatables(migrations.filter((m) => m.type === 'repeatable'))];
+
+  const { rows } = await db.query<{ ecliptix_exists: boolean }>(sqlFile('operations/schema-exists.sql'));
+  if (!rows[0]?.ecliptix_exists) return { checked: 0, drifted: [] };
+
+  return db.transaction(
+    async (tx) => {
+      const live = await describe(tx, 'operations/describe-objects.sql');
+      const liveSupport = await describe(tx, 'operations/describe-support-routines.sql');
+      await tx.exec(sqlFile('operations/set-aside-live-schema.sql'));
+      for (const migration of ordered) {
+        try {
+          await tx.exec(rebuildableSql(migration));
+        } catch (error) {
+          const { message, details } = describeSqlError(error, migration.sql);
+          throw new PersistorError('VALIDATION_FAILED', `drift check: cannot rebuild the schema from ${migration.script}${message}`, {
+            details: [...details, 'nothing was changed (the check runs in a transaction that is rolled back)'],
+            cause: error,
+          });
+        }
+      }
+      const shipped = await describe(tx, 'operations/describe-objects.sql');
+      const shippedSupport = await describe(tx, 'operations/describe-support-routines.sql');
+
+      const drifted: Drift[] = [];
+      let checked = 0;
+      for (const [before, after] of [
+        [live, shipped],
+        [liveSupport, shippedSupport],
+      ] as const) {
+        for (const [key, liveRow] of before) {
+          const shippedRow = after.get(key);
+          if (!shippedRow) continue;
+          checked++;
+          if (liveRow.definition === shippedRow.definition) continue;
+          drifted.push({ kind: liveRow.kind, name: liveRow.name, ...lineDiff(liveRow.definition, shippedRow.definition) });
+        }
+      }
+      return { checked, drifted };
+    },
+    { rollback: true },
+  ).catch((error: unknown) => {
+    if (error instanceof PersistorError) throw error;
+    throw new PersistorError('OPERATION_FAILED', `drift check failed: ${messageOf(error)}`, { cause: error });
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * The PostgreSQL client tools backup and restore use: pg_dump and pg_restore
+ * of the server's major version (/usr/lib/postgresql/<major>/bin, the Debian
+ * and Ubuntu layout), else the ones on PATH or in a newer installed version —
+ * pg_dump refuses servers newer than itself, so never an older one.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { PersistorError } from '../errors.js';
+import { redact } from '../util/redact.js';
+
+export interface PgTools {
+  pgDump: string;
+  pgRestore: string;
+  /** Major version of the tools. */
+  major: number;
+  version: string;
+}
+
+const POSTGRESQL_LIB = '/usr/lib/postgresql';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a tool without a shell; the password goes in the environment, never on the command line. */
+export function runTool(program: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, secrets: readonly (string | undefined)[] = []): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${program}: ${error.message}`, { cause: error })));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: redact(stdout, secrets), stderr: redact(stderr, secrets).trim() }));
+  });
+}
+
+async function versionOf(program: string): Promise<{ major: number; version: string } | undefined> {
+  try {
+    const { code, stdout } = await runTool(program, ['--version']);
+    const match = /\(PostgreSQL\)\s+(\d+)(\.\d+)?/.exec(stdout);
+    if (code !== 0 || !match) return undefined;
+    return { major: Number(match[1]), version: `${match[1]}${match[2] ?? ''}` };
+  } catch {
+    return undefined;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function installedMajors(): number[] {
+  if (!existsSync(POSTGRESQL_LIB)) return [];
+  return readdirSync(POSTGRESQL_LIB)
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * pg_dump and pg_restore for a server of major version `serverMajor`: from
+ * `binDir` when given, else /usr/lib/postgresql/<serverMajor>/bin, else PATH
+ * (if not older than the server), else the oldest newer installed version.
+ */
+export async function findPgTools(serverMajor: number, binDir?: string): Promise<PgTools> {
+  const candidates: string[] = [];
+  if (binDir) candidates.push(binDir);
+  else {
+    candidates.push(join(POSTGRESQL_LIB, String(serverMajor), 'bin'));
+    const pathDump = onPath('pg_dump');
+    if (pathDump) candidates.push(pathDump.slice(0, -'/pg_dump'.length));
+    for (const major of installedMajors().filter((m) => m > serverMajor)) candidates.push(join(POSTGRESQL_LIB, String(major), 'bin'));
+  }
+  const seen: string[] = [];
+  for (const dir of candidates) {
+    const pgDump = join(dir, 'pg_dump');
+    const pgRestore = join(dir, 'pg_restore');
+    if (!existsSync(pgDump) || !existsSync(pgRestore)) {
+      if (binDir) seen.push(`${dir} has no pg_dump and pg_restore`);
+      continue;
+    }
+    const version = await versionOf(pgDump);
+    if (!version) {
+      seen.push(`${pgDump} does not report a version`);
+      continue;
+    }
+    if (version.major < serverMajor) {
+      seen.push(`${pgDump} is version ${version.version}, older than the server`);
+      continue;
+    }
+    return { pgDump, pgRestore, major: version.major, version: version.version };
+  }
+  throw new PersistorError(
+    'TOOL_MISSING',
+    `no pg_dump/pg_restore for PostgreSQL ${serverMajor} found (looked in ${binDir ?? `${POSTGRESQL_LIB}/${serverMajor}/bin, PATH and newer versions under ${POSTGRESQL_LIB}`})`,
+    {
+      details: [
+        ...seen,
+        `install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}), or point --pg-bin at their directory`,
+      ],
+    },
+  );
+}
+
+/** Connection details for a tool: the URL without its password (which goes to PGPASSWORD), and a connect timeout. */
+export function toolConnection(databaseUrl: string, connectTimeoutMs: number): { url: string; env: NodeJS.ProcessEnv; password: string | undefined } {
+  const url = new URL(databaseUrl);
+  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  url.password = '';
+  const env: NodeJS.ProcessEnv = { PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(connectTimeoutMs / 1000))) };
+  if (password !== undefined) env.PGPASSWORD = password;
+  return { url: url.toString(), env, password };
+}

@@ -1,0 +1,215 @@
+/**
+ * The seed's post-deployment checklist, automated: its five success criteria,
+ * each passed or failed with the reasons.
+ *
+ *   1. All 36 database objects created successfully  — present, of the right kind
+ *   2. Status check shows all objects as active      — triggers enabled, no drift
+ *   3. Core functionality tests pass                 — core-checks.ts, rolled back
+ *   4. No error messages in deployment log           — the journal: every
+ *      migration succeeded, none pending, failed or edited
+ *   5. Application can connect and perform basic operations — as the
+ *      application role when one is named, in a transaction rolled back
+ *
+ * Nothing is left behind: every check that writes runs in a transaction that
+ * is rolled back.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Database } from '../db/database.js';
+import { messageOf } from '../errors.js';
+import { Migrator } from '../migrator/migrator.js';
+import type { MigrationStatus } from '../migrator/plan.js';
+import { MANIFEST, type ManifestObject } from '../schema/manifest.js';
+import { sqlFile } from '../sql-files.js';
+import { runCoreChecks, type CoreChecksReport } from './core-checks.js';
+import { findDrift, type Drift } from './drift.js';
+
+export interface Criterion {
+  number: 1 | 2 | 3 | 4 | 5;
+  title: string;
+  passed: boolean;
+  /** Why it failed (or notes when it passed). */
+  details: string[];
+}
+
+export interface VerifiedObject extends ManifestObject {
+  present: boolean;
+  /** What is there under this name when it is not of the expected kind. */
+  actualKind?: string;
+  enabled: boolean;
+  /** Live definition differs from the shipped one. */
+  drifted: boolean;
+}
+
+export interface VerifyReport {
+  passed: boolean;
+  criteria: Criterion[];
+  objects: VerifiedObject[];
+  /** Objects in schema ecliptix that are not among the 36. */
+  unexpected: { name: string; kind: string }[];
+  drift: Drift[];
+  coreChecks: CoreChecksReport;
+  connection: { role: string; latencyMs: number };
+}
+
+export interface VerifyOptions {
+  migrationsDir: string;
+  lockTimeoutMs: number;
+  /** The role the application connects as; default the connected user. */
+  appRole?: string;
+}
+
+export const CRITERIA_TITLES = {
+  1: 'All 36 database objects created successfully',
+  2: 'Status check shows all objects as active',
+  3: 'Core functionality tests pass',
+  4: 'No error messages in deployment log',
+  5: 'Application can connect and perform basic operations',
+} as const;
+
+interface KindRow {
+  name: string;
+  kind: string;
+  table_name: string | null;
+  enabled: boolean;
+}
+
+function criterion(number: Criterion['number'], details: string[], passedNotes: string[] = []): Criterion {
+  return { number, title: CRITERIA_TITLES[number], passed: details.length === 0, details: details.length === 0 ? passedNotes : details };
+}
+
+function expectedKind(object: ManifestObject): string {
+  return object.kind === 'procedure' ? 'function' : object.kind;
+}
+
+async function inspectKinds(db: Database): Promise<{ objects: Omit<VerifiedObject, 'drifted'>[]; unexpected: VerifyReport['unexpected'] }> {
+  const { rows } = await db.query<KindRow>(sqlFile('operations/object-kinds.sql'));
+  const objects = MANIFEST.map((object) => {
+    const named = rows.filter((row) => row.name === object.name);
+    const match = named.find((row) => row.kind === expectedKind(object) && (object.table === undefined || row.table_name === object.table));
+    const other = named.find((row) => row !== match);
+    const actualKind = match ? undefined : other ? (other.table_name ? `${other.kind} on table ${other.table_name}` : other.kind) : undefined;
+    return { ...object, present: match !== undefined, ...(actualKind ? { actualKind } : {}), enabled: match?.enabled ?? false };
+  });
+  const known = new Set(MANIFEST.map((o) => o.name));
+  const unexpected = rows.filter((row) => !known.has(row.name)).map((row) => ({ name: row.name, kind: row.kind }));
+  return { objects, unexpected };
+}
+
+function journalProblems(statuses: readonly MigrationStatus[], problems: readonly string[]): string[] {
+  if (statuses.every((s) => s.appliedAt === null && s.state !== 'missing')) {
+    return ['no migration is recorded as applied: deploy with `ecliptix-persistor migrate` (or the `sql` script)'];
+  }
+  const details: string[] = [];
+  for (const status of statuses) {
+    if (status.state === 'pending' || status.state === 'out_of_order') details.push(`pending: ${status.script}`);
+    if (status.state === 'outdated') details.push(`changed since applied, not re-applied yet: ${status.script}`);
+  }
+  return [...details, ...problems];
+}
+
+async function checkConnection(db: Database, appRole: string | undefined): Promise<{ details: string[]; notes: string[]; role: string; latencyMs: number }> {
+  const started = performance.now();
+  await db.query('SELECT 1');
+  const latencyMs = Number((performance.now() - started).toFixed(2));
+  const { rows } = await db.query<{ role_name: string; role_exists: boolean; connected_as: string }>(sqlFile('operations/role-info.sql'), [appRole ?? null]);
+  const info = rows[0]!;
+  const details: string[] = [];
+  const notes = [`connected as ${info.connected_as} (round trip ${latencyMs} ms)`];
+  if (!info.role_exists) return { details: [`role ${info.role_name} does not exist`], notes, role: info.role_name, latencyMs };
+
+  const hasSchema = (await db.query<{ ecliptix_exists: boolean }>(sqlFile('operations/schema-exists.sql'))).rows[0]!.ecliptix_exists;
+  if (!hasSchema) return { details: ['schema ecliptix does not exist'], notes, role: info.role_name, latencyMs };
+
+  const privileges = (
+    await db.query<{ schema_usage: boolean; can_act_as: boolean; routines_denied: string[] }>(sqlFile('operations/role-privileges.sql'), [info.role_name])
+  ).rows[0]!;
+  if (!privileges.schema_usage) details.push(`role ${info.role_name} lacks USAGE on schema ecliptix (GRANT USAGE ON SCHEMA ecliptix TO ${info.role_name})`);
+  if (privileges.routines_denied.length > 0) {
+    details.push(
+      `role ${info.role_name} may not EXECUTE ${privileges.routines_denied.join(', ')} (GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ecliptix TO ${info.role_name})`,
+    );
+  }
+  const actAs = info.role_name !== info.connected_as && privileges.can_act_as;
+  if (info.role_name !== info.connected_as && !actAs) {
+    notes.push(`basic operations run as ${info.connected_as}: it is not a member of ${info.role_name}, so privileges were checked from the catalog`);
+  }
+  try {
+    await db.transaction(
+      async (tx) => {
+        if (actAs) await tx.query(sqlFile('operations/act-as-role.sql'), [info.role_name]);
+        const result = (await tx.query<{ register_outcome: string; phones_found: number }>(sqlFile('operations/basic-operations.sql'))).rows[0]!;
+        if (result.register_outcome !== 'created') details.push(`registering a device returned ${result.register_outcome}, expected created`);
+      },
+      { rollback: true },
+    );
+    notes.push(`registered a device and looked up a phone as ${actAs ? info.role_name : info.connected_as} (rolled back)`);
+  } catch (error) {
+    details.push(`basic operations as ${actAs ? info.role_name : info.connected_as} failed: ${messageOf(error)}`);
+  }
+  return { details, notes, role: info.role_name, latencyMs };
+}
+
+export async function verifyDatabase(db: Database, options: VerifyOptions): Promise<VerifyReport> {
+  const { objects: kinds, unexpected } = await inspectKinds(db);
+
+  // 1. present, of the right kind
+  const presence: string[] = [];
+  for (const object of kinds) {
+    if (object.actualKind) presence.push(`wrong kind: ${object.name} is a ${object.actualKind}, expected ${expectedKind(object)}${object.table ? ` on table ${object.table}` : ''}`);
+    else if (!object.present) presence.push(`missing: ${object.kind} ${object.name}`);
+  }
+  const presentCount = kinds.filter((o) => o.present).length;
+
+  // 2. enabled, definitions as shipped
+  const active: string[] = [];
+  for (const object of kinds.filter((o) => o.present && !o.enabled)) active.push(`disabled: ${object.kind} ${object.name}`);
+  let drift: Drift[] = [];
+  let checked = 0;
+  try {
+    const report = await findDrift(db, options.migrationsDir);
+    drift = report.drifted;
+    checked = report.checked;
+  } catch (error) {
+    active.push(messageOf(error));
+  }
+  for (const item of drift) active.push(`drift: ${item.kind} ${item.name} differs from what the project ships`);
+
+  // 3. core functionality
+  let coreChecks: CoreChecksReport;
+  try {
+    coreChecks = await runCoreChecks(db);
+  } catch (error) {
+    coreChecks = { passed: false, checks: [{ name: 'run the core checks', routine: '', passed: false, detail: messageOf(error), durationMs: 0 }] };
+  }
+  const core = coreChecks.checks.filter((c) => !c.passed && c.detail !== 'not run (an earlier check failed)').map((c) => `${c.name} (${c.routine}): ${c.detail}`);
+
+  // 4. the journal
+  let journal: string[];
+  try {
+    const plan = await new Migrator({ db, migrationsDir: options.migrationsDir, lockTimeoutMs: options.lockTimeoutMs }).status();
+    journal = journalProblems(plan.statuses, plan.problems);
+  } catch (error) {
+    journal = [messageOf(error)];
+  }
+
+  // 5. the application
+  const connection = await checkConnection(db, options.appRole);
+
+  const drifted = new Set(drift.filter((d) => d.kind !== 'support routine').map((d) => d.name));
+  const criteria = [
+    criterion(1, presence, [`${presentCount}/${MANIFEST.length} present, each of the right kind`]),
+    criterion(2, active, [`every trigger enabled; ${checked} definitions (the 36 and their support routines) identical to what the project ships`]),
+    criterion(3, core, [`${coreChecks.checks.length} checks through all 17 routines, rolled back`]),
+    criterion(4, journal, ['every migration applied successfully; none pending, failed or edited']),
+    criterion(5, connection.details, connection.notes),
+  ];
+  return {
+    passed: criteria.every((c) => c.passed),
+    criteria,
+    objects: kinds.map((o) => ({ ...o, drifted: drifted.has(o.name) })),
+    unexpected,
+    drift,
+    coreChecks,
+    connection: { role: connection.role, latencyMs: connection.latencyMs },
+  };
+}
