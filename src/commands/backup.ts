@@ -10,7 +10,7 @@ export interface BackupCommandOptions extends PersistorOptions, BackupOptions {}
 
 export type { BackupResult };
 
-export function backup(options: BackupCommandOptions = {}): Promise<BackupResult> {
+export async function backup(options: BackupCommandOptions = {}): Promise<BackupResult> {
   const { output, pgBin, db, logger: _logger, ...rest } = options;
   if (db) throw new PersistorError('INVALID_ARGUMENT', 'backup opens the database itself: pass databaseUrl or dataDir, not an open db');
   const config = resolveConfig(rest);

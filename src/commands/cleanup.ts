@@ -15,7 +15,7 @@ export type { CleanupReport };
  * Applies the retention rules. Retention periods: `retentionDays` /
  * `eventLogRetentionDays` when given, else the database's settings rows.
  */
-export function cleanup(options: CleanupCommandOptions = {}): Promise<CleanupReport> {
+export async function cleanup(options: CleanupCommandOptions = {}): Promise<CleanupReport> {
   const { batchSize, dryRun, signal, onProgress, ...rest } = options;
   const cleanupOptions: CleanupOptions = {
     ...(batchSize === undefined ? {} : { batchSize }),

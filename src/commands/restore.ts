@@ -10,7 +10,7 @@ export interface RestoreCommandOptions extends PersistorOptions, RestoreOptions 
 
 export type { RestoreResult };
 
-export function restore(options: RestoreCommandOptions): Promise<RestoreResult> {
+export async function restore(options: RestoreCommandOptions): Promise<RestoreResult> {
   const { file, force, pgBin, db, logger: _logger, ...rest } = options;
   if (db) throw new PersistorError('INVALID_ARGUMENT', 'restore opens the database itself: pass databaseUrl or dataDir, not an open db');
   if (!file) throw new PersistorError('INVALID_ARGUMENT', 'restore needs the backup file to restore');

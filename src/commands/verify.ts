@@ -14,7 +14,7 @@ export interface VerifyCommandOptions extends PersistorOptions {
 export type { VerifyReport };
 
 /** Runs every check and returns the report; it does not throw when a criterion fails (see `report.passed`). */
-export function verify(options: VerifyCommandOptions = {}): Promise<VerifyReport & { target: string; engine: string }> {
+export async function verify(options: VerifyCommandOptions = {}): Promise<VerifyReport & { target: string; engine: string }> {
   const { appRole, ...rest } = options;
   if (appRole !== undefined && appRole.trim() === '') throw new PersistorError('INVALID_ARGUMENT', '--app-role must name a role');
   return withRuntime(rest, async ({ db, config, migrationsDir }) => {

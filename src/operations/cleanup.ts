@@ -23,6 +23,8 @@ export interface RetentionRule {
   period: 'retention' | 'event-log';
   /** File stem under sql/operations/cleanup/: <stem>-count.sql and <stem>-batch.sql. */
   sql: string;
+  /** The batch walks the rows in order from where the previous one stopped ($3, $4): rows that stay are passed once. */
+  keyset?: boolean;
 }
 
 /** The spec's rules, in the seed's order. */
@@ -30,7 +32,7 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
   { table: 'verification_flows', action: 'soft-delete', rows: 'expired or failed flows', period: 'retention', sql: 'verification-flows' },
   { table: 'otp_records', action: 'soft-delete', rows: 'expired, failed or verified OTPs', period: 'retention', sql: 'otp-records' },
   { table: 'failed_otp_attempts', action: 'soft-delete', rows: 'failed OTP attempts', period: 'retention', sql: 'failed-otp-attempts' },
-  { table: 'login_attempts', action: 'delete', rows: 'successful login attempts (failures are kept; so is the newest success of each phone)', period: 'retention', sql: 'login-attempts' },
+  { table: 'login_attempts', action: 'delete', rows: 'successful login attempts (failures are kept; so is the newest success of each phone)', period: 'retention', sql: 'login-attempts', keyset: true },
   { table: 'membership_attempts', action: 'soft-delete', rows: 'successful membership attempts (failures are kept)', period: 'retention', sql: 'membership-attempts' },
   { table: 'event_log', action: 'delete', rows: 'events', period: 'event-log', sql: 'event-log' },
 ];
@@ -93,6 +95,12 @@ export const MAX_BATCH_SIZE = 100_000;
 const DEFAULT_BATCH_LOCK_TIMEOUT_MS = 10_000;
 /** A fixed key (first 8 bytes of sha256("ecliptix-persistor:cleanup")): one clean-up at a time per database. */
 export const CLEANUP_LOCK_KEY = '8543687813757298915';
+
+interface BatchRow {
+  n: number;
+  last_at?: string | null;
+  last_id?: number | null;
+}
 
 interface RetentionRow {
   retention_days: number;
@@ -168,16 +176,20 @@ export async function runCleanup(db: Database, options: CleanupOptions = {}): Pr
         const matched = await countMatching(session, rule, cutoff);
         let affected = 0;
         let batches = 0;
+        let cursor: [string, number] = ['-infinity', 0];
         if (!options.dryRun) {
           while (affected < matched) {
             if (options.signal?.aborted) {
               interrupted = true;
               break;
             }
-            const changed = await session.transaction(async (tx) => {
+            const params = rule.keyset ? [cutoff, batchSize, ...cursor] : [cutoff, batchSize];
+            const batch = await session.transaction(async (tx) => {
               await tx.query(sqlFile('operations/cleanup/batch-settings.sql'), [lockTimeout]);
-              return (await tx.query(sqlFile(`operations/cleanup/${rule.sql}-batch.sql`), [cutoff, batchSize])).rowCount;
+              return (await tx.query<BatchRow>(sqlFile(`operations/cleanup/${rule.sql}-batch.sql`), params)).rows[0]!;
             });
+            const changed = Number(batch.n);
+            if (batch.last_at != null && batch.last_id != null) cursor = [batch.last_at, Number(batch.last_id)];
             batches++;
             affected += changed;
             options.onProgress?.({ table: rule.table, action: rule.action, done: affected, total: matched, elapsedMs: performance.now() - ruleStarted });

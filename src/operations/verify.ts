@@ -162,6 +162,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
 
   // 2. enabled, definitions as shipped
   const active: string[] = [];
+  if (presentCount < MANIFEST.length) active.push(`${MANIFEST.length - presentCount} of the ${MANIFEST.length} objects are missing or of the wrong kind, so not all are active`);
   for (const object of kinds.filter((o) => o.present && !o.enabled)) active.push(`disabled: ${object.kind} ${object.name}`);
   let drift: Drift[] = [];
   let checked = 0;

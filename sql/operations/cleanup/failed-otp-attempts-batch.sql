@@ -2,11 +2,16 @@
 -- rows that live traffic holds locked.
 -- Index: ix_failed_otp_attempts_attempt_time (attempt_time) WHERE NOT is_deleted,
 -- then the primary key.
-UPDATE ecliptix.failed_otp_attempts
-   SET is_deleted = true
- WHERE id = ANY (ARRAY(
-         SELECT id
-           FROM ecliptix.failed_otp_attempts
-          WHERE attempt_time < $1::timestamptz AND NOT is_deleted
-          LIMIT $2
-            FOR UPDATE SKIP LOCKED));
+-- Returns n, the number of rows changed.
+WITH changed AS (
+  UPDATE ecliptix.failed_otp_attempts
+     SET is_deleted = true
+   WHERE id = ANY (ARRAY(
+           SELECT id
+             FROM ecliptix.failed_otp_attempts
+            WHERE attempt_time < $1::timestamptz AND NOT is_deleted
+            LIMIT $2
+              FOR UPDATE SKIP LOCKED))
+  RETURNING id
+)
+SELECT count(*) AS n FROM changed;

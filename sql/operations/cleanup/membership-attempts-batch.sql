@@ -2,11 +2,16 @@
 -- (failures are kept), skipping rows that live traffic holds locked.
 -- Index: ix_membership_attempts_success_attempted (attempted_at) WHERE is_success AND NOT is_deleted,
 -- then the primary key.
-UPDATE ecliptix.membership_attempts
-   SET is_deleted = true
- WHERE id = ANY (ARRAY(
-         SELECT id
-           FROM ecliptix.membership_attempts
-          WHERE is_success AND attempted_at < $1::timestamptz AND NOT is_deleted
-          LIMIT $2
-            FOR UPDATE SKIP LOCKED));
+-- Returns n, the number of rows changed.
+WITH changed AS (
+  UPDATE ecliptix.membership_attempts
+     SET is_deleted = true
+   WHERE id = ANY (ARRAY(
+           SELECT id
+             FROM ecliptix.membership_attempts
+            WHERE is_success AND attempted_at < $1::timestamptz AND NOT is_deleted
+            LIMIT $2
+              FOR UPDATE SKIP LOCKED))
+  RETURNING id
+)
+SELECT count(*) AS n FROM changed;

@@ -2,11 +2,16 @@
 -- before $1, skipping rows that live traffic holds locked.
 -- Index: ix_otp_records_status_created (status, created_at) WHERE NOT is_deleted,
 -- then the primary key.
-UPDATE ecliptix.otp_records
-   SET is_deleted = true
- WHERE id = ANY (ARRAY(
-         SELECT id
-           FROM ecliptix.otp_records
-          WHERE status IN ('expired', 'failed', 'verified') AND created_at < $1::timestamptz AND NOT is_deleted
-          LIMIT $2
-            FOR UPDATE SKIP LOCKED));
+-- Returns n, the number of rows changed.
+WITH changed AS (
+  UPDATE ecliptix.otp_records
+     SET is_deleted = true
+   WHERE id = ANY (ARRAY(
+           SELECT id
+             FROM ecliptix.otp_records
+            WHERE status IN ('expired', 'failed', 'verified') AND created_at < $1::timestamptz AND NOT is_deleted
+            LIMIT $2
+              FOR UPDATE SKIP LOCKED))
+  RETURNING id
+)
+SELECT count(*) AS n FROM changed;
