@@ -87,7 +87,7 @@ describe('sql command', () => {
   it('--no-journal leaves out the bookkeeping; -o writes a file', async () => {
     const plain = await runCli(['sql', '--no-journal']);
     expect(plain.stdout).not.toContain('persistor.schema_history');
-    expect(plain.stdout.match(/^-- ==== /gm)).toHaveLength(29);
+    expect(plain.stdout.match(/^-- ==== /gm)).toHaveLength(30);
     const file = join(mkdtempSync(join(tmpdir(), 'persistor-sql-')), 'deploy.sql');
     const written = await runCli(['sql', '-o', file]);
     expect(written.code).toBe(0);

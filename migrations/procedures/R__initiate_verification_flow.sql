@@ -11,12 +11,17 @@
 --   (pending flows of (device, phone, purpose) past expires_at -> expired)
 --   retrieved             the live pending flow is returned
 --   global_rate_limit_exceeded  max_flows_per_phone_per_hour flows were
---                         created for the phone within flow_rate_window
+--                         created for the phone within flow_rate_window;
+--                         retry_after_seconds: until the oldest leaves it
 --                         (checked only when a flow would be created)
 --   created               a new pending flow, expiring after flow_lifetime
 -- Returns one row: outcome + the columns of ecliptix.get_full_flow_state
--- (NULL when no flow is returned).
+-- (NULL when no flow is returned) + retry_after_seconds (rate limit only).
 -- Errors: 22004 null device/phone/purpose; 22023 unknown purpose.
+
+-- The result gained retry_after_seconds: CREATE OR REPLACE cannot change a
+-- result type, so the old signature is dropped first (a function holds no data).
+drop function if exists ecliptix.initiate_verification_flow(uuid, uuid, text, bigint);
 
 create or replace function ecliptix.initiate_verification_flow(
   p_app_device_id   uuid,
@@ -39,7 +44,8 @@ returns table (
   otp_salt        text,
   otp_expires_at  timestamptz,
   otp_status      text,
-  otp_is_active   boolean
+  otp_is_active   boolean,
+  retry_after_seconds int
 )
 language plpgsql
 volatile
@@ -53,6 +59,7 @@ declare
   v_flow_uid uuid;
   v_outcome  text;
   v_count    int;
+  v_oldest   timestamptz;
 begin
   perform ecliptix_internal.assert_not_null(p_app_device_id, 'p_app_device_id');
   perform ecliptix_internal.assert_not_null(p_phone_unique_id, 'p_phone_unique_id');
@@ -68,7 +75,7 @@ begin
   if v_phone_id is null then
     return query select 'phone_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
       null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::text, null::text,
-      null::timestamptz, null::text, null::boolean;
+      null::timestamptz, null::text, null::boolean, null::int;
     return;
   end if;
 
@@ -76,7 +83,7 @@ begin
                  where d.unique_id = p_app_device_id and not d.is_deleted) then
     return query select 'app_device_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
       null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::text, null::text,
-      null::timestamptz, null::text, null::boolean;
+      null::timestamptz, null::text, null::boolean, null::int;
     return;
   end if;
 
@@ -116,7 +123,7 @@ begin
     if v_flow_uid is not null then
       v_outcome := 'retrieved';
     else
-      select count(*) into v_count
+      select count(*), min(f.created_at) into v_count, v_oldest
       from ecliptix.verification_flows f
       where f.phone_number_id = v_phone_id
         and f.created_at > v_now - ecliptix_internal.setting_interval('flow_rate_window');
@@ -124,7 +131,9 @@ begin
       if v_count >= ecliptix_internal.setting_int('max_flows_per_phone_per_hour') then
         return query select 'global_rate_limit_exceeded'::text, null::uuid, null::uuid, null::uuid,
           null::bigint, null::timestamptz, null::text, null::text, null::smallint, null::uuid,
-          null::text, null::text, null::timestamptz, null::text, null::boolean;
+          null::text, null::text, null::timestamptz, null::text, null::boolean,
+          greatest(1, ceil(extract(epoch from
+            v_oldest + ecliptix_internal.setting_interval('flow_rate_window') - v_now)))::int;
         return;
       end if;
 
@@ -141,7 +150,7 @@ begin
   return query
     select v_outcome, s.flow_unique_id, s.phone_unique_id, s.app_device_id, s.connection_id,
            s.expires_at, s.status, s.purpose, s.otp_count, s.otp_unique_id, s.otp_hash,
-           s.otp_salt, s.otp_expires_at, s.otp_status, s.otp_is_active
+           s.otp_salt, s.otp_expires_at, s.otp_status, s.otp_is_active, null::int
     from ecliptix.get_full_flow_state(v_flow_uid) s;
 end;
 $$;

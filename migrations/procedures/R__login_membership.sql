@@ -15,17 +15,15 @@
 --   success                + membership_unique_id, status, secure_key
 -- The chosen membership is, among the phone's active memberships, an active
 -- one with a secure key if any, else the newest.
--- Every call past the empty check is recorded in login_attempts (callers need
--- not call log_login_attempt). Every outcome other than success counts as a
--- failed attempt for the phone string, including an unknown number.
--- Lockout: when max_failed_logins failures fall within login_attempt_window
--- (counting only failures after the last success and after the end of the
--- previous lockout), the failing attempt starts a lockout: its row gets
--- locked_until = now + lockout_duration(n) and lockout_number = n, where n - 1
--- is the number of lockouts since the phone's last success (progressive:
--- 5, 15, 60 minutes by default, capped at the last). That call still returns
--- its own outcome, with retry_after_seconds set; the following calls return
--- locked. A success resets the lockout count; no row is deleted.
+-- persistor:depends-on record_login_attempt
+-- Every call past the empty check is recorded in login_attempts through
+-- ecliptix_internal.record_login_attempt (callers need not call
+-- log_login_attempt). Every outcome other than success counts as a failed
+-- attempt for the phone string, including an unknown number; the failure that
+-- reaches max_failed_logins within login_attempt_window starts a lockout
+-- (progressive: 5, 15, 60 minutes by default) and still returns its own
+-- outcome, with retry_after_seconds set; the following calls return locked.
+-- A success resets the lockout ladder; no row is deleted.
 -- Errors: 22001 phone over 18 characters; 22023 phone not E.164.
 
 create or replace function ecliptix.login_membership(p_phone_number varchar)
@@ -43,18 +41,12 @@ set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
 as $$
 #variable_conflict use_column
 declare
-  v_now            timestamptz := ecliptix_internal.now();
-  v_success_at     timestamptz := '-infinity';
-  v_success_id     bigint := 0;
-  v_lock_until     timestamptz;
-  v_lockouts       int;
-  v_failed         int;
-  v_member_uid     uuid;
-  v_member_status  text;
-  v_member_key     bytea;
-  v_outcome        text;
-  v_new_lock_until timestamptz;
-  v_new_lock_no    int;
+  v_now           timestamptz := ecliptix_internal.now();
+  v_lock_until    timestamptz;
+  v_member_uid    uuid;
+  v_member_status text;
+  v_member_key    bytea;
+  v_outcome       text;
 begin
   if p_phone_number is null or btrim(p_phone_number) = '' then
     return query select 'phone_number_cannot_be_empty'::text, null::uuid, null::text, null::bytea, null::int;
@@ -62,27 +54,11 @@ begin
   end if;
   perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
 
+  -- Serialise per phone (record_login_attempt takes the same lock again).
   perform pg_advisory_xact_lock(hashtextextended('ecliptix.login:' || p_phone_number, 0));
 
-  -- The last success: lockouts and failures before it no longer count.
-  select a.attempted_at, a.id into v_success_at, v_success_id
-  from ecliptix.login_attempts a
-  where a.phone_number = p_phone_number and a.is_success
-  order by a.attempted_at desc, a.id desc
-  limit 1;
-  if not found then
-    v_success_at := '-infinity';
-    v_success_id := 0;
-  end if;
-
-  -- Lockouts since the last success: how many, and when the latest ends.
-  select count(*), max(a.locked_until) into v_lockouts, v_lock_until
-  from ecliptix.login_attempts a
-  where a.phone_number = p_phone_number
-    and a.locked_until is not null
-    and (a.attempted_at, a.id) > (v_success_at, v_success_id);
-
-  if v_lock_until > v_now then
+  v_lock_until := ecliptix_internal.login_lock_until(p_phone_number, v_now);
+  if v_lock_until is not null then
     insert into ecliptix.login_attempts (attempted_at, phone_number, outcome, is_success)
     values (v_now, p_phone_number, 'locked', false);
     return query select 'locked'::text, null::uuid, null::text, null::bytea,
@@ -90,7 +66,6 @@ begin
     return;
   end if;
 
-  -- Evaluate the login.
   if not exists (select 1 from ecliptix.phone_numbers p
                  where p.phone_number = p_phone_number and not p.is_deleted) then
     v_outcome := 'phone_number_not_found';
@@ -113,39 +88,19 @@ begin
     end if;
   end if;
 
+  select r.locked_until into v_lock_until
+    from ecliptix_internal.record_login_attempt(p_phone_number, v_outcome, v_outcome = 'success', v_now) r;
+
   if v_outcome = 'success' then
-    insert into ecliptix.login_attempts (attempted_at, phone_number, outcome, is_success)
-    values (v_now, p_phone_number, 'success', true);
     return query select 'success'::text, v_member_uid, v_member_status, v_member_key, null::int;
     return;
   end if;
-
-  -- A failure: does it start a lockout? Count earlier failures in the window,
-  -- after the last success and after the previous lockout ended.
-  select count(*) into v_failed
-  from ecliptix.login_attempts a
-  where a.phone_number = p_phone_number
-    and not a.is_success
-    and a.attempted_at > v_now - ecliptix_internal.setting_interval('login_attempt_window')
-    and (a.attempted_at, a.id) > (v_success_at, v_success_id)
-    and a.attempted_at >= coalesce(v_lock_until, '-infinity');
-  v_failed := v_failed + 1;   -- this attempt
-
-  if v_failed >= ecliptix_internal.setting_int('max_failed_logins') then
-    v_new_lock_no := v_lockouts + 1;
-    v_new_lock_until := v_now + ecliptix_internal.lockout_duration(v_new_lock_no);
-  end if;
-
-  insert into ecliptix.login_attempts
-    (attempted_at, phone_number, outcome, is_success, locked_until, lockout_number)
-  values
-    (v_now, p_phone_number, v_outcome, false, v_new_lock_until, v_new_lock_no);
 
   return query select v_outcome,
     case when v_outcome in ('secure_key_not_set', 'inactive_membership') then v_member_uid end,
     case when v_outcome in ('secure_key_not_set', 'inactive_membership') then v_member_status end,
     null::bytea,
-    ceil(extract(epoch from v_new_lock_until - v_now))::int;
+    ceil(extract(epoch from v_lock_until - v_now))::int;
 end;
 $$;
 

@@ -3,7 +3,9 @@
 -- Sets the status of an active flow; 'verified' also sets expires_at to
 -- now + verified_flow_lifetime. No transition rules are enforced (this is the
 -- administrative setter; update_otp_status is the guarded path).
--- Returns one row (outcome, rows_affected): updated (1) | flow_not_found (0).
+-- Returns one row (outcome, rows_affected): updated (1) | flow_not_found (0)
+-- | pending_flow_exists (0): back to 'pending' while another pending flow of
+-- the same device, phone and purpose is live (at most one may be).
 -- Errors: 22004 null argument; 22023 unknown status.
 
 create or replace function ecliptix.update_verification_flow_status(
@@ -23,6 +25,21 @@ begin
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
   perform ecliptix_internal.assert_one_of(p_new_status,
     array['pending', 'verified', 'expired', 'failed'], 'p_new_status');
+
+  if p_new_status = 'pending' and exists (
+       select 1
+         from ecliptix.verification_flows f
+         join ecliptix.verification_flows other
+           on other.app_device_id = f.app_device_id
+          and other.phone_number_id = f.phone_number_id
+          and other.purpose = f.purpose
+          and other.status = 'pending'
+          and not other.is_deleted
+          and other.id <> f.id
+        where f.unique_id = p_flow_unique_id and not f.is_deleted) then
+    return query select 'pending_flow_exists'::text, 0;
+    return;
+  end if;
 
   update ecliptix.verification_flows f
      set status = p_new_status,

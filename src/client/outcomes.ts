@@ -74,7 +74,7 @@ export type UpdateOtpStatusResult = {
   message: string;
 };
 
-export type UpdateFlowStatusResult = { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' };
+export type UpdateFlowStatusResult = { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' | 'pending_flow_exists' };
 export type ExpireOtpResult = { outcome: 'expired'; expiredCount: number } | { outcome: 'flow_not_found' };
 export type LogLoginAttemptResult = { outcome: 'logged'; id: number };
 export type LogMembershipAttemptResult = { outcome: 'logged'; attemptId: string } | { outcome: 'phone_not_found' };

@@ -59,14 +59,20 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     expect(locked.retryAfterMs).toBeGreaterThan(4 * 60_000);
     expect(locked.retryAfterMs).toBeLessThanOrEqual(5 * 60_000);
 
-    // After the first lockout ends, five more failures: the second lockout lasts longer.
+    // After the first lockout ends, five more failures with no success between: the second lockout lasts longer.
     await advanceClock(db, 5 * 60 + 1);
-    expect((await client.login(phoneNumber)).outcome).toBe('success');
     for (let i = 0; i < 5; i++) await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false });
     const lockedAgain = await client.login(phoneNumber);
     if (lockedAgain.outcome !== 'locked') throw new Error(`expected locked, got ${lockedAgain.outcome}`);
     expect(lockedAgain.retryAfterMs).toBeGreaterThan(locked.retryAfterMs);
     expect(lockedAgain.retryAfterMs).toBeGreaterThan(14 * 60_000);
+
+    // A success resets the ladder: the next lockout is short again.
+    await advanceClock(db, 15 * 60 + 1);
+    expect((await client.login(phoneNumber)).outcome).toBe('success');
+    for (let i = 0; i < 5; i++) await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false });
+    const lockedAfterSuccess = await client.login(phoneNumber);
+    expect(lockedAfterSuccess.outcome === 'locked' && lockedAfterSuccess.retryAfterMs <= 5 * 60_000).toBe(true);
 
     expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber })).toEqual({ outcome: 'eligible_for_recovery', phoneId: phone.phoneId });
     expect(await client.getPhoneNumber(phone.phoneId)).toEqual({ phoneNumber, region: 'US' });

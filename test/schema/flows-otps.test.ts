@@ -49,6 +49,7 @@ const NO_FLOW = {
   otp_expires_at: null,
   otp_status: null,
   otp_is_active: null,
+  retry_after_seconds: null,
 };
 
 const NO_OTP = {
@@ -100,6 +101,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       const created = await initiateFlow(db, deviceUid, phoneUid, 'registration', 77);
       expect(created).toEqual({
         ...NO_OTP,
+        retry_after_seconds: null,
         outcome: 'created',
         flow_unique_id: expect.any(String),
         phone_unique_id: phoneUid,
@@ -147,6 +149,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       const again = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
       expect(again).toMatchObject({
         ...NO_OTP,
+        retry_after_seconds: null,
         outcome: 'verified',
         flow_unique_id: journey.flowUid,
         status: 'verified',
@@ -201,8 +204,13 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await countOf(db, 'verification_flows')).toBe(30);
 
       const before = await snapshotAllTables(db);
-      expect(await initiateFlow(db, a, phoneUid, 'registration')).toEqual({ ...NO_FLOW, outcome: 'global_rate_limit_exceeded' });
-      expect(await initiateFlow(db, b, phoneUid, 'login')).toEqual({ ...NO_FLOW, outcome: 'global_rate_limit_exceeded' });
+      const limited = { ...NO_FLOW, outcome: 'global_rate_limit_exceeded', retry_after_seconds: expect.any(Number) };
+      const refusedA = await initiateFlow(db, a, phoneUid, 'registration');
+      expect(refusedA).toEqual(limited);
+      // Retry after: when the oldest of the 30 flows leaves the one-hour window.
+      expect(refusedA.retry_after_seconds).toBeGreaterThan(3500);
+      expect(refusedA.retry_after_seconds).toBeLessThanOrEqual(3600);
+      expect(await initiateFlow(db, b, phoneUid, 'login')).toEqual(limited);
       expect(await snapshotAllTables(db)).toEqual(before);
       // Returning the live pending flow creates nothing, so it is not limited.
       expect(await initiateFlow(db, a, phoneUid, 'login')).toMatchObject({ outcome: 'retrieved', flow_unique_id: live.flow_unique_id });
@@ -457,6 +465,14 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
 
       expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'pending')).toEqual({ outcome: 'updated', rows_affected: 1 });
       expect(await flowRow(db, journey.flowUid)).toMatchObject({ status: 'pending', expires_at: verified.expires_at });
+
+      // Only one live pending flow per (device, phone, purpose): a second cannot be set back to pending.
+      await call(db, 'update_verification_flow_status', journey.flowUid, 'expired');
+      const second = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
+      expect(second.outcome).toBe('created');
+      const untouched = await snapshotAllTables(db);
+      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'pending')).toEqual({ outcome: 'pending_flow_exists', rows_affected: 0 });
+      expect(await snapshotAllTables(db)).toEqual(untouched);
 
       expect(await call<Result>(db, 'update_verification_flow_status', randomUUID(), 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
       await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [journey.flowUid]);
