@@ -34,3 +34,5 @@ export { InvalidInputError, KeyError } from './client/errors.js';
 export type * from './client/outcomes.js';
 export { FLOW_PURPOSES, FLOW_STATUSES, CREATION_STATUSES } from './client/outcomes.js';
 export type { PhoneNumber } from './client/validate.js';
+export { roles } from './commands/roles.js';
+export { applyRoles, readRolePrivileges, DEFAULT_ROLE_NAMES, type RoleNames, type RolePrivileges } from './schema/roles.js';

@@ -7,6 +7,7 @@ import { registerCleanupCommand } from '../commands/cleanup.js';
 import { registerMigrateCommand } from '../commands/migrate.js';
 import { registerRepairCommand } from '../commands/repair.js';
 import { registerRestoreCommand } from '../commands/restore.js';
+import { registerRolesCommand } from '../commands/roles.js';
 import { registerSqlCommand } from '../commands/sql.js';
 import { registerStatusCommand } from '../commands/status.js';
 import { registerTestCommand } from '../commands/test-connection.js';
@@ -49,5 +50,6 @@ Exit codes: 0 success, 1 general error, 2 invalid arguments or configuration,
   registerCleanupCommand(program, cli);
   registerBackupCommand(program, cli);
   registerRestoreCommand(program, cli);
+  registerRolesCommand(program, cli);
   return program;
 }

@@ -6,6 +6,7 @@ import { Migrator, parseTarget, type MigrateResult, type MigratorEvent } from '.
 import { backupDatabase, type BackupResult } from '../operations/backup.js';
 import { formatDuration } from '../util/format.js';
 import { describeBackup } from './backup.js';
+import { reapplyRoles } from '../schema/roles.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface MigrateCommandOptions extends PersistorOptions {
@@ -51,7 +52,10 @@ export async function migrate(options: MigrateCommandOptions = {}): Promise<Migr
       },
     });
     const result = await migrator.migrate({ ...(target === undefined ? {} : { target }), dryRun: dryRun === true });
-    return { ...result, target: db.target };
+    // Re-created objects lose their grants: keep the least-privilege roles applied after every change.
+    const rolesReapplied = !result.dryRun && result.applied.length > 0 && (await db.transaction((tx) => reapplyRoles(tx)));
+    if (rolesReapplied) logger.info('least-privilege roles re-applied');
+    return { ...result, target: db.target, rolesReapplied };
   });
   return taken ? { ...result, backup: taken } : result;
 }

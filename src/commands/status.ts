@@ -12,6 +12,8 @@ import { summariseData, type DataSummary } from '../operations/data-summary.js';
 import { findDrift, type Drift } from '../operations/drift.js';
 import { TABLE_NAMES } from '../schema/manifest.js';
 import { inspectObjects, type ObjectsReport } from '../schema/objects.js';
+import { readRolePrivileges, type RolePrivileges } from '../schema/roles.js';
+import { printRoles } from './roles.js';
 import { formatDuration, table } from '../util/format.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
@@ -25,6 +27,8 @@ export interface StatusReport {
   warnings: string[];
   /** The 36 EcliptixMemberships objects, expected vs present (only when deploying the shipped schema). */
   schema?: ObjectsReport;
+  /** The least-privilege roles and what each may do (after `roles` was run). */
+  roles?: RolePrivileges[];
   /** Row counts per table and the last 24 hours' activity (only when the shipped schema's 10 tables are deployed). */
   data?: DataSummary;
   /** With `drift: true`: objects whose live definition differs from what the migration files build. */
@@ -44,6 +48,7 @@ export function status(options: StatusOptions = {}): Promise<StatusReport> {
     const data = tablesDeployed ? await summariseData(db) : undefined;
     const drift = withDrift ? (await findDrift(db, migrationsDir)).drifted : undefined;
     const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
+    const roles = schema ? await readRolePrivileges(db) : [];
     const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
     return {
       engine: db.engine,
@@ -56,6 +61,7 @@ export function status(options: StatusOptions = {}): Promise<StatusReport> {
       ...(schema ? { schema } : {}),
       ...(data ? { data } : {}),
       ...(drift ? { drift } : {}),
+      ...(roles.length > 0 ? { roles } : {}),
     };
   });
 }
@@ -140,6 +146,10 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
       if (report.drift) {
         if (report.drift.length === 0) output.line(`  ${s.ok('no drift')}: every definition is what the migration files build`);
         for (const d of report.drift) output.line(`  ${s.bad('drift')}     ${d.kind} ${d.name}: edited since deployed (run \`verify\` for the lines)`);
+      }
+      if (report.roles) {
+        output.line();
+        printRoles((text) => output.line(text), report.roles);
       }
       output.line();
       printMigrationTable(output, report.migrations);

@@ -198,6 +198,8 @@ export interface FlowState {
 
 export interface InitiateResult extends FlowState {
   outcome: string;
+  /** Set with global_rate_limit_exceeded: seconds until the oldest flow leaves the window. */
+  retry_after_seconds: number | null;
 }
 
 export function initiateFlow(
