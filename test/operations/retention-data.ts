@@ -13,6 +13,8 @@ import type { Queryable } from '../../src/db/database.js';
 export interface RetentionDataSize {
   /** Rows per table that the rules must clean up (login_attempts gets 2 × phones more). */
   go: number;
+  /** Per-table numbers instead of `go`. */
+  goPerTable?: Partial<Record<RetentionTable, number>>;
   /** Rows per kept group (several groups per table). */
   stay: number;
 }
@@ -24,19 +26,31 @@ export type RetentionTable = (typeof SOFT_DELETE_TABLES)[number] | (typeof DELET
 /** Phones whose only successful logins are old: the newest of each must stay. */
 const oldOnlyPhones = (size: RetentionDataSize) => Math.min(100, Math.max(2, size.stay));
 
+function goOf(size: RetentionDataSize, table: RetentionTable): number {
+  return size.goPerTable?.[table] ?? size.go;
+}
+
 export function expectedGo(size: RetentionDataSize): Record<RetentionTable, number> {
   return {
-    verification_flows: size.go,
-    otp_records: size.go,
-    failed_otp_attempts: size.go,
-    login_attempts: size.go + 2 * oldOnlyPhones(size),
-    membership_attempts: size.go,
-    event_log: size.go,
+    verification_flows: goOf(size, 'verification_flows'),
+    otp_records: goOf(size, 'otp_records'),
+    failed_otp_attempts: goOf(size, 'failed_otp_attempts'),
+    login_attempts: goOf(size, 'login_attempts') + 2 * oldOnlyPhones(size),
+    membership_attempts: goOf(size, 'membership_attempts'),
+    event_log: goOf(size, 'event_log'),
   };
 }
 
 export function retentionDataSql(size: RetentionDataSize): string {
-  const { go, stay } = size;
+  const { stay } = size;
+  const go = {
+    flows: goOf(size, 'verification_flows'),
+    otps: goOf(size, 'otp_records'),
+    failed: goOf(size, 'failed_otp_attempts'),
+    logins: goOf(size, 'login_attempts'),
+    attempts: goOf(size, 'membership_attempts'),
+    events: goOf(size, 'event_log'),
+  };
   const phones = Math.max(10, Math.min(1000, stay));
   const oldOnly = oldOnlyPhones(size);
   const pre = Math.max(1, Math.floor(stay / 10));
@@ -55,7 +69,7 @@ SELECT gen_random_uuid(), gen_random_uuid(), b - interval '400 days', b - interv
 INSERT INTO ecliptix.verification_flows (phone_number_id, app_device_id, status, purpose, expires_at, connection_id, created_at, updated_at, is_deleted)
 SELECT p.id, d.unique_id, g.status, 'registration', g.created_at + interval '1 minute', g.label, g.created_at, g.created_at, g.label = 2
   FROM (SELECT 1 + i % ${phones} AS k, CASE WHEN i % 2 = 0 THEN 'expired' ELSE 'failed' END AS status, 1 AS label,
-               b - interval '30 days' - make_interval(secs => i) AS created_at FROM generate_series(1, ${go}) i, clock
+               b - interval '30 days' - make_interval(secs => i) AS created_at FROM generate_series(1, ${go.flows}) i, clock
         UNION ALL
         SELECT 1 + i % ${phones}, 'verified', 0, b - interval '31 days' - make_interval(secs => i) FROM generate_series(1, ${stay}) i, clock
         UNION ALL
@@ -82,7 +96,7 @@ INSERT INTO ecliptix.otp_records (flow_unique_id, phone_number_id, otp_hash, otp
 SELECT a.flow, a.phone, g.label, 'salt', g.created_at + interval '5 minutes', g.status, false, g.created_at, g.created_at, g.label = 'pre'
   FROM anchor a,
        (SELECT (ARRAY['verified', 'expired', 'failed'])[1 + i % 3] AS status, 'go' AS label, b - interval '30 days 1 second' - make_interval(secs => i) AS created_at
-          FROM generate_series(1, ${go}) i, clock
+          FROM generate_series(1, ${go.otps}) i, clock
         UNION ALL
         SELECT 'pending', 'stay', b - interval '31 days' - make_interval(secs => i) FROM generate_series(1, ${stay}) i, clock
         UNION ALL
@@ -93,7 +107,7 @@ SELECT a.flow, a.phone, g.label, 'salt', g.created_at + interval '5 minutes', g.
 -- failed_otp_attempts: label = which anchor OTP
 INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, attempt_time, created_at, updated_at)
 SELECT a.otp_go, a.flow, b - interval '30 days' - make_interval(secs => i), b - interval '30 days', b - interval '30 days'
-  FROM anchor a, generate_series(1, ${go}) i, clock;
+  FROM anchor a, generate_series(1, ${go.failed}) i, clock;
 INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, attempt_time, created_at, updated_at)
 SELECT a.otp_stay, a.flow, b - interval '29 days' + make_interval(secs => i % 80000), b - interval '40 days', b - interval '40 days'
   FROM anchor a, generate_series(1, ${stay}) i, clock;
@@ -102,7 +116,7 @@ SELECT a.otp_stay, a.flow, b - interval '29 days' + make_interval(secs => i % 80
 INSERT INTO ecliptix.login_attempts (attempted_at, phone_number, outcome, is_success, created_at, updated_at)
 SELECT t, phone, label, success, t, t
   FROM (SELECT b - interval '30 days' - make_interval(secs => i) AS t, '+1666' || lpad((i % ${phones})::text, 7, '0') AS phone, 'go' AS label, true AS success
-          FROM generate_series(1, ${go}) i, clock
+          FROM generate_series(1, ${go.logins}) i, clock
         UNION ALL -- a recent success of each of those phones: they stay, and make the old ones removable
         SELECT b - interval '1 day', '+1666' || lpad(i::text, 7, '0'), 'stay', true FROM generate_series(0, ${phones - 1}) i, clock
         UNION ALL -- phones with only old successes: the newest of each stays
@@ -117,7 +131,7 @@ SELECT t, phone, label, success, t, t
 INSERT INTO ecliptix.membership_attempts (phone_number_id, attempted_at, outcome, is_success, created_at, updated_at, is_deleted)
 SELECT p.unique_id, g.t, g.label, g.success, g.t, g.t, g.label = 'pre'
   FROM ecliptix.phone_numbers p,
-       (SELECT b - interval '30 days' - make_interval(secs => i) AS t, 'go' AS label, true AS success FROM generate_series(1, ${go}) i, clock
+       (SELECT b - interval '30 days' - make_interval(secs => i) AS t, 'go' AS label, true AS success FROM generate_series(1, ${go.attempts}) i, clock
         UNION ALL
         SELECT b - interval '31 days' - make_interval(secs => i), 'stay', false FROM generate_series(1, ${stay}) i, clock
         UNION ALL
@@ -128,7 +142,7 @@ SELECT p.unique_id, g.t, g.label, g.success, g.t, g.t, g.label = 'pre'
 
 -- event_log: label in event_type
 INSERT INTO ecliptix.event_log (event_type, message, created_at)
-SELECT 'go', 'old event', b - interval '90 days' - make_interval(secs => i) FROM generate_series(1, ${go}) i, clock
+SELECT 'go', 'old event', b - interval '90 days' - make_interval(secs => i) FROM generate_series(1, ${go.events}) i, clock
 UNION ALL
 SELECT 'stay', 'recent event', b - interval '89 days' + make_interval(secs => i % 80000) FROM generate_series(1, ${stay}) i, clock;
 
