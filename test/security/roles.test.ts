@@ -1,0 +1,190 @@
+/**
+ * Least privilege: the application role can run the whole journey through the
+ * routines but cannot read or write any table (least of all the secure keys)
+ * nor create objects; the reporting role can run `status`; `migrate` keeps the
+ * grants after re-creating objects. On the server through real login roles,
+ * on PGlite through SET ROLE.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
+import { generateKeyring } from '../../src/client/keyring.js';
+import type { Database, Queryable } from '../../src/db/database.js';
+import { MANIFEST } from '../../src/schema/manifest.js';
+import { shippedMigrationsDir } from '../../src/sql-files.js';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { nextUsPhone, wrongCode } from '../client/client-harness.js';
+
+const TABLES = MANIFEST.filter((o) => o.kind === 'table').map((o) => o.name);
+
+async function sqlState(work: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await work;
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'no code';
+  }
+}
+
+/** The journey through the client, as whatever role `db` runs as. */
+async function journey(client: MembershipsClient): Promise<void> {
+  const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
+  const phoneNumber = nextUsPhone();
+  const phone = await client.ensurePhoneNumber({ phoneNumber, appDeviceId: device.deviceId });
+  const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phone.phoneId, purpose: 'registration' });
+  if (flow.outcome !== 'created') throw new Error(flow.outcome);
+  const otp = await client.issueOtp(flow.flow.flowId);
+  if (otp.outcome !== 'issued') throw new Error(otp.outcome);
+  expect((await client.verifyOtp(flow.flow.flowId, wrongCode(otp.code))).outcome).toBe('invalid_code');
+  expect((await client.verifyOtp(flow.flow.flowId, otp.code)).outcome).toBe('verified');
+  const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId });
+  if (membership.outcome !== 'created') throw new Error(membership.outcome);
+  const key = randomBytes(32);
+  expect((await client.setSecureKey(membership.membershipId, key)).outcome).toBe('updated');
+  expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey: key });
+  expect((await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).outcome).toBe('logged');
+  expect((await client.verifyPhoneForSecretKeyRecovery({ phoneNumber })).outcome).toBe('eligible_for_recovery');
+}
+
+async function assertNoTableAccess(db: Queryable): Promise<void> {
+  expect(await sqlState(db.query('SELECT secure_key FROM ecliptix.memberships'))).toBe('42501');
+  for (const table of TABLES) {
+    // Table names come from the manifest (constants).
+    expect(await sqlState(db.query(`SELECT count(*) FROM ecliptix.${table}`)), `SELECT ${table}`).toBe('42501');
+    expect(await sqlState(db.query(`DELETE FROM ecliptix.${table}`)), `DELETE ${table}`).toBe('42501');
+    expect(await sqlState(db.query(`UPDATE ecliptix.${table} SET created_at = created_at`)), `UPDATE ${table}`).toBe('42501');
+  }
+  expect(await sqlState(db.query("INSERT INTO ecliptix.event_log (event_type, message) VALUES ('x', 'y')"))).toBe('42501');
+  expect(await sqlState(db.query('SELECT * FROM ecliptix_internal.settings'))).toBe('42501');
+  expect(await sqlState(db.query("UPDATE ecliptix_internal.settings SET value = '1000' WHERE name = 'max_failed_logins'"))).toBe('42501');
+  expect(await sqlState(db.query('SELECT * FROM persistor.schema_history'))).toBe('42501');
+  expect(await sqlState(db.query('CREATE TABLE ecliptix.intruder (id int)'))).toBe('42501');
+  expect(await sqlState(db.query('CREATE TABLE public.intruder (id int)'))).toBe('42501');
+  expect(await sqlState(db.query('CREATE SCHEMA intruder'))).toBe('42501');
+  expect(await sqlState(db.query('CREATE FUNCTION ecliptix.login_membership(p text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$'))).toBe('42501');
+}
+
+describe.each(engines)('least-privilege roles on %s', (engine) => {
+  let target: TestDatabase;
+  let admin: Database;
+  const suffix = randomBytes(4).toString('hex');
+  const names = { owner: `ecx_owner_${suffix}`, app: `ecx_app_${suffix}`, reporting: `ecx_rep_${suffix}` };
+  const logins = { app: `ecx_app_login_${suffix}`, reporting: `ecx_rep_login_${suffix}` };
+
+  beforeEach(async () => {
+    target = await createTestDatabase(engine, { withSchema: true });
+    const result = await runCli([...target.cliArgs, 'roles', '--owner', names.owner, '--app', names.app, '--reporting', names.reporting, '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).roles).toEqual([
+      { purpose: 'app', roleName: names.app, tablesWithPrivileges: 0, executableRoutines: 17, readsSecureKey: false, createsInEcliptix: false },
+      { purpose: 'owner', roleName: names.owner, tablesWithPrivileges: 10, executableRoutines: 17, readsSecureKey: true, createsInEcliptix: true },
+      { purpose: 'reporting', roleName: names.reporting, tablesWithPrivileges: 0, executableRoutines: 0, readsSecureKey: false, createsInEcliptix: false },
+    ]);
+    admin = await target.open();
+    if (engine === 'postgres') {
+      await admin.exec(`CREATE ROLE ${logins.app} LOGIN IN ROLE ${names.app}; CREATE ROLE ${logins.reporting} LOGIN IN ROLE ${names.reporting};`);
+    }
+  });
+
+  afterEach(async () => {
+    await admin.close();
+    await target.drop();
+    if (engine === 'postgres') {
+      const client = new pg.Client({ connectionString: inject('adminUrl') });
+      await client.connect();
+      try {
+        for (const role of [logins.app, logins.reporting, names.app, names.reporting, names.owner]) await client.query(`DROP ROLE IF EXISTS ${role}`);
+      } finally {
+        await client.end();
+      }
+    }
+  });
+
+  /** Runs `work` as the role: a real login on the server, SET ROLE on PGlite's single session. */
+  async function asRole<T>(purpose: 'app' | 'reporting', work: (db: Queryable) => Promise<T>): Promise<T> {
+    if (engine === 'postgres') {
+      const url = new URL(target.config.databaseUrl!);
+      url.username = logins[purpose];
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+      try {
+        return await work({
+          query: async (sql, params = []) => {
+            const r = await pool.query(sql, [...params]);
+            return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+          },
+          exec: async (script) => {
+            await pool.query(script);
+          },
+        });
+      } finally {
+        await pool.end();
+      }
+    }
+    await admin.exec(`SET ROLE ${names[purpose]}`);
+    try {
+      return await work(admin);
+    } finally {
+      await admin.exec('RESET ROLE');
+    }
+  }
+
+  it('the application role runs the whole journey, and can read or change no table and create nothing', async () => {
+    const secrets = { otpKeys: generateKeyring(), dataKeys: generateKeyring() };
+    await asRole('app', async (db) => {
+      await journey(createMembershipsClient({ db, secrets }));
+      await assertNoTableAccess(db);
+    });
+  });
+
+  it('the reporting role reads counts and the journal but never the secrets', async () => {
+    await asRole('reporting', async (db) => {
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM ecliptix.memberships')).rows[0]!.n).toBe(0);
+      expect((await db.query('SELECT version FROM persistor.schema_history LIMIT 1')).rows).toHaveLength(1);
+      expect(await sqlState(db.query('SELECT secure_key FROM ecliptix.memberships'))).toBe('42501');
+      expect(await sqlState(db.query('SELECT otp_hash FROM ecliptix.otp_records'))).toBe('42501');
+      expect(await sqlState(db.query('DELETE FROM ecliptix.login_attempts'))).toBe('42501');
+      expect(await sqlState(db.query("SELECT * FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)"))).toBe('42501');
+    });
+    if (engine === 'postgres') {
+      const url = new URL(target.config.databaseUrl!);
+      url.username = logins.reporting;
+      const result = await runCli(['status', '--json', '-s', url.toString()]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report.upToDate).toBe(true);
+      expect(report.schema.complete).toBe(true);
+      expect(report.roles.map((r: { roleName: string }) => r.roleName).sort()).toEqual([names.app, names.owner, names.reporting].sort());
+    }
+  });
+
+  it('migrate keeps the grants when it re-creates a routine', async () => {
+    const migrations = join(target.workDir, 'migrations');
+    cpSync(shippedMigrationsDir, migrations, { recursive: true });
+    const file = join(migrations, 'procedures/R__initiate_verification_flow.sql');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n-- changed: re-created by the next migrate\n`);
+    await admin.close(); // the embedded database admits one process at a time
+    const migrated = await runCli([...target.cliArgs, '--migrations', migrations, 'migrate', '--json']);
+    admin = await target.open();
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toMatchObject({ rolesReapplied: true, applied: [{ script: 'procedures/R__initiate_verification_flow.sql' }] });
+    await asRole('app', async (db) => {
+      const device = (await db.query<{ unique_id: string }>('SELECT unique_id FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)')).rows[0]!;
+      const phone = (await db.query<{ unique_id: string }>("SELECT unique_id FROM ecliptix.ensure_phone_number('+14155550199', 'US', NULL)")).rows[0]!;
+      const flow = await db.query<{ outcome: string }>("SELECT outcome FROM ecliptix.initiate_verification_flow($1, $2, 'registration', NULL)", [device.unique_id, phone.unique_id]);
+      expect(flow.rows[0]!.outcome).toBe('created');
+    });
+  });
+
+  it('refuses bad role names before touching the database (exit 2)', async () => {
+    for (const args of [['--app', 'Robert"); DROP TABLE x;--'], ['--app', names.owner, '--owner', names.owner]]) {
+      const result = await runCli([...target.cliArgs, 'roles', ...args]);
+      expect(result.code).toBe(2);
+    }
+  });
+});
