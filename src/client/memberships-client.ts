@@ -283,16 +283,19 @@ export class MembershipsClient {
       case 'success':
         return {
           outcome: 'success',
+          publicOutcome: 'success',
           membershipId: row.membership_unique_id!,
           status: row.status!,
           secureKey: decryptSecureKey(this.secrets.dataKeys, row.membership_unique_id!, row.secure_key!),
         };
       case 'locked':
-        return { outcome: 'locked', retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
+        return { outcome: 'locked', publicOutcome: 'too_many_attempts', retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
       case 'phone_number_cannot_be_empty':
         throw new InvalidInputError('phoneNumber', 'must be a non-empty phone number');
-      default:
-        return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) };
+      default: {
+        const retryAfterMs = seconds(row.retry_after_seconds);
+        return { outcome: row.outcome, publicOutcome: retryAfterMs === null ? 'invalid_credentials' : 'too_many_attempts', retryAfterMs };
+      }
     }
   }
 

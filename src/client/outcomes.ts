@@ -103,11 +103,23 @@ export type SetSecureKeyResult =
   | ({ outcome: 'updated' } & Membership)
   | { outcome: 'membership_not_found' | 'membership_blocked' | 'secure_key_cannot_be_empty' };
 
-export type LoginResult =
+/**
+ * What a sign-in may tell the person signing in. Unknown numbers, numbers
+ * without a usable membership and wrong attempts all read `invalid_credentials`;
+ * `too_many_attempts` is safe to show because unknown numbers are locked out by
+ * the same rule as known ones, so it reveals nothing about existence.
+ */
+export type PublicLoginOutcome = 'success' | 'invalid_credentials' | 'too_many_attempts';
+
+export type LoginResult = (
   | { outcome: 'success'; membershipId: string; status: MembershipStatus; /** Decrypted. */ secureKey: Buffer }
   | { outcome: 'locked'; retryAfterMs: number }
   | {
       outcome: 'phone_number_not_found' | 'membership_not_found' | 'secure_key_not_set' | 'inactive_membership';
       /** Set when this failure started a lockout. */
       retryAfterMs: number | null;
-    };
+    }
+) & {
+  /** The only thing to show the person signing in (see PublicLoginOutcome). */
+  publicOutcome: PublicLoginOutcome;
+};

@@ -50,7 +50,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     expect(await client.setSecureKey(membership.membershipId, secureKey)).toMatchObject({ outcome: 'updated', creationStatus: 'secure_key_set' });
 
     const login = await client.login(phoneNumber);
-    expect(login).toEqual({ outcome: 'success', membershipId: membership.membershipId, status: 'active', secureKey });
+    expect(login).toEqual({ outcome: 'success', publicOutcome: 'success', membershipId: membership.membershipId, status: 'active', secureKey });
 
     // Five failed sign-ins (e.g. a wrong passphrase after the key was released) start a lockout.
     for (let i = 0; i < 5; i++) expect((await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).outcome).toBe('logged');
