@@ -52,8 +52,12 @@ export function defaultBackupFile(backupDir: string, engine: Engine, now = new D
   return resolve(backupDir, `${now.toISOString().replace(/[:.]/g, '-')}${extensionFor(engine)}`);
 }
 
-async function prepareOutput(file: string): Promise<string> {
+function refuseExisting(file: string): void {
   if (existsSync(file)) throw new PersistorError('INVALID_ARGUMENT', `${file} already exists: backups are never overwritten (choose another --output)`);
+}
+
+async function prepareOutput(file: string): Promise<string> {
+  refuseExisting(file);
   try {
     await mkdir(dirname(file), { recursive: true });
   } catch (error) {
@@ -146,6 +150,7 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
 export async function backupDatabase(config: BackupConfig, options: BackupOptions = {}): Promise<BackupResult> {
   const engine: Engine = config.databaseUrl ? 'postgres' : 'pglite';
   const file = options.output ? resolve(options.output) : defaultBackupFile(config.backupDir, engine);
+  refuseExisting(file); // before connecting or opening anything
   return config.databaseUrl ? backupServer({ ...config, databaseUrl: config.databaseUrl }, file, options.pgBin) : backupEmbedded(config, file);
 }
 

@@ -6,13 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { PersistorError } from '../errors.js';
 import { redact } from '../util/redact.js';
 
 export interface PgTools {
   pgDump: string;
   pgRestore: string;
+  psql: string;
   /** Major version of the tools. */
   major: number;
   version: string;
@@ -76,15 +77,16 @@ export async function findPgTools(serverMajor: number, binDir?: string): Promise
   else {
     candidates.push(join(POSTGRESQL_LIB, String(serverMajor), 'bin'));
     const pathDump = onPath('pg_dump');
-    if (pathDump) candidates.push(pathDump.slice(0, -'/pg_dump'.length));
+    if (pathDump) candidates.push(dirname(pathDump));
     for (const major of installedMajors().filter((m) => m > serverMajor)) candidates.push(join(POSTGRESQL_LIB, String(major), 'bin'));
   }
   const seen: string[] = [];
   for (const dir of candidates) {
     const pgDump = join(dir, 'pg_dump');
     const pgRestore = join(dir, 'pg_restore');
-    if (!existsSync(pgDump) || !existsSync(pgRestore)) {
-      if (binDir) seen.push(`${dir} has no pg_dump and pg_restore`);
+    const psql = join(dir, 'psql');
+    if (!existsSync(pgDump) || !existsSync(pgRestore) || !existsSync(psql)) {
+      if (binDir) seen.push(`${dir} does not hold pg_dump, pg_restore and psql`);
       continue;
     }
     const version = await versionOf(pgDump);
@@ -96,11 +98,11 @@ export async function findPgTools(serverMajor: number, binDir?: string): Promise
       seen.push(`${pgDump} is version ${version.version}, older than the server`);
       continue;
     }
-    return { pgDump, pgRestore, major: version.major, version: version.version };
+    return { pgDump, pgRestore, psql, major: version.major, version: version.version };
   }
   throw new PersistorError(
     'TOOL_MISSING',
-    `no pg_dump/pg_restore for PostgreSQL ${serverMajor} found (looked in ${binDir ?? `${POSTGRESQL_LIB}/${serverMajor}/bin, PATH and newer versions under ${POSTGRESQL_LIB}`})`,
+    `no pg_dump/pg_restore/psql for PostgreSQL ${serverMajor} found (looked in ${binDir ?? `${POSTGRESQL_LIB}/${serverMajor}/bin, PATH and newer versions under ${POSTGRESQL_LIB}`})`,
     {
       details: [
         ...seen,
@@ -108,6 +110,55 @@ export async function findPgTools(serverMajor: number, binDir?: string): Promise
       ],
     },
   );
+}
+
+/**
+ * Feeds `producer`'s standard output to `consumer`'s standard input between
+ * `head` and `tail`, and writes `tail` only when the producer succeeded: a
+ * producer that fails part-way (a damaged archive) never gets its partial
+ * output committed — the consumer sees the end of its input inside an open
+ * transaction, which the server rolls back.
+ */
+export function runPipeline(
+  producer: { program: string; args: readonly string[] },
+  consumer: { program: string; args: readonly string[]; env?: NodeJS.ProcessEnv },
+  head: string,
+  tail: string,
+  secrets: readonly (string | undefined)[] = [],
+): Promise<{ producer: RunResult; consumer: RunResult }> {
+  return new Promise((resolve, reject) => {
+    const from = spawn(producer.program, producer.args, { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const to = spawn(consumer.program, consumer.args, { env: { ...process.env, ...consumer.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = { from: '', to: '', toOut: '' };
+    from.stderr.on('data', (chunk: Buffer) => (out.from += chunk.toString()));
+    to.stderr.on('data', (chunk: Buffer) => (out.to += chunk.toString()));
+    to.stdout.on('data', (chunk: Buffer) => (out.toOut += chunk.toString()));
+    to.stdin.on('error', () => undefined); // the consumer stopped reading (it failed): reported by its exit code
+    let fromCode: number | undefined;
+    let toCode: number | undefined;
+    const finish = () => {
+      if (fromCode === undefined || toCode === undefined) return;
+      resolve({
+        producer: { code: fromCode, stdout: '', stderr: redact(out.from, secrets).trim() },
+        consumer: { code: toCode, stdout: redact(out.toOut, secrets), stderr: redact(out.to, secrets).trim() },
+      });
+    };
+    from.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${producer.program}: ${error.message}`, { cause: error })));
+    to.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${consumer.program}: ${error.message}`, { cause: error })));
+    to.stdin.write(head);
+    from.stdout.pipe(to.stdin, { end: false });
+    from.on('close', (code) => {
+      fromCode = code ?? 1;
+      if (fromCode === 0) to.stdin.end(tail);
+      else to.stdin.end();
+      finish();
+    });
+    to.on('close', (code) => {
+      toCode = code ?? 1;
+      if (fromCode === undefined) from.kill();
+      finish();
+    });
+  });
 }
 
 /** Connection details for a tool: the URL without its password (which goes to PGPASSWORD), and a connect timeout. */

@@ -1,10 +1,11 @@
 /**
  * Restores a backup made by backup.ts, all or nothing.
  *
- * Server: `pg_restore --clean --if-exists --single-transaction
- * --exit-on-error --no-owner`: the objects in the archive are dropped and
- * re-created with their data in one transaction, so a failed restore changes
- * nothing.
+ * Server: pg_restore turns the archive into its SQL script (--clean
+ * --if-exists --no-owner), and psql runs it in ONE transaction that first
+ * drops the schemas the backup holds (objects made since would otherwise
+ * stand in the way) and is committed only when the whole script ran: a
+ * failed restore changes nothing.
  *
  * Embedded: PGlite creates a fresh data directory from the tarball
  * (loadDataDir) next to the target, the copy is opened and checked, and only
@@ -12,6 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
@@ -21,7 +23,7 @@ import { openPostgres } from '../db/postgres.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 import { detectBackupFormat, isPgliteDataDir, serverVersion, type BackupConfig } from './backup.js';
-import { findPgTools, runTool, toolConnection } from './pg-tools.js';
+import { findPgTools, runPipeline, runTool, toolConnection } from './pg-tools.js';
 
 export interface RestoreOptions {
   file: string;
@@ -104,19 +106,28 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
     });
   }
 
+  // The schemas the backup holds: dropped whole, in the restore's transaction, before it re-creates them.
+  const schemas = [...listed.stdout.matchAll(/^\d+; \d+ \d+ SCHEMA - (\S+) /gm)].map((m) => m[1]!).filter((name) => name !== 'public');
+
   const db = await openPostgres({ databaseUrl: config.databaseUrl, connectTimeoutMs: config.connectTimeoutMs, maxConnections: 1 });
   try {
     const replaced = refuseWithoutForce(await targetState(db), server.target, options.force);
-    const result = await runTool(
-      tools.pgRestore,
-      ['--clean', '--if-exists', '--single-transaction', '--exit-on-error', '--no-owner', '--no-password', `--dbname=${connection.url}`, options.file],
-      connection.env,
+    // One transaction, opened here and committed only when pg_restore produced its whole script:
+    // any failure (a damaged archive, a missing role for a GRANT) leaves the database as it was.
+    const { producer, consumer } = await runPipeline(
+      { program: tools.pgRestore, args: ['--clean', '--if-exists', '--no-owner', '--file=-', options.file] },
+      {
+        program: tools.psql,
+        args: ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=1', '-v', `schemas=${schemas.join(',')}`, `--dbname=${connection.url}`, '-f', '-'],
+        env: { ...connection.env, PGOPTIONS: '-c client_min_messages=warning' },
+      },
+      `BEGIN;\n${sqlFile('operations/restore-drop-schemas.sql')}\n`,
+      'COMMIT;\n',
       [connection.password],
     );
-    if (result.code !== 0) {
-      const details = result.stderr.split('\n').filter(Boolean).slice(0, 12);
-      if (/depends on/.test(result.stderr)) details.push('objects that are not in the backup stand in the way: drop them, or restore into an empty database');
-      throw new PersistorError('RESTORE_FAILED', `restore failed and was rolled back: the database is as it was before (${tools.pgRestore} exited with ${result.code})`, { details });
+    if (producer.code !== 0 || consumer.code !== 0) {
+      const details = [...producer.stderr.split('\n'), ...consumer.stderr.split('\n')].filter((line) => line && !/NOTICE:|DETAIL:|^drop cascades/.test(line)).slice(0, 12);
+      throw new PersistorError('RESTORE_FAILED', `restore failed and was rolled back: the database is as it was before`, { details });
     }
     return {
       engine: 'postgres',
@@ -125,7 +136,7 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
       replaced,
       tables: await tableCounts(db),
       durationMs: Number((performance.now() - started).toFixed(1)),
-      tool: `${tools.pgRestore} (${tools.version})`,
+      tool: `${tools.pgRestore} | ${tools.psql} (${tools.version})`,
     };
   } finally {
     await db.close();
@@ -141,23 +152,18 @@ async function restoreEmbedded(config: BackupConfig, options: RestoreOptions): P
   const staging = join(dirname(dataDir), `.${basename(dataDir)}.restoring-${process.pid}`);
   const aside = join(dirname(dataDir), `.${basename(dataDir)}.replaced-${process.pid}`);
   try {
-    let replaced = false;
-    if (isPgliteDataDir(dataDir)) {
-      const current = await PGlite.create(dataDir).catch((error: unknown) => {
-        throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, { cause: error });
-      });
-      try {
-        replaced = refuseWithoutForce(await targetState(queryableOf(current)), target, options.force);
-      } finally {
-        await current.close();
-      }
+    // Any database in the directory counts (opening it to look inside would cost as much as the restore).
+    const replaced = isPgliteDataDir(dataDir);
+    if (replaced && !options.force) {
+      throw new PersistorError('INVALID_ARGUMENT', `${target} already holds a database; restoring replaces it — add --force to do so`);
     }
 
     // Build the restored copy beside the target and check it before touching the target.
     await rm(staging, { recursive: true, force: true });
     let tables: RestoreResult['tables'];
     try {
-      const archive = new Blob([await readFile(options.file)]);
+      // Unpacked here first: a damaged archive is then an error of ours, not a failure inside PGlite's own stream.
+      const archive = new Blob([gunzipSync(await readFile(options.file))]);
       const restored = await PGlite.create(staging, { loadDataDir: archive });
       try {
         await restored.query('SELECT 1');

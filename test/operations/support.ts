@@ -1,5 +1,8 @@
 /** Helpers for the operations suites: what a database holds, to compare before and after. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Queryable } from '../../src/db/database.js';
 import { TABLE_NAMES } from '../../src/schema/manifest.js';
 import { cliPath } from '../support/cli.js';
@@ -42,4 +45,29 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
   });
   return { child, done };
+}
+
+/** One user signed up through the procedures: device, phone (linked), verified flow, OTP, membership with a secure key, a login. */
+export async function signUp(db: Queryable, phone: string): Promise<void> {
+  const one = async (sql: string, params: unknown[]) => (await db.query<Record<string, unknown>>(sql, params)).rows[0]!;
+  const device = await one('SELECT * FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)', []);
+  const created = await one("SELECT * FROM ecliptix.ensure_phone_number($1, 'US', $2)", [phone, device.unique_id]);
+  const flow = await one("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 1)", [device.unique_id, created.unique_id]);
+  const otp = await one("SELECT * FROM ecliptix.insert_otp_record($1, 'hash', 'salt', ecliptix_internal.now() + interval '5 minutes', 'pending')", [flow.flow_unique_id]);
+  await one("SELECT * FROM ecliptix.update_otp_status($1, 'verified')", [otp.otp_unique_id]);
+  const membership = await one('SELECT * FROM ecliptix.create_membership($1, 1, $2)', [flow.flow_unique_id, otp.otp_unique_id]);
+  await one("SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x0a0b0c'::bytea)", [membership.membership_unique_id]);
+  const login = await one('SELECT * FROM ecliptix.login_membership($1)', [phone]);
+  if (login.outcome !== 'success') throw new Error(`sign-up of ${phone} ended with ${String(login.outcome)}`);
+}
+
+/** A digest of every file (path and content) under `dir`: proves a directory was left alone. */
+export function directoryDigest(dir: string): string {
+  const hash = createHash('sha256');
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  for (const file of entries) hash.update(relative(dir, file)).update(readFileSync(file));
+  return hash.digest('hex');
 }
