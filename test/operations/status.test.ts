@@ -1,0 +1,89 @@
+/** `status`: the seed's report — row counts per table and the last 24 hours' activity — next to the migration state; `--drift`. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { status } from '../../src/commands/status.js';
+import type { Database } from '../../src/db/database.js';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { signUp } from './support.js';
+
+describe.each(engines)('status on %s', (engine) => {
+  let target: TestDatabase;
+  let db: Database;
+  beforeEach(async () => {
+    target = await createTestDatabase(engine, { withSchema: true });
+    db = await target.open();
+  });
+  afterEach(async () => {
+    await db.close();
+    await target.drop();
+  });
+
+  it('counts the rows of each table and the activity of the last 24 hours by the database clock', async () => {
+    // Two days ago (by the database clock): one user signed up.
+    await db.query("UPDATE ecliptix_internal.settings SET value = '-2 days' WHERE name = 'clock_offset'");
+    await signUp(db, '+447700900001');
+    await db.query("UPDATE ecliptix_internal.settings SET value = '0 seconds' WHERE name = 'clock_offset'");
+    // Today: two users signed up, and five failed logins on an unknown number started a lockout.
+    await signUp(db, '+447700900002');
+    await signUp(db, '+447700900003');
+    for (let i = 0; i < 5; i++) await db.query("SELECT * FROM ecliptix.login_membership('+447700900999')");
+    await db.query("UPDATE ecliptix.memberships SET is_deleted = true WHERE phone_number_id = (SELECT unique_id FROM ecliptix.phone_numbers WHERE phone_number = '+447700900001')");
+
+    const report = await status({ ...target.config, db });
+    expect(report.upToDate).toBe(true);
+    const rows = Object.fromEntries(report.data!.tables.map((t) => [t.table, [t.rows, t.softDeleted]]));
+    expect(rows).toEqual({
+      app_devices: [3, 0],
+      phone_numbers: [3, 0],
+      phone_number_devices: [3, 0],
+      verification_flows: [3, 0],
+      otp_records: [3, 0],
+      failed_otp_attempts: [0, 0],
+      memberships: [3, 1],
+      membership_attempts: [6, 0], // created + secure key set, per user
+      login_attempts: [8, 0],
+      event_log: [0, 0],
+    });
+    expect(report.data!.activity).toMatchObject({
+      flowsCreated: 2,
+      flowsVerified: 2,
+      otpsGenerated: 2,
+      failedOtpChecks: 0,
+      membershipsCreated: 2,
+      loginAttempts: 7,
+      successfulLogins: 2,
+      lockouts: 1,
+    });
+    expect(report.drift).toBeUndefined();
+  });
+
+  it('--drift names an object edited by hand', async () => {
+    await db.exec(`CREATE OR REPLACE FUNCTION ecliptix.get_phone_number(p_phone_unique_id uuid)
+      RETURNS TABLE (phone_number varchar(18), region varchar(2)) LANGUAGE sql STABLE SECURITY DEFINER
+      SET search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
+      AS $$ SELECT p.phone_number, p.region FROM ecliptix.phone_numbers p WHERE p.unique_id = p_phone_unique_id $$`);
+    const report = await status({ ...target.config, db, drift: true });
+    expect(report.drift!.map((d) => `${d.kind} ${d.name}`)).toEqual(['routine get_phone_number']);
+    if (engine === 'postgres') {
+      const human = await runCli([...target.cliArgs, 'status', '--drift']);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain('drift     routine get_phone_number: edited since deployed');
+      expect(human.stdout).toMatch(/login_attempts\s+0\s+-/);
+      expect(human.stdout).toContain('activity in the last 24 hours');
+      expect(human.stdout).toMatch(/verification flows created {2}0 \(0 verified\)/);
+    }
+  });
+});
+
+describe('status of an undeployed database', () => {
+  it('has no row counts or activity to show', async () => {
+    const target = await createTestDatabase('postgres');
+    try {
+      const report = await status({ ...target.config });
+      expect(report.schema!.complete).toBe(false);
+      expect(report.data).toBeUndefined();
+    } finally {
+      await target.drop();
+    }
+  });
+});
