@@ -25,13 +25,14 @@ export interface ObjectsReport {
 
 interface PresentRow {
   name: string;
-  kind: 'table' | 'routine' | 'trigger';
+  /** What the object really is: table, function, trigger — or view, procedure (CREATE PROCEDURE)… */
+  kind: string;
   table_name: string | null;
   enabled: boolean;
 }
 
 export async function inspectObjects(db: Queryable): Promise<ObjectsReport> {
-  const { rows } = await db.query<PresentRow>(sqlFile('schema/objects.sql'));
+  const { rows } = await db.query<PresentRow>(sqlFile('operations/object-kinds.sql'));
   const key = (kind: string, name: string) => `${kind === 'function' || kind === 'procedure' ? 'routine' : kind}:${name}`;
   const present = new Map(rows.map((row) => [key(row.kind, row.name), row]));
   const objects = MANIFEST.map((object) => {
