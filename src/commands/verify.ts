@@ -7,7 +7,7 @@ import { verifyDatabase, type VerifyReport } from '../operations/verify.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface VerifyCommandOptions extends PersistorOptions {
-  /** The role the application connects as (privileges and basic operations are checked for it); default the connected user. */
+  /** The role the application connects as (privileges and basic operations are checked for it); default the application role set up by `roles`, else the connected user. */
   appRole?: string;
 }
 
@@ -65,7 +65,7 @@ export function registerVerifyCommand(program: Command, cli: CliContext): void {
   program
     .command('verify')
     .description("the post-deployment checklist: the 36 objects (present, right kind, enabled, no drift), core functionality (rolled back), journal, application access — the seed's 5 success criteria (exit 5 unless all pass)")
-    .option('--app-role <role>', 'the role the application connects as: check its privileges and run the basic operations as it (default: the connected user)')
+    .option('--app-role <role>', 'the role the application connects as: check its privileges and run the basic operations as it (default: the application role set up by `roles`, else the connected user)')
     .option('--json', 'print one JSON document')
     .action(async (options: { appRole?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);

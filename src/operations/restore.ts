@@ -21,6 +21,7 @@ import { acquireDataDirLock } from '../db/data-dir-lock.js';
 import type { Engine, Queryable } from '../db/database.js';
 import { openPostgres } from '../db/postgres.js';
 import { PersistorError, messageOf } from '../errors.js';
+import { reapplyRoles } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 import { detectBackupFormat, isPgliteDataDir, serverVersion, type BackupConfig } from './backup.js';
 import { findPgTools, runPipeline, runTool, toolConnection } from './pg-tools.js';
@@ -42,6 +43,8 @@ export interface RestoreResult {
   tables: { table: string; rows: number }[];
   durationMs: number;
   tool?: string;
+  /** Server: the roles set up by `roles` were given their ownerships and grants again. */
+  rolesReapplied?: boolean;
 }
 
 interface TargetState {
@@ -127,8 +130,12 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
     );
     if (producer.code !== 0 || consumer.code !== 0) {
       const details = [...producer.stderr.split('\n'), ...consumer.stderr.split('\n')].filter((line) => line && !/NOTICE:|DETAIL:|^drop cascades/.test(line)).slice(0, 12);
+      const role = /role "([^"]+)" does not exist/.exec(consumer.stderr)?.[1];
+      if (role) details.push(`the backup grants privileges to role ${role}, which this server does not have: create it first (or run \`ecliptix-persistor roles\`), then restore again`);
       throw new PersistorError('RESTORE_FAILED', `restore failed and was rolled back: the database is as it was before`, { details });
     }
+    // Restored without owners (the restoring user owns everything): give the least-privilege roles their objects back.
+    const rolesReapplied = await db.transaction((tx) => reapplyRoles(tx));
     return {
       engine: 'postgres',
       target: server.target,
@@ -137,6 +144,7 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
       tables: await tableCounts(db),
       durationMs: Number((performance.now() - started).toFixed(1)),
       tool: `${tools.pgRestore} | ${tools.psql} (${tools.version})`,
+      rolesReapplied,
     };
   } finally {
     await db.close();

@@ -19,6 +19,7 @@ import { messageOf } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
 import { MANIFEST, type ManifestObject } from '../schema/manifest.js';
+import { readRolePrivileges } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 import { runCoreChecks, type CoreChecksReport } from './core-checks.js';
 import { findDrift, type Drift } from './drift.js';
@@ -54,7 +55,7 @@ export interface VerifyReport {
 export interface VerifyOptions {
   migrationsDir: string;
   lockTimeoutMs: number;
-  /** The role the application connects as; default the connected user. */
+  /** The role the application connects as; default the application role of `roles`, else the connected user. */
   appRole?: string;
 }
 
@@ -193,8 +194,9 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
     journal = [messageOf(error)];
   }
 
-  // 5. the application
-  const connection = await checkConnection(db, options.appRole);
+  // 5. the application: the role named, else the application role set up by `roles`, else the connected user
+  const configuredApp = options.appRole ? undefined : (await readRolePrivileges(db).catch(() => [])).find((r) => r.purpose === 'app')?.roleName;
+  const connection = await checkConnection(db, options.appRole ?? configuredApp);
 
   const drifted = new Set(drift.filter((d) => d.kind !== 'support routine').map((d) => d.name));
   const criteria = [

@@ -2,9 +2,11 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { backup } from '../../src/commands/backup.js';
 import { restore } from '../../src/commands/restore.js';
+import { roles } from '../../src/commands/roles.js';
 import { verify } from '../../src/commands/verify.js';
 import type { Database } from '../../src/db/database.js';
 import { Migrator } from '../../src/migrator/migrator.js';
@@ -241,6 +243,34 @@ describe('backup and restore: the tools and the database must be there', () => {
       await db.exec(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
       await db.close();
       await target.drop();
+    }
+  });
+
+  it('after a server restore the least-privilege roles own their objects again, and verify checks the application role', async () => {
+    const names = { owner: `persistor_rt_owner_${process.pid}`, app: `persistor_rt_app_${process.pid}`, reporting: `persistor_rt_rep_${process.pid}` };
+    const target = await createTestDatabase('postgres', { withSchema: true });
+    try {
+      await roles({ ...target.config, ...names });
+      const file = join(target.workDir, 'roles.dump');
+      await backup({ ...target.config, output: file });
+      const restored = await restore({ ...target.config, file, force: true });
+      expect(restored.rolesReapplied).toBe(true);
+      const db = await target.open();
+      try {
+        const owners = await db.query<{ owner: string }>("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'ecliptix'::regnamespace");
+        expect(owners.rows).toEqual([{ owner: names.owner }]);
+        const report = await verify({ ...target.config, db });
+        expect(report.passed).toBe(true);
+        expect(report.connection.role).toBe(names.app);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await target.drop();
+      const admin = new pg.Client({ connectionString: inject('adminUrl') });
+      await admin.connect();
+      for (const role of Object.values(names)) await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await admin.end();
     }
   });
 });
