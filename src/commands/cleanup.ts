@@ -72,7 +72,7 @@ function printReport(output: Output, report: CleanupReport): void {
   );
   output.line();
   const rows = report.dryRun ? report.rules.reduce((sum, r) => sum + r.matched, 0) : report.totalAffected;
-  const rate = report.durationMs > 0 && !report.dryRun ? `, ${Math.round((rows / report.durationMs) * 1000)} rows/s` : '';
+  const rate = rows > 0 && report.durationMs > 0 && !report.dryRun ? `, ${Math.round((rows / report.durationMs) * 1000)} rows/s` : '';
   if (report.dryRun) output.line(`dry run: ${rows} row(s) would be cleaned up; nothing was changed`);
   else if (report.interrupted) output.line(s.warn(`interrupted: ${rows} row(s) cleaned up in ${formatDuration(report.durationMs)} before stopping; every finished batch is kept — run again to finish`));
   else output.line(`${s.ok('done')}: ${rows} row(s) cleaned up in ${formatDuration(report.durationMs)}${rate} (batches of ${report.batchSize})`);
