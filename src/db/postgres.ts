@@ -117,17 +117,40 @@ class PostgresDatabase implements Database {
     return this.base.exec(script);
   }
 
-  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  /**
+   * A client checked out of the pool has no 'error' listener of the pool's:
+   * if its connection is lost between two queries (the server restarts, the
+   * backend is terminated), node-postgres emits 'error' on it, which would
+   * crash the process. Listen for as long as it is held; the next query then
+   * fails with a clear error, and the broken client is not pooled again.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release(broken: boolean): void }> {
     const client = await this.pool.connect();
+    let lost = false;
+    const onError = () => {
+      lost = true;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release(broken) {
+        client.removeListener('error', onError);
+        client.release(broken || lost);
+      },
+    };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const { client, release } = await this.checkout();
     try {
       return await inTransaction(client, work, options);
     } finally {
-      client.release();
+      release(false);
     }
   }
 
   async withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     let broken = false;
     try {
       const base = queryableOver(client);
@@ -141,7 +164,7 @@ class PostgresDatabase implements Database {
       throw error;
     } finally {
       // A session that failed may hold session state (advisory locks): discard it rather than pool it.
-      client.release(broken);
+      release(broken);
     }
   }
 
