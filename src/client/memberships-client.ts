@@ -105,6 +105,7 @@ export class MembershipsClient {
   }
 
   async registerDevice(input: { appInstanceId: string; deviceId: string; deviceType?: number }): Promise<RegisterDeviceResult> {
+    check.input(input);
     const params = [
       check.uuid('appInstanceId', input.appInstanceId),
       check.uuid('deviceId', input.deviceId),
@@ -115,6 +116,7 @@ export class MembershipsClient {
   }
 
   async ensurePhoneNumber(input: { phoneNumber: string; region?: string | null; appDeviceId?: string | null }): Promise<EnsurePhoneNumberResult> {
+    check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
     const appDeviceId = check.optionalUuid('appDeviceId', input.appDeviceId);
     const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; unique_id: string }>('ensure-phone-number', [phone.e164, phone.region, appDeviceId]);
@@ -122,12 +124,14 @@ export class MembershipsClient {
   }
 
   async verifyPhoneForSecretKeyRecovery(input: { phoneNumber: string; region?: string | null }): Promise<RecoveryEligibilityResult> {
+    check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
     const row = await this.one<{ outcome: RecoveryEligibilityResult['outcome']; phone_unique_id: string | null }>('verify-phone-for-secret-key-recovery', [phone.e164, null]);
     return row.outcome === 'eligible_for_recovery' ? { outcome: row.outcome, phoneId: row.phone_unique_id! } : ({ outcome: row.outcome } as RecoveryEligibilityResult);
   }
 
   async initiateVerificationFlow(input: { appDeviceId: string; phoneId: string; purpose: FlowPurpose; connectionId?: number | null }): Promise<InitiateFlowResult> {
+    check.input(input);
     const params = [
       check.uuid('appDeviceId', input.appDeviceId),
       check.uuid('phoneId', input.phoneId),
@@ -221,12 +225,14 @@ export class MembershipsClient {
   }
 
   async logLoginAttempt(input: { phoneNumber: string; outcome: string; isSuccess: boolean }): Promise<LogLoginAttemptResult> {
+    check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber);
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
     return this.one<LogLoginAttemptResult>('log-login-attempt', [phone.e164, check.text('outcome', input.outcome, 255), input.isSuccess]);
   }
 
   async logMembershipAttempt(input: { phoneId: string; outcome: string; isSuccess: boolean }): Promise<LogMembershipAttemptResult> {
+    check.input(input);
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
     const row = await this.one<{ outcome: LogMembershipAttemptResult['outcome']; unique_id: string | null }>('log-membership-attempt', [
       check.uuid('phoneId', input.phoneId),
@@ -237,6 +243,7 @@ export class MembershipsClient {
   }
 
   async createMembership(input: { flowId: string; otpId: string; connectionId?: number | null; creationStatus?: CreationStatus }): Promise<CreateMembershipResult> {
+    check.input(input);
     const params = [
       check.uuid('flowId', input.flowId),
       check.optionalInteger('connectionId', input.connectionId, 0, MAX_CONNECTION_ID),

@@ -41,6 +41,15 @@ export function optionalInteger(field: string, value: unknown, min: number, max:
 export function text(field: string, value: unknown, maxLength: number): string {
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidInputError(field, 'must be a non-empty string');
   if (value.length > maxLength) throw new InvalidInputError(field, `must be at most ${maxLength} characters`);
+  // PostgreSQL text cannot hold NUL, and a lone surrogate would be stored as U+FFFD: refuse both rather than fail or alter.
+  if (value.includes('\u0000')) throw new InvalidInputError(field, 'must not contain NUL characters');
+  if (/\p{Surrogate}/u.test(value)) throw new InvalidInputError(field, 'must be well-formed Unicode (no lone surrogates)');
+  return value;
+}
+
+/** A method's argument object: anything else is refused here rather than failing later with a TypeError. */
+export function input<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) throw new InvalidInputError('input', 'must be an object');
   return value;
 }
 
