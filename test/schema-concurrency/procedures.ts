@@ -5,8 +5,8 @@
  * and returns its one row.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import type { Queryable } from '../../src/db/database.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 
@@ -134,21 +134,32 @@ export function tally(results: readonly { outcome: string }[]): Record<string, n
 // ---------------------------------------------------------------------------
 
 interface Mutant {
-  file: string;
-  /** Each pattern must match the shipped file, else the mutant is stale. */
+  /** Migration files (relative to the shipped folder) to re-apply with the edits. */
+  files: string[] | (() => string[]);
+  /** Each pattern must match at least one of the files, else the mutant is stale. */
   edits: { pattern: RegExp; replacement: string }[];
 }
 
+/** Every shipped migration file whose text contains `needle`. */
+function filesContaining(needle: string): () => string[] {
+  return () =>
+    (readdirSync(shippedMigrationsDir, { recursive: true }) as string[])
+      .filter((file) => file.endsWith('.sql'))
+      .map((file) => file.split(sep).join('/'))
+      .filter((file) => readFileSync(join(shippedMigrationsDir, file), 'utf8').includes(needle))
+      .sort();
+}
+
 /**
- * Set SCHEMA_CONCURRENCY_MUTANT=<name> to run concurrency.test.ts against a
- * copy of one procedure with its lock removed (applied to the test database
+ * Set SCHEMA_CONCURRENCY_MUTANT=<name> to run concurrency.test.ts against
+ * copies of the routines with one lock removed (applied to the test database
  * only; the migration files are not touched). Every test that relies on that
  * lock must then fail.
  */
 export const lockMutants: Record<string, Mutant> = {
   // Check-then-insert without ON CONFLICT (the original's pattern).
   'register-device-no-on-conflict': {
-    file: 'procedures/R__register_app_device_if_not_exists.sql',
+    files: ['procedures/R__register_app_device_if_not_exists.sql'],
     edits: [
       {
         pattern: /insert into ecliptix\.app_devices as d \(app_instance_id, device_id, device_type\)\s+values \(p_app_instance_id, p_device_id, p_device_type\)\s+on conflict \(device_id\) where not is_deleted do nothing\s+returning d\.unique_id into v_unique_id;/,
@@ -161,35 +172,42 @@ export const lockMutants: Record<string, Mutant> = {
     ],
   },
   'initiate-flow-no-phone-lock': {
-    file: 'procedures/R__initiate_verification_flow.sql',
+    files: ['procedures/R__initiate_verification_flow.sql'],
     edits: [{ pattern: /(where p\.unique_id = p_phone_unique_id and not p\.is_deleted)\s+for update;/, replacement: '$1;' }],
   },
   'insert-otp-no-flow-lock': {
-    file: 'procedures/R__insert_otp_record.sql',
+    files: ['procedures/R__insert_otp_record.sql'],
     edits: [{ pattern: /(where f\.unique_id = p_flow_unique_id and not f\.is_deleted)\s+for update;/, replacement: '$1;' }],
   },
+  // Every pg_advisory_xact_lock of the login path (login_membership and the
+  // helpers it calls), wherever it lives.
   'login-no-advisory-lock': {
-    file: 'procedures/R__login_membership.sql',
-    edits: [{ pattern: /perform pg_advisory_xact_lock\([^;]*\);/, replacement: '' }],
+    files: filesContaining("pg_advisory_xact_lock(hashtextextended('ecliptix.login:'"),
+    edits: [{ pattern: /perform pg_advisory_xact_lock\(hashtextextended\('ecliptix\.login:'[^;]*\);/g, replacement: '' }],
+  },
+  // Only login_membership's own advisory lock (the helpers it calls keep theirs).
+  'login-membership-no-own-advisory-lock': {
+    files: ['procedures/R__login_membership.sql'],
+    edits: [{ pattern: /perform pg_advisory_xact_lock\(hashtextextended\('ecliptix\.login:'[^;]*\);/g, replacement: '' }],
   },
   'create-membership-no-phone-lock': {
-    file: 'procedures/R__create_membership.sql',
+    files: ['procedures/R__create_membership.sql'],
     edits: [{ pattern: /(where p\.id = v_phone_id)\s+for update;/, replacement: '$1;' }],
   },
   'create-membership-no-locks': {
-    file: 'procedures/R__create_membership.sql',
+    files: ['procedures/R__create_membership.sql'],
     edits: [
       { pattern: /(where p\.id = v_phone_id)\s+for update;/, replacement: '$1;' },
       { pattern: /(where f\.unique_id = p_flow_unique_id and not f\.is_deleted)\s+for update;/, replacement: '$1;' },
     ],
   },
   'ensure-phone-no-row-lock': {
-    file: 'procedures/R__ensure_phone_number.sql',
+    files: ['procedures/R__ensure_phone_number.sql'],
     edits: [{ pattern: /(and not p\.is_deleted)\s+for update;/, replacement: '$1;' }],
   },
   // Check-then-insert of the phone without ON CONFLICT.
   'ensure-phone-no-on-conflict': {
-    file: 'procedures/R__ensure_phone_number.sql',
+    files: ['procedures/R__ensure_phone_number.sql'],
     edits: [
       {
         pattern: /insert into ecliptix\.phone_numbers as p \(phone_number, region\)\s+values \(p_phone_number, p_region\)\s+on conflict \(phone_number, \(coalesce\(region, ''\)\)\) where not is_deleted do nothing\s+returning p\.id, p\.unique_id into v_phone_id, v_phone_uid;/,
@@ -210,11 +228,16 @@ export async function applyRequestedMutant(db: Queryable): Promise<string | unde
   if (!name) return undefined;
   const mutant = lockMutants[name];
   if (!mutant) throw new Error(`unknown SCHEMA_CONCURRENCY_MUTANT ${name}; known: ${Object.keys(lockMutants).join(', ')}`);
-  let sql = readFileSync(join(shippedMigrationsDir, mutant.file), 'utf8');
+  const files = typeof mutant.files === 'function' ? mutant.files() : mutant.files;
+  const texts = files.map((file) => readFileSync(join(shippedMigrationsDir, file), 'utf8'));
   for (const edit of mutant.edits) {
-    if (!edit.pattern.test(sql)) throw new Error(`mutant ${name}: pattern ${edit.pattern} no longer matches ${mutant.file}`);
-    sql = sql.replace(edit.pattern, edit.replacement);
+    if (!texts.some((text) => new RegExp(edit.pattern.source).test(text))) {
+      throw new Error(`mutant ${name}: ${edit.pattern} no longer matches ${files.join(', ') || '(no file)'}`);
+    }
   }
-  await db.exec(sql);
+  for (const text of texts) {
+    const mutated = mutant.edits.reduce((sql, edit) => sql.replace(edit.pattern, edit.replacement), text);
+    if (mutated !== text) await db.exec(mutated);
+  }
   return name;
 }
