@@ -4,7 +4,7 @@
  * started here from the machine's PostgreSQL binaries. When none can be had
  * the suite fails, saying so — real-server tests are never silently skipped.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,13 @@ function findPostgresBin(): string | undefined {
   return undefined;
 }
 
-async function startThrowawayServer(): Promise<TestServer> {
+/** A throw-away server this process started: it may also be restarted (the fault tests do). */
+export interface ThrowawayServer extends TestServer {
+  /** pg_ctl restart, without blocking the event loop; resolves once it accepts connections again. */
+  restart(mode?: 'smart' | 'fast' | 'immediate'): Promise<void>;
+}
+
+export async function startThrowawayServer(): Promise<ThrowawayServer> {
   const bin = findPostgresBin();
   if (!bin) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'persistor-pg-'));
@@ -55,8 +61,19 @@ async function startThrowawayServer(): Promise<TestServer> {
   };
   run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
   run(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, '-w', '-l', join(dir, 'log'), 'start']);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    restart(mode = 'fast') {
+      const [program, ...rest] = [...asUser, join(bin, 'pg_ctl'), '-D', dataDir, '-o', options, '-m', mode, '-w', '-l', join(dir, 'log'), 'restart'];
+      return new Promise((resolve, reject) => {
+        const child = spawn(program!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl restart failed: ${stderr}`))));
+      });
+    },
     async stop() {
       try {
         execFileSync(asUser[0] ?? join(bin, 'pg_ctl'), [...asUser.slice(1), ...(asUser.length ? [join(bin, 'pg_ctl')] : []), '-D', dataDir, '-m', 'immediate', 'stop']);
