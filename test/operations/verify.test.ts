@@ -97,18 +97,21 @@ describe.each(engines)('verify on %s', (engine) => {
       detail: expect.stringContaining('error:'),
     });
 
-    const human = await runCli([...target.cliArgs, 'verify']);
-    expect(human.code).toBe(5);
-    expect(human.stdout).toMatch(/PASS {2}4\. No error messages in deployment log/);
-    expect(human.stdout).toMatch(/FAIL {2}2\. Status check shows all objects as active/);
-    expect(human.stdout).toContain('memberships live:    column status text not null default');
-    expect(human.stdout).toContain('3 of 5 success criteria failed');
+    if (engine === 'postgres') {
+      // The human report (the same report; one engine is enough, PGlite starts slowly).
+      const human = await runCli([...target.cliArgs, 'verify']);
+      expect(human.code).toBe(5);
+      expect(human.stdout).toMatch(/PASS {2}4\. No error messages in deployment log/);
+      expect(human.stdout).toMatch(/FAIL {2}2\. Status check shows all objects as active/);
+      expect(human.stdout).toContain('memberships live:    column status text not null default');
+      expect(human.stdout).toContain('3 of 5 success criteria failed');
+    }
 
     await open();
     expect(await tableDigests(db!)).toEqual(rowsBefore);
   });
 
-  it('a failing core check is named, and its partial work is rolled back', async () => {
+  it('a failing core check is named and its partial work rolled back; criterion 4 reads the journal', async () => {
     await open();
     await db!.exec(`
       CREATE OR REPLACE FUNCTION ecliptix.login_membership(p_phone_number varchar)
@@ -125,16 +128,14 @@ describe.each(engines)('verify on %s', (engine) => {
     expect(steps.slice(14).every((c) => !c.passed && c.detail === 'not run (an earlier check failed)')).toBe(true);
 
     expect(await tableDigests(db!)).toEqual(rowsBefore); // device, phone, flow, OTP and membership of the run are gone
-  });
 
-  it('criterion 4 reads the journal: pending, edited and failed migrations', async () => {
-    await open();
+    // Criterion 4 reads the journal: a pending (here: forgotten) migration and an edited one.
     await db!.exec(`
       DELETE FROM persistor.schema_history WHERE script = 'procedures/R__login_membership.sql';
       UPDATE persistor.schema_history SET checksum = 'edited' WHERE version = '2';`);
-    const report = await verify({ ...target.config, db: db! });
-    expect(passed(report)).toEqual([true, true, true, false, true]);
-    expect(report.criteria[3]!.details).toEqual([
+    const journal = await verify({ ...target.config, db: db! });
+    expect(passed(journal)).toEqual([true, false, false, false, true]);
+    expect(journal.criteria[3]!.details).toEqual([
       'pending: procedures/R__login_membership.sql',
       expect.stringMatching(/^tables\/V002__app_devices\.sql: edited after it was applied/),
     ]);
