@@ -72,6 +72,7 @@ export function registerMigrateCommand(program: Command, cli: CliContext): void 
     .action(async (options: { target?: string; dryRun?: boolean; backup?: boolean | string; pgBin?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);
       const s = output.style;
+      if (options.backup !== undefined && options.dryRun) output.warn('--backup is not needed with --dry-run (nothing changes): no backup taken');
       const onEvent = (event: MigratorEvent): void => {
         if (output.json) return;
         const name = event.migration.script;
