@@ -1,0 +1,112 @@
+/**
+ * Runtime: the end-to-end journey and each routine alone, with 1, 4 and 16
+ * concurrent clients on the server, next to pgbench (tpcb-like and
+ * select-only) on the same server at the same concurrency; then the same
+ * journey on PGlite.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { migrate, openMembershipsClient } from '../src/index.js';
+import { BENCH_SETTINGS_SQL, JOURNEY_ROUND_TRIPS, OTP_LIFETIME_SECONDS, benchSecrets, openServerClient, routinesAlone, runJourney } from './journey.js';
+import { pgbench, pgbenchInit, type PgbenchResult } from './pgbench.js';
+import { createDatabase, drive, execOn, load1, phoneFor, round, tempDir, withoutOutputs, type BenchOptions, type DriveSummary } from './support.js';
+
+type Drive = DriveSummary;
+
+export interface RuntimeLevel {
+  clients: number;
+  journey: Drive;
+  routines: Record<string, Drive>;
+  pgbench: { tpcbLike: PgbenchResult; selectOnly: PgbenchResult };
+  /** Journeys per second / pgbench tpcb-like transactions per second. */
+  journeyToTpcb: number;
+  /** Database round trips per second made by the journey / pgbench tpcb-like transactions per second. */
+  journeyRoundTripsToTpcb: number;
+  load1: number;
+}
+
+export interface RuntimeResult {
+  config: { journeyTimeS: number; routineCount: Record<number, number>; routineTimeS: number; pgbenchScale: number; pgbenchDurationS: number; journeyRoundTrips: number };
+  server: RuntimeLevel[];
+  pglite: { journey: Drive; routines: Record<string, Drive> };
+}
+
+export const CONCURRENCY = [1, 4, 16] as const;
+
+export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult> {
+  const quick = options.quick;
+  const journeyTimeMs = quick ? 3000 : 10_000;
+  const routineCount: Record<number, number> = quick ? { 1: 60, 4: 120, 16: 240 } : { 1: 400, 4: 800, 16: 1600 };
+  const routineTimeMs = quick ? 2000 : 6000;
+  const pgbenchScale = quick ? 4 : 16; // >= the clients, so tpcb-like does not queue on one branch row
+  const pgbenchDurationS = quick ? 3 : 10;
+
+  const db = await createDatabase(options.adminUrl, 'runtime');
+  const reference = await createDatabase(options.adminUrl, 'pgbench');
+  const server: RuntimeLevel[] = [];
+  try {
+    await migrate({ databaseUrl: db.url });
+    await execOn(db.url, BENCH_SETTINGS_SQL);
+    options.log(`  pgbench -i -s ${pgbenchScale}`);
+    await pgbenchInit(reference.url, pgbenchScale);
+    for (const clients of CONCURRENCY) {
+      const client = await openServerClient(db.url, clients);
+      let journey: Drive;
+      let routines: Record<string, Drive>;
+      try {
+        const startLoad = load1();
+        journey = withoutOutputs(await drive(clients, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(clients, i))));
+        options.log(`  ${clients} client(s): journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms (load ${startLoad})`);
+        routines = (await routinesAlone(client, clients, { count: routineCount[clients]!, timeMs: routineTimeMs }, 20 + clients)).summaries;
+        options.log(`  ${clients} client(s): routines ${Object.entries(routines).map(([n, r]) => `${n} ${r.opsPerSec}/s`).join(', ')}`);
+      } finally {
+        await client.close();
+      }
+      const tpcbLike = await pgbench(reference.url, 'tpcb-like', clients, pgbenchDurationS);
+      const selectOnly = await pgbench(reference.url, 'select-only', clients, pgbenchDurationS);
+      options.log(`  ${clients} client(s): pgbench tpcb-like ${tpcbLike.tps} tps, select-only ${selectOnly.tps} tps`);
+      server.push({
+        clients,
+        journey,
+        routines,
+        pgbench: { tpcbLike, selectOnly },
+        journeyToTpcb: round(journey.opsPerSec / tpcbLike.tps, 3),
+        journeyRoundTripsToTpcb: round((journey.opsPerSec * JOURNEY_ROUND_TRIPS) / tpcbLike.tps, 3),
+        load1: load1(),
+      });
+    }
+  } finally {
+    await db.drop();
+    await reference.drop();
+  }
+
+  options.log('  PGlite: journey and routines, 1 client');
+  const dir = tempDir('runtime-pglite');
+  try {
+    const dataDir = join(dir, 'db');
+    await migrate({ dataDir });
+    const client = await openMembershipsClient({ dataDir, secrets: benchSecrets(), otpLifetimeSeconds: OTP_LIFETIME_SECONDS });
+    try {
+      await client.database.exec(BENCH_SETTINGS_SQL);
+      const journey = withoutOutputs(await drive(1, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(40, i))));
+      const routines = (await routinesAlone(client, 1, { count: routineCount[1]!, timeMs: routineTimeMs }, 41)).summaries;
+      options.log(`  PGlite: journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms`);
+      return {
+        config: {
+          journeyTimeS: journeyTimeMs / 1000,
+          routineCount,
+          routineTimeS: routineTimeMs / 1000,
+          pgbenchScale,
+          pgbenchDurationS,
+          journeyRoundTrips: JOURNEY_ROUND_TRIPS,
+        },
+        server,
+        pglite: { journey, routines },
+      };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
