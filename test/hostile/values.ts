@@ -275,12 +275,19 @@ export function fcParams(numRuns: number): fc.Parameters<unknown> {
 }
 
 /**
- * Row count and an order-independent digest (sum of 64-bit hashes of each
- * row's text) of all 10 tables: catches inserts, updates and deletes like
- * snapshotAllTables, without sorting every row on each call.
+ * Row count and an order-independent digest of all 10 tables, to prove that a
+ * refused call wrote nothing. It sums a 64-bit hash of each visible row
+ * version's (ctid, xmin): PostgreSQL never changes a row in place — an insert
+ * adds a version, an update replaces it by a new one (new ctid, new xmin), a
+ * delete removes it — so any committed change alters the set, while a rolled
+ * back one leaves it as it was. Unlike hashing every row's text
+ * (snapshotAllTables), it need not read the megabyte strings that hostile
+ * calls are allowed to store.
  */
 export async function tableDigest(db: Queryable): Promise<Record<string, string>> {
-  const sql = TABLES.map((t) => `SELECT '${t}' AS t, count(*) || ':' || coalesce(sum(hashtextextended(x::text, 0)), 0) AS s FROM ecliptix.${t} x`).join(' UNION ALL ');
+  const sql = TABLES.map(
+    (t) => `SELECT '${t}' AS t, count(*) || ':' || coalesce(sum(hashtextextended(x.ctid::text || '/' || x.xmin::text, 0)), 0) AS s FROM ecliptix.${t} x`,
+  ).join(' UNION ALL ');
   const { rows } = await db.query<{ t: string; s: string }>(sql);
   return Object.fromEntries(rows.map((r) => [r.t, r.s]));
 }
