@@ -121,6 +121,9 @@ export function registerCleanupCommand(program: Command, cli: CliContext): void 
           // The server rolls back the open batch when the connection goes.
           process.stderr.write('stopping now: the current batch is rolled back by the server\n');
           process.exit(ExitCode.general);
+        } else {
+          // The embedded database lives in this process: it must close cleanly, so the batch is finished first.
+          process.stderr.write('still finishing the current batch (the embedded database must close cleanly)…\n');
         }
       };
       process.on('SIGINT', onSignal);
