@@ -9,7 +9,7 @@ export interface BaselineReport {
   recorded: string[];
 }
 
-export function baseline(options: PersistorOptions & { version: string }): Promise<BaselineReport> {
+export async function baseline(options: PersistorOptions & { version: string }): Promise<BaselineReport> {
   const { version, ...rest } = options;
   parseTarget(version);
   return withRuntime(rest, async ({ db, config, migrationsDir }) => {
