@@ -106,9 +106,7 @@ describe.each(engines)('backup and restore on %s', (engine) => {
       expect(readdirSync(join(target.config.dataDir, '..')).filter((n) => n.includes('restoring') || n.includes('replaced'))).toEqual([]);
       // Damage: files of the data directory lost; only --force replaces it.
       rmSync(join(target.config.dataDir, 'base'), { recursive: true });
-      const refused = await runCli([...target.cliArgs, 'restore', file]);
-      expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain('already holds a database; restoring replaces it — add --force');
+      await expect(restore({ ...target.config, file })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('already holds a database; restoring replaces it — add --force') });
       const restored = await runCli([...target.cliArgs, 'restore', file, '--force']);
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stdout).toContain('(replacing what was there)');
