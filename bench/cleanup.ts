@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { migrate, type CleanupReport } from '../src/index.js';
 import { expiredRowsSql, loadBulk } from './bulk.js';
-import { BENCH_SETTINGS_SQL, SIGN_UP, openServerClient, runJourney } from './journey.js';
+import { BENCH_SETTINGS_SQL, SIGN_UP, openServerClient, runJourney, warmUp } from './journey.js';
 import { cliPath, createDatabase, drive, execOn, phoneFor, repoRoot, round, summarize, withoutOutputs, type BenchOptions, type DriveSummary, type LatencySummary } from './support.js';
 
 export interface CleanupRun {
@@ -98,6 +98,7 @@ export async function benchCleanup(options: BenchOptions): Promise<CleanupBenchR
     try {
       const client = await openServerClient(db.url, clients);
       try {
+        await warmUp(client, clients, 72);
         const idleCalls: number[] = [];
         const idle = await drive(clients, { count: 1_000_000, timeMs: idleMs }, (i) => runJourney(client, phoneFor(70, i), SIGN_UP, (_, ms) => idleCalls.push(ms)));
         const busyCalls: number[] = [];

@@ -4,15 +4,16 @@
  * new identities going through the journey step by step, and existing phones
  * and members drawn evenly from the whole bulk-loaded history. The ratio
  * shows whether cost stays flat. The two databases are measured in
- * alternating rounds so that a passing disturbance hits both alike.
+ * alternating rounds (each round starting with the other one) so that a
+ * passing disturbance hits both alike.
  * Also: `status` wall time on both (it counts every table's rows).
  */
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { migrate, type MembershipsClient } from '../src/index.js';
 import { hotTablesSql, loadBulk } from './bulk.js';
-import { BENCH_SETTINGS_SQL, openServerClient, routinesAlone, runJourney } from './journey.js';
+import { BENCH_SETTINGS_SQL, openServerClient, routinesAlone, runJourney, warmUp } from './journey.js';
 import { adminQuery, bulkPhone, createDatabase, drive, execOn, median, phoneFor, round, runCli, summarize, type BenchDatabase, type BenchOptions } from './support.js';
-import { randomBytes } from 'node:crypto';
 
 export interface GrowthRow {
   routine: string;
@@ -140,12 +141,15 @@ export async function benchGrowth(options: BenchOptions): Promise<GrowthResult> 
     b = await prepare(options, 'growth_large', large);
     const samples = { small: new Map() as Samples, large: new Map() as Samples };
     for (let r = 0; r < rounds; r++) {
-      for (const [which, db, rows] of [
+      const order = [
         ['small', a.db, small],
         ['large', b.db, large],
-      ] as const) {
+      ] as const;
+      // Alternate which database goes first.
+      for (const [which, db, rows] of r % 2 === 0 ? order : [...order].reverse()) {
         const client = await openServerClient(db.url, 1);
         try {
+          await warmUp(client, 1, 80 + r);
           await measureRound(client, db.url, rows, count, r, rounds, samples[which]);
         } finally {
           await client.close();

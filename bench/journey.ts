@@ -139,6 +139,16 @@ export async function runJourney(
   return { ok: true, outcome: 'done', value: identity };
 }
 
+/**
+ * Untimed journeys before a measurement, a few per pooled connection: a new
+ * connection compiles each PL/pgSQL routine and plans its statements on
+ * first use, which costs hundreds of milliseconds at 16 connections — a
+ * start-up cost, not the steady state an application's pool runs in.
+ */
+export async function warmUp(client: MembershipsClient, clients: number, phoneBlock: number): Promise<void> {
+  await drive(clients, { count: clients * 3, timeMs: 10_000 }, (i) => runJourney(client, phoneFor(phoneBlock, i)));
+}
+
 /** Keys made up for the run (the database never sees them). */
 export function benchSecrets(): Secrets {
   return { otpKeys: generateKeyring('bench-otp'), dataKeys: generateKeyring('bench-data') };

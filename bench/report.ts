@@ -246,17 +246,19 @@ export function markdown(results: Results): string {
     out.push('', `### Runtime (${when(rt)})`, '');
     out.push(
       `Journey = ${r.config.journeyRoundTrips} client round trips (register device → phone → flow → issue OTP → verify OTP → membership → secure key → login), a new phone number each; ` +
-        `${r.config.journeyTimeS} s per concurrency level. pgbench: scale ${r.config.pgbenchScale}, ${r.config.pgbenchDurationS} s, -M extended, same server, same run.`,
+        `${r.config.journeyTimeS} s per concurrency level. Client CPU: the benchmark's node process, which runs all the clients, in % of one core. ` +
+        `pgbench: scale ${r.config.pgbenchScale}, ${r.config.pgbenchDurationS} s, -M extended, same server, same run; Round trips/tpcb = journeys/s × ${r.config.journeyRoundTrips} / tpcb-like tps.`,
       '',
     );
     out.push(
       table(
-        ['Clients', 'Journeys/s', 'Journey p50 ms', 'Journey p99 ms', 'tpcb-like tps', 'tpcb p50 ms', 'tpcb p99 ms', 'select-only tps', 'Journey/tpcb', 'Round trips/tpcb'],
+        ['Clients', 'Journeys/s', 'Journey p50 ms', 'Journey p99 ms', 'Client CPU', 'tpcb-like tps', 'tpcb p50 ms', 'tpcb p99 ms', 'select-only tps', 'Journey/tpcb', 'Round trips/tpcb'],
         r.server.map((l) => [
           l.clients,
           l.journey.opsPerSec,
           l.journey.p50Ms,
           l.journey.p99Ms,
+          `${Math.round((l.journeyClientCpu ?? 0) * 100)} %`,
           l.pgbench.tpcbLike.tps,
           l.pgbench.tpcbLike.p50Ms,
           l.pgbench.tpcbLike.p99Ms,

@@ -7,9 +7,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate, openMembershipsClient } from '../src/index.js';
-import { BENCH_SETTINGS_SQL, JOURNEY_ROUND_TRIPS, OTP_LIFETIME_SECONDS, benchSecrets, openServerClient, routinesAlone, runJourney } from './journey.js';
+import { BENCH_SETTINGS_SQL, JOURNEY_ROUND_TRIPS, OTP_LIFETIME_SECONDS, benchSecrets, openServerClient, routinesAlone, runJourney, warmUp } from './journey.js';
 import { pgbench, pgbenchInit, type PgbenchResult } from './pgbench.js';
-import { createDatabase, drive, execOn, load1, phoneFor, round, tempDir, withoutOutputs, type BenchOptions, type DriveSummary } from './support.js';
+import { checkpoint, createDatabase, drive, execOn, load1, phoneFor, round, tempDir, withoutOutputs, type BenchOptions, type DriveSummary } from './support.js';
 
 type Drive = DriveSummary;
 
@@ -22,6 +22,8 @@ export interface RuntimeLevel {
   journeyToTpcb: number;
   /** Database round trips per second made by the journey / pgbench tpcb-like transactions per second. */
   journeyRoundTripsToTpcb: number;
+  /** CPU time of the benchmark's node process (the clients) during the journey, as a fraction of one core. */
+  journeyClientCpu: number;
   load1: number;
 }
 
@@ -50,18 +52,26 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
     options.log(`  pgbench -i -s ${pgbenchScale}`);
     await pgbenchInit(reference.url, pgbenchScale);
     for (const clients of CONCURRENCY) {
+      await checkpoint(options.adminUrl);
       const client = await openServerClient(db.url, clients);
       let journey: Drive;
       let routines: Record<string, Drive>;
+      let clientCpu = 0;
       try {
+        await warmUp(client, clients, 90 + CONCURRENCY.indexOf(clients));
         const startLoad = load1();
-        journey = withoutOutputs(await drive(clients, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(clients, i))));
-        options.log(`  ${clients} client(s): journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms (load ${startLoad})`);
+        const cpuBefore = process.cpuUsage();
+        const run = await drive(clients, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(clients, i)));
+        const cpu = process.cpuUsage(cpuBefore);
+        clientCpu = round((cpu.user + cpu.system) / 1000 / run.wallMs, 2);
+        journey = withoutOutputs(run);
+        options.log(`  ${clients} client(s): journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms, client process ${Math.round(clientCpu * 100)} % of a core (load ${startLoad})`);
         routines = (await routinesAlone(client, clients, { count: routineCount[clients]!, timeMs: routineTimeMs }, 20 + clients)).summaries;
         options.log(`  ${clients} client(s): routines ${Object.entries(routines).map(([n, r]) => `${n} ${r.opsPerSec}/s`).join(', ')}`);
       } finally {
         await client.close();
       }
+      await checkpoint(options.adminUrl);
       const tpcbLike = await pgbench(reference.url, 'tpcb-like', clients, pgbenchDurationS);
       const selectOnly = await pgbench(reference.url, 'select-only', clients, pgbenchDurationS);
       options.log(`  ${clients} client(s): pgbench tpcb-like ${tpcbLike.tps} tps, select-only ${selectOnly.tps} tps`);
@@ -72,6 +82,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
         pgbench: { tpcbLike, selectOnly },
         journeyToTpcb: round(journey.opsPerSec / tpcbLike.tps, 3),
         journeyRoundTripsToTpcb: round((journey.opsPerSec * JOURNEY_ROUND_TRIPS) / tpcbLike.tps, 3),
+        journeyClientCpu: clientCpu,
         load1: load1(),
       });
     }
@@ -88,6 +99,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
     const client = await openMembershipsClient({ dataDir, secrets: benchSecrets(), otpLifetimeSeconds: OTP_LIFETIME_SECONDS });
     try {
       await client.database.exec(BENCH_SETTINGS_SQL);
+      await warmUp(client, 1, 89);
       const journey = withoutOutputs(await drive(1, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(40, i))));
       const routines = (await routinesAlone(client, 1, { count: routineCount[1]!, timeMs: routineTimeMs }, 41)).summaries;
       options.log(`  PGlite: journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms`);

@@ -264,6 +264,14 @@ export async function createDatabase(adminUrl: string, label: string, template?:
   };
 }
 
+/**
+ * A checkpoint before a measurement, so that one triggered by the writes of
+ * a bulk load (or by pgbench -i) does not land in the middle of it.
+ */
+export async function checkpoint(adminUrl: string): Promise<void> {
+  await adminQuery(adminUrl, 'CHECKPOINT');
+}
+
 export async function dropAllCreated(adminUrl: string): Promise<void> {
   for (const name of [...created]) {
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`).catch(() => undefined);
@@ -313,6 +321,7 @@ export async function waitForQuiet(options: BenchOptions, what: string): Promise
  * apply. `block` separates the sets of different phases.
  */
 export function phoneFor(block: number, i: number): string {
+  if (!Number.isInteger(block) || block < 0 || block > 99 || !Number.isInteger(i) || i < 0 || i >= 1_000_000) throw new Error(`phoneFor(${block}, ${i}): out of range`);
   return `+4479${String(block * 1_000_000 + i).padStart(8, '0')}`;
 }
 
