@@ -56,7 +56,7 @@ describe('configuration', () => {
     expect(withEnv.config).toMatchObject({ dataDir: '/env/db', lockTimeoutMs: 3000, connectTimeoutMs: 2000 });
     const withFlags = loadConfig({ cwd: dir, env: { ECLIPTIX_DATA_DIR: '/env/db' }, flags: { dataDir: '/flag/db', lockTimeoutMs: '4000' } });
     expect(withFlags.config).toMatchObject({ dataDir: '/flag/db', lockTimeoutMs: 4000 });
-    expect(withFlags.origins).toMatchObject({ dataDir: '--data-dir', lockTimeoutMs: '--lock-timeout-ms', connectTimeoutMs: join(dir, 'ecliptix-persistor.config.json') });
+    expect(withFlags.origins).toMatchObject({ dataDir: '--data-dir', lockTimeoutMs: '--lock-timeout', connectTimeoutMs: join(dir, 'ecliptix-persistor.config.json') });
     expect(loadConfig({ cwd: scratch(), env: {} }).config).toMatchObject({ dataDir: expect.stringMatching(/\.ecliptix\/db$/), connectTimeoutMs: 10_000, lockTimeoutMs: 60_000 });
   });
 
@@ -70,7 +70,7 @@ describe('configuration', () => {
       { args: ['status', '-s', 'mysql://h/db'], message: 'databaseUrl (from --database-url) must be a URL like postgres://' },
       { args: ['status'], env: { DATABASE_URL: 'not a url' }, message: 'databaseUrl (from DATABASE_URL) must be a URL' },
       { args: ['status'], env: { ECLIPTIX_CONNECT_TIMEOUT_MS: 'soon' }, message: 'connectTimeoutMs (from ECLIPTIX_CONNECT_TIMEOUT_MS)' },
-      { args: ['status', '--lock-timeout', '-5'], message: 'lockTimeoutMs (from --lock-timeout-ms)' },
+      { args: ['status', '--lock-timeout', '-5'], message: 'lockTimeoutMs (from --lock-timeout)' },
       { files: { 'ecliptix-persistor.config.json': '{"logLevel": "loud"}' }, args: ['status'], message: 'logLevel (from' },
     ];
     for (const { files = {}, args, env, message } of cases) {

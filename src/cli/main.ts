@@ -12,16 +12,16 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 async function main(argv: readonly string[]): Promise<number> {
+  // Not commander's .version(): `baseline --version <v>` needs the flag for itself.
+  if (argv[2] === '-V' || argv[2] === '--version') {
+    process.stdout.write(`${version}\n`);
+    return ExitCode.success;
+  }
   const cli = createCliContext();
-  const program = buildProgram(cli);
+  const program = await buildProgram(cli, argv.slice(2));
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
   try {
-    // Not commander's .version(): `baseline --version <v>` needs the flag for itself.
-    if (argv[2] === '-V' || argv[2] === '--version') {
-      process.stdout.write(`${version}\n`);
-      return ExitCode.success;
-    }
     if (argv.length <= 2) {
       program.outputHelp();
       return ExitCode.invalidArguments;

@@ -1,24 +1,59 @@
 /** The command-line program: global options and one subcommand per verb. */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { registerBackupCommand } from '../commands/backup.js';
-import { registerBaselineCommand } from '../commands/baseline.js';
-import { registerCleanupCommand } from '../commands/cleanup.js';
-import { registerMigrateCommand } from '../commands/migrate.js';
-import { registerRepairCommand } from '../commands/repair.js';
-import { registerRestoreCommand } from '../commands/restore.js';
-import { registerRolesCommand } from '../commands/roles.js';
-import { registerSqlCommand } from '../commands/sql.js';
-import { registerStatusCommand } from '../commands/status.js';
-import { registerTestCommand } from '../commands/test-connection.js';
-import { registerValidateCommand } from '../commands/validate.js';
-import { registerVerifyCommand } from '../commands/verify.js';
 import { CONFIG_FILE_NAME, DEFAULT_DATA_DIR } from '../config/schema.js';
 import type { CliContext } from './context.js';
 
 export const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(cli: CliContext): Command {
+type RegisterCommand = (program: Command, cli: CliContext) => void;
+
+/**
+ * Every command, in the order `--help` lists them, each loaded on demand: a
+ * run of one command loads only that command's modules (and so not PGlite,
+ * libphonenumber or pg_dump handling for a `migrate`), which is most of a
+ * no-op run's wall time.
+ */
+const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
+  test: async () => (await import('../commands/test-connection.js')).registerTestCommand,
+  status: async () => (await import('../commands/status.js')).registerStatusCommand,
+  migrate: async () => (await import('../commands/migrate.js')).registerMigrateCommand,
+  validate: async () => (await import('../commands/validate.js')).registerValidateCommand,
+  baseline: async () => (await import('../commands/baseline.js')).registerBaselineCommand,
+  repair: async () => (await import('../commands/repair.js')).registerRepairCommand,
+  sql: async () => (await import('../commands/sql.js')).registerSqlCommand,
+  verify: async () => (await import('../commands/verify.js')).registerVerifyCommand,
+  cleanup: async () => (await import('../commands/cleanup.js')).registerCleanupCommand,
+  backup: async () => (await import('../commands/backup.js')).registerBackupCommand,
+  restore: async () => (await import('../commands/restore.js')).registerRestoreCommand,
+  roles: async () => (await import('../commands/roles.js')).registerRolesCommand,
+};
+
+export const commandNames: readonly string[] = Object.keys(commandLoaders);
+
+/** Global options that take a value as the next argument (`--opt=value` and `-svalue` need no special case). */
+const globalOptionsWithValue = new Set(['-s', '--database-url', '--data-dir', '-c', '--config', '--migrations', '--connect-timeout', '--lock-timeout', '--log-level']);
+
+/** The command named on the command line (the first argument that is not a global option or its value), if any. */
+export function invokedCommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--') return undefined;
+    if (!arg.startsWith('-')) return arg;
+    if (globalOptionsWithValue.has(arg)) i += 1;
+  }
+  return undefined;
+}
+
+/**
+ * The program with the command named in `args` registered, or with every
+ * command when none (or an unknown one, or `help`) is named, so that help and
+ * "did you mean" suggestions list them all.
+ */
+export async function buildProgram(cli: CliContext, args: readonly string[] = []): Promise<Command> {
+  const named = invokedCommand(args);
+  const wanted = named !== undefined && named in commandLoaders ? [named] : commandNames;
+  const registrars = await Promise.all(wanted.map((name) => commandLoaders[name]!()));
   const program = new Command('ecliptix-persistor')
     .description('Deploys and operates the Ecliptix memberships database on PostgreSQL or embedded PGlite.')
     .option('-s, --database-url <url>', 'PostgreSQL server URL (env DATABASE_URL); without one, the embedded PGlite database is used')
@@ -39,17 +74,6 @@ Exit codes: 0 success, 1 general error, 2 invalid arguments or configuration,
 3 connection error, 4 migration error, 5 validation error.`,
     );
 
-  registerTestCommand(program, cli);
-  registerStatusCommand(program, cli);
-  registerMigrateCommand(program, cli);
-  registerValidateCommand(program, cli);
-  registerBaselineCommand(program, cli);
-  registerRepairCommand(program, cli);
-  registerSqlCommand(program, cli);
-  registerVerifyCommand(program, cli);
-  registerCleanupCommand(program, cli);
-  registerBackupCommand(program, cli);
-  registerRestoreCommand(program, cli);
-  registerRolesCommand(program, cli);
+  for (const register of registrars) register(program, cli);
   return program;
 }

@@ -12,6 +12,7 @@ import {
   type ConfigKey,
   configSchema,
   environmentVariables,
+  flagNames,
   numericKeys,
   pathKeys,
 } from './schema.js';
@@ -54,7 +55,7 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;
     merged[key] = numericKeys.has(key as ConfigKey) && typeof value === 'string' ? toNumber(value) : value;
-    origins[key] = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    origins[key] = flagNames[key as ConfigKey] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   }
 
   const parsed = configSchema.safeParse(merged);

@@ -1,19 +1,20 @@
 /** Opens the configured database: a PostgreSQL server when a URL is set, else the embedded PGlite directory. */
 import type { Config } from '../config/schema.js';
 import type { Database } from './database.js';
-import { openPglite } from './pglite.js';
-import { openPostgres } from './postgres.js';
 
 export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'connectTimeoutMs' | 'lockTimeoutMs'>;
 
-export function openDatabase(config: DatabaseConfig, options: { maxConnections?: number } = {}): Promise<Database> {
+/** Each driver is loaded only when used: a CLI run on a server does not pay for loading PGlite, nor one on PGlite for pg. */
+export async function openDatabase(config: DatabaseConfig, options: { maxConnections?: number } = {}): Promise<Database> {
   if (config.databaseUrl) {
+    const { openPostgres } = await import('./postgres.js');
     return openPostgres({
       databaseUrl: config.databaseUrl,
       connectTimeoutMs: config.connectTimeoutMs,
       ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     });
   }
+  const { openPglite } = await import('./pglite.js');
   return openPglite({ dataDir: config.dataDir, lockTimeoutMs: config.lockTimeoutMs });
 }
 

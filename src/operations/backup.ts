@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config/schema.js';
 import { acquireDataDirLock } from '../db/data-dir-lock.js';
 import { openPostgres } from '../db/postgres.js';
@@ -123,6 +123,8 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
   try {
     let pglite: PGlite;
     try {
+      // Loaded here, not at start-up: a server's `migrate --backup` never needs the embedded engine.
+      const { PGlite } = await import('@electric-sql/pglite');
       pglite = await PGlite.create(dataDir);
     } catch (error) {
       throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, { cause: error });
