@@ -35,10 +35,10 @@ export interface DeployResult {
     noopMigrateCli: Timing;
     statusCli: Timing;
   };
-  /** What any run of the CLI pays before it does anything: `node -e ''` and `node dist/cli/main.js --version` (loads every module). */
+  /** What any run of the CLI pays before it does anything: `node -e ''` and `node dist/cli/main.js --version` (loads the program and the config schema; each command loads its own modules). */
   startup: { bareNode: Timing; cliVersion: Timing };
   pglite: {
-    /** `node dist/cli/main.js migrate --data-dir <new dir>` (creates the database). */
+    /** `node dist/cli/main.js migrate --data-dir <new dir>` (creates the database: unpacked from the build's empty template, or by PGlite's initdb without one). */
     migrateCli: Timing;
     /** `node bench/helpers/pglite-exec.mjs <new dir> deploy.sql`: PGlite alone, the script in one transaction. */
     execFloor: Timing;

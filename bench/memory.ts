@@ -18,7 +18,7 @@ export interface RssMeasurement {
 export interface MemoryResult {
   method: string;
   repetitions: number;
-  /** migrate: from an empty database (PGlite: a new directory, which PGlite initialises); noopMigrate and status: up to date. */
+  /** migrate: from an empty database (PGlite: a new directory, unpacked from the build's empty template); noopMigrate and status: up to date. */
   server: { migrate: RssMeasurement; noopMigrate: RssMeasurement; status: RssMeasurement };
   pglite: { migrate: RssMeasurement; noopMigrate: RssMeasurement; status: RssMeasurement };
   /** For attribution: bare node processes without the persistor. */

@@ -37,7 +37,7 @@ export async function withRuntime<T>(options: PersistorOptions, work: (runtime: 
   const config = resolveConfig(options);
   const logger = options.logger ?? silentLogger;
   const db = options.db ?? (await openDatabase(config));
-  logger.debug({ target: db.target, engine: db.engine }, 'database opened');
+  logger.debug({ target: db.target, engine: db.engine, ...(db.created ? { created: db.created } : {}) }, 'database opened');
   try {
     return await work({ config, db, logger, migrationsDir: config.migrationsDir ?? shippedMigrationsDir });
   } finally {

@@ -31,6 +31,8 @@ export interface Database extends Queryable {
   readonly engine: Engine;
   /** Where this database is, safe to print (passwords masked). */
   readonly target: string;
+  /** How an embedded database that did not exist was created: from the packaged empty template, or by PGlite's initdb. */
+  readonly created?: 'from-template' | 'by-initdb';
   transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs `work` on one dedicated connection (session-level advisory locks live here). */
   withSession<T>(work: (session: Session) => Promise<T>): Promise<T>;
