@@ -1,5 +1,6 @@
 /** `status`: the seed's report — row counts per table and the last 24 hours' activity — next to the migration state; `--drift`. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { status } from '../../src/commands/status.js';
 import type { Database } from '../../src/db/database.js';
 import { runCli } from '../support/cli.js';
@@ -83,6 +84,28 @@ describe('status of an undeployed database', () => {
       expect(report.schema!.complete).toBe(false);
       expect(report.data).toBeUndefined();
     } finally {
+      await target.drop();
+    }
+  });
+});
+
+describe('the activity query on a large table', () => {
+  it('reads the database clock once, not once per row scanned', async () => {
+    const target = await createTestDatabase('postgres', { withSchema: true });
+    const db = await target.open();
+    try {
+      const script = readFileSync(new URL('../../sql/operations/activity-24h.sql', import.meta.url), 'utf8');
+      const [plan] = (await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${script}`)).rows;
+      const conditions: string[] = [];
+      const walk = (node: Record<string, unknown>): void => {
+        for (const key of ['Filter', 'Index Cond', 'Recheck Cond']) if (typeof node[key] === 'string') conditions.push(node[key] as string);
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      walk((plan!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      expect(conditions.length).toBeGreaterThanOrEqual(8);
+      expect(conditions.filter((c) => c.includes('now()'))).toEqual([]);
+    } finally {
+      await db.close();
       await target.drop();
     }
   });
