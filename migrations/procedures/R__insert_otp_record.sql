@@ -9,7 +9,10 @@
 --   created                    earlier active OTPs of the flow become
 --                              inactive, the OTP is inserted, otp_count + 1
 -- Returns one row (outcome, otp_unique_id).
--- Errors: 22004 null argument; 22023 empty hash/salt, unknown status.
+-- Errors: 22004 null argument; 22001 hash over 512 or salt over 255
+-- characters; 22023 empty hash/salt, unknown status, an expiry that is not
+-- a finite time or is more than a day after the database clock (an OTP
+-- lives seconds to minutes; 'infinity' would make a code valid for ever).
 
 create or replace function ecliptix.insert_otp_record(
   p_flow_unique_id uuid,
@@ -41,6 +44,12 @@ begin
   end if;
   if p_otp_salt = '' then
     raise exception 'p_otp_salt must not be empty' using errcode = 'invalid_parameter_value';
+  end if;
+  perform ecliptix_internal.assert_max_length(p_otp_hash, 512, 'p_otp_hash');
+  perform ecliptix_internal.assert_max_length(p_otp_salt, 255, 'p_otp_salt');
+  if not isfinite(p_expires_at) or p_expires_at > v_now + interval '1 day' then
+    raise exception 'p_expires_at must be a finite time at most a day after the database clock (got %)', p_expires_at
+      using errcode = 'invalid_parameter_value';
   end if;
 
   select f.id, f.status, f.expires_at, f.otp_count, f.phone_number_id into v_flow
