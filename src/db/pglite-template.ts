@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,7 +72,6 @@ export async function buildTemplate(): Promise<{ file: string; built: boolean; b
 
 /** Removes templates of other PGlite versions (left by an upgrade). */
 export async function removeStaleTemplates(keep: string): Promise<void> {
-  const { readdir } = await import('node:fs/promises');
   const dir = dirname(keep);
   for (const name of await readdir(dir)) {
     if (join(dir, name) !== keep) await rm(join(dir, name), { force: true });
