@@ -84,6 +84,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor may any other client: node-postgres can emit 'error' on a client more than once as its connection
+  // dies (the server's 57P01, then the socket), and pg-pool listens only once around a pool.query. Every
+  // failure still reaches its caller through the query's own rejection.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const probe = await pool.connect();
     probe.release();
