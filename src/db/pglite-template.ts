@@ -11,7 +11,7 @@
  * (`npm run build` runs `node dist/db/pglite-template.js`); without one that
  * matches, PGlite initialises the directory itself, as before.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -55,7 +55,7 @@ export async function createFromTemplate(dataDir: string): Promise<boolean> {
 /** Initialises an empty database in memory and writes its data directory as the template (no-op when it exists). */
 export async function buildTemplate(): Promise<{ file: string; built: boolean; bytes: number }> {
   const file = templateFile();
-  if (existsSync(file)) return { file, built: false, bytes: readFileSync(file).length };
+  if (existsSync(file)) return { file, built: false, bytes: statSync(file).size };
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create();
   try {

@@ -122,11 +122,10 @@ class PostgresDatabase implements Database {
   }
 
   /**
-   * A client checked out of the pool has no 'error' listener of the pool's:
-   * if its connection is lost between two queries (the server restarts, the
-   * backend is terminated), node-postgres emits 'error' on it, which would
-   * crash the process. Listen for as long as it is held; the next query then
-   * fails with a clear error, and the broken client is not pooled again.
+   * A client checked out for a transaction or session, with a note of whether
+   * its connection was lost while held (the server restarted, the backend was
+   * terminated): such a client is not pooled again. (That the loss cannot
+   * crash the process is the pool's 'connect' listener's job.)
    */
   private async checkout(): Promise<{ client: pg.PoolClient; release(broken: boolean): void }> {
     const client = await this.pool.connect();

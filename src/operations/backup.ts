@@ -124,8 +124,8 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
     let pglite: PGlite;
     try {
       // Loaded here, not at start-up: a server's `migrate --backup` never needs the embedded engine.
-      const { PGlite } = await import('@electric-sql/pglite');
-      pglite = await PGlite.create(dataDir);
+      const { createPglite } = await import('../db/pglite.js');
+      pglite = await createPglite(dataDir);
     } catch (error) {
       throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, { cause: error });
     }

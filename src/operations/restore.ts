@@ -16,8 +16,8 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PGlite } from '@electric-sql/pglite';
 import { acquireDataDirLock } from '../db/data-dir-lock.js';
+import { createPglite, queryableOver } from '../db/pglite.js';
 import type { Engine, Queryable } from '../db/database.js';
 import { openPostgres } from '../db/postgres.js';
 import { PersistorError, messageOf } from '../errors.js';
@@ -50,19 +50,6 @@ export interface RestoreResult {
 interface TargetState {
   ecliptix_tables: number;
   journal_exists: boolean;
-}
-
-/** A PGlite instance opened here (not through the driver) as a Queryable. */
-function queryableOf(pglite: PGlite): Queryable {
-  return {
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await pglite.query<Row>(sql, [...params]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-    },
-    async exec(script: string) {
-      await pglite.exec(script);
-    },
-  };
 }
 
 async function targetState(db: Queryable): Promise<TargetState> {
@@ -172,10 +159,10 @@ async function restoreEmbedded(config: BackupConfig, options: RestoreOptions): P
     try {
       // Unpacked here first: a damaged archive is then an error of ours, not a failure inside PGlite's own stream.
       const archive = new Blob([gunzipSync(await readFile(options.file))]);
-      const restored = await PGlite.create(staging, { loadDataDir: archive });
+      const restored = await createPglite(staging, { loadDataDir: archive });
       try {
         await restored.query('SELECT 1');
-        tables = await tableCounts(queryableOf(restored));
+        tables = await tableCounts(queryableOver(restored));
       } finally {
         await restored.close();
       }
