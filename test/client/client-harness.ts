@@ -1,5 +1,6 @@
 /** A memberships client over a fresh, migrated test database, with throw-away keys. */
 import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
 import { generateKeyring, type Secrets } from '../../src/client/keyring.js';
 import type { Database, Engine } from '../../src/db/database.js';
@@ -25,6 +26,40 @@ export async function openClientFixture(engine: Engine, options: { maxConnection
     async close() {
       await db.close();
       await target.drop();
+    },
+  };
+}
+
+/**
+ * For the calling describe block: a fresh client fixture before every test,
+ * closed after it. Read its fields inside the test (they change from one test
+ * to the next).
+ */
+export function clientFixtureEach(engine: Engine): Omit<ClientFixture, 'close'> {
+  let fx: ClientFixture | undefined;
+  beforeEach(async () => {
+    fx = await openClientFixture(engine);
+  });
+  afterEach(async () => {
+    await fx?.close();
+    fx = undefined;
+  });
+  const current = (): ClientFixture => {
+    if (!fx) throw new Error('clientFixtureEach: no test is running');
+    return fx;
+  };
+  return {
+    get target() {
+      return current().target;
+    },
+    get db() {
+      return current().db;
+    },
+    get client() {
+      return current().client;
+    },
+    get secrets() {
+      return current().secrets;
     },
   };
 }

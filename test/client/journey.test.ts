@@ -3,19 +3,13 @@
  * with the database clock moved by the test instead of sleeping.
  */
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { engines } from '../support/databases.js';
 import { advanceClock } from '../support/clock.js';
-import { nextUsPhone, openClientFixture, registeredDevice, wrongCode, type ClientFixture } from './client-harness.js';
+import { clientFixtureEach, nextUsPhone, registeredDevice, wrongCode } from './client-harness.js';
 
 describe.each(engines)('memberships client journey on %s', (engine) => {
-  let fx: ClientFixture;
-  beforeEach(async () => {
-    fx = await openClientFixture(engine);
-  });
-  afterEach(async () => {
-    await fx.close();
-  });
+  const fx = clientFixtureEach(engine);
 
   it('register -> phone -> flow -> OTP (two wrong, one right) -> membership -> key -> login -> lockouts -> recovery', async () => {
     const { client, db } = fx;

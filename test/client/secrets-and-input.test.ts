@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMembershipsClient } from '../../src/client/memberships-client.js';
 import { InvalidInputError, KeyError } from '../../src/client/errors.js';
 import { generateKeyring, keyringFromText, keyringToText, loadSecrets } from '../../src/client/keyring.js';
@@ -12,9 +12,9 @@ import { decryptSecureKey, encryptSecureKey } from '../../src/client/secure-key.
 import { fromPgPool, openMembershipsClient } from '../../src/client/open.js';
 import { MANIFEST } from '../../src/schema/manifest.js';
 import { engines } from '../support/databases.js';
-import { nextUsPhone, openClientFixture, registeredDevice, wrongCode, type ClientFixture } from './client-harness.js';
+import { clientFixtureEach, nextUsPhone, registeredDevice, wrongCode, type ClientFixture } from './client-harness.js';
 
-async function tableCounts(fx: ClientFixture): Promise<Record<string, number>> {
+async function tableCounts(fx: Pick<ClientFixture, 'db'>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of MANIFEST.filter((o) => o.kind === 'table')) {
     // Table names come from the manifest (constants), not from input.
@@ -24,13 +24,7 @@ async function tableCounts(fx: ClientFixture): Promise<Record<string, number>> {
 }
 
 describe.each(engines)('client input and secrets on %s', (engine) => {
-  let fx: ClientFixture;
-  beforeEach(async () => {
-    fx = await openClientFixture(engine);
-  });
-  afterEach(async () => {
-    await fx.close();
-  });
+  const fx = clientFixtureEach(engine);
 
   it('refuses bad input with a clear error naming the field, before any query', async () => {
     const { client } = fx;

@@ -23,19 +23,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyring } from '../../src/client/keyring.js';
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
 import type { Database } from '../../src/db/database.js';
-import { openClientFixture, type ClientFixture } from '../client/client-harness.js';
+import { nextUsPhone, openClientFixture, type ClientFixture } from '../client/client-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { call, countAllTables, ensurePhone, initiateFlow, insertOtp, pendingFlow, registerDevice, snapshotAllTables } from '../schema/journey.js';
 import { faultSeed, isConnectionFault, seededRandom } from './support.js';
 
 const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
-
-/** A valid US number (libphonenumber accepts 415-555-xxxx), different on each call within this file. */
-let phoneSeq = Math.floor(Math.random() * 5000);
-function newPhone(): string {
-  phoneSeq = (phoneSeq + 1) % 10_000;
-  return `+1415555${String(phoneSeq).padStart(4, '0')}`;
-}
 
 async function withAdmin<T>(url: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: url });
@@ -125,7 +118,7 @@ describe('connection drop on postgres', () => {
     const work = db.transaction(async (tx) => {
       backendPid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const device = await registerDevice(tx);
-      const phone = await ensurePhone(tx, newPhone(), null, device.deviceUid);
+      const phone = await ensurePhone(tx, nextUsPhone(), null, device.deviceUid);
       const flow = await initiateFlow(tx, device.deviceUid, phone.unique_id, 'registration', 9);
       await insertOtp(tx, flow.flow_unique_id!);
       reached();
@@ -152,7 +145,7 @@ describe('connection drop on postgres', () => {
     // The pool replaces the dead connection: the next calls, and a whole journey, succeed.
     const results = await Promise.all(Array.from({ length: 6 }, () => fx!.client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })));
     expect(results.map((r) => r.outcome)).toEqual(Array(6).fill('created'));
-    expect(await journey(fx.client, newPhone())).toBe('success');
+    expect(await journey(fx.client, nextUsPhone())).toBe('success');
   });
 
   it('terminated while create_membership waits, its membership inserted: no membership, no attempt logged; the retry creates it', async () => {
@@ -217,7 +210,7 @@ describe('connection drop on postgres', () => {
     const worker = async () => {
       while (!stop) {
         try {
-          const outcome = await journey(client, newPhone());
+          const outcome = await journey(client, nextUsPhone());
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         } catch (error) {
           if (!isConnectionFault(error)) errors.push(`${(error as Error)?.name}: ${(error as Error)?.message}`);
@@ -246,7 +239,7 @@ describe('connection drop on postgres', () => {
     expect(terminations).toBeGreaterThan(5);
     expect(outcomes.get('dropped') ?? 0, 'some journeys were cut').toBeGreaterThan(0);
     await expectConsistent(fx.db);
-    expect(await journey(client, newPhone())).toBe('success');
+    expect(await journey(client, nextUsPhone())).toBe('success');
   });
 });
 

@@ -19,9 +19,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/db/database.js';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli } from '../support/cli.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
-import { faultSeed, seededRandom, spawnCli } from './support.js';
+import { faultSeed, seededRandom } from './support.js';
 
 /**
  * 10 trials on the server, as the issue asks; 4 on PGlite, where every trial

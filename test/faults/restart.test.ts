@@ -21,6 +21,7 @@ import { Migrator } from '../../src/migrator/migrator.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { createPostgresDatabase } from '../support/postgres-admin.js';
 import { startThrowawayServer, type ThrowawayServer } from '../support/postgres-server.js';
+import { nextUsPhone } from '../client/client-harness.js';
 import { isConnectionFault } from './support.js';
 
 const POOL_SIZE = 5;
@@ -32,9 +33,6 @@ interface CallRecord {
   endedAt: number;
   error?: unknown;
 }
-
-let phoneSeq = Math.floor(Math.random() * 5000);
-const nextPhone = () => `+1415555${String((phoneSeq = (phoneSeq + 1) % 10_000)).padStart(4, '0')}`;
 
 describe('database restarted under load (throw-away server)', () => {
   let server: ThrowawayServer;
@@ -89,7 +87,7 @@ describe('database restarted under load (throw-away server)', () => {
       while (!stop) {
         await timed(name, async () => {
           const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
-          const phone = await client.ensurePhoneNumber({ phoneNumber: nextPhone(), appDeviceId: device.deviceId });
+          const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone(), appDeviceId: device.deviceId });
           const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phone.phoneId, purpose: 'login' });
           if (flow.outcome === 'created' || flow.outcome === 'retrieved') await client.getFlowState(flow.flow.flowId);
         });

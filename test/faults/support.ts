@@ -1,7 +1,4 @@
-/** Helpers for the fault-injection suites: a seeded PRNG, a CLI child that can be killed, and PostgreSQL error classification. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
-import { cliPath } from '../support/cli.js';
+/** Helpers for the fault-injection suites: a seeded PRNG and PostgreSQL error classification. */
 
 /**
  * mulberry32: a small, seedable PRNG, so that a failing schedule of faults can
@@ -21,68 +18,6 @@ export function seededRandom(seed: number): () => number {
 export function faultSeed(fallback: number): number {
   const fromEnv = process.env.FAULT_SEED;
   return fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : fallback;
-}
-
-export interface CliChild {
-  child: ChildProcess;
-  /** Milliseconds since spawn at which each stdout line arrived. */
-  lines: { at: number; text: string }[];
-  stdout(): string;
-  stderr(): string;
-  /** Resolves when the process has exited: its code, or the signal that ended it. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  /** Resolves when the n-th stdout line has arrived (n ≥ 1), or when the process exits first (then false). */
-  lineCount(n: number): Promise<boolean>;
-}
-
-/** Spawns the built CLI with a clean environment, recording when each output line arrives. */
-export function spawnCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): CliChild {
-  const started = performance.now();
-  const child = spawn(process.execPath, [cliPath, ...args], {
-    cwd: options.cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: { at: number; text: string }[] = [];
-  const waiters: { n: number; resolve: (reached: boolean) => void }[] = [];
-  let out = '';
-  let err = '';
-  let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    out += text;
-    pending += text;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      lines.push({ at: performance.now() - started, text: pending.slice(0, newline) });
-      pending = pending.slice(newline + 1);
-    }
-    for (const waiter of waiters.splice(0)) {
-      if (lines.length >= waiter.n) waiter.resolve(true);
-      else waiters.push(waiter);
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      for (const waiter of waiters.splice(0)) waiter.resolve(lines.length >= waiter.n);
-      resolve({ code, signal, at: performance.now() - started });
-    });
-  });
-  return {
-    child,
-    lines,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    lineCount: (n) =>
-      new Promise((resolve) => {
-        if (lines.length >= n) resolve(true);
-        else if (child.exitCode !== null || child.signalCode !== null) resolve(false);
-        else waiters.push({ n, resolve });
-      }),
-  };
 }
 
 /** A PostgreSQL error (server or PGlite) carries a five-character SQLSTATE. */

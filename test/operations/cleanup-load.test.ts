@@ -13,6 +13,7 @@ import type { Database } from '../../src/db/database.js';
 import { RETENTION_RULES } from '../../src/operations/cleanup.js';
 import { sqlFile } from '../../src/sql-files.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { planNodes, type PlanNode } from '../support/plans.js';
 import { expectedGo, labelOutcome, loadRetentionData, type RetentionDataSize, type RetentionTable } from './retention-data.js';
 
 /** 1,000,200 expired rows, shaped like production: most in the append-only logs. */
@@ -56,12 +57,6 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-/** Every node of an EXPLAIN (FORMAT JSON) plan. */
-function planNodes(plan: Record<string, unknown>): Record<string, unknown>[] {
-  const children = (plan.Plans as Record<string, unknown>[] | undefined) ?? [];
-  return [plan, ...children.flatMap(planNodes)];
-}
-
 describe('cleanup of a million expired rows on postgres, with live traffic', () => {
   let target: TestDatabase;
   let db: Database;
@@ -89,7 +84,7 @@ describe('cleanup of a million expired rows on postgres, with live traffic', () 
     for (const rule of RETENTION_RULES) {
       for (const kind of ['batch'] as const) {
         const params = rule.keyset ? [cutoff, 10_000, '-infinity', 0] : [cutoff, 10_000];
-        const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(
+        const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
           `EXPLAIN (FORMAT JSON) ${sqlFile(`operations/cleanup/${rule.sql}-${kind}.sql`)}`,
           params,
         );

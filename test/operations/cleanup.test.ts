@@ -1,39 +1,32 @@
 /** `cleanup`: the retention rules remove exactly the right rows, in batches, and nothing else; dry run, settings, interruption, bad input. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { cleanup } from '../../src/commands/cleanup.js';
-import type { Database } from '../../src/db/database.js';
 import { CLEANUP_LOCK_KEY, RETENTION_RULES } from '../../src/operations/cleanup.js';
-import { runCli } from '../support/cli.js';
-import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { runCli, spawnCli } from '../support/cli.js';
+import { createTestDatabase, engines, freshDatabaseEach } from '../support/databases.js';
+import { snapshotAllTables } from '../schema/journey.js';
 import { expectedGo, labelOutcome, loadRetentionData, type RetentionDataSize, type RetentionTable } from './retention-data.js';
-import { spawnCli, tableDigests } from './support.js';
 
 const SIZE: RetentionDataSize = { go: 25, stay: 12 };
 const byTable = <T extends { table: string }>(rules: T[]) => Object.fromEntries(rules.map((r) => [r.table, r])) as Record<RetentionTable, T>;
 
 describe.each(engines)('cleanup on %s', (engine) => {
-  let target: TestDatabase;
-  let db: Database;
+  const fresh = freshDatabaseEach(engine, { withSchema: true });
   beforeEach(async () => {
-    target = await createTestDatabase(engine, { withSchema: true });
-    db = await target.open();
-    await loadRetentionData(db, SIZE);
-  });
-  afterEach(async () => {
-    await db.close();
-    await target.drop();
+    await loadRetentionData(fresh.db, SIZE);
   });
 
   it('a dry run counts exactly what would go and changes nothing; the run removes exactly those rows, in batches; a second run finds nothing', async () => {
+    const { target, db } = fresh;
     const go = expectedGo(SIZE);
-    const before = await tableDigests(db);
+    const before = await snapshotAllTables(db);
     const dry = await cleanup({ ...target.config, db, dryRun: true });
     expect(dry).toMatchObject({ dryRun: true, interrupted: false, retentionDays: 30, eventLogRetentionDays: 90, totalAffected: 0 });
     expect(dry.rules.map((r) => r.table)).toEqual(RETENTION_RULES.map((r) => r.table));
     for (const rule of dry.rules) expect({ table: rule.table, matched: rule.matched, affected: rule.affected }).toEqual({ table: rule.table, matched: go[rule.table as RetentionTable], affected: 0 });
-    expect(await tableDigests(db)).toEqual(before);
+    expect(await snapshotAllTables(db)).toEqual(before);
 
     const run = await cleanup({ ...target.config, db, batchSize: 7 });
     const rules = byTable(run.rules);
@@ -65,14 +58,15 @@ describe.each(engines)('cleanup on %s', (engine) => {
     );
     expect(newest.rows[0]!.rows).toBe(newest.rows[0]!.phones);
 
-    const after = await tableDigests(db);
+    const after = await snapshotAllTables(db);
     const again = await cleanup({ ...target.config, db });
     expect(again.totalAffected).toBe(0);
     expect(again.rules.every((r) => r.matched === 0 && r.remaining === 0)).toBe(true);
-    expect(await tableDigests(db)).toEqual(after);
+    expect(await snapshotAllTables(db)).toEqual(after);
   });
 
   it('retention comes from the settings rows, and options override them', async () => {
+    const { target, db } = fresh;
     await db.query("UPDATE ecliptix_internal.settings SET value = '45' WHERE name = 'retention_days'");
     const longer = await cleanup({ ...target.config, db, dryRun: true });
     expect(longer.retentionDays).toBe(45);
@@ -88,6 +82,7 @@ describe.each(engines)('cleanup on %s', (engine) => {
   });
 
   it('stops cleanly between batches when asked (Ctrl-C), keeping whole batches only; the next run finishes', async () => {
+    const { target, db } = fresh;
     const controller = new AbortController();
     const go = expectedGo(SIZE);
     const stopped = await cleanup({
@@ -111,7 +106,8 @@ describe.each(engines)('cleanup on %s', (engine) => {
   });
 
   it('bad settings and an undeployed database: exit 5 with a clear message, nothing changed', async () => {
-    const before = await tableDigests(db);
+    const { target, db } = fresh;
+    const before = await snapshotAllTables(db);
     await db.query("UPDATE ecliptix_internal.settings SET value = 'thirty' WHERE name = 'retention_days'");
     await expect(cleanup({ ...target.config, db })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
@@ -122,7 +118,7 @@ describe.each(engines)('cleanup on %s', (engine) => {
     await expect(cleanup({ ...target.config, db })).rejects.toMatchObject({ exitCode: 5, message: expect.stringContaining('the setting retention_days is 0: it must be at least 1 day') });
     // a retention given as an option does not need the setting
     expect((await cleanup({ ...target.config, db, dryRun: true, retentionDays: 30 })).retentionDays).toBe(30);
-    expect(await tableDigests(db)).toEqual(before);
+    expect(await snapshotAllTables(db)).toEqual(before);
 
     if (engine === 'pglite') return; // the undeployed case is the same code on both engines; PGlite starts slowly
     const empty = await createTestDatabase(engine);
@@ -163,18 +159,10 @@ describe('cleanup: bad arguments fail before anything is opened (exit 2)', () =>
 });
 
 describe('cleanup on postgres, with live connections', () => {
-  let target: TestDatabase;
-  let db: Database;
-  beforeEach(async () => {
-    target = await createTestDatabase('postgres', { withSchema: true });
-    db = await target.open();
-  });
-  afterEach(async () => {
-    await db.close();
-    await target.drop();
-  });
+  const fresh = freshDatabaseEach('postgres', { withSchema: true });
 
   it('skips rows that live traffic holds locked instead of waiting, and the next run takes them; one clean-up at a time', async () => {
+    const { target, db } = fresh;
     await loadRetentionData(db, SIZE);
     const live = new pg.Client({ connectionString: target.config.databaseUrl });
     await live.connect();
@@ -201,6 +189,7 @@ describe('cleanup on postgres, with live connections', () => {
   });
 
   it('the CLI: --dry-run --json, then SIGINT stops after the current batch with exit 1, and a second run finishes', async () => {
+    const { target, db } = fresh;
     const size = { go: 8000, stay: 10 };
     await loadRetentionData(db, size);
     const go = expectedGo(size);
@@ -208,7 +197,7 @@ describe('cleanup on postgres, with live connections', () => {
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout).rules.map((r: { matched: number }) => r.matched)).toEqual(Object.values(go));
 
-    const { child, done } = spawnCli([...target.cliArgs, 'cleanup', '--batch-size', '20', '--json']);
+    const { child, exited } = spawnCli([...target.cliArgs, 'cleanup', '--batch-size', '20', '--json']);
     // Wait until it is part-way through the first table, then press Ctrl-C.
     for (let i = 0; i < 400; i++) {
       const n = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM ecliptix.verification_flows WHERE is_deleted AND connection_id = 1')).rows[0]!.n;
@@ -216,7 +205,7 @@ describe('cleanup on postgres, with live connections', () => {
       await sleep(25);
     }
     child.kill('SIGINT');
-    const result = await done;
+    const result = await exited;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('stopping after the current batch');
     expect(result.stderr).toContain('clean-up interrupted');

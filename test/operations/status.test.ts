@@ -1,25 +1,17 @@
 /** `status`: the seed's report — row counts per table and the last 24 hours' activity — next to the migration state; `--drift`. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { status } from '../../src/commands/status.js';
-import type { Database } from '../../src/db/database.js';
+import { sqlFile } from '../../src/sql-files.js';
 import { runCli } from '../support/cli.js';
-import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, engines, freshDatabaseEach } from '../support/databases.js';
+import { planNodes, type PlanNode } from '../support/plans.js';
 import { signUp } from './support.js';
 
 describe.each(engines)('status on %s', (engine) => {
-  let target: TestDatabase;
-  let db: Database;
-  beforeEach(async () => {
-    target = await createTestDatabase(engine, { withSchema: true });
-    db = await target.open();
-  });
-  afterEach(async () => {
-    await db.close();
-    await target.drop();
-  });
+  const fresh = freshDatabaseEach(engine, { withSchema: true });
 
   it('counts the rows of each table and the activity of the last 24 hours by the database clock; --drift', async () => {
+    const { target, db } = fresh;
     // Two days ago (by the database clock): one user signed up.
     await db.query("UPDATE ecliptix_internal.settings SET value = '-2 days' WHERE name = 'clock_offset'");
     await signUp(db, '+447700900001');
@@ -94,14 +86,11 @@ describe('the activity query on a large table', () => {
     const target = await createTestDatabase('postgres', { withSchema: true });
     const db = await target.open();
     try {
-      const script = readFileSync(new URL('../../sql/operations/activity-24h.sql', import.meta.url), 'utf8');
-      const [plan] = (await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${script}`)).rows;
+      const [plan] = (await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sqlFile('operations/activity-24h.sql')}`)).rows;
       const conditions: string[] = [];
-      const walk = (node: Record<string, unknown>): void => {
+      for (const node of planNodes(plan!['QUERY PLAN'][0].Plan)) {
         for (const key of ['Filter', 'Index Cond', 'Recheck Cond']) if (typeof node[key] === 'string') conditions.push(node[key] as string);
-        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-      };
-      walk((plan!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      }
       expect(conditions.length).toBeGreaterThanOrEqual(8);
       expect(conditions.filter((c) => c.includes('now()'))).toEqual([]);
     } finally {

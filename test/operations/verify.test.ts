@@ -4,8 +4,8 @@ import { verify } from '../../src/commands/verify.js';
 import type { Database } from '../../src/db/database.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { snapshotAllTables } from '../schema/journey.js';
 import { catalogSnapshot } from '../support/snapshot.js';
-import { tableDigests } from './support.js';
 
 const passed = (report: { criteria: { number: number; passed: boolean }[] }) => report.criteria.map((c) => c.passed);
 
@@ -27,7 +27,7 @@ describe.each(engines)('verify on %s', (engine) => {
 
   it('a freshly deployed database passes all five criteria, and is left exactly as it was', async () => {
     await open();
-    const rowsBefore = await tableDigests(db!);
+    const rowsBefore = await snapshotAllTables(db!);
     const catalogBefore = await catalogSnapshot(db!);
     const supportRoutines = (await db!.query<{ n: number }>("SELECT count(DISTINCT proname)::int AS n FROM pg_proc WHERE pronamespace = 'ecliptix_internal'::regnamespace")).rows[0]!.n;
 
@@ -48,7 +48,7 @@ describe.each(engines)('verify on %s', (engine) => {
     expect(new Set(report.coreChecks.checks.map((c) => c.routine)).size).toBe(17);
     expect(report.criteria[1]!.details[0]).toContain(`${36 + supportRoutines} definitions`); // the 36 and the support routines
 
-    expect(await tableDigests(db!)).toEqual(rowsBefore); // the core checks were rolled back
+    expect(await snapshotAllTables(db!)).toEqual(rowsBefore); // the core checks were rolled back
     expect(await catalogSnapshot(db!)).toEqual(catalogBefore); // so was the rebuild for the drift check
   });
 
@@ -66,7 +66,7 @@ describe.each(engines)('verify on %s', (engine) => {
       DROP TRIGGER trg_app_devices_updated_at ON ecliptix.app_devices;
       DROP FUNCTION ecliptix.get_phone_number_details(uuid);
       CREATE PROCEDURE ecliptix.get_phone_number_details(p uuid) LANGUAGE sql AS $$ SELECT 1 $$;`);
-    const rowsBefore = await tableDigests(db!);
+    const rowsBefore = await snapshotAllTables(db!);
 
     // The CLI (exit 5, one JSON document) on the server; PGlite starts slowly, so there the same report comes from the API.
     let report;
@@ -113,7 +113,7 @@ describe.each(engines)('verify on %s', (engine) => {
       expect(human.stdout).toContain('3 of 5 success criteria failed');
       await open();
     }
-    expect(await tableDigests(db!)).toEqual(rowsBefore);
+    expect(await snapshotAllTables(db!)).toEqual(rowsBefore);
   });
 
   it('a failing core check is named and its partial work rolled back; criterion 4 reads the journal', async () => {
@@ -123,7 +123,7 @@ describe.each(engines)('verify on %s', (engine) => {
       RETURNS TABLE (outcome text, membership_unique_id uuid, status text, secure_key bytea, retry_after_seconds int)
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
       AS $$ BEGIN RETURN QUERY SELECT 'membership_not_found'::text, NULL::uuid, NULL::text, NULL::bytea, NULL::int; END $$;`);
-    const rowsBefore = await tableDigests(db!);
+    const rowsBefore = await snapshotAllTables(db!);
 
     const report = await verify({ ...target.config, db: db! });
     expect(passed(report)).toEqual([true, false, false, true, true]);
@@ -132,7 +132,7 @@ describe.each(engines)('verify on %s', (engine) => {
     expect(steps.slice(0, 13).every((c) => c.passed)).toBe(true);
     expect(steps.slice(14).every((c) => !c.passed && c.detail === 'not run (an earlier check failed)')).toBe(true);
 
-    expect(await tableDigests(db!)).toEqual(rowsBefore); // device, phone, flow, OTP and membership of the run are gone
+    expect(await snapshotAllTables(db!)).toEqual(rowsBefore); // device, phone, flow, OTP and membership of the run are gone
 
     // Criterion 4 reads the journal: a pending (here: forgotten) migration and an edited one.
     await db!.exec(`

@@ -22,6 +22,7 @@ import type { Database, Engine } from '../../src/db/database.js';
 import { DEFAULT_BATCH_SIZE } from '../../src/operations/cleanup.js';
 import { sqlFile } from '../../src/sql-files.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { planNodes, type PlanNode } from '../support/plans.js';
 import { bulkLoadSql } from './bulk-data.js';
 
 type Mode = 'generic' | 'custom';
@@ -454,17 +455,6 @@ const cases: PlanCase[] = [
   ...cleanupCases(),
 ];
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function flatten(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(flatten)];
-}
-
 const INDEX_SCANS = new Set(['Index Scan', 'Index Only Scan', 'Bitmap Index Scan']);
 
 interface Loaded {
@@ -564,7 +554,7 @@ describe.each(engines)('hot queries use indexes on 100,000-row tables (%s)', (en
         const { rows } = await session.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${c.args(sample).join(', ')})`);
         const raw = rows[0]!['QUERY PLAN'];
         const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
-        return flatten(parsed[0]!.Plan);
+        return planNodes(parsed[0]!.Plan);
       } finally {
         await session.query(`DEALLOCATE ${name}`);
         await session.query('RESET plan_cache_mode');

@@ -6,11 +6,11 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { Migrator } from '../../src/migrator/migrator.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
-import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { engines, freshDatabaseEach } from '../support/databases.js';
 import { journalRows } from '../support/snapshot.js';
 import { call, createMembership, ensurePhone, initiateFlow, insertOtp, login, registerDevice, updateOtpStatus } from './procedures.js';
 
@@ -91,19 +91,10 @@ async function fill(db: Database): Promise<void> {
 }
 
 describe.each(engines)('no data loss on redeployment (%s)', (engine) => {
-  let target: TestDatabase;
-  let db: Database;
-
-  beforeEach(async () => {
-    target = await createTestDatabase(engine, { withSchema: true });
-    db = await target.open();
-  });
-  afterEach(async () => {
-    await db?.close();
-    await target?.drop();
-  });
+  const fresh = freshDatabaseEach(engine, { withSchema: true });
 
   it('changing a procedure and adding a versioned migration apply exactly those two and keep every row of the 10 tables', async () => {
+    const { target, db } = fresh;
     await fill(db);
     const before = await dumpAll(db);
     for (const [table, rows] of Object.entries(before)) expect(rows.length, `rows in ${table}`).toBeGreaterThan(0);

@@ -3,19 +3,13 @@
  * without a usable membership and a wrong attempt all read the same to the
  * person signing in, and unknown numbers are locked out exactly like known ones.
  */
-import { randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { engines } from '../support/databases.js';
-import { nextUsPhone, openClientFixture, type ClientFixture } from '../client/client-harness.js';
+import { clientFixtureEach, nextUsPhone } from '../client/client-harness.js';
 
 describe.each(engines)('login enumeration on %s', (engine) => {
-  let fx: ClientFixture;
-  beforeEach(async () => {
-    fx = await openClientFixture(engine);
-  });
-  afterEach(async () => {
-    await fx.close();
-  });
+  const fx = clientFixtureEach(engine);
 
   async function memberWithoutKey(): Promise<string> {
     const { client } = fx;

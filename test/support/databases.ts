@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import type { Database, Engine } from '../../src/db/database.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
@@ -57,6 +57,41 @@ export async function createTestDatabase(engine: Engine, options: TestDatabaseOp
     drop: async () => {
       await dropPostgresDatabase(adminUrl, name);
       rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The database of the test running now, and a connection to it (see {@link freshDatabaseEach}). */
+export interface FreshDatabase {
+  readonly target: TestDatabase;
+  readonly db: Database;
+}
+
+/**
+ * For the calling describe block: before every test a fresh database, opened;
+ * after it, the connection closed and the database dropped. Read `target` and
+ * `db` inside the test (they change from one test to the next).
+ */
+export function freshDatabaseEach(engine: Engine, options: TestDatabaseOptions = {}): FreshDatabase {
+  let target: TestDatabase | undefined;
+  let db: Database | undefined;
+  beforeEach(async () => {
+    target = await createTestDatabase(engine, options);
+    db = await target.open();
+  });
+  afterEach(async () => {
+    await db?.close();
+    await target?.drop();
+    db = target = undefined;
+  });
+  return {
+    get target() {
+      if (!target) throw new Error('freshDatabaseEach: no test is running');
+      return target;
+    },
+    get db() {
+      if (!db) throw new Error('freshDatabaseEach: no test is running');
+      return db;
     },
   };
 }
