@@ -6,12 +6,11 @@
  * copied, so that the clean-up also runs once alone, as the reference for
  * its rate.
  */
-import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { migrate, type CleanupReport } from '../src/index.js';
 import { expiredRowsSql, loadBulk } from './bulk.js';
 import { BENCH_SETTINGS_SQL, SIGN_UP, openServerClient, runJourney, warmUp } from './journey.js';
-import { cliPath, createDatabase, drive, execOn, phoneFor, repoRoot, round, summarize, withoutOutputs, type BenchOptions, type DriveSummary, type LatencySummary } from './support.js';
+import { createDatabase, drive, execOn, phoneFor, round, runCli, summarize, withoutOutputs, type BenchOptions, type DriveSummary, type LatencySummary } from './support.js';
 
 export interface CleanupRun {
   rowsAffected: number;
@@ -42,31 +41,22 @@ export interface CleanupBenchResult {
   };
 }
 
+/** The `cleanup --json` CLI, started now; `finished()` turns true when its process has exited. */
 function startCleanup(url: string): { done: Promise<CleanupRun>; finished: () => boolean } {
   let finished = false;
-  const done = new Promise<CleanupRun>((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [cliPath, 'cleanup', '--json', '-s', url], { cwd: repoRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      finished = true;
-      const processWallMs = round(performance.now() - started, 1);
-      if (code !== 0) return reject(new Error(`cleanup exited ${code}: ${stderr.trim()}`));
-      const report = JSON.parse(stdout) as CleanupReport;
-      resolve({
-        rowsAffected: report.totalAffected,
-        batchSize: report.batchSize,
-        durationMs: report.durationMs,
-        rowsPerSec: round(report.totalAffected / (report.durationMs / 1000), 0),
-        processWallMs,
-        rules: report.rules.map((r) => ({ table: r.table, affected: r.affected, remaining: r.remaining, durationMs: r.durationMs, batches: r.batches })),
-      });
-    });
+  const run = runCli(['cleanup', '--json', '-s', url], { timeoutMs: 600_000 }).finally(() => (finished = true));
+  const done = run.then(({ stdout, wallMs }): CleanupRun => {
+    const report = JSON.parse(stdout) as CleanupReport;
+    return {
+      rowsAffected: report.totalAffected,
+      batchSize: report.batchSize,
+      durationMs: report.durationMs,
+      rowsPerSec: round(report.totalAffected / (report.durationMs / 1000), 0),
+      processWallMs: wallMs,
+      rules: report.rules.map((r) => ({ table: r.table, affected: r.affected, remaining: r.remaining, durationMs: r.durationMs, batches: r.batches })),
+    };
   });
+  done.catch(() => undefined); // awaited only after the sign-ups: not an unhandled rejection meanwhile
   return { done, finished: () => finished };
 }
 

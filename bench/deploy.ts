@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { migrate, sql } from '../src/index.js';
-import { createDatabase, median, pgBin, repoRoot, round, runCli, runProcess, tempDir, type BenchOptions } from './support.js';
+import { createDatabase, median, pgBin, repoRoot, round, runCli, runProcess, tempDir, type BenchDatabase, type BenchOptions } from './support.js';
 
 export interface Timing {
   medianMs: number;
@@ -50,19 +50,31 @@ export interface DeployResult {
 
 const timing = (runs: number[]): Timing => ({ medianMs: round(median(runs), 1), runsMs: runs.map((r) => round(r, 1)) });
 
+/** What a deploy pipeline pays on every run, `reps` times each: a no-op `migrate` and a `status` on the up-to-date database `target` names (CLI flags). */
+async function upToDateRuns(target: readonly string[], reps: number): Promise<{ noopMigrateCli: Timing; statusCli: Timing }> {
+  const noop: number[] = [];
+  const status: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    noop.push((await runCli(['migrate', ...target])).wallMs);
+    status.push((await runCli(['status', ...target])).wallMs);
+  }
+  return { noopMigrateCli: timing(noop), statusCli: timing(status) };
+}
+
 export async function benchDeploy(options: BenchOptions): Promise<DeployResult> {
   const reps = options.quick ? 3 : 7;
   const pgliteReps = options.quick ? 2 : 5;
   const dir = tempDir('deploy');
   const scriptFile = join(dir, 'deploy.sql');
-  writeFileSync(scriptFile, await sql());
+  const script = await sql();
+  writeFileSync(scriptFile, script);
   const psql = join(pgBin, 'psql');
   try {
     const migrateRuns: number[] = [];
     const psqlRuns: number[] = [];
     const inProcess: number[] = [];
     const scriptRuns: number[] = [];
-    let upToDate: Awaited<ReturnType<typeof createDatabase>> | undefined;
+    let upToDate: BenchDatabase | undefined;
     for (let i = 0; i < reps; i++) {
       // Alternate which goes first, so neither always runs on a warmer server.
       const order = i % 2 === 0 ? ['cli', 'psql'] : ['psql', 'cli'];
@@ -89,24 +101,14 @@ export async function benchDeploy(options: BenchOptions): Promise<DeployResult> 
         const db = await createDatabase(options.adminUrl, 'deploy');
         const client = new pg.Client({ connectionString: db.url });
         await client.connect();
-        const script = `BEGIN;\n${await sql()}\nCOMMIT;`;
         const t0 = performance.now();
-        await client.query(script);
+        await client.query(`BEGIN;\n${script}\nCOMMIT;`);
         scriptRuns.push(performance.now() - t0);
         await client.end();
         await db.drop();
       }
     }
-    const noop: number[] = [];
-    const status: number[] = [];
-    try {
-      for (let i = 0; i < reps; i++) {
-        noop.push((await runCli(['migrate', '-s', upToDate!.url])).wallMs);
-        status.push((await runCli(['status', '-s', upToDate!.url])).wallMs);
-      }
-    } finally {
-      await upToDate?.drop();
-    }
+    const serverUpToDate = await upToDateRuns(['-s', upToDate!.url], reps).finally(() => upToDate!.drop());
     const server = {
       migrateCli: timing(migrateRuns),
       psqlFloor: timing(psqlRuns),
@@ -114,8 +116,7 @@ export async function benchDeploy(options: BenchOptions): Promise<DeployResult> 
       migrateInProcess: timing(inProcess),
       scriptInProcess: timing(scriptRuns),
       inProcessRatio: round(median(inProcess) / median(scriptRuns), 2),
-      noopMigrateCli: timing(noop),
-      statusCli: timing(status),
+      ...serverUpToDate,
     };
     options.log(`  server: migrate ${server.migrateCli.medianMs} ms vs psql ${server.psqlFloor.medianMs} ms (x${server.ratio}); no-op ${server.noopMigrateCli.medianMs} ms; status ${server.statusCli.medianMs} ms`);
 
@@ -147,18 +148,11 @@ export async function benchDeploy(options: BenchOptions): Promise<DeployResult> 
         }
       }
     }
-    const pgliteNoop: number[] = [];
-    const pgliteStatus: number[] = [];
-    for (let i = 0; i < pgliteReps; i++) {
-      pgliteNoop.push((await runCli(['migrate', '--data-dir', pgliteDir!])).wallMs);
-      pgliteStatus.push((await runCli(['status', '--data-dir', pgliteDir!])).wallMs);
-    }
     const pglite = {
       migrateCli: timing(pgliteMigrate),
       execFloor: timing(pgliteFloor),
       ratio: round(median(pgliteMigrate) / median(pgliteFloor), 2),
-      noopMigrateCli: timing(pgliteNoop),
-      statusCli: timing(pgliteStatus),
+      ...(await upToDateRuns(['--data-dir', pgliteDir!], pgliteReps)),
     };
     options.log(`  PGlite: migrate ${pglite.migrateCli.medianMs} ms vs bare PGlite exec ${pglite.execFloor.medianMs} ms (x${pglite.ratio}); no-op ${pglite.noopMigrateCli.medianMs} ms; status ${pglite.statusCli.medianMs} ms`);
     return { repetitions: reps, pgliteRepetitions: pgliteReps, server, startup, pglite };

@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from '../src/index.js';
-import { createDatabase, haveGnuTime, median, repoRoot, round, runCli, runProcess, tempDir, type BenchOptions } from './support.js';
+import { cliPath, createDatabase, haveGnuTime, median, repoRoot, round, runProcess, tempDir, type BenchOptions } from './support.js';
 
 export interface RssMeasurement {
   /** Median over the runs of each run's peak RSS, MB. */
@@ -36,19 +36,16 @@ export interface MemoryResult {
 
 const rss = (runs: number[]): RssMeasurement => ({ medianMb: round(median(runs), 1), maxMb: Math.max(...runs), runsMb: runs });
 
-async function peak(args: string[]): Promise<number> {
-  const run = await runCli(args, { measureRss: true });
-  if (run.maxRssMb === undefined) throw new Error(`no peak RSS reported for ${args[0]}`);
-  return run.maxRssMb;
-}
-
-/** Peak RSS of a bare node process running `args`. */
+/** Peak RSS of a node process running `args`. */
 async function nodePeak(args: string[]): Promise<number> {
   const run = await runProcess(process.execPath, args, { measureRss: true });
   if (run.code !== 0) throw new Error(`node ${args.join(' ')} exited ${run.code}: ${run.stderr.trim()}`);
-  if (run.maxRssMb === undefined) throw new Error('no peak RSS reported');
+  if (run.maxRssMb === undefined) throw new Error(`no peak RSS reported for node ${args.join(' ')}`);
   return run.maxRssMb;
 }
+
+/** Peak RSS of the CLI running `args`. */
+const peak = (args: string[]): Promise<number> => nodePeak([cliPath, ...args]);
 
 export async function benchMemory(options: BenchOptions): Promise<MemoryResult> {
   const reps = options.quick ? 2 : 3;

@@ -4,16 +4,17 @@
  * bounded concurrent driver, and phone numbers that libphonenumber-js accepts.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { cliPath } from '../test/support/cli.js';
+import { databaseUrl, dropPostgresDatabase, uniqueDatabaseName } from '../test/support/postgres-admin.js';
 
+export { cliPath };
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-export const cliPath = join(repoRoot, 'dist', 'cli', 'main.js');
 export const pgBin = '/usr/lib/postgresql/15/bin';
 
 export type Section = 'deploy' | 'runtime' | 'growth' | 'cleanup' | 'memory';
@@ -209,7 +210,7 @@ export function runProcess(
 }
 
 /** Runs the built CLI (`node dist/cli/main.js …`); throws when it exits non-zero. */
-export async function runCli(args: readonly string[], options: { measureRss?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessRun> {
+export async function runCli(args: readonly string[], options: { measureRss?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessRun> {
   const run = await runProcess(process.execPath, [cliPath, ...args], options);
   if (run.code !== 0) throw new Error(`ecliptix-persistor ${args.join(' ')} exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return run;
@@ -217,24 +218,19 @@ export async function runCli(args: readonly string[], options: { measureRss?: bo
 
 // -------------------------------------------------------- databases on a server
 
-export function databaseUrl(adminUrl: string, database: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-export function databaseName(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.slice(1));
-}
-
-export async function adminQuery<Row = Record<string, unknown>>(adminUrl: string, sql: string, params: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: adminUrl });
+/** A new connection for `sql` (with `params`), closed afterwards: admin statements, bulk scripts, settings. */
+export async function execOn(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql, params)).rows as Row[];
+    return await client.query(sql, params);
   } finally {
     await client.end();
   }
+}
+
+export async function adminQuery<Row = Record<string, unknown>>(adminUrl: string, sql: string, params: unknown[] = []): Promise<Row[]> {
+  return (await execOn(adminUrl, sql, params)).rows as Row[];
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -250,7 +246,7 @@ export interface BenchDatabase {
 
 /** A new database named persistor_bench_<label>_<random>, empty or copied from `template`. */
 export async function createDatabase(adminUrl: string, label: string, template?: string): Promise<BenchDatabase> {
-  const name = `persistor_bench_${label}_${randomBytes(4).toString('hex')}`;
+  const name = uniqueDatabaseName(`persistor_bench_${label}`);
   // FILE_COPY: copying a large template is a file copy, not WAL for every block.
   await adminQuery(adminUrl, `CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)} STRATEGY = FILE_COPY` : ''}`);
   created.add(name);
@@ -258,7 +254,7 @@ export async function createDatabase(adminUrl: string, label: string, template?:
     name,
     url: databaseUrl(adminUrl, name),
     drop: async () => {
-      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`);
+      await dropPostgresDatabase(adminUrl, name);
       created.delete(name);
     },
   };
@@ -274,19 +270,8 @@ export async function checkpoint(adminUrl: string): Promise<void> {
 
 export async function dropAllCreated(adminUrl: string): Promise<void> {
   for (const name of [...created]) {
-    await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`).catch(() => undefined);
+    await dropPostgresDatabase(adminUrl, name).catch(() => undefined);
     created.delete(name);
-  }
-}
-
-/** Runs a script on one connection (bulk loads, settings). */
-export async function execOn(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(sql, params);
-  } finally {
-    await client.end();
   }
 }
 
