@@ -1,32 +1,58 @@
--- R__record_login_attempt.sql — support functions ecliptix_internal.login_lock_until
+-- R__record_login_attempt.sql — support functions ecliptix_internal.current_login_lockout
 -- and ecliptix_internal.record_login_attempt (not among the 36 objects).
 -- The one place where login attempts are recorded and lockouts start, shared
 -- by ecliptix.login_membership and ecliptix.log_login_attempt, so that a
 -- failure reported by the application (a wrong passphrase after the key was
 -- released) counts exactly like a failure found by the database.
 --
+-- Three kinds of row (login_attempts.outcome / is_success):
+--   * a key release: login_membership handed out the secure key
+--     (outcome 'key_released', is_success false). It is not a sign-in: only
+--     the application knows whether the passphrase opened the key. It counts
+--     toward max_key_releases_per_window, not toward failures;
+--   * a confirmed sign-in: the application reports, through
+--     log_login_attempt(..., true), that the passphrase opened a released key
+--     (is_success true). Only this resets the failure count and the ladder;
+--   * a failure: everything else.
+--
 -- Rules (all limits are settings):
 --   * A failure starts a lockout when it is the max_failed_logins-th failure
 --     within login_attempt_window, counting only failures after the end of
---     the phone's latest lockout. A success does not reset this count: a
---     caller that alternates key releases and wrong passphrases still hits
---     the limit.
---   * Lockouts are progressive: the Nth lockout since the phone's last
---     success lasts lockout_duration(N) (5, 15, 60 minutes by default). A
---     success resets N; no row is ever deleted (audit).
---   * A failure recorded while a lockout runs counts toward nothing.
--- Callers serialise per phone with the same advisory lock taken here.
+--     the number's latest lockout and after its latest confirmed sign-in.
+--   * Lockouts are progressive: the Nth lockout since the number's last
+--     confirmed sign-in lasts lockout_duration(N) (5, 15, 60 minutes by
+--     default). A key release does not reset N.
+--   * A failure while a lockout runs inserts nothing: it adds one to the
+--     lockout row's calls_while_locked (so a caller hammering a locked number
+--     cannot grow the table), and counts toward nothing.
+-- Callers hold the number's limit guard, 'login:<number>' (V014), so counting
+-- is exact at every isolation level (or the call fails with 40001).
 
-create or replace function ecliptix_internal.login_lock_until(p_phone_number varchar, p_now timestamptz)
-returns timestamptz
+drop function if exists ecliptix_internal.login_lock_until(varchar, timestamptz);
+-- record_login_attempt's result gained "inserted" (CREATE OR REPLACE cannot change it).
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix_internal.record_login_attempt(varchar, varchar, boolean, timestamptz)')
+                and pg_catalog.pg_get_function_result(oid) not like '%inserted%') then
+    drop function ecliptix_internal.record_login_attempt(varchar, varchar, boolean, timestamptz);
+  end if;
+end
+$$;
+
+-- The lockout of this number running at p_now (its row), if any.
+create or replace function ecliptix_internal.current_login_lockout(p_phone_number varchar, p_now timestamptz)
+returns table (id bigint, locked_until timestamptz)
 language sql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
-  select max(a.locked_until)
+  select a.id, a.locked_until
     from ecliptix.login_attempts a
    where a.phone_number = p_phone_number
      and a.locked_until > p_now
+   order by a.locked_until desc, a.id desc
+   limit 1
 $$;
 
 create or replace function ecliptix_internal.record_login_attempt(
@@ -35,13 +61,15 @@ create or replace function ecliptix_internal.record_login_attempt(
   p_is_success   boolean,
   p_now          timestamptz
 )
-returns table (id bigint, locked_until timestamptz)
+returns table (id bigint, locked_until timestamptz, inserted boolean)
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
+  v_is_failure   boolean := not p_is_success and p_outcome <> 'key_released';
+  v_running      record;
   v_success_at   timestamptz;
   v_success_id   bigint;
   v_latest_lock  timestamptz;
@@ -51,37 +79,48 @@ declare
   v_lock_number  int;
   v_id           bigint;
 begin
-  perform pg_advisory_xact_lock(hashtextextended('ecliptix.login:' || p_phone_number, 0));
+  perform ecliptix_internal.take_guard('login:' || p_phone_number);
 
-  if not p_is_success then
+  if v_is_failure then
+    select l.id, l.locked_until into v_running
+      from ecliptix_internal.current_login_lockout(p_phone_number, p_now) l;
+
+    if v_running.id is not null then
+      update ecliptix.login_attempts a
+         set calls_while_locked = a.calls_while_locked + 1
+       where a.id = v_running.id;
+      return query select v_running.id, v_running.locked_until, false;
+      return;
+    end if;
+
+    select a.attempted_at, a.id into v_success_at, v_success_id
+      from ecliptix.login_attempts a
+     where a.phone_number = p_phone_number and a.is_success
+     order by a.attempted_at desc, a.id desc
+     limit 1;
+
     select max(a.locked_until) into v_latest_lock
       from ecliptix.login_attempts a
      where a.phone_number = p_phone_number and a.locked_until is not null;
 
-    if v_latest_lock is null or v_latest_lock <= p_now then
-      select count(*) into v_failed
+    select count(*) into v_failed
+      from ecliptix.login_attempts a
+     where a.phone_number = p_phone_number
+       and not a.is_success
+       and a.outcome <> 'key_released'
+       and a.attempted_at > p_now - ecliptix_internal.setting_interval('login_attempt_window')
+       and a.attempted_at >= coalesce(v_latest_lock, '-infinity')
+       and (a.attempted_at, a.id) > (coalesce(v_success_at, '-infinity'), coalesce(v_success_id, 0));
+
+    if v_failed + 1 >= ecliptix_internal.setting_int('max_failed_logins') then
+      select count(*) into v_lockouts
         from ecliptix.login_attempts a
        where a.phone_number = p_phone_number
-         and not a.is_success
-         and a.attempted_at > p_now - ecliptix_internal.setting_interval('login_attempt_window')
-         and a.attempted_at >= coalesce(v_latest_lock, '-infinity');
+         and a.locked_until is not null
+         and (a.attempted_at, a.id) > (coalesce(v_success_at, '-infinity'), coalesce(v_success_id, 0));
 
-      if v_failed + 1 >= ecliptix_internal.setting_int('max_failed_logins') then
-        select a.attempted_at, a.id into v_success_at, v_success_id
-          from ecliptix.login_attempts a
-         where a.phone_number = p_phone_number and a.is_success
-         order by a.attempted_at desc, a.id desc
-         limit 1;
-
-        select count(*) into v_lockouts
-          from ecliptix.login_attempts a
-         where a.phone_number = p_phone_number
-           and a.locked_until is not null
-           and (a.attempted_at, a.id) > (coalesce(v_success_at, '-infinity'), coalesce(v_success_id, 0));
-
-        v_lock_number := v_lockouts + 1;
-        v_lock_until := p_now + ecliptix_internal.lockout_duration(v_lock_number);
-      end if;
+      v_lock_number := v_lockouts + 1;
+      v_lock_until := p_now + ecliptix_internal.lockout_duration(v_lock_number);
     end if;
   end if;
 
@@ -91,9 +130,28 @@ begin
     (p_now, p_phone_number, p_outcome, p_is_success, v_lock_until, v_lock_number)
   returning a.id into v_id;
 
-  return query select v_id, v_lock_until;
+  return query select v_id, v_lock_until, true;
 end;
 $$;
 
-revoke all on function ecliptix_internal.login_lock_until(varchar, timestamptz) from public;
+-- Key releases of this number since its latest confirmed sign-in, within key_release_window.
+create or replace function ecliptix_internal.unconfirmed_key_releases(p_phone_number varchar, p_now timestamptz)
+returns int
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+  select count(*)::int
+    from ecliptix.login_attempts a
+   where a.phone_number = p_phone_number
+     and a.outcome = 'key_released'
+     and not a.is_success
+     and a.attempted_at > p_now - ecliptix_internal.setting_interval('key_release_window')
+     and a.attempted_at >= coalesce((select max(s.attempted_at)
+                                       from ecliptix.login_attempts s
+                                      where s.phone_number = p_phone_number and s.is_success), '-infinity')
+$$;
+
+revoke all on function ecliptix_internal.current_login_lockout(varchar, timestamptz) from public;
 revoke all on function ecliptix_internal.record_login_attempt(varchar, varchar, boolean, timestamptz) from public;
+revoke all on function ecliptix_internal.unconfirmed_key_releases(varchar, timestamptz) from public;

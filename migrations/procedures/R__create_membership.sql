@@ -1,8 +1,8 @@
 -- R__create_membership.sql — procedure ecliptix.create_membership.
 -- Original (SQL Server): dbo.CreateMembership.
 -- Creates the membership of a verified registration flow's phone and device.
--- Locks the flow's phone row, then the flow row (same order as
--- initiate_verification_flow), then, in order:
+-- Takes the flow's phone's limit guard (V014), then locks the flow row (same
+-- order as initiate_verification_flow), then, in order:
 --   flow_not_found             no active flow with p_flow_unique_id
 --   rate_limit_exceeded        the phone has max_failed_membership_attempts
 --                              failed attempts within membership_attempt_window
@@ -15,7 +15,8 @@
 --                              flow -> expired)
 --   otp_not_found              p_otp_unique_id is not an OTP of this flow
 --   membership_already_exists  an active membership of (phone, device)
---                              exists; its columns are returned
+--                              exists (nothing of it is returned: a refusal
+--                              discloses no identifier)
 --   created                    an active membership with p_creation_status;
 --                              the OTP becomes inactive
 -- Every outcome after rate_limit_exceeded is logged in membership_attempts
@@ -70,11 +71,12 @@ begin
     return;
   end if;
 
-  -- Lock order: phone, then flow.
+  -- Lock order: the phone's guard, then the flow.
+  perform ecliptix_internal.take_guard('phone:' || v_phone_id);
+
   select p.unique_id into v_phone_uid
   from ecliptix.phone_numbers p
-  where p.id = v_phone_id
-  for update;
+  where p.id = v_phone_id;
 
   select f.id, f.app_device_id, f.connection_id, f.purpose, f.status, f.expires_at into v_flow
   from ecliptix.verification_flows f
@@ -144,8 +146,7 @@ begin
   if found then
     insert into ecliptix.membership_attempts (phone_number_id, attempted_at, outcome, is_success)
     values (v_phone_uid, v_now, 'membership_already_exists', false);
-    return query select 'membership_already_exists'::text, v_member.unique_id, v_member.status,
-                        v_member.creation_status, null::int;
+    return query select 'membership_already_exists'::text, null::uuid, null::text, null::text, null::int;
     return;
   end if;
 

@@ -1,20 +1,26 @@
 -- R__ensure_phone_number.sql — procedure ecliptix.ensure_phone_number.
 -- Original (SQL Server): dbo.EnsurePhoneNumber.
--- Finds the active phone (p_phone_number, p_region) — a NULL region is a
--- value of its own — or creates it; when p_app_device_id is given, links the
--- device to the phone (re-activating a soft-deleted link; a link becomes
--- primary when the phone has no other active primary link, so the first
--- active link is primary). Returns one row (outcome, unique_id = phone
+-- Finds the active phone p_phone_number or creates it: one row per E.164
+-- number, whatever the region (V013). p_region describes the number (ISO
+-- 3166-1 alpha-2, or '001' for a non-geographic number); it is stored when
+-- the phone is created or has no region yet, and is never part of the key: a
+-- different region for a known number is ignored, so the number keeps one
+-- identity and one budget for every limit. When p_app_device_id is given,
+-- links the device to the phone (re-activating a soft-deleted link; a link
+-- becomes primary when the phone has no other active primary link, so the
+-- first active link is primary). Returns one row (outcome, unique_id = phone
 -- unique_id, success):
 --   exists | created                  (no device given)
 --   associated | created_and_associated (device linked, or already linked)
 --   exists_but_invalid_app_device | created_but_invalid_app_device
 --                                     (no active device with that unique_id;
---                                      success = false, the phone is kept)
--- Race-free: INSERT ... ON CONFLICT on the unique expression index, and the
--- phone row is locked while its links are changed.
--- Errors: 22004 null phone number; 22001 phone over 18 / region over 2
--- characters; 22023 phone not E.164, region not two upper-case letters.
+--                                      success = false, the phone is kept, and
+--                                      its unique_id is not returned: a
+--                                      refusal discloses no identifier)
+-- Race-free: INSERT ... ON CONFLICT on the unique index, and the phone row is
+-- locked while its links are changed.
+-- Errors: 22004 null phone number; 22001 phone over 18 / region over 3
+-- characters; 22023 phone not E.164, region not a known region code.
 
 create or replace function ecliptix.ensure_phone_number(
   p_phone_number  varchar,
@@ -40,7 +46,7 @@ begin
   for i in 1..3 loop
     insert into ecliptix.phone_numbers as p (phone_number, region)
     values (p_phone_number, p_region)
-    on conflict (phone_number, (coalesce(region, ''))) where not is_deleted do nothing
+    on conflict (phone_number) where not is_deleted do nothing
     returning p.id, p.unique_id into v_phone_id, v_phone_uid;
 
     if v_phone_id is not null then
@@ -51,12 +57,16 @@ begin
     select p.id, p.unique_id into v_phone_id, v_phone_uid
     from ecliptix.phone_numbers p
     where p.phone_number = p_phone_number
-      and coalesce(p.region, '') = coalesce(p_region, '')
       and not p.is_deleted
     for update;
 
     exit when v_phone_id is not null;
   end loop;
+
+  if not v_created and p_region is not null then
+    update ecliptix.phone_numbers p set region = p_region
+     where p.id = v_phone_id and p.region is null;
+  end if;
 
   if v_phone_id is null then
     raise exception 'could not ensure phone number %: concurrent changes', p_phone_number
@@ -72,7 +82,7 @@ begin
                  where d.unique_id = p_app_device_id and not d.is_deleted) then
     return query select case when v_created then 'created_but_invalid_app_device'
                              else 'exists_but_invalid_app_device' end,
-                        v_phone_uid, false;
+                        null::uuid, false;
     return;
   end if;
 

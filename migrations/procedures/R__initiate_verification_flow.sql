@@ -2,7 +2,8 @@
 -- Original (SQL Server): dbo.InitiateVerificationFlow.
 -- persistor:depends-on get_full_flow_state
 -- Starts (or resumes) the verification of a phone for one device and purpose.
--- In order, under a lock on the phone row:
+-- In order, holding the phone's limit guard (ecliptix_internal.take_guard,
+-- V014: exact at every isolation level, 40001 instead of a stale count):
 --   phone_not_found       no active phone with p_phone_unique_id
 --   app_device_not_found  no active device with p_app_device_id
 --   verified              a verified, unexpired flow of the same device,
@@ -20,8 +21,19 @@
 -- Errors: 22004 null device/phone/purpose; 22023 unknown purpose.
 
 -- The result gained retry_after_seconds: CREATE OR REPLACE cannot change a
--- result type, so the old signature is dropped first (a function holds no data).
-drop function if exists ecliptix.initiate_verification_flow(uuid, uuid, text, bigint);
+-- result type, so a function with the old result is dropped first. Only
+-- then: dropping on every run would leave the function without its owner and
+-- grants for a moment (see the migrator, which re-applies them in the same
+-- transaction anyway).
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.initiate_verification_flow(uuid, uuid, text, bigint)')
+                and pg_catalog.pg_get_function_result(oid) not like '%retry_after_seconds%') then
+    drop function ecliptix.initiate_verification_flow(uuid, uuid, text, bigint);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.initiate_verification_flow(
   p_app_device_id   uuid,
@@ -66,11 +78,9 @@ begin
   perform ecliptix_internal.assert_one_of(p_purpose,
     array['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'], 'p_purpose');
 
-  -- Lock the phone: serializes flow creation and the rate limit per phone.
   select p.id into v_phone_id
   from ecliptix.phone_numbers p
-  where p.unique_id = p_phone_unique_id and not p.is_deleted
-  for update;
+  where p.unique_id = p_phone_unique_id and not p.is_deleted;
 
   if v_phone_id is null then
     return query select 'phone_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
@@ -78,6 +88,9 @@ begin
       null::timestamptz, null::text, null::boolean, null::int;
     return;
   end if;
+
+  -- Serialises flow creation and the rate limit per phone.
+  perform ecliptix_internal.take_guard('phone:' || v_phone_id);
 
   if not exists (select 1 from ecliptix.app_devices d
                  where d.unique_id = p_app_device_id and not d.is_deleted) then

@@ -6,13 +6,33 @@
 --   flow_expired               flow past expires_at (flow -> expired)
 --   max_otp_attempts_reached   the flow already has max_otps_per_flow OTPs
 --                              (flow -> failed)
+--   resend_cooldown_active     the flow's last OTP is younger than
+--                              otp_resend_cooldown (retry_after_seconds = time
+--                              left). Checked here, under the flow lock, for
+--                              every code including the first, so parallel
+--                              calls cannot send several codes at once
 --   created                    earlier active OTPs of the flow become
 --                              inactive, the OTP is inserted, otp_count + 1
--- Returns one row (outcome, otp_unique_id).
+-- Returns one row (outcome, otp_unique_id, retry_after_seconds).
+-- Every budget this routine spends is on the flow row it locks and updates,
+-- so under REPEATABLE READ / SERIALIZABLE a caller with an older snapshot gets
+-- 40001 from the lock rather than counting stale rows.
 -- Errors: 22004 null argument; 22001 hash over 512 or salt over 255
 -- characters; 22023 empty hash/salt, unknown status, an expiry that is not
 -- a finite time or is more than a day after the database clock (an OTP
 -- lives seconds to minutes; 'infinity' would make a code valid for ever).
+
+-- The result gained retry_after_seconds: a function with the old result is
+-- dropped first (CREATE OR REPLACE cannot change a result type).
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.insert_otp_record(uuid, text, text, timestamptz, text)')
+                and pg_catalog.pg_get_function_result(oid) not like '%retry_after_seconds%') then
+    drop function ecliptix.insert_otp_record(uuid, text, text, timestamptz, text);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.insert_otp_record(
   p_flow_unique_id uuid,
@@ -21,7 +41,7 @@ create or replace function ecliptix.insert_otp_record(
   p_expires_at     timestamptz,
   p_status         text default 'pending'
 )
-returns table (outcome text, otp_unique_id uuid)
+returns table (outcome text, otp_unique_id uuid, retry_after_seconds int)
 language plpgsql
 volatile
 security definer
@@ -31,7 +51,9 @@ as $$
 declare
   v_now     timestamptz := ecliptix_internal.now();
   v_flow    record;
-  v_otp_uid uuid;
+  v_otp_uid  uuid;
+  v_last_otp timestamptz;
+  v_ready_at timestamptz;
 begin
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
   perform ecliptix_internal.assert_not_null(p_otp_hash, 'p_otp_hash');
@@ -58,19 +80,30 @@ begin
   for update;
 
   if not found or v_flow.status <> 'pending' then
-    return query select 'flow_not_found_or_invalid'::text, null::uuid;
+    return query select 'flow_not_found_or_invalid'::text, null::uuid, null::int;
     return;
   end if;
 
   if v_flow.expires_at <= v_now then
     update ecliptix.verification_flows f set status = 'expired' where f.id = v_flow.id;
-    return query select 'flow_expired'::text, null::uuid;
+    return query select 'flow_expired'::text, null::uuid, null::int;
     return;
   end if;
 
   if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
     update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
-    return query select 'max_otp_attempts_reached'::text, null::uuid;
+    return query select 'max_otp_attempts_reached'::text, null::uuid, null::int;
+    return;
+  end if;
+
+  select max(o.created_at) into v_last_otp
+  from ecliptix.otp_records o
+  where o.flow_unique_id = p_flow_unique_id and not o.is_deleted;
+
+  v_ready_at := v_last_otp + ecliptix_internal.setting_interval('otp_resend_cooldown');
+  if v_ready_at > v_now then
+    return query select 'resend_cooldown_active'::text, null::uuid,
+                        ceil(extract(epoch from v_ready_at - v_now))::int;
     return;
   end if;
 
@@ -88,7 +121,7 @@ begin
      set otp_count = f.otp_count + 1
    where f.id = v_flow.id;
 
-  return query select 'created'::text, v_otp_uid;
+  return query select 'created'::text, v_otp_uid, null::int;
 end;
 $$;
 

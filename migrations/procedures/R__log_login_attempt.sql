@@ -1,16 +1,26 @@
 -- R__log_login_attempt.sql — procedure ecliptix.log_login_attempt.
 -- Original (SQL Server): dbo.LogLoginAttempt.
 -- persistor:depends-on record_login_attempt
--- Appends one row to login_attempts. login_membership records its own
--- attempts, so callers use this for attempts decided outside the database
--- (e.g. a wrong passphrase after a successful login_membership). Such rows
--- count for lockouts exactly like login_membership's (see
--- ecliptix_internal.record_login_attempt): a failure may start a lockout,
--- which the next login_membership reports as locked; a success resets the
--- consecutive-lockout count.
--- Returns one row (outcome, id): logged.
+-- Records a login attempt decided outside the database. login_membership
+-- records its own attempts and releases the key; the application then
+-- reports what the passphrase did (see ecliptix_internal.record_login_attempt):
+--   p_is_success = true   a confirmed sign-in: the passphrase opened a key
+--                         that login_membership released for this number
+--                         within key_release_window and that no confirmed
+--                         sign-in followed yet. Resets the failure count and
+--                         the lockout ladder. Without such a release nothing
+--                         is written (outcome no_key_release): a success
+--                         cannot be made up to reset a number's lockouts.
+--   p_is_success = false  a failure (e.g. a wrong passphrase), counted like
+--                         login_membership's own; it may start a lockout,
+--                         which the next login_membership reports as locked.
+--                         During a lockout nothing is inserted (outcome
+--                         locked; the lockout row's calls_while_locked + 1).
+-- Returns one row (outcome, id): logged (id of the new row) | no_key_release
+-- | locked (id NULL).
 -- Errors: 22004 null argument; 22001 phone over 18 / outcome over 255
--- characters; 22023 phone not E.164.
+-- characters; 22023 phone not E.164, or p_outcome 'key_released' (reserved:
+-- a made-up release would let a made-up confirmation reset the ladder).
 
 create or replace function ecliptix.log_login_attempt(
   p_phone_number varchar,
@@ -25,15 +35,33 @@ set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
 as $$
 #variable_conflict use_column
 declare
-  v_id bigint;
+  v_now        timestamptz := ecliptix_internal.now();
+  v_id         bigint;
+  v_inserted   boolean;
 begin
   perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
   perform ecliptix_internal.assert_not_null(p_outcome, 'p_outcome');
   perform ecliptix_internal.assert_max_length(p_outcome, 255, 'p_outcome');
   perform ecliptix_internal.assert_not_null(p_is_success, 'p_is_success');
+  if p_outcome = 'key_released' then
+    raise exception 'p_outcome "key_released" is reserved for login_membership''s own key releases'
+      using errcode = 'invalid_parameter_value';
+  end if;
 
-  select r.id into v_id
-    from ecliptix_internal.record_login_attempt(p_phone_number, p_outcome, p_is_success, ecliptix_internal.now()) r;
+  perform ecliptix_internal.take_guard('login:' || p_phone_number);
+
+  if p_is_success and ecliptix_internal.unconfirmed_key_releases(p_phone_number, v_now) = 0 then
+    return query select 'no_key_release'::text, null::bigint;
+    return;
+  end if;
+
+  select r.id, r.inserted into v_id, v_inserted
+    from ecliptix_internal.record_login_attempt(p_phone_number, p_outcome, p_is_success, v_now) r;
+
+  if not v_inserted then
+    return query select 'locked'::text, null::bigint;
+    return;
+  end if;
 
   return query select 'logged'::text, v_id;
 end;

@@ -2,7 +2,8 @@
 -- Original (SQL Server): dbo.LogMembershipAttempt.
 -- Appends one row to membership_attempts for a phone (active or
 -- soft-deleted). Failures within membership_attempt_window count toward
--- create_membership's max_failed_membership_attempts.
+-- create_membership's max_failed_membership_attempts, so the row is written
+-- holding the phone's limit guard (V014), like create_membership's own.
 -- Returns one row (outcome, unique_id): logged | phone_not_found (unique_id
 -- NULL, nothing written).
 -- Errors: 22004 null argument; 22001 outcome over 255 characters.
@@ -20,17 +21,21 @@ set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
 as $$
 #variable_conflict use_column
 declare
-  v_uid uuid;
+  v_uid      uuid;
+  v_phone_id bigint;
 begin
   perform ecliptix_internal.assert_not_null(p_phone_unique_id, 'p_phone_unique_id');
   perform ecliptix_internal.assert_not_null(p_outcome, 'p_outcome');
   perform ecliptix_internal.assert_max_length(p_outcome, 255, 'p_outcome');
   perform ecliptix_internal.assert_not_null(p_is_success, 'p_is_success');
 
-  if not exists (select 1 from ecliptix.phone_numbers p where p.unique_id = p_phone_unique_id) then
+  select p.id into v_phone_id from ecliptix.phone_numbers p where p.unique_id = p_phone_unique_id;
+  if v_phone_id is null then
     return query select 'phone_not_found'::text, null::uuid;
     return;
   end if;
+
+  perform ecliptix_internal.take_guard('phone:' || v_phone_id);
 
   insert into ecliptix.membership_attempts as a (phone_number_id, attempted_at, outcome, is_success)
   values (p_phone_unique_id, ecliptix_internal.now(), p_outcome, p_is_success)

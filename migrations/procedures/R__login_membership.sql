@@ -1,29 +1,40 @@
 -- R__login_membership.sql — procedure ecliptix.login_membership.
 -- Original (SQL Server): dbo.LoginMembership.
--- Looks up the membership to sign in with a phone number, with lockout.
--- Serialized per phone string by pg_advisory_xact_lock, so that counting
--- failures and starting a lockout is race-free. Outcomes, in order:
+-- Looks up the membership to sign in with a phone number, with lockout, and
+-- releases its secure key. Holds the number's limit guard 'login:<number>'
+-- (V014), so that counting failures and starting a lockout is exact at every
+-- isolation level. Outcomes, in order:
 --   phone_number_cannot_be_empty  NULL or blank (not recorded)
---   locked                 a lockout of this phone is running:
---                          retry_after_seconds = seconds left (recorded as a
---                          failed attempt, which counts toward nothing)
---   phone_number_not_found no active phone with that number (any region)
+--   locked                 a lockout of this number is running:
+--                          retry_after_seconds = seconds left. Nothing is
+--                          inserted: the lockout row's calls_while_locked
+--                          goes up by one
+--   phone_number_not_found no active phone with that number
 --   membership_not_found   no active membership for the phone
 --   secure_key_not_set     the chosen membership has no secure key
 --   inactive_membership    the chosen membership is inactive or blocked
---                          (membership_unique_id and status are returned)
---   success                + membership_unique_id, status, secure_key
+--   too_many_key_releases  the key was released max_key_releases_per_window
+--                          times within key_release_window without a
+--                          confirmed sign-in (log_login_attempt success)
+--   success                + membership_unique_id, status, secure_key:
+--                          recorded as a key release ('key_released'), which
+--                          is not a sign-in: the application confirms one
+--                          with log_login_attempt(number, outcome, true) once
+--                          the passphrase opened the key, and reports a wrong
+--                          passphrase with log_login_attempt(..., false)
+-- Every refusal returns no identifier (membership_unique_id and status are
+-- NULL): the original returned the membership id for secure_key_not_set and
+-- inactive_membership, which update_membership_secure_key then accepted.
 -- The chosen membership is, among the phone's active memberships, an active
 -- one with a secure key if any, else the newest.
 -- persistor:depends-on record_login_attempt
--- Every call past the empty check is recorded in login_attempts through
--- ecliptix_internal.record_login_attempt (callers need not call
--- log_login_attempt). Every outcome other than success counts as a failed
--- attempt for the phone string, including an unknown number; the failure that
+-- Every outcome other than success, locked and the empty check is a failure
+-- recorded through ecliptix_internal.record_login_attempt; the failure that
 -- reaches max_failed_logins within login_attempt_window starts a lockout
 -- (progressive: 5, 15, 60 minutes by default) and still returns its own
 -- outcome, with retry_after_seconds set; the following calls return locked.
--- A success resets the lockout ladder; no row is deleted.
+-- Only a confirmed sign-in resets the failure count and the ladder; no row is
+-- deleted.
 -- Errors: 22001 phone over 18 characters; 22023 phone not E.164.
 
 create or replace function ecliptix.login_membership(p_phone_number varchar)
@@ -43,6 +54,7 @@ as $$
 declare
   v_now           timestamptz := ecliptix_internal.now();
   v_lock_until    timestamptz;
+  v_running       record;
   v_member_uid    uuid;
   v_member_status text;
   v_member_key    bytea;
@@ -54,15 +66,17 @@ begin
   end if;
   perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
 
-  -- Serialise per phone (record_login_attempt takes the same lock again).
-  perform pg_advisory_xact_lock(hashtextextended('ecliptix.login:' || p_phone_number, 0));
+  -- Serialise per number (record_login_attempt takes the same guard again).
+  perform ecliptix_internal.take_guard('login:' || p_phone_number);
 
-  v_lock_until := ecliptix_internal.login_lock_until(p_phone_number, v_now);
-  if v_lock_until is not null then
-    insert into ecliptix.login_attempts (attempted_at, phone_number, outcome, is_success)
-    values (v_now, p_phone_number, 'locked', false);
+  select l.id, l.locked_until into v_running
+    from ecliptix_internal.current_login_lockout(p_phone_number, v_now) l;
+  if v_running.id is not null then
+    update ecliptix.login_attempts a
+       set calls_while_locked = a.calls_while_locked + 1
+     where a.id = v_running.id;
     return query select 'locked'::text, null::uuid, null::text, null::bytea,
-                        ceil(extract(epoch from v_lock_until - v_now))::int;
+                        greatest(1, ceil(extract(epoch from v_running.locked_until - v_now)))::int;
     return;
   end if;
 
@@ -83,23 +97,24 @@ begin
       v_outcome := 'secure_key_not_set';
     elsif v_member_status <> 'active' then
       v_outcome := 'inactive_membership';
+    elsif ecliptix_internal.unconfirmed_key_releases(p_phone_number, v_now)
+            >= ecliptix_internal.setting_int('max_key_releases_per_window') then
+      v_outcome := 'too_many_key_releases';
     else
       v_outcome := 'success';
     end if;
   end if;
 
-  select r.locked_until into v_lock_until
-    from ecliptix_internal.record_login_attempt(p_phone_number, v_outcome, v_outcome = 'success', v_now) r;
-
   if v_outcome = 'success' then
+    perform ecliptix_internal.record_login_attempt(p_phone_number, 'key_released', false, v_now);
     return query select 'success'::text, v_member_uid, v_member_status, v_member_key, null::int;
     return;
   end if;
 
-  return query select v_outcome,
-    case when v_outcome in ('secure_key_not_set', 'inactive_membership') then v_member_uid end,
-    case when v_outcome in ('secure_key_not_set', 'inactive_membership') then v_member_status end,
-    null::bytea,
+  select r.locked_until into v_lock_until
+    from ecliptix_internal.record_login_attempt(p_phone_number, v_outcome, false, v_now) r;
+
+  return query select v_outcome, null::uuid, null::text, null::bytea,
     ceil(extract(epoch from v_lock_until - v_now))::int;
 end;
 $$;

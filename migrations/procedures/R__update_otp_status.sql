@@ -1,10 +1,23 @@
 -- R__update_otp_status.sql — procedure ecliptix.update_otp_status.
 -- Original (SQL Server): dbo.UpdateOtpStatus.
 -- Records the result of an OTP check (or another status change) for an OTP
--- of a pending, unexpired flow. Under a lock on the flow row, in order:
+-- of a pending, unexpired flow. Holding the phone's limit guard (V014), then
+-- a lock on the flow row, in order:
 --   otp_not_found              no active OTP with that unique_id
 --   flow_not_pending           its flow is missing or not pending
 --   flow_expired               flow past expires_at (flow -> expired)
+--   too_many_failed_checks     'verified' or 'failed' (the result of a check)
+--                              while the phone number is over its guessing
+--                              budget across all its flows: it had
+--                              max_failed_otp_checks_per_phone failed checks
+--                              within otp_check_window, or
+--                              max_consecutive_failed_otp_checks failed
+--                              checks since its last verified flow and the
+--                              latest of them is younger than
+--                              consecutive_otp_failure_lockout. Nothing is
+--                              written; a right code is refused too, so the
+--                              refusal tells nothing about the code.
+--                              retry_after_seconds = when a check is allowed.
 --   invalid_status_transition  the OTP is already verified or expired (final
 --                              states; this includes expired -> pending)
 --   otp_expired                'verified'/'pending' asked for an OTP past its
@@ -20,15 +33,28 @@
 --                              the OTP inactive and the flow verified, valid
 --                              for verified_flow_lifetime; 'expired' makes the
 --                              OTP inactive.
--- Returns one row (outcome, success, message); success is true for
--- 'updated' and 'max_failed_attempts_reached' (the status was applied).
+-- Returns one row (outcome, success, message, retry_after_seconds); success
+-- is true for 'updated' and 'max_failed_attempts_reached' (the status was
+-- applied).
 -- Errors: 22004 null argument; 22023 unknown status.
+
+-- The result gained retry_after_seconds: a function with the old result is
+-- dropped first (CREATE OR REPLACE cannot change a result type).
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.update_otp_status(uuid, text)')
+                and pg_catalog.pg_get_function_result(oid) not like '%retry_after_seconds%') then
+    drop function ecliptix.update_otp_status(uuid, text);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.update_otp_status(
   p_otp_unique_id uuid,
   p_new_status    text
 )
-returns table (outcome text, success boolean, message text)
+returns table (outcome text, success boolean, message text, retry_after_seconds int)
 language plpgsql
 volatile
 security definer
@@ -38,7 +64,9 @@ as $$
 declare
   v_now      timestamptz := ecliptix_internal.now();
   v_flow_uid uuid;
+  v_phone_id bigint;
   v_flow     record;
+  v_retry_at timestamptz;
   v_otp      record;
   v_failed   int;
   v_max      int;
@@ -47,30 +75,41 @@ begin
   perform ecliptix_internal.assert_one_of(p_new_status,
     array['pending', 'verified', 'expired', 'failed'], 'p_new_status');
 
-  select o.flow_unique_id into v_flow_uid
+  select o.flow_unique_id, o.phone_number_id into v_flow_uid, v_phone_id
   from ecliptix.otp_records o
   where o.unique_id = p_otp_unique_id and not o.is_deleted;
 
   if v_flow_uid is null then
-    return query select 'otp_not_found'::text, false, 'OTP not found'::text;
+    return query select 'otp_not_found'::text, false, 'OTP not found'::text, null::int;
     return;
   end if;
 
-  -- Lock the flow first (same order as insert_otp_record), then the OTP.
+  -- Lock order: the phone's guard, then the flow, then the OTP.
+  perform ecliptix_internal.take_guard('phone:' || v_phone_id);
   select f.id, f.status, f.expires_at into v_flow
   from ecliptix.verification_flows f
   where f.unique_id = v_flow_uid and not f.is_deleted
   for update;
 
   if not found or v_flow.status <> 'pending' then
-    return query select 'flow_not_pending'::text, false, 'the verification flow is not pending'::text;
+    return query select 'flow_not_pending'::text, false, 'the verification flow is not pending'::text, null::int;
     return;
   end if;
 
   if v_flow.expires_at <= v_now then
     update ecliptix.verification_flows f set status = 'expired' where f.id = v_flow.id;
-    return query select 'flow_expired'::text, false, 'the verification flow has expired'::text;
+    return query select 'flow_expired'::text, false, 'the verification flow has expired'::text, null::int;
     return;
+  end if;
+
+  if p_new_status in ('verified', 'failed') then
+    v_retry_at := ecliptix_internal.otp_checks_blocked_until(v_phone_id, v_now);
+    if v_retry_at is not null then
+      return query select 'too_many_failed_checks'::text, false,
+        'too many failed OTP checks for this phone number'::text,
+        greatest(1, ceil(extract(epoch from v_retry_at - v_now)))::int;
+      return;
+    end if;
   end if;
 
   select o.id, o.status, o.expires_at, o.is_active into v_otp
@@ -80,18 +119,18 @@ begin
 
   if v_otp.status in ('verified', 'expired') then
     return query select 'invalid_status_transition'::text, false,
-      format('an OTP in status %s cannot change to %s', v_otp.status, p_new_status);
+      format('an OTP in status %s cannot change to %s', v_otp.status, p_new_status), null::int;
     return;
   end if;
 
   if p_new_status in ('verified', 'pending') and v_otp.expires_at <= v_now then
     update ecliptix.otp_records o set status = 'expired', is_active = false where o.id = v_otp.id;
-    return query select 'otp_expired'::text, false, 'the OTP has expired'::text;
+    return query select 'otp_expired'::text, false, 'the OTP has expired'::text, null::int;
     return;
   end if;
 
   if p_new_status = 'verified' and not v_otp.is_active then
-    return query select 'otp_not_active'::text, false, 'the OTP was replaced by a newer one'::text;
+    return query select 'otp_not_active'::text, false, 'the OTP was replaced by a newer one'::text, null::int;
     return;
   end if;
 
@@ -105,13 +144,13 @@ begin
        set status = 'verified',
            expires_at = v_now + ecliptix_internal.setting_interval('verified_flow_lifetime')
      where f.id = v_flow.id;
-    return query select 'updated'::text, true, 'OTP verified; verification flow verified'::text;
+    return query select 'updated'::text, true, 'OTP verified; verification flow verified'::text, null::int;
     return;
   end if;
 
   if p_new_status = 'failed' then
-    insert into ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, attempt_time)
-    values (p_otp_unique_id, v_flow_uid, v_now);
+    insert into ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, phone_number_id, attempt_time)
+    values (p_otp_unique_id, v_flow_uid, v_phone_id, v_now);
 
     select count(*) into v_failed
     from ecliptix.failed_otp_attempts a
@@ -124,16 +163,16 @@ begin
          set is_active = false
        where o.flow_unique_id = v_flow_uid and o.is_active and not o.is_deleted;
       return query select 'max_failed_attempts_reached'::text, true,
-        format('failed check %s of %s; the verification flow has failed', v_failed, v_max);
+        format('failed check %s of %s; the verification flow has failed', v_failed, v_max), null::int;
       return;
     end if;
 
     return query select 'updated'::text, true,
-      format('failed check %s of %s recorded', v_failed, v_max);
+      format('failed check %s of %s recorded', v_failed, v_max), null::int;
     return;
   end if;
 
-  return query select 'updated'::text, true, format('OTP status set to %s', p_new_status);
+  return query select 'updated'::text, true, format('OTP status set to %s', p_new_status), null::int;
 end;
 $$;
 

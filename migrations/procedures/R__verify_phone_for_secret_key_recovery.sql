@@ -1,13 +1,15 @@
 -- R__verify_phone_for_secret_key_recovery.sql — procedure ecliptix.verify_phone_for_secret_key_recovery.
 -- Original (SQL Server): dbo.VerifyPhoneForSecretKeyRecovery.
 -- Read-only check whether the phone may recover its secret key. Matches the
--- active phone(s) with p_phone_number and, when given, p_region (a NULL
--- region matches any region). Among their active memberships it judges the
--- preferred one (active with a secure key first, then the newest — the same
--- choice as login_membership). Returns one row (outcome, phone_unique_id):
+-- active phone p_phone_number (one per number; p_region is checked but
+-- no longer selects anything, since a number has one identity whatever its
+-- region). Among its active memberships it judges the preferred one (active
+-- with a secure key first, then the newest — the same choice as
+-- login_membership). Returns one row (outcome, phone_unique_id):
 --   phone_not_found | membership_not_found | membership_blocked |
 --   no_secure_key | eligible_for_recovery
--- phone_unique_id is set whenever a phone was found.
+-- phone_unique_id is set only for eligible_for_recovery: a refusal discloses
+-- no identifier.
 -- Errors: 22004 null phone; 22001 over length; 22023 malformed phone/region.
 
 create or replace function ecliptix.verify_phone_for_secret_key_recovery(
@@ -36,7 +38,6 @@ begin
   left join ecliptix.memberships m
     on m.phone_number_id = p.unique_id and not m.is_deleted
   where p.phone_number = p_phone_number
-    and (p_region is null or p.region = p_region)
     and not p.is_deleted
   order by (m.unique_id is not null) desc,
            coalesce(m.status = 'active' and m.secure_key is not null, false) desc,
@@ -46,11 +47,11 @@ begin
   if v_phone_uid is null then
     return query select 'phone_not_found'::text, null::uuid;
   elsif not v_found then
-    return query select 'membership_not_found'::text, v_phone_uid;
+    return query select 'membership_not_found'::text, null::uuid;
   elsif v_status = 'blocked' then
-    return query select 'membership_blocked'::text, v_phone_uid;
+    return query select 'membership_blocked'::text, null::uuid;
   elsif v_secure_key is null then
-    return query select 'no_secure_key'::text, v_phone_uid;
+    return query select 'no_secure_key'::text, null::uuid;
   else
     return query select 'eligible_for_recovery'::text, v_phone_uid;
   end if;

@@ -16,6 +16,7 @@ import {
   FLOW_STATUSES,
   OTP_STATUSES,
   type CreateMembershipResult,
+  type ConfirmLoginResult,
   type CreationStatus,
   type EnsurePhoneNumberResult,
   type ExpireOtpResult,
@@ -48,6 +49,9 @@ export interface MembershipsClientOptions {
 }
 
 const MAX_SECURE_KEY_BYTES = 8192;
+/** A call that failed with 40001/40P01 (another caller of the same limit committed first) is tried this many times in all. */
+const SERIALIZATION_ATTEMPTS = 5;
+const RETRIED_SQLSTATES = new Set(['40001', '40P01']);
 const MAX_CONNECTION_ID = Number.MAX_SAFE_INTEGER;
 
 interface FlowRow {
@@ -95,13 +99,27 @@ export class MembershipsClient {
   }
 
   private async one<Row>(file: string, params: unknown[]): Promise<Row> {
-    const { rows } = await this.db.query<Row>(sqlFile(`client/${file}.sql`), params);
-    return rows[0]!;
+    return (await this.maybe<Row>(file, params))!;
   }
 
+  /**
+   * Every call is one statement, so one transaction of its own: under
+   * REPEATABLE READ or SERIALIZABLE a routine whose limit another caller
+   * changed after its snapshot fails with 40001 rather than count stale rows
+   * (migrations V014), and it is safe to run it again with a fresh snapshot.
+   */
   private async maybe<Row>(file: string, params: unknown[]): Promise<Row | undefined> {
-    const { rows } = await this.db.query<Row>(sqlFile(`client/${file}.sql`), params);
-    return rows[0];
+    const sql = sqlFile(`client/${file}.sql`);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { rows } = await this.db.query<Row>(sql, params);
+        return rows[0];
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= SERIALIZATION_ATTEMPTS || typeof code !== 'string' || !RETRIED_SQLSTATES.has(code)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
   }
 
   async registerDevice(input: { appInstanceId: string; deviceId: string; deviceType?: number }): Promise<RegisterDeviceResult> {
@@ -119,8 +137,9 @@ export class MembershipsClient {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
     const appDeviceId = check.optionalUuid('appDeviceId', input.appDeviceId);
-    const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; unique_id: string }>('ensure-phone-number', [phone.e164, phone.region, appDeviceId]);
-    return { outcome: row.outcome, phoneId: row.unique_id, phone } as EnsurePhoneNumberResult;
+    const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; unique_id: string | null }>('ensure-phone-number', [phone.e164, phone.region, appDeviceId]);
+    if (row.outcome === 'exists_but_invalid_app_device' || row.outcome === 'created_but_invalid_app_device') return { outcome: row.outcome, phone };
+    return { outcome: row.outcome, phoneId: row.unique_id!, phone };
   }
 
   async verifyPhoneForSecretKeyRecovery(input: { phoneNumber: string; region?: string | null }): Promise<RecoveryEligibilityResult> {
@@ -158,24 +177,27 @@ export class MembershipsClient {
 
   /**
    * Issues a fresh code for the flow and returns it — the only time it exists:
-   * the database keeps its keyed hash. A resend honours the cooldown and the
-   * per-flow cap.
+   * the database keeps its keyed hash. One round trip: the database checks
+   * the flow, the per-flow cap and the resend cooldown (for every code, the
+   * first included) under the flow's lock, so parallel calls issue one code.
    */
   async issueOtp(flowId: string): Promise<IssueOtpResult> {
     const id = check.uuid('flowId', flowId);
-    const state = await this.getFlowState(id);
-    if (!state) return { outcome: 'flow_not_found_or_invalid' };
-    if (state.otpCount > 0) {
-      const resend = await this.requestResendOtp(id);
-      if (resend.outcome !== 'resend_allowed') return resend;
-    }
     const code = generateOtpCode();
     const stored = hashOtp(this.secrets.otpKeys, id, code);
-    const row = await this.one<{ outcome: 'created' | 'flow_not_found_or_invalid' | 'flow_expired' | 'max_otp_attempts_reached'; otp_unique_id: string | null }>(
-      'insert-otp-record',
-      [id, stored.hash, stored.salt, this.otpLifetimeSeconds, 'pending'],
-    );
-    return row.outcome === 'created' ? { outcome: 'issued', otpId: row.otp_unique_id!, code } : { outcome: row.outcome };
+    const row = await this.one<{
+      outcome: 'created' | 'resend_cooldown_active' | 'flow_not_found_or_invalid' | 'flow_expired' | 'max_otp_attempts_reached';
+      otp_unique_id: string | null;
+      retry_after_seconds: number | null;
+    }>('insert-otp-record', [id, stored.hash, stored.salt, this.otpLifetimeSeconds, 'pending']);
+    switch (row.outcome) {
+      case 'created':
+        return { outcome: 'issued', otpId: row.otp_unique_id!, code };
+      case 'resend_cooldown_active':
+        return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
+      default:
+        return { outcome: row.outcome };
+    }
   }
 
   /** Checks a code against the flow's active OTP in constant time; a wrong code is recorded as a failed attempt. */
@@ -195,6 +217,8 @@ export class MembershipsClient {
         return matches ? { outcome: 'verified', otpId: row.otp_unique_id } : { outcome: 'invalid_code', otpId: row.otp_unique_id };
       case 'max_failed_attempts_reached':
         return { outcome: 'max_failed_attempts_reached' };
+      case 'too_many_failed_checks':
+        return { outcome: 'too_many_failed_checks', retryAfterMs: update.retryAfterMs ?? 0 };
       case 'flow_expired':
         return { outcome: 'flow_expired' };
       case 'otp_expired':
@@ -208,7 +232,11 @@ export class MembershipsClient {
   }
 
   async updateOtpStatus(otpId: string, status: OtpStatus): Promise<UpdateOtpStatusResult> {
-    return this.one<UpdateOtpStatusResult>('update-otp-status', [check.uuid('otpId', otpId), check.oneOf('status', status, OTP_STATUSES)]);
+    const row = await this.one<Omit<UpdateOtpStatusResult, 'retryAfterMs'> & { retry_after_seconds: number | null }>('update-otp-status', [
+      check.uuid('otpId', otpId),
+      check.oneOf('status', status, OTP_STATUSES),
+    ]);
+    return { outcome: row.outcome, success: row.success, message: row.message, retryAfterMs: seconds(row.retry_after_seconds) };
   }
 
   async updateVerificationFlowStatus(flowId: string, status: FlowStatus): Promise<UpdateFlowStatusResult> {
@@ -228,7 +256,22 @@ export class MembershipsClient {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber);
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
-    return this.one<LogLoginAttemptResult>('log-login-attempt', [phone.e164, check.text('outcome', input.outcome, 255), input.isSuccess]);
+    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; id: number | null }>('log-login-attempt', [
+      phone.e164,
+      check.text('outcome', input.outcome, 255),
+      input.isSuccess,
+    ]);
+    return row.outcome === 'logged' ? { outcome: 'logged', id: row.id! } : { outcome: row.outcome };
+  }
+
+  /**
+   * Confirms a sign-in: the passphrase opened the key that `login` released
+   * for this number. Only this resets the number's failure count and lockout
+   * ladder; without a release to confirm nothing is written.
+   */
+  async confirmLogin(phoneNumber: string): Promise<ConfirmLoginResult> {
+    const result = await this.logLoginAttempt({ phoneNumber, outcome: 'login_confirmed', isSuccess: true });
+    return result.outcome === 'logged' ? { outcome: 'confirmed' } : { outcome: 'no_key_release' };
   }
 
   async logMembershipAttempt(input: { phoneId: string; outcome: string; isSuccess: boolean }): Promise<LogMembershipAttemptResult> {
@@ -264,19 +307,35 @@ export class MembershipsClient {
     return { outcome: row.outcome } as CreateMembershipResult;
   }
 
-  /** Stores the membership's secure key, encrypted with AES-256-GCM under the current data key. */
-  async setSecureKey(membershipId: string, secureKey: Uint8Array): Promise<SetSecureKeyResult> {
-    const id = check.uuid('membershipId', membershipId);
-    const plaintext = check.bytes('secureKey', secureKey, 1, MAX_SECURE_KEY_BYTES);
-    const row = await this.one<{ outcome: SetSecureKeyResult['outcome']; membership_unique_id: string | null; status: MembershipStatus | null; creation_status: CreationStatus | null }>(
-      'update-membership-secure-key',
-      [id, encryptSecureKey(this.secrets.dataKeys, id, plaintext)],
-    );
+  /**
+   * Stores the membership's secure key, encrypted with AES-256-GCM under the
+   * current data key. `flowId` proves the phone: the verified registration
+   * flow that created the membership (first key only), or a verified
+   * password-recovery flow of the same phone (used up by this call).
+   */
+  async setSecureKey(input: { membershipId: string; flowId: string; secureKey: Uint8Array }): Promise<SetSecureKeyResult> {
+    check.input(input);
+    const id = check.uuid('membershipId', input.membershipId);
+    const flowId = check.uuid('flowId', input.flowId);
+    const plaintext = check.bytes('secureKey', input.secureKey, 1, MAX_SECURE_KEY_BYTES);
+    const row = await this.one<{
+      outcome: SetSecureKeyResult['outcome'];
+      membership_unique_id: string | null;
+      status: MembershipStatus | null;
+      creation_status: CreationStatus | null;
+      retry_after_minutes: number | null;
+    }>('update-membership-secure-key', [id, encryptSecureKey(this.secrets.dataKeys, id, plaintext), flowId]);
     if (row.outcome === 'updated') return { outcome: 'updated', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
+    if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: (row.retry_after_minutes ?? 0) * 60_000 };
     return { outcome: row.outcome } as SetSecureKeyResult;
   }
 
-  /** Signs in with a phone number: lockout first; on success the secure key, decrypted. */
+  /**
+   * Asks for the secure key of a phone number: lockout first; on success the
+   * key, decrypted. A release is not a sign-in: confirm it with `confirmLogin`
+   * once the passphrase opened the key, or report a wrong passphrase with
+   * `logLoginAttempt({ ..., isSuccess: false })`.
+   */
   async login(phoneNumber: string, region?: string | null): Promise<LoginResult> {
     const phone = check.phoneNumber('phoneNumber', phoneNumber, region);
     const row = await this.one<{
@@ -301,7 +360,8 @@ export class MembershipsClient {
         throw new InvalidInputError('phoneNumber', 'must be a non-empty phone number');
       default: {
         const retryAfterMs = seconds(row.retry_after_seconds);
-        return { outcome: row.outcome, publicOutcome: retryAfterMs === null ? 'invalid_credentials' : 'too_many_attempts', retryAfterMs };
+        const limited = retryAfterMs !== null || row.outcome === 'too_many_key_releases';
+        return { outcome: row.outcome, publicOutcome: limited ? 'too_many_attempts' : 'invalid_credentials', retryAfterMs };
       }
     }
   }

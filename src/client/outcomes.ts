@@ -33,7 +33,8 @@ export type RegisterDeviceResult = { outcome: 'created' | 'exists'; deviceId: st
 
 export type EnsurePhoneNumberResult =
   | { outcome: 'created' | 'exists' | 'associated' | 'created_and_associated'; phoneId: string; phone: PhoneNumber }
-  | { outcome: 'exists_but_invalid_app_device' | 'created_but_invalid_app_device'; phoneId: string; phone: PhoneNumber };
+  /** The device is unknown; the phone is kept but its id is not disclosed. */
+  | { outcome: 'exists_but_invalid_app_device' | 'created_but_invalid_app_device'; phone: PhoneNumber };
 
 export type RecoveryEligibilityResult =
   | { outcome: 'eligible_for_recovery'; phoneId: string }
@@ -51,6 +52,7 @@ export type ResendResult =
 
 export type IssueOtpResult =
   | { outcome: 'issued'; otpId: string; /** Send this to the user once; it is not stored anywhere. */ code: string }
+  /** The flow's last code is younger than the resend cooldown (checked in the database, for every code). */
   | { outcome: 'resend_cooldown_active'; retryAfterMs: number }
   | { outcome: 'flow_not_found_or_invalid' | 'flow_expired' | 'max_otp_attempts_reached' };
 
@@ -58,6 +60,8 @@ export type VerifyOtpResult =
   | { outcome: 'verified'; otpId: string }
   | { outcome: 'invalid_code'; otpId: string }
   | { outcome: 'max_failed_attempts_reached' }
+  /** The phone number is over its guessing budget across all its flows; says nothing about the code. */
+  | { outcome: 'too_many_failed_checks'; retryAfterMs: number }
   | { outcome: 'flow_not_found' | 'flow_not_pending' | 'flow_expired' | 'otp_expired' | 'no_active_otp' | 'already_used' };
 
 export type UpdateOtpStatusResult = {
@@ -69,14 +73,24 @@ export type UpdateOtpStatusResult = {
     | 'flow_expired'
     | 'invalid_status_transition'
     | 'otp_expired'
-    | 'otp_not_active';
+    | 'otp_not_active'
+    | 'too_many_failed_checks';
   success: boolean;
   message: string;
+  /** too_many_failed_checks: when a check is allowed again. */
+  retryAfterMs: number | null;
 };
 
-export type UpdateFlowStatusResult = { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' | 'pending_flow_exists' };
+export type UpdateFlowStatusResult = { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' | 'invalid_status_transition' };
 export type ExpireOtpResult = { outcome: 'expired'; expiredCount: number } | { outcome: 'flow_not_found' };
-export type LogLoginAttemptResult = { outcome: 'logged'; id: number };
+export type LogLoginAttemptResult =
+  | { outcome: 'logged'; id: number }
+  /** A success reported without a key release to confirm: nothing was written. */
+  | { outcome: 'no_key_release' }
+  /** A failure during a lockout: counted on the lockout's row, no row added. */
+  | { outcome: 'locked' };
+
+export type ConfirmLoginResult = { outcome: 'confirmed' } | { outcome: 'no_key_release' };
 export type LogMembershipAttemptResult = { outcome: 'logged'; attemptId: string } | { outcome: 'phone_not_found' };
 
 export interface Membership {
@@ -101,7 +115,8 @@ export type CreateMembershipResult =
 
 export type SetSecureKeyResult =
   | ({ outcome: 'updated' } & Membership)
-  | { outcome: 'membership_not_found' | 'membership_blocked' | 'secure_key_cannot_be_empty' };
+  | { outcome: 'rate_limit_exceeded'; retryAfterMs: number }
+  | { outcome: 'membership_not_found' | 'membership_blocked' | 'membership_inactive' | 'invalid_proof' | 'secure_key_cannot_be_empty' };
 
 /**
  * What a sign-in may tell the person signing in. Unknown numbers, numbers
@@ -112,10 +127,20 @@ export type SetSecureKeyResult =
 export type PublicLoginOutcome = 'success' | 'invalid_credentials' | 'too_many_attempts';
 
 export type LoginResult = (
-  | { outcome: 'success'; membershipId: string; status: MembershipStatus; /** Decrypted. */ secureKey: Buffer }
+  | {
+      /**
+       * The secure key was released. This is not yet a sign-in: call
+       * `confirmLogin` once the passphrase opened the key (that alone resets the
+       * lockout ladder), or `logLoginAttempt(..., isSuccess: false)` if it did not.
+       */
+      outcome: 'success';
+      membershipId: string;
+      status: MembershipStatus;
+      /** Decrypted. */ secureKey: Buffer;
+    }
   | { outcome: 'locked'; retryAfterMs: number }
   | {
-      outcome: 'phone_number_not_found' | 'membership_not_found' | 'secure_key_not_set' | 'inactive_membership';
+      outcome: 'phone_number_not_found' | 'membership_not_found' | 'secure_key_not_set' | 'inactive_membership' | 'too_many_key_releases';
       /** Set when this failure started a lockout. */
       retryAfterMs: number | null;
     }

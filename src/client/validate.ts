@@ -5,9 +5,12 @@ import { InvalidInputError } from './errors.js';
 export interface PhoneNumber {
   /** E.164, e.g. +14155550123. */
   e164: string;
-  /** ISO 3166-1 alpha-2 region of the number, when it has one. */
-  region: string | null;
+  /** ISO 3166-1 alpha-2 region of the number, or `001` for a non-geographic number (+800, +881, ...). */
+  region: string;
 }
+
+/** libphonenumber's region code for numbers that belong to no country. */
+export const NON_GEOGRAPHIC_REGION = '001';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -83,6 +86,8 @@ export function phoneNumber(field: string, value: unknown, defaultRegion?: unkno
     throw new InvalidInputError(field, `is not a phone number (${reason})`);
   }
   if (!parsed.isValid()) throw new InvalidInputError(field, `${parsed.number} is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ''}`);
-  return { e164: parsed.number, region: parsed.country ?? regionCode ?? null };
+  // The region is the number's own, never the caller's: a region is a
+  // description, not part of the identity (one number, one set of limits).
+  return { e164: parsed.number, region: parsed.country ?? NON_GEOGRAPHIC_REGION };
 }
 
