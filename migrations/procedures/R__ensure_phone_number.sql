@@ -17,8 +17,8 @@
 --                                      success = false, the phone is kept, and
 --                                      its unique_id is not returned: a
 --                                      refusal discloses no identifier)
--- Race-free: INSERT ... ON CONFLICT on the unique index, and the phone row is
--- locked while its links are changed.
+-- Race-free: INSERT ... ON CONFLICT on the unique index, and the phone's
+-- limit guard is held while its links are changed.
 -- Errors: 22004 null phone number; 22001 phone over 18 / region over 3
 -- characters; 22023 phone not E.164, region not a known region code.
 
@@ -57,8 +57,7 @@ begin
     select p.id, p.unique_id into v_phone_id, v_phone_uid
     from ecliptix.phone_numbers p
     where p.phone_number = p_phone_number
-      and not p.is_deleted
-    for update;
+      and not p.is_deleted;
 
     exit when v_phone_id is not null;
   end loop;
@@ -86,8 +85,10 @@ begin
     return;
   end if;
 
-  -- The phone row is locked (new row, or SELECT ... FOR UPDATE above), so the
-  -- primary decision below cannot race with another link of this phone.
+  -- The phone's limit guard (V014) serialises the primary decision below with
+  -- every other link of this phone, at every isolation level.
+  perform ecliptix_internal.take_guard('phone:' || v_phone_id);
+
   select exists (
     select 1 from ecliptix.phone_number_devices l
     where l.phone_number_id = v_phone_uid

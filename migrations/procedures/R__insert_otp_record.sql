@@ -54,6 +54,7 @@ declare
   v_otp_uid  uuid;
   v_last_otp timestamptz;
   v_ready_at timestamptz;
+  v_cooldown interval;
 begin
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
   perform ecliptix_internal.assert_not_null(p_otp_hash, 'p_otp_hash');
@@ -100,8 +101,11 @@ begin
   from ecliptix.otp_records o
   where o.flow_unique_id = p_flow_unique_id and not o.is_deleted;
 
-  v_ready_at := v_last_otp + ecliptix_internal.setting_interval('otp_resend_cooldown');
-  if v_ready_at > v_now then
+  -- A cooldown of 0 turns the check off; otherwise a code newer than this
+  -- call's clock (committed while it waited for the lock) is within it too.
+  v_cooldown := ecliptix_internal.setting_interval('otp_resend_cooldown');
+  v_ready_at := v_last_otp + v_cooldown;
+  if v_cooldown > interval '0' and v_ready_at > v_now then
     return query select 'resend_cooldown_active'::text, null::uuid,
                         ceil(extract(epoch from v_ready_at - v_now))::int;
     return;
