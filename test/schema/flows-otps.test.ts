@@ -3,7 +3,9 @@
  * insert_otp_record, update_otp_status, update_verification_flow_status,
  * expire_associated_otp and get_full_flow_state — every outcome, the returned
  * row and the resulting table contents, on PGlite and on a real PostgreSQL
- * server. Time is moved with the clock_offset setting, never by sleeping.
+ * server. Time is moved with the clock_offset setting, never by sleeping:
+ * insert_otp_record keeps the 30 s resend cooldown for every code, so a test
+ * that inserts a flow's next code first moves the clock past it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +14,8 @@ import { createTestDatabase, engines, type TestDatabase } from '../support/datab
 import {
   HOUR,
   MINUTE,
+  PAST_RESEND_COOLDOWN,
+  advanceClock,
   call,
   callRows,
   countOf,
@@ -267,12 +271,18 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await flowRow(db, flowUid)).toMatchObject({ status: 'pending', otp_count: 1 });
       expect(await countOf(db, 'otp_records')).toBe(1);
 
-      // max_otp_attempts_reached once the flow has had 5 OTPs; the flow fails.
+      // max_otp_attempts_reached once the flow has had 5 OTPs; the flow fails. Each code waits out
+      // the cooldown (insert_otp_record keeps it too), so this flow lives 5 minutes.
+      await setSetting(db, 'flow_lifetime', '5 minutes');
       const capped = (await initiateFlow(db, deviceUid, phoneUid, 'login')).flow_unique_id!;
-      for (let i = 0; i < 4; i += 1) await insertOtp(db, capped);
-      await setClock(db, '65 seconds'); // 34 s after its OTPs, within the flow's minute
+      for (let i = 0; i < 4; i += 1) {
+        if (i > 0) await advanceClock(db, PAST_RESEND_COOLDOWN);
+        expect((await insertOtp(db, capped)).outcome).toBe('created');
+      }
+      expect((await resend(capped)).outcome).toBe('resend_cooldown_active');
+      await advanceClock(db, '34 seconds'); // 34 s after its last OTP, within the flow's 5 minutes
       expect((await resend(capped)).outcome).toBe('resend_allowed');
-      await insertOtp(db, capped);
+      expect((await insertOtp(db, capped)).outcome).toBe('created');
       expect((await flowRow(db, capped)).otp_count).toBe(5);
       expect(await resend(capped)).toEqual({ outcome: 'max_otp_attempts_reached', retry_after_seconds: null });
       expect((await flowRow(db, capped)).status).toBe('failed');
@@ -299,12 +309,13 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
   });
 
   describe('insert_otp_record', () => {
-    it('created: otp_count + 1, earlier OTPs inactive; refuses unknown, finished, expired and exhausted flows', async () => {
+    it('created: otp_count + 1, earlier OTPs inactive; refuses unknown, finished, expired and exhausted flows, and a code within the resend cooldown', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
       const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
       const expiresAt = new Date((await dbNow(db)).getTime() + 2 * MINUTE);
+      // The first code has no previous one, so no cooldown applies.
       const first = await call(db, 'insert_otp_record', flowUid, 'aGFzaA==', 'c2FsdA==', expiresAt, 'pending');
-      expect(first).toEqual({ outcome: 'created', otp_unique_id: expect.any(String) });
+      expect(first).toEqual({ outcome: 'created', otp_unique_id: expect.any(String), retry_after_seconds: null });
       const phoneId = (await rowsOf(db, 'phone_numbers', 'unique_id = $1', [phoneUid]))[0]!.id;
       expect(await otpRow(db, first.otp_unique_id)).toMatchObject({
         flow_unique_id: flowUid,
@@ -318,33 +329,56 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       });
       expect((await flowRow(db, flowUid)).otp_count).toBe(1);
 
+      // resend_cooldown_active: the next code within 30 s of the last one is refused with the seconds
+      // left, and nothing is written (the earlier code stays active).
+      const cooling = await snapshotAllTables(db);
+      const tooSoon = await call(db, 'insert_otp_record', flowUid, 'h2', 's2', expiresAt);
+      expect(tooSoon).toEqual({ outcome: 'resend_cooldown_active', otp_unique_id: null, retry_after_seconds: expect.any(Number) });
+      expect(tooSoon.retry_after_seconds).toBeGreaterThanOrEqual(25); // 30 s minus the time this test took
+      expect(tooSoon.retry_after_seconds).toBeLessThanOrEqual(30);
+      await advanceClock(db, '20 seconds');
+      const stillTooSoon = await call(db, 'insert_otp_record', flowUid, 'h2', 's2', expiresAt);
+      expect(stillTooSoon).toMatchObject({ outcome: 'resend_cooldown_active', otp_unique_id: null });
+      expect(stillTooSoon.retry_after_seconds).toBeGreaterThanOrEqual(5);
+      expect(stillTooSoon.retry_after_seconds).toBeLessThanOrEqual(10);
+      expect(await snapshotAllTables(db)).toEqual(cooling);
+
       // The status defaults to pending.
+      await advanceClock(db, '11 seconds'); // 31 s after the first code, within the flow's minute
       const second = await call(db, 'insert_otp_record', flowUid, 'h2', 's2', expiresAt);
-      expect(second.outcome).toBe('created');
+      expect(second).toEqual({ outcome: 'created', otp_unique_id: expect.any(String), retry_after_seconds: null });
       expect((await flowRow(db, flowUid)).otp_count).toBe(2);
       expect(await otpRow(db, first.otp_unique_id)).toMatchObject({ is_active: false, status: 'pending' });
       expect(await otpRow(db, second.otp_unique_id)).toMatchObject({ is_active: true, status: 'pending' });
       expect(await countOf(db, 'otp_records', 'is_active')).toBe(1);
 
       // Refusals insert nothing.
-      expect(await insertOtp(db, randomUUID())).toEqual({ outcome: 'flow_not_found_or_invalid', otp_unique_id: null });
+      const refused = { otp_unique_id: null, retry_after_seconds: null };
+      expect(await insertOtp(db, randomUUID())).toEqual({ ...refused, outcome: 'flow_not_found_or_invalid' });
 
       const verified = await verifiedFlow(db);
-      expect(await insertOtp(db, verified.flowUid)).toEqual({ outcome: 'flow_not_found_or_invalid', otp_unique_id: null });
+      expect(await insertOtp(db, verified.flowUid)).toEqual({ ...refused, outcome: 'flow_not_found_or_invalid' });
       expect((await flowRow(db, verified.flowUid)).otp_count).toBe(1);
 
-      // Five OTPs are allowed, the sixth fails the flow.
+      // Five OTPs are allowed (30 s apart, so this flow lives 10 minutes), the sixth fails the flow —
+      // the cap is checked before the cooldown.
+      await setSetting(db, 'flow_lifetime', '10 minutes');
       const exhausted = (await initiateFlow(db, deviceUid, phoneUid, 'update_phone')).flow_unique_id!;
-      for (let i = 0; i < 5; i += 1) expect((await insertOtp(db, exhausted)).outcome).toBe('created');
-      expect(await insertOtp(db, exhausted)).toEqual({ outcome: 'max_otp_attempts_reached', otp_unique_id: null });
+      for (let i = 0; i < 5; i += 1) {
+        if (i > 0) await advanceClock(db, PAST_RESEND_COOLDOWN);
+        expect((await insertOtp(db, exhausted)).outcome).toBe('created');
+      }
+      expect(await insertOtp(db, exhausted)).toEqual({ ...refused, outcome: 'max_otp_attempts_reached' });
       expect(await flowRow(db, exhausted)).toMatchObject({ status: 'failed', otp_count: 5 });
       expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [exhausted])).toBe(5);
+      await advanceClock(db, PAST_RESEND_COOLDOWN);
       expect((await insertOtp(db, exhausted)).outcome).toBe('flow_not_found_or_invalid');
 
       // Expired: the flow is marked expired.
+      await setSetting(db, 'flow_lifetime', '1 minute');
       const late = (await initiateFlow(db, deviceUid, phoneUid, 'login')).flow_unique_id!;
-      await setClock(db, '2 minutes');
-      expect(await insertOtp(db, late)).toEqual({ outcome: 'flow_expired', otp_unique_id: null });
+      await advanceClock(db, '2 minutes');
+      expect(await insertOtp(db, late)).toEqual({ ...refused, outcome: 'flow_expired' });
       expect(await flowRow(db, late)).toMatchObject({ status: 'expired', otp_count: 0 });
       expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [late])).toBe(0);
     });
@@ -357,6 +391,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
         outcome: 'updated',
         success: true,
         message: expect.stringMatching(/verified/),
+        retry_after_seconds: null,
       });
       expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'verified', is_active: false });
       const flow = await flowRow(db, journey.flowUid);
@@ -368,7 +403,12 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
 
       // expired is final too: expired -> pending (and anything else) is refused while the flow stays pending.
       const other = await pendingFlow(db);
-      expect(await updateOtpStatus(db, other.otpUid, 'expired')).toEqual({ outcome: 'updated', success: true, message: 'OTP status set to expired' });
+      expect(await updateOtpStatus(db, other.otpUid, 'expired')).toEqual({
+        outcome: 'updated',
+        success: true,
+        message: 'OTP status set to expired',
+        retry_after_seconds: null,
+      });
       expect(await otpRow(db, other.otpUid)).toMatchObject({ status: 'expired', is_active: false });
       const before = await snapshotAllTables(db);
       for (const status of ['pending', 'verified', 'failed']) {
@@ -376,6 +416,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
           outcome: 'invalid_status_transition',
           success: false,
           message: `an OTP in status expired cannot change to ${status}`,
+          retry_after_seconds: null,
         });
       }
       expect(await snapshotAllTables(db)).toEqual(before);
@@ -389,6 +430,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
           outcome: 'updated',
           success: true,
           message: `failed check ${i} of 5 recorded`,
+          retry_after_seconds: null,
         });
         // The OTP stays active: the user may try again.
         expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'failed', is_active: true });
@@ -398,12 +440,17 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
         outcome: 'max_failed_attempts_reached',
         success: true,
         message: 'failed check 5 of 5; the verification flow has failed',
+        retry_after_seconds: null,
       });
       expect((await flowRow(db, journey.flowUid)).status).toBe('failed');
       expect(await otpRow(db, journey.otpUid)).toMatchObject({ status: 'failed', is_active: false });
       const attempts = await rowsOf(db, 'failed_otp_attempts');
       expect(attempts).toHaveLength(5);
-      for (const a of attempts) expect(a).toMatchObject({ otp_unique_id: journey.otpUid, flow_unique_id: journey.flowUid, is_deleted: false });
+      // Each failure also names the phone (V014), so the number's budget is counted across its flows.
+      const phoneId = (await rowsOf(db, 'phone_numbers', 'unique_id = $1', [journey.phoneUid]))[0]!.id;
+      for (const a of attempts) {
+        expect(a).toMatchObject({ otp_unique_id: journey.otpUid, flow_unique_id: journey.flowUid, phone_number_id: phoneId, is_deleted: false });
+      }
 
       expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toMatchObject({ outcome: 'flow_not_pending', success: false });
       expect(await countOf(db, 'failed_otp_attempts')).toBe(5);
@@ -411,20 +458,22 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
 
     it('otp_not_found, flow_not_pending, flow_expired, otp_expired, otp_not_active', async () => {
       // otp_not_found: unknown or soft-deleted OTP.
-      expect(await updateOtpStatus(db, randomUUID(), 'verified')).toEqual({ outcome: 'otp_not_found', success: false, message: 'OTP not found' });
+      expect(await updateOtpStatus(db, randomUUID(), 'verified')).toEqual({ outcome: 'otp_not_found', success: false, message: 'OTP not found', retry_after_seconds: null });
       const deleted = await pendingFlow(db);
       await db.query('UPDATE ecliptix.otp_records SET is_deleted = true WHERE unique_id = $1', [deleted.otpUid]);
       expect((await updateOtpStatus(db, deleted.otpUid, 'verified')).outcome).toBe('otp_not_found');
 
-      // flow_not_pending: the flow failed (by the administrative setter).
+      // flow_not_pending: the flow failed (ended by update_verification_flow_status).
       const failedFlow = await pendingFlow(db);
       await call(db, 'update_verification_flow_status', failedFlow.flowUid, 'failed');
       expect(await updateOtpStatus(db, failedFlow.otpUid, 'verified')).toMatchObject({ outcome: 'flow_not_pending', success: false });
       expect(await otpRow(db, failedFlow.otpUid)).toMatchObject({ status: 'pending', is_active: true });
 
-      // otp_not_active: a newer OTP replaced it.
+      // otp_not_active: a newer OTP (after the resend cooldown) replaced it.
       const replaced = await pendingFlow(db);
+      await advanceClock(db, PAST_RESEND_COOLDOWN);
       const newer = await insertOtp(db, replaced.flowUid);
+      expect(newer.outcome).toBe('created');
       expect(await updateOtpStatus(db, replaced.otpUid, 'verified')).toMatchObject({ outcome: 'otp_not_active', success: false });
       expect(await otpRow(db, replaced.otpUid)).toMatchObject({ status: 'pending', is_active: false });
       expect((await flowRow(db, replaced.flowUid)).status).toBe('pending');
@@ -433,7 +482,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
       const shortFlow = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
       const short = await insertOtp(db, shortFlow, { lifetimeMs: 10_000 });
-      await setClock(db, '20 seconds');
+      await advanceClock(db, '20 seconds');
       expect(await updateOtpStatus(db, short.otp_unique_id!, 'verified')).toMatchObject({ outcome: 'otp_expired', success: false });
       expect(await otpRow(db, short.otp_unique_id!)).toMatchObject({ status: 'expired', is_active: false });
       expect((await flowRow(db, shortFlow)).status).toBe('pending');
@@ -445,39 +494,163 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await otpRow(db, newer.otp_unique_id!)).toMatchObject({ status: 'pending', is_active: true });
       expect(await countOf(db, 'failed_otp_attempts')).toBe(0);
     });
+
+    it('too_many_failed_checks: 15 failed checks of a number within the hour, across its flows, refuse every further check (the right code too) and write nothing', async () => {
+      const phone = newPhone();
+      // Three flows of the number (three devices), 5 wrong codes each: the third flow's fifth is the 15th.
+      for (let flow = 0; flow < 3; flow += 1) {
+        const journey = await pendingFlow(db, { phone });
+        for (let i = 1; i <= 5; i += 1) {
+          expect((await updateOtpStatus(db, journey.otpUid, 'failed')).outcome).toBe(i < 5 ? 'updated' : 'max_failed_attempts_reached');
+        }
+      }
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(15);
+
+      const fourth = await pendingFlow(db, { phone });
+      const before = await snapshotAllTables(db);
+      for (const status of ['verified', 'failed']) {
+        const refused = await updateOtpStatus(db, fourth.otpUid, status);
+        expect(refused).toEqual({
+          outcome: 'too_many_failed_checks',
+          success: false,
+          message: 'too many failed OTP checks for this phone number',
+          retry_after_seconds: expect.any(Number),
+        });
+        // Allowed again when the oldest of the 15 failures leaves the one-hour window.
+        expect(refused.retry_after_seconds).toBeGreaterThan(3540);
+        expect(refused.retry_after_seconds).toBeLessThanOrEqual(3600);
+      }
+      expect(await snapshotAllTables(db)).toEqual(before);
+      expect(await otpRow(db, fourth.otpUid)).toMatchObject({ status: 'pending', is_active: true });
+      expect((await flowRow(db, fourth.flowUid)).status).toBe('pending');
+      // Not a check: the OTP can still be expired.
+      expect((await updateOtpStatus(db, fourth.otpUid, 'expired')).outcome).toBe('updated');
+
+      // Another number has its own budget.
+      const other = await pendingFlow(db);
+      expect((await updateOtpStatus(db, other.otpUid, 'verified')).outcome).toBe('updated');
+
+      // Just before the oldest failure leaves the window, still refused; just after, allowed.
+      const probe = await pendingFlow(db, { phone });
+      const { retry_after_seconds: retry } = await updateOtpStatus(db, probe.otpUid, 'verified');
+      await setSetting(db, 'flow_lifetime', '2 hours');
+      await advanceClock(db, `${retry! - 10} seconds`);
+      const late = await pendingFlow(db, { phone });
+      expect((await updateOtpStatus(db, late.otpUid, 'verified')).outcome).toBe('too_many_failed_checks');
+      await advanceClock(db, '11 seconds');
+      expect(await updateOtpStatus(db, late.otpUid, 'verified')).toEqual({
+        outcome: 'updated',
+        success: true,
+        message: 'OTP verified; verification flow verified',
+        retry_after_seconds: null,
+      });
+      expect((await flowRow(db, late.flowUid)).status).toBe('verified');
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(15);
+    });
+
+    it('too_many_failed_checks: max_consecutive_failed_otp_checks failures since the last verified flow lock checks for 24 h after the latest one; a verified flow resets the count', async () => {
+      await setSetting(db, 'max_consecutive_failed_otp_checks', '7');
+      const phone = newPhone();
+      const first = await pendingFlow(db, { phone });
+      for (let i = 1; i <= 5; i += 1) {
+        expect((await updateOtpStatus(db, first.otpUid, 'failed')).outcome).toBe(i < 5 ? 'updated' : 'max_failed_attempts_reached');
+      }
+      const second = await pendingFlow(db, { phone });
+      for (let i = 1; i <= 2; i += 1) {
+        expect(await updateOtpStatus(db, second.otpUid, 'failed')).toMatchObject({ outcome: 'updated', message: `failed check ${i} of 5 recorded` });
+      }
+      // 7 failures in a row: locked for 24 hours after the latest.
+      const locked = await updateOtpStatus(db, second.otpUid, 'verified');
+      expect(locked).toMatchObject({ outcome: 'too_many_failed_checks', success: false });
+      expect(locked.retry_after_seconds).toBeGreaterThan(24 * 3600 - 60);
+      expect(locked.retry_after_seconds).toBeLessThanOrEqual(24 * 3600);
+      expect(await otpRow(db, second.otpUid)).toMatchObject({ status: 'failed', is_active: true });
+
+      // Out of the hourly window, the run still locks.
+      await advanceClock(db, '2 hours');
+      const later = await pendingFlow(db, { phone });
+      const stillLocked = await updateOtpStatus(db, later.otpUid, 'verified');
+      expect(stillLocked.outcome).toBe('too_many_failed_checks');
+      expect(stillLocked.retry_after_seconds).toBeGreaterThan(22 * 3600 - 60);
+      expect(stillLocked.retry_after_seconds).toBeLessThanOrEqual(22 * 3600);
+
+      // After the lockout one check is allowed; a failure locks again for 24 hours.
+      await advanceClock(db, `${stillLocked.retry_after_seconds! + 1} seconds`);
+      const retried = await pendingFlow(db, { phone });
+      expect(await updateOtpStatus(db, retried.otpUid, 'failed')).toMatchObject({ outcome: 'updated', message: 'failed check 1 of 5 recorded' });
+      const relocked = await updateOtpStatus(db, retried.otpUid, 'verified');
+      expect(relocked.outcome).toBe('too_many_failed_checks');
+      expect(relocked.retry_after_seconds).toBeGreaterThan(24 * 3600 - 60);
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(8);
+
+      // After that lockout the right code verifies a flow, which resets the run: failures are allowed again.
+      await advanceClock(db, `${relocked.retry_after_seconds! + 1} seconds`);
+      const good = await pendingFlow(db, { phone });
+      expect((await updateOtpStatus(db, good.otpUid, 'verified')).outcome).toBe('updated');
+      const next = await pendingFlow(db, { phone, purpose: 'login' });
+      expect((await updateOtpStatus(db, next.otpUid, 'failed')).outcome).toBe('updated');
+      expect((await updateOtpStatus(db, next.otpUid, 'verified')).outcome).toBe('updated');
+      expect(await countOf(db, 'failed_otp_attempts')).toBe(9);
+    });
   });
 
   describe('update_verification_flow_status', () => {
-    it('sets any status; verified extends the expiry to 24 hours; flow_not_found for unknown or deleted flows', async () => {
+    it('only ends a pending flow (expired or failed); the same status is a no-op; anything else is invalid_status_transition; flow_not_found for unknown or deleted flows', async () => {
+      type Result = { outcome: string; rows_affected: number };
+      const setStatus = (flowUid: string, status: string) => call<Result>(db, 'update_verification_flow_status', flowUid, status);
       const journey = await pendingFlow(db);
       const original = await flowRow(db, journey.flowUid);
-      type Result = { outcome: string; rows_affected: number };
 
-      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'failed')).toEqual({ outcome: 'updated', rows_affected: 1 });
+      // pending -> failed: the status only; the expiry stays.
+      expect(await setStatus(journey.flowUid, 'failed')).toEqual({ outcome: 'updated', rows_affected: 1 });
       expect(await flowRow(db, journey.flowUid)).toMatchObject({ status: 'failed', expires_at: original.expires_at });
-
-      await setClock(db, '10 minutes');
-      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'verified')).toEqual({ outcome: 'updated', rows_affected: 1 });
-      const verified = await flowRow(db, journey.flowUid);
-      expect(verified.status).toBe('verified');
-      expect(msBetween(verified.updated_at, verified.expires_at)).toBe(24 * HOUR);
-      expect(msBetween(original.expires_at, verified.expires_at)).toBeGreaterThan(24 * HOUR);
-
-      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'pending')).toEqual({ outcome: 'updated', rows_affected: 1 });
-      expect(await flowRow(db, journey.flowUid)).toMatchObject({ status: 'pending', expires_at: verified.expires_at });
-
-      // Only one live pending flow per (device, phone, purpose): a second cannot be set back to pending.
-      await call(db, 'update_verification_flow_status', journey.flowUid, 'expired');
-      const second = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
-      expect(second.outcome).toBe('created');
-      const untouched = await snapshotAllTables(db);
-      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'pending')).toEqual({ outcome: 'pending_flow_exists', rows_affected: 0 });
+      // The same status again: updated, nothing changed.
+      let untouched = await snapshotAllTables(db);
+      expect(await setStatus(journey.flowUid, 'failed')).toEqual({ outcome: 'updated', rows_affected: 0 });
       expect(await snapshotAllTables(db)).toEqual(untouched);
 
-      expect(await call<Result>(db, 'update_verification_flow_status', randomUUID(), 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
-      await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [journey.flowUid]);
+      // A failed flow cannot be verified (no code was checked), re-opened for more guesses, or expired.
+      await setClock(db, '10 minutes');
+      untouched = await snapshotAllTables(db);
+      for (const status of ['verified', 'pending', 'expired']) {
+        expect(await setStatus(journey.flowUid, status)).toEqual({ outcome: 'invalid_status_transition', rows_affected: 0 });
+      }
+      expect(await snapshotAllTables(db)).toEqual(untouched);
+      expect(await flowRow(db, journey.flowUid)).toMatchObject({ status: 'failed', expires_at: original.expires_at });
+
+      // pending -> verified is refused too: a flow becomes verified only through update_otp_status.
+      const live = await initiateFlow(db, journey.deviceUid, journey.phoneUid, 'registration');
+      expect(live.outcome).toBe('created');
+      const liveRow = await flowRow(db, live.flow_unique_id!);
+      untouched = await snapshotAllTables(db);
+      expect(await setStatus(live.flow_unique_id!, 'verified')).toEqual({ outcome: 'invalid_status_transition', rows_affected: 0 });
+      expect(await setStatus(live.flow_unique_id!, 'pending')).toEqual({ outcome: 'updated', rows_affected: 0 });
+      expect(await snapshotAllTables(db)).toEqual(untouched);
+      // pending -> expired: the status only.
+      expect(await setStatus(live.flow_unique_id!, 'expired')).toEqual({ outcome: 'updated', rows_affected: 1 });
+      expect(await flowRow(db, live.flow_unique_id!)).toMatchObject({ status: 'expired', expires_at: liveRow.expires_at });
+      expect(await setStatus(live.flow_unique_id!, 'expired')).toEqual({ outcome: 'updated', rows_affected: 0 });
+      for (const status of ['pending', 'verified', 'failed']) {
+        expect(await setStatus(live.flow_unique_id!, status)).toEqual({ outcome: 'invalid_status_transition', rows_affected: 0 });
+      }
+      expect((await flowRow(db, live.flow_unique_id!)).status).toBe('expired');
+
+      // A verified flow (verified by its code) cannot be ended, or set back to pending.
+      const verified = await verifiedFlow(db);
+      const verifiedRow = await flowRow(db, verified.flowUid);
+      untouched = await snapshotAllTables(db);
+      for (const status of ['pending', 'expired', 'failed']) {
+        expect(await setStatus(verified.flowUid, status)).toEqual({ outcome: 'invalid_status_transition', rows_affected: 0 });
+      }
+      expect(await setStatus(verified.flowUid, 'verified')).toEqual({ outcome: 'updated', rows_affected: 0 });
+      expect(await snapshotAllTables(db)).toEqual(untouched);
+      expect(await flowRow(db, verified.flowUid)).toMatchObject({ status: 'verified', expires_at: verifiedRow.expires_at });
+
+      expect(await setStatus(randomUUID(), 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
+      const deleted = await pendingFlow(db);
+      await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [deleted.flowUid]);
       const before = await snapshotAllTables(db);
-      expect(await call<Result>(db, 'update_verification_flow_status', journey.flowUid, 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
+      expect(await setStatus(deleted.flowUid, 'expired')).toEqual({ outcome: 'flow_not_found', rows_affected: 0 });
       expect(await snapshotAllTables(db)).toEqual(before);
     });
   });
@@ -485,7 +658,9 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
   describe('expire_associated_otp', () => {
     it('expires the pending OTPs of the flow and reports how many', async () => {
       const journey = await pendingFlow(db);
+      await advanceClock(db, PAST_RESEND_COOLDOWN);
       const second = await insertOtp(db, journey.flowUid);
+      expect(second.outcome).toBe('created');
       const other = await pendingFlow(db);
       type Result = { outcome: string; expired_count: number };
 
@@ -510,6 +685,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
   describe('get_full_flow_state', () => {
     it('returns the flow with its active, unexpired OTP; no row when unknown or deleted', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
+      await setSetting(db, 'flow_lifetime', '5 minutes'); // two codes, 30 s apart, and past the second's expiry
       const flowUid = (await initiateFlow(db, deviceUid, phoneUid, 'password_recovery', 5)).flow_unique_id!;
       const state = async () => callRows<FlowState>(db, 'get_full_flow_state', flowUid);
 
@@ -529,7 +705,9 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       ]);
 
       const first = await insertOtp(db, flowUid, { lifetimeMs: 30_000, hash: 'h-a', salt: 's-a' });
+      await advanceClock(db, PAST_RESEND_COOLDOWN);
       const second = await insertOtp(db, flowUid, { lifetimeMs: 30_000, hash: 'h-b', salt: 's-b' });
+      expect(second.outcome).toBe('created');
       const withOtp = (await state())[0]!;
       expect(withOtp).toMatchObject({
         otp_count: 2,
@@ -543,7 +721,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(withOtp.otp_unique_id).not.toBe(first.otp_unique_id);
 
       // Past the OTP's expiry: the flow without OTP.
-      await setClock(db, '40 seconds');
+      await advanceClock(db, '40 seconds');
       expect((await state())[0]).toMatchObject({ ...NO_OTP, flow_unique_id: flowUid, otp_count: 2, status: 'pending' });
 
       expect(await callRows(db, 'get_full_flow_state', randomUUID())).toEqual([]);

@@ -71,6 +71,18 @@ export function setClock(db: Queryable, offset: string): Promise<void> {
   return setSetting(db, 'clock_offset', offset);
 }
 
+/** Moves the database clock forward by `interval` from where it is now, e.g. '31 seconds'. */
+export async function advanceClock(db: Queryable, interval: string): Promise<void> {
+  const result = await db.query(
+    "UPDATE ecliptix_internal.settings SET value = (value::interval + $1::interval)::text WHERE name = 'clock_offset'",
+    [interval],
+  );
+  expect(result.rowCount, 'setting clock_offset exists').toBe(1);
+}
+
+/** More than otp_resend_cooldown (30 s): a flow may have its next code after this. */
+export const PAST_RESEND_COOLDOWN = '31 seconds';
+
 /** The database clock, as the routines see it. */
 export async function dbNow(db: Queryable): Promise<Date> {
   return (await db.query<{ now: Date }>('SELECT ecliptix_internal.now() AS now')).rows[0]!.now;
@@ -215,6 +227,8 @@ export function initiateFlow(
 export interface InsertOtpResult {
   outcome: string;
   otp_unique_id: string | null;
+  /** Set with resend_cooldown_active: seconds until the flow may have its next code. */
+  retry_after_seconds: number | null;
 }
 
 let otpSeq = 0;
@@ -241,6 +255,8 @@ export interface OtpStatusResult {
   outcome: string;
   success: boolean;
   message: string;
+  /** Set with too_many_failed_checks: seconds until a check of the number is allowed. */
+  retry_after_seconds: number | null;
 }
 
 export function updateOtpStatus(db: Queryable, otpUid: string, status: string): Promise<OtpStatusResult> {
@@ -317,7 +333,8 @@ export async function member(
   const membershipUid = created.membership_unique_id!;
   const secureKey = options.secureKey === undefined ? Buffer.from([1, 2, 3, 4, 5]) : options.secureKey;
   if (secureKey) {
-    const updated = await call(db, 'update_membership_secure_key', membershipUid, secureKey);
+    // The proof of the phone: the verified registration flow that created the membership.
+    const updated = await call(db, 'update_membership_secure_key', membershipUid, secureKey, journey.flowUid);
     expect(updated.outcome).toBe('updated');
   }
   return { ...journey, membershipUid, secureKey };
