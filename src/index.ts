@@ -14,6 +14,7 @@ export { sql } from './commands/sql.js';
 export { testConnection, type ConnectionReport } from './commands/test-connection.js';
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
 export { cleanup, type CleanupCommandOptions, type CleanupReport } from './commands/cleanup.js';
+export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
 export { backup, type BackupCommandOptions, type BackupResult } from './commands/backup.js';
 export { restore, type RestoreCommandOptions, type RestoreResult } from './commands/restore.js';
 export type { PersistorOptions } from './commands/runtime.js';

@@ -27,6 +27,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   backup: async () => (await import('../commands/backup.js')).registerBackupCommand,
   restore: async () => (await import('../commands/restore.js')).registerRestoreCommand,
   roles: async () => (await import('../commands/roles.js')).registerRolesCommand,
+  'rotate-keys': async () => (await import('../commands/rotate-keys.js')).registerRotateKeysCommand,
 };
 
 export const commandNames: readonly string[] = Object.keys(commandLoaders);

@@ -20,6 +20,7 @@ describe('which command a command line names (only that one is loaded)', () => {
     expect(await names(['--help'])).toEqual(commandNames);
     expect(await names(['help', 'migrate'])).toEqual(commandNames);
     expect(await names(['migarte'])).toEqual(commandNames);
-    expect(commandNames).toHaveLength(12);
+    expect(await names(['rotate-keys', '--dry-run'])).toEqual(['rotate-keys']);
+    expect(commandNames).toHaveLength(13);
   });
 });
