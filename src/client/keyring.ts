@@ -6,8 +6,8 @@
  * Text form (environment): "id1:base64key1,id2:base64key2" — the first is current.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { KeyError } from './errors.js';
 
 export interface Keyring {
@@ -60,9 +60,11 @@ export const OTP_KEYS_ENV = 'ECLIPTIX_OTP_KEYS';
 export const DATA_KEYS_ENV = 'ECLIPTIX_DATA_KEYS';
 
 /**
- * Secrets from the environment; for the embedded database only, development
- * keys generated once and kept (mode 0600) in `devSecretsFile` when the
- * environment has none. `onDevelopmentKeys` is told when that happens.
+ * Secrets from exactly one place: both environment variables, or — for the
+ * embedded database only, when neither is set — development keys generated
+ * once and kept in `devSecretsFile`. Never a mix: one variable set without the
+ * other is a KeyError naming the missing one. `onDevelopmentKeys` is told when
+ * development keys are used.
  */
 export function loadSecrets(options: {
   env?: NodeJS.ProcessEnv;
@@ -73,19 +75,95 @@ export function loadSecrets(options: {
   const otp = env[OTP_KEYS_ENV];
   const data = env[DATA_KEYS_ENV];
   if (otp && data) return { otpKeys: keyringFromText(OTP_KEYS_ENV, otp), dataKeys: keyringFromText(DATA_KEYS_ENV, data) };
+  if (otp || data) {
+    const [given, missing] = otp ? [OTP_KEYS_ENV, DATA_KEYS_ENV] : [DATA_KEYS_ENV, OTP_KEYS_ENV];
+    throw new KeyError(
+      `${given} is set but ${missing} is not: set ${missing} too (id:base64 of ${KEY_BYTES} random bytes) — keys come from the environment or from the development secrets file, never from both`,
+    );
+  }
   if (!options.devSecretsFile) {
     throw new KeyError(`set ${OTP_KEYS_ENV} and ${DATA_KEYS_ENV} (id:base64 of ${KEY_BYTES} random bytes, e.g. "k1:$(openssl rand -base64 32)")`);
   }
-  const file = options.devSecretsFile;
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    const fresh = { otpKeys: keyringToText(generateKeyring()), dataKeys: keyringToText(generateKeyring()) };
-    writeFileSync(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  const secrets = loadDevSecrets(options.devSecretsFile);
+  options.onDevelopmentKeys?.(options.devSecretsFile);
+  return secrets;
+}
+
+/** Group and others may neither read nor write a secrets file. */
+const SHARED_BITS = 0o066;
+
+/**
+ * The development keys in `file`, created first when missing. Every load
+ * checks the file's mode. Creation is atomic: the keys are written to a 0600
+ * temporary file in the same directory, which is then linked to the final
+ * name — a process that finds the name taken (EEXIST) lost a race with another
+ * first start and reads the winner's keys, so both use the same keys and
+ * nobody ever reads a half-written file.
+ */
+function loadDevSecrets(file: string): Secrets {
+  let text = readPrivateFile(file);
+  if (text === undefined) {
+    createDevSecrets(file);
+    text = readPrivateFile(file);
+    if (text === undefined) throw new KeyError(`${file} disappeared while it was being created`);
   }
-  const stored = JSON.parse(readFileSync(file, 'utf8')) as { otpKeys: string; dataKeys: string };
-  options.onDevelopmentKeys?.(file);
-  return {
-    otpKeys: otp ? keyringFromText(OTP_KEYS_ENV, otp) : keyringFromText(`${file} otpKeys`, stored.otpKeys),
-    dataKeys: data ? keyringFromText(DATA_KEYS_ENV, data) : keyringFromText(`${file} dataKeys`, stored.dataKeys),
-  };
+  let stored: { otpKeys?: unknown; dataKeys?: unknown };
+  try {
+    stored = JSON.parse(text) as typeof stored;
+  } catch (error) {
+    throw new KeyError(`${file} is not valid JSON (${(error as Error).message}); delete it to generate new development keys`);
+  }
+  if (typeof stored?.otpKeys !== 'string' || typeof stored.dataKeys !== 'string') {
+    throw new KeyError(`${file} must hold {"otpKeys": "id:base64,…", "dataKeys": "id:base64,…"}; delete it to generate new development keys`);
+  }
+  return { otpKeys: keyringFromText(`${file} otpKeys`, stored.otpKeys), dataKeys: keyringFromText(`${file} dataKeys`, stored.dataKeys) };
+}
+
+/** The file's text, after checking (on the open file) that only its owner may read or write it; undefined when it does not exist. */
+function readPrivateFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KeyError(`cannot read the development secrets file ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const mode = fstatSync(fd).mode & 0o777;
+    if (mode & SHARED_BITS) {
+      throw new KeyError(
+        `${file} holds secret keys but its mode is ${mode.toString(8).padStart(4, '0')}: group or others can read or write it — run \`chmod 600 ${file}\` (and replace the keys if others may have read them)`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function createDevSecrets(file: string): void {
+  const directory = dirname(file);
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const fresh = { otpKeys: keyringToText(generateKeyring()), dataKeys: keyringToText(generateKeyring()) };
+  const temporary = join(directory, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temporary, 'wx', 0o600);
+    try {
+      fchmodSync(fd, 0o600); // exactly 0600, whatever the umask
+      writeFileSync(fd, `${JSON.stringify(fresh, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temporary, file);
+    } catch (error) {
+      // EEXIST: another process created the file first — its keys are the ones to use.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  } catch (error) {
+    throw new KeyError(`cannot create the development secrets file ${file}: ${(error as Error).message}`);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }

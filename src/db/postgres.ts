@@ -1,7 +1,7 @@
 /** A PostgreSQL server through node-postgres (`pg`). */
 import pg from 'pg';
 import { PersistorError, messageOf } from '../errors.js';
-import { maskDatabaseUrl, passwordOf, redact } from '../util/redact.js';
+import { maskDatabaseUrl, passwordsOf, redact } from '../util/redact.js';
 import type { Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
 import { INT8_OID, parseInt8 } from './type-parsers.js';
 
@@ -74,7 +74,7 @@ export function describeConnectionFailure(error: unknown, target: string, timeou
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const target = maskDatabaseUrl(options.databaseUrl);
-  const password = passwordOf(options.databaseUrl);
+  const passwords = passwordsOf(options.databaseUrl);
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     connectionTimeoutMillis: options.connectTimeoutMs,
@@ -95,7 +95,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await pool.end().catch(() => undefined);
     throw new PersistorError(
       'CONNECTION_FAILED',
-      redact(describeConnectionFailure(error, target, options.connectTimeoutMs), [password]),
+      redact(describeConnectionFailure(error, target, options.connectTimeoutMs), passwords),
       { cause: error },
     );
   }

@@ -4,10 +4,12 @@
  * and PGlite's own data-directory dump (dumpDataDir, a .tar.gz) for the
  * embedded database. A backup is written to `<file>.partial` and renamed when
  * complete, so a file with the final name is always a whole backup; existing
- * files are never overwritten.
+ * files are never overwritten. A backup is readable by its owner only: the file
+ * is created 0600 before any data goes in (pg_dump writes to it through its
+ * standard output), and a backup directory that has to be created is 0700.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PGlite } from '@electric-sql/pglite';
@@ -17,7 +19,11 @@ import { openPostgres } from '../db/postgres.js';
 import type { Engine } from '../db/database.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
-import { findPgTools, runTool, toolConnection } from './pg-tools.js';
+import { findPgTools, openToolConnection, runTool } from './pg-tools.js';
+
+/** Backups are copies of the memberships database: readable by their owner only. */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIRECTORY = 0o700;
 
 export type BackupFormat = 'pg_dump-custom' | 'pglite-datadir';
 
@@ -56,21 +62,42 @@ function refuseExisting(file: string): void {
   if (existsSync(file)) throw new PersistorError('INVALID_ARGUMENT', `${file} already exists: backups are never overwritten (choose another --output)`);
 }
 
-async function prepareOutput(file: string): Promise<string> {
+/**
+ * Creates `<file>.partial` for writing, mode 0600 from the first byte (nobody
+ * else may read a copy of the memberships database); a backup directory that
+ * has to be created is created 0700. Existing directories are left as they are.
+ */
+async function prepareOutput(file: string): Promise<{ partial: string; handle: FileHandle }> {
   refuseExisting(file);
   try {
-    await mkdir(dirname(file), { recursive: true });
+    await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIRECTORY });
   } catch (error) {
     throw new PersistorError('INVALID_ARGUMENT', `cannot create the backup directory ${dirname(file)}: ${messageOf(error)}`, { cause: error });
   }
   const partial = `${file}.partial`;
   await rm(partial, { force: true });
-  return partial;
+  let handle: FileHandle;
+  try {
+    // Exclusive: never opens a file (or a link) someone else put there.
+    handle = await open(partial, 'wx', PRIVATE_FILE);
+  } catch (error) {
+    throw new PersistorError('INVALID_ARGUMENT', `cannot create the backup file ${partial}: ${messageOf(error)}`, { cause: error });
+  }
+  await handle.chmod(PRIVATE_FILE); // the umask can only have taken bits away; make it exactly 0600
+  return { partial, handle };
 }
 
-async function finish(partial: string, file: string): Promise<number> {
+/** Writes the backup's data to disk, closes it and gives it its final name. */
+async function finish(handle: FileHandle, partial: string, file: string): Promise<number> {
+  await handle.sync();
+  await handle.close();
   await rename(partial, file);
   return (await stat(file)).size;
+}
+
+async function discard(handle: FileHandle, partial: string): Promise<void> {
+  await handle.close().catch(() => undefined);
+  await rm(partial, { force: true });
 }
 
 export async function serverVersion(databaseUrl: string, connectTimeoutMs: number): Promise<{ major: number; version: string; target: string }> {
@@ -87,16 +114,30 @@ async function backupServer(config: BackupConfig & { databaseUrl: string }, file
   const started = performance.now();
   const server = await serverVersion(config.databaseUrl, config.connectTimeoutMs);
   const tools = await findPgTools(server.major, pgBin);
-  const partial = await prepareOutput(file);
-  const connection = toolConnection(config.databaseUrl, config.connectTimeoutMs);
-  const result = await runTool(tools.pgDump, ['--format=custom', '--no-password', `--file=${partial}`, `--dbname=${connection.url}`], connection.env, [connection.password]);
-  if (result.code !== 0) {
-    await rm(partial, { force: true });
-    throw new PersistorError('BACKUP_FAILED', `backup failed: ${tools.pgDump} exited with ${result.code}; no backup was written`, {
-      details: result.stderr.split('\n').filter(Boolean),
+  const connection = await openToolConnection(config.databaseUrl, config.connectTimeoutMs);
+  const { partial, handle } = await prepareOutput(file).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
+  });
+  let bytes: number;
+  try {
+    // pg_dump writes to our 0600 file through its standard output (a regular file: seekable, so the archive
+    // keeps its data offsets), and finds the password in its environment, never on its command line.
+    const result = await runTool(tools.pgDump, ['--format=custom', '--no-password', `--dbname=${connection.url}`], connection.env, connection.secrets, {
+      stdout: handle.fd,
     });
+    if (result.code !== 0) {
+      throw new PersistorError('BACKUP_FAILED', `backup failed: ${tools.pgDump} exited with ${result.code}; no backup was written`, {
+        details: result.stderr.split('\n').filter(Boolean),
+      });
+    }
+    bytes = await finish(handle, partial, file);
+  } catch (error) {
+    await discard(handle, partial);
+    throw error;
+  } finally {
+    await connection.close();
   }
-  const bytes = await finish(partial, file);
   return {
     engine: 'postgres',
     target: server.target,
@@ -130,15 +171,16 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
       throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, { cause: error });
     }
     try {
-      const partial = await prepareOutput(file);
+      const { partial, handle } = await prepareOutput(file);
+      let bytes: number;
       try {
         const archive = await pglite.dumpDataDir('gzip');
-        await writeFile(partial, Buffer.from(await archive.arrayBuffer()));
+        await handle.writeFile(Buffer.from(await archive.arrayBuffer()));
+        bytes = await finish(handle, partial, file);
       } catch (error) {
-        await rm(partial, { force: true });
+        await discard(handle, partial);
         throw new PersistorError('BACKUP_FAILED', `backup failed: ${messageOf(error)}; no backup was written`, { cause: error });
       }
-      const bytes = await finish(partial, file);
       return { engine: 'pglite', target: `pglite:${dataDir}`, file, format: 'pglite-datadir', bytes, durationMs: Number((performance.now() - started).toFixed(1)) };
     } finally {
       await pglite.close().catch(() => undefined);

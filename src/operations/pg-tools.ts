@@ -6,9 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { PersistorError } from '../errors.js';
-import { redact } from '../util/redact.js';
+import { passwordOf, passwordsOf, redact, sslPasswordOf, withoutPasswords } from '../util/redact.js';
 
 export interface PgTools {
   pgDump: string;
@@ -27,14 +29,23 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a tool without a shell; the password goes in the environment, never on the command line. */
-export function runTool(program: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, secrets: readonly (string | undefined)[] = []): Promise<RunResult> {
+/**
+ * Runs a tool without a shell; the password goes in the environment, never on the command line.
+ * `options.stdout`: a file descriptor the tool writes its output to (instead of collecting it).
+ */
+export function runTool(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  secrets: readonly (string | undefined)[] = [],
+  options: { stdout?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${program}: ${error.message}`, { cause: error })));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: redact(stdout, secrets), stderr: redact(stderr, secrets).trim() }));
   });
@@ -161,12 +172,48 @@ export function runPipeline(
   });
 }
 
-/** Connection details for a tool: the URL without its password (which goes to PGPASSWORD), and a connect timeout. */
-export function toolConnection(databaseUrl: string, connectTimeoutMs: number): { url: string; env: NodeJS.ProcessEnv; password: string | undefined } {
-  const url = new URL(databaseUrl);
-  const password = url.password ? decodeURIComponent(url.password) : undefined;
-  url.password = '';
+/** How a tool connects: nothing secret on its command line. */
+export interface ToolConnection {
+  /** For --dbname: the database URL with every password taken out (user info, `password` and `sslpassword` parameters). */
+  url: string;
+  /** PGCONNECT_TIMEOUT; PGPASSWORD for the password; PGSERVICEFILE and PGSERVICE naming a private file for an sslpassword. */
+  env: NodeJS.ProcessEnv;
+  /** What to scrub from the tools' output. */
+  secrets: string[];
+  /** Removes the private service file, if one was written. */
+  close(): Promise<void>;
+}
+
+const SERVICE_NAME = 'ecliptix-persistor';
+
+/**
+ * Connection details for the client tools. A command line is visible to every
+ * user of the machine (`ps`), so the password goes in PGPASSWORD (the
+ * environment is readable only by the same user), and an `sslpassword` — libpq
+ * reads it from no environment variable — in a connection service file of mode
+ * 0600 in a private directory, removed by close(). (A URL that names its own
+ * `service` takes precedence over that file.)
+ */
+export async function openToolConnection(databaseUrl: string, connectTimeoutMs: number): Promise<ToolConnection> {
+  const password = passwordOf(databaseUrl);
+  const sslPassword = sslPasswordOf(databaseUrl);
   const env: NodeJS.ProcessEnv = { PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(connectTimeoutMs / 1000))) };
   if (password !== undefined) env.PGPASSWORD = password;
-  return { url: url.toString(), env, password };
+  let serviceDir: string | undefined;
+  if (sslPassword !== undefined) {
+    if (/[\r\n]/.test(sslPassword)) throw new PersistorError('INVALID_CONFIG', 'invalid configuration: the sslpassword of the database URL must not contain a line break');
+    serviceDir = await mkdtemp(join(tmpdir(), 'ecliptix-pg-service-')); // mode 0700
+    const serviceFile = join(serviceDir, 'pg_service.conf');
+    await writeFile(serviceFile, `[${SERVICE_NAME}]\nsslpassword=${sslPassword}\n`, { mode: 0o600, flag: 'wx' });
+    env.PGSERVICEFILE = serviceFile;
+    env.PGSERVICE = SERVICE_NAME;
+  }
+  return {
+    url: withoutPasswords(databaseUrl),
+    env,
+    secrets: passwordsOf(databaseUrl),
+    close: async () => {
+      if (serviceDir) await rm(serviceDir, { recursive: true, force: true });
+    },
+  };
 }

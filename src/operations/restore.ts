@@ -24,7 +24,7 @@ import { PersistorError, messageOf } from '../errors.js';
 import { reapplyRoles } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 import { detectBackupFormat, isPgliteDataDir, serverVersion, type BackupConfig } from './backup.js';
-import { findPgTools, runPipeline, runTool, toolConnection } from './pg-tools.js';
+import { findPgTools, openToolConnection, runPipeline, runTool, type ToolConnection } from './pg-tools.js';
 
 export interface RestoreOptions {
   file: string;
@@ -87,7 +87,6 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
   const started = performance.now();
   const server = await serverVersion(config.databaseUrl, config.connectTimeoutMs);
   const tools = await findPgTools(server.major, options.pgBin);
-  const connection = toolConnection(config.databaseUrl, config.connectTimeoutMs);
 
   const listed = await runTool(tools.pgRestore, ['--list', options.file]);
   if (listed.code !== 0) {
@@ -100,7 +99,9 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
   const schemas = [...listed.stdout.matchAll(/^\d+; \d+ \d+ SCHEMA - (\S+) /gm)].map((m) => m[1]!).filter((name) => name !== 'public');
 
   const db = await openPostgres({ databaseUrl: config.databaseUrl, connectTimeoutMs: config.connectTimeoutMs, maxConnections: 1 });
+  let connection: ToolConnection | undefined;
   try {
+    connection = await openToolConnection(config.databaseUrl, config.connectTimeoutMs);
     const replaced = refuseWithoutForce(await targetState(db), server.target, options.force);
     // One transaction, opened here and committed only when pg_restore produced its whole script:
     // any failure (a damaged archive, a missing role for a GRANT) leaves the database as it was.
@@ -113,7 +114,7 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
       },
       `BEGIN;\n${sqlFile('operations/restore-drop-schemas.sql')}\n`,
       'COMMIT;\n',
-      [connection.password],
+      connection.secrets,
     );
     if (producer.code !== 0 || consumer.code !== 0) {
       const details = [...producer.stderr.split('\n'), ...consumer.stderr.split('\n')].filter((line) => line && !/NOTICE:|DETAIL:|^drop cascades/.test(line)).slice(0, 12);
@@ -134,6 +135,7 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
       rolesReapplied,
     };
   } finally {
+    await connection?.close();
     await db.close();
   }
 }
