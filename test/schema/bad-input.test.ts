@@ -20,7 +20,6 @@ import {
   countOf,
   dbNow,
   expectPgError,
-  insertOtp,
   member,
   pendingFlow,
   snapshotAllTables,
@@ -55,12 +54,22 @@ function phoneCases(argsFor: (phone: string | null) => unknown[]): BadCall[] {
   ];
 }
 
+/** A region is NULL, an ISO 3166-1 alpha-2 code (upper case) or '001' (non-geographic); at most 3 characters. */
+const notRegion = /^p_region must be an ISO 3166-1 alpha-2 region code \(upper case\) or 001 for a non-geographic number, or null: "/;
+
 function regionCases(argsFor: (region: string) => unknown[]): BadCall[] {
   return [
-    { what: 'region of 3 letters', args: argsFor('USA'), code: '22001', message: tooLong('p_region') },
-    { what: 'lower-case region', args: argsFor('us'), code: '22023', message: /^p_region must be two upper-case letters/ },
-    { what: 'empty region', args: argsFor(''), code: '22023', message: /^p_region must be two upper-case letters/ },
-    { what: 'region with digits', args: argsFor('U1'), code: '22023', message: /^p_region must be two upper-case letters/ },
+    { what: 'region of 4 letters', args: argsFor('USAA'), code: '22001', message: tooLong('p_region') },
+    { what: 'region of 40 letters', args: argsFor('U'.repeat(40)), code: '22001', message: tooLong('p_region') },
+    // 3 characters fit the column but are no region (alpha-3 is not accepted).
+    { what: 'region of 3 letters', args: argsFor('USA'), code: '22023', message: notRegion },
+    { what: 'lower-case region', args: argsFor('us'), code: '22023', message: notRegion },
+    { what: 'empty region', args: argsFor(''), code: '22023', message: notRegion },
+    { what: 'region with digits', args: argsFor('U1'), code: '22023', message: notRegion },
+    { what: 'unassigned region ZZ', args: argsFor('ZZ'), code: '22023', message: notRegion },
+    { what: 'unassigned region AA', args: argsFor('AA'), code: '22023', message: notRegion },
+    { what: 'numeric region other than 001', args: argsFor('002'), code: '22023', message: notRegion },
+    { what: 'region 01', args: argsFor('01'), code: '22023', message: notRegion },
   ];
 }
 
@@ -77,8 +86,7 @@ describe.each(engines)('bad input on %s', (engine) => {
     db = await target.open();
     m = await member(db);
     pending = await pendingFlow(db);
-    const otp = await insertOtp(db, pending.flowUid);
-    await call(db, 'update_otp_status', otp.otp_unique_id, 'failed');
+    await call(db, 'update_otp_status', pending.otpUid, 'failed');
     await db.query(`INSERT INTO ecliptix.event_log (event_type, message) VALUES ('test', 'bad-input fixture')`);
     await call(db, 'log_login_attempt', m.phone, 'wrong_passphrase', false);
     await call(db, 'login_membership', m.phone);
@@ -202,8 +210,11 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'NULL outcome', args: [m.phone, null, false], code: '22004', message: notNull('p_outcome') },
       { what: 'NULL is_success', args: [m.phone, 'x', null], code: '22004', message: notNull('p_is_success') },
       { what: 'outcome over 255 characters', args: [m.phone, 'x'.repeat(256), false], code: '22001', message: tooLong('p_outcome') },
+      // Reserved for login_membership's own key releases: a made-up release could be confirmed.
+      { what: 'outcome key_released (failure)', args: [m.phone, 'key_released', false], code: '22023', message: /^p_outcome "key_released" is reserved/ },
+      { what: 'outcome key_released (success)', args: [m.phone, 'key_released', true], code: '22023', message: /^p_outcome "key_released" is reserved/ },
     ]);
-    // 255 characters fit, and are stored whole.
+    // 255 characters fit, and are stored whole (a confirmed sign-in: the fixture's login released the key).
     const before = await countOf(db, 'login_attempts');
     const logged = await call(db, 'log_login_attempt', m.phone, 'y'.repeat(255), true);
     expect(logged.outcome).toBe('logged');
@@ -233,11 +244,15 @@ describe.each(engines)('bad input on %s', (engine) => {
 
   it('update_membership_secure_key', async () => {
     await expectRefused('update_membership_secure_key', [
-      { what: 'NULL membership', args: [null, Buffer.from([1])], code: '22004', message: notNull('p_membership_unique_id') },
+      { what: 'NULL membership', args: [null, Buffer.from([1]), m.flowUid], code: '22004', message: notNull('p_membership_unique_id') },
+      { what: 'NULL flow (the proof)', args: [m.membershipUid, Buffer.from([1]), null], code: '22004', message: notNull('p_flow_unique_id') },
+      // The arguments are checked before the key.
+      { what: 'NULL flow and NULL key', args: [m.membershipUid, null, null], code: '22004', message: notNull('p_flow_unique_id') },
+      { what: 'a flow that is no uuid', args: [m.membershipUid, Buffer.from([1]), 'flow-1'], code: '22P02', message: /invalid input syntax for type uuid/ },
     ]);
-    const none = { membership_unique_id: null, status: null, creation_status: null, outcome: 'secure_key_cannot_be_empty' };
-    await expectOutcomeWithoutWrite('update_membership_secure_key', [m.membershipUid, null], none);
-    await expectOutcomeWithoutWrite('update_membership_secure_key', [m.membershipUid, Buffer.alloc(0)], none);
+    const none = { membership_unique_id: null, status: null, creation_status: null, retry_after_minutes: null, outcome: 'secure_key_cannot_be_empty' };
+    await expectOutcomeWithoutWrite('update_membership_secure_key', [m.membershipUid, null, m.flowUid], none);
+    await expectOutcomeWithoutWrite('update_membership_secure_key', [m.membershipUid, Buffer.alloc(0), m.flowUid], none);
   });
 
   it('login_membership', async () => {

@@ -3,6 +3,8 @@
  * ensure_phone_number, get_phone_number, get_phone_number_details and
  * verify_phone_for_secret_key_recovery — every outcome, the returned row and
  * the resulting table contents, on PGlite and on a real PostgreSQL server.
+ * An E.164 number has one identity (one active row) whatever the region: the
+ * region describes the number and is never part of its key (V013).
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,45 +95,47 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
   });
 
   describe('ensure_phone_number', () => {
-    it('created, exists (a NULL region is one value), *_but_invalid_app_device, and a soft-deleted phone created anew', async () => {
+    it('created, exists (one row per number, whatever the region), *_but_invalid_app_device (no identifier), and a soft-deleted phone created anew', async () => {
       const phone = newPhone();
       const created = await ensurePhone(db, phone);
       expect(created).toEqual({ outcome: 'created', unique_id: expect.any(String), success: true });
       expect(await ensurePhone(db, phone)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
       expect(await ensurePhone(db, phone, null)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
 
-      const inUs = await ensurePhone(db, phone, 'US');
-      expect(inUs.outcome).toBe('created');
-      expect(inUs.unique_id).not.toBe(created.unique_id);
-      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', unique_id: inUs.unique_id, success: true });
+      // A region for a number that has none is stored; the number keeps its identity.
+      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+      // Another region (or none) for a known number is ignored: no second identity, and the region stays.
+      const before = await snapshotAllTables(db);
+      for (const region of ['GB', 'CA', '001', null]) {
+        expect(await ensurePhone(db, phone, region)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+      }
+      expect(await snapshotAllTables(db)).toEqual(before);
 
       const rows = await rowsOf(db, 'phone_numbers');
-      expect(rows.map((r) => [r.unique_id, r.phone_number, r.region, r.is_deleted])).toEqual([
-        [created.unique_id, phone, null, false],
-        [inUs.unique_id, phone, 'US', false],
-      ]);
+      expect(rows.map((r) => [r.unique_id, r.phone_number, r.region, r.is_deleted])).toEqual([[created.unique_id, phone, 'US', false]]);
       expect(await countOf(db, 'phone_number_devices')).toBe(0);
 
-      // An unknown or soft-deleted device: success = false; the phone is created or kept, nothing is linked.
+      // A region given at creation is stored; '001' is the region of a non-geographic number (+800).
+      const freephone = await ensurePhone(db, '+80012345678', '001');
+      expect(freephone).toEqual({ outcome: 'created', unique_id: expect.any(String), success: true });
+      expect(await rowsOf(db, 'phone_numbers', 'unique_id = $1', [freephone.unique_id])).toEqual([
+        expect.objectContaining({ phone_number: '+80012345678', region: '001', is_deleted: false }),
+      ]);
+
+      // An unknown or soft-deleted device: success = false and no identifier; the phone is created or kept, nothing is linked.
       const other = newPhone();
       const unknown = randomUUID();
-      const createdInvalid = await ensurePhone(db, other, 'DE', unknown);
-      expect(createdInvalid).toEqual({ outcome: 'created_but_invalid_app_device', unique_id: expect.any(String), success: false });
-      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({
-        outcome: 'exists_but_invalid_app_device',
-        unique_id: createdInvalid.unique_id,
-        success: false,
-      });
+      const invalid = { unique_id: null, success: false };
+      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({ ...invalid, outcome: 'created_but_invalid_app_device' });
+      const [kept] = await rowsOf(db, 'phone_numbers', 'phone_number = $1', [other]);
+      expect(kept).toMatchObject({ phone_number: other, region: 'DE', is_deleted: false });
+      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({ ...invalid, outcome: 'exists_but_invalid_app_device' });
       const gone = await registerDevice(db);
       await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
-      expect(await ensurePhone(db, other, 'DE', gone.deviceUid)).toEqual({
-        outcome: 'exists_but_invalid_app_device',
-        unique_id: createdInvalid.unique_id,
-        success: false,
-      });
-      expect(await rowsOf(db, 'phone_numbers', 'phone_number = $1', [other])).toEqual([
-        expect.objectContaining({ unique_id: createdInvalid.unique_id, region: 'DE', is_deleted: false }),
-      ]);
+      expect(await ensurePhone(db, other, 'DE', gone.deviceUid)).toEqual({ ...invalid, outcome: 'exists_but_invalid_app_device' });
+      expect(await rowsOf(db, 'phone_numbers', 'phone_number = $1', [other])).toEqual([kept]);
+      expect(await ensurePhone(db, other, 'DE')).toEqual({ outcome: 'exists', unique_id: kept!.unique_id, success: true });
       expect(await countOf(db, 'phone_number_devices')).toBe(0);
 
       // A soft-deleted phone is created anew, and the same number can be soft-deleted twice (Fix).
@@ -210,16 +214,20 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       );
     });
 
-    it('makes exactly one primary link and one phone for concurrent calls', async () => {
+    it('makes exactly one primary link and one phone for concurrent calls, whatever regions they give', async () => {
       const phone = newPhone();
       const devices = await Promise.all(Array.from({ length: 6 }, () => registerDevice(db)));
-      const results = await Promise.all(devices.map((d) => ensurePhone(db, phone, null, d.deviceUid)));
+      const regions = [null, 'US', 'GB', null, 'CA', 'US'];
+      const results = await Promise.all(devices.map((d, i) => ensurePhone(db, phone, regions[i], d.deviceUid)));
       expect(results.filter((r) => r.outcome === 'created_and_associated')).toHaveLength(1);
       expect(results.filter((r) => r.outcome === 'associated')).toHaveLength(5);
       expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
       expect(await countOf(db, 'phone_numbers')).toBe(1);
       expect(await countOf(db, 'phone_number_devices')).toBe(6);
       expect(await countOf(db, 'phone_number_devices', 'is_primary')).toBe(1);
+      // The number's region is one of those given (the creator's, or the first given after a NULL one).
+      const [row] = await rowsOf(db, 'phone_numbers');
+      expect([null, 'US', 'GB', 'CA']).toContain(row!.region);
     });
   });
 
@@ -256,17 +264,17 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       // phone_not_found: unknown number.
       expect(await recovery(newPhone())).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
 
-      // membership_not_found: a phone without membership.
+      // membership_not_found: a phone without membership. A refusal discloses no identifier.
       const lonely = await ensurePhone(db, newPhone(), 'US');
       const lonelyNumber = (await callRows(db, 'get_phone_number', lonely.unique_id))[0]!.phone_number as string;
-      expect(await recovery(lonelyNumber)).toEqual({ outcome: 'membership_not_found', phone_unique_id: lonely.unique_id });
-      expect(await recovery(lonelyNumber, 'US')).toEqual({ outcome: 'membership_not_found', phone_unique_id: lonely.unique_id });
-      // A region that does not match is another (unknown) phone.
-      expect(await recovery(lonelyNumber, 'CA')).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+      expect(await recovery(lonelyNumber)).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
+      expect(await recovery(lonelyNumber, 'US')).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
+      // The region no longer selects: the number has one identity whatever its region.
+      expect(await recovery(lonelyNumber, 'CA')).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
 
       // no_secure_key: a membership without a key.
       const noKey = await member(db, { secureKey: null });
-      expect(await recovery(noKey.phone)).toEqual({ outcome: 'no_secure_key', phone_unique_id: noKey.phoneUid });
+      expect(await recovery(noKey.phone)).toEqual({ outcome: 'no_secure_key', phone_unique_id: null });
 
       // eligible_for_recovery: a membership with a key.
       const eligible = await member(db);
@@ -274,11 +282,11 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
 
       // membership_blocked.
       await db.query(`UPDATE ecliptix.memberships SET status = 'blocked' WHERE unique_id = $1`, [eligible.membershipUid]);
-      expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_blocked', phone_unique_id: eligible.phoneUid });
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_blocked', phone_unique_id: null });
 
       // A soft-deleted membership is no membership; a soft-deleted phone is no phone.
       await db.query('UPDATE ecliptix.memberships SET is_deleted = true WHERE unique_id = $1', [eligible.membershipUid]);
-      expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_not_found', phone_unique_id: eligible.phoneUid });
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
       await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [eligible.phoneUid]);
       expect(await recovery(eligible.phone)).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
 
@@ -288,7 +296,8 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       await member(db, { phone: withKey.phone, secureKey: null });
       const before = await snapshotAllTables(db);
       expect(await recovery(withKey.phone)).toEqual({ outcome: 'eligible_for_recovery', phone_unique_id: withKey.phoneUid });
-      expect(await recovery(withKey.phone, 'GB')).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+      expect(await recovery(withKey.phone, 'GB')).toEqual({ outcome: 'eligible_for_recovery', phone_unique_id: withKey.phoneUid });
+      expect(await recovery(withKey.phone, '001')).toEqual({ outcome: 'eligible_for_recovery', phone_unique_id: withKey.phoneUid });
       expect(await snapshotAllTables(db)).toEqual(before);
     });
   });
