@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach } from 'vitest';
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
+import type { EnsurePhoneNumberResult } from '../../src/client/outcomes.js';
 import { generateKeyring, type Secrets } from '../../src/client/keyring.js';
 import type { Database, Engine } from '../../src/db/database.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -78,4 +79,29 @@ export async function registeredDevice(client: MembershipsClient): Promise<strin
 
 export function wrongCode(code: string): string {
   return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+}
+
+/** The phone id of an ensurePhoneNumber result; the *_invalid_app_device refusals disclose none. */
+export function phoneIdOf(result: EnsurePhoneNumberResult): string {
+  if (!('phoneId' in result)) throw new Error(`expected a phone id, got ${result.outcome}`);
+  return result.phoneId;
+}
+
+/**
+ * A verified flow of `purpose` for a phone number through the client: device,
+ * phone, flow, code, verified. Returns what a later step needs.
+ */
+export async function verifiedClientFlow(
+  client: MembershipsClient,
+  input: { phoneNumber: string; purpose: 'registration' | 'password_recovery' | 'login'; deviceId?: string; connectionId?: number | null },
+): Promise<{ deviceId: string; phoneId: string; flowId: string; otpId: string }> {
+  const deviceId = input.deviceId ?? (await registeredDevice(client));
+  const phoneId = phoneIdOf(await client.ensurePhoneNumber({ phoneNumber: input.phoneNumber, appDeviceId: deviceId }));
+  const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId, purpose: input.purpose, connectionId: input.connectionId ?? null });
+  if (flow.outcome !== 'created') throw new Error(`expected a created flow, got ${flow.outcome}`);
+  const issued = await client.issueOtp(flow.flow.flowId);
+  if (issued.outcome !== 'issued') throw new Error(`expected an issued code, got ${issued.outcome}`);
+  const verified = await client.verifyOtp(flow.flow.flowId, issued.code);
+  if (verified.outcome !== 'verified') throw new Error(`expected verified, got ${verified.outcome}`);
+  return { deviceId, phoneId, flowId: flow.flow.flowId, otpId: issued.otpId };
 }

@@ -12,7 +12,7 @@ import { decryptSecureKey, encryptSecureKey } from '../../src/client/secure-key.
 import { fromPgPool, openMembershipsClient } from '../../src/client/open.js';
 import { MANIFEST } from '../../src/schema/manifest.js';
 import { engines } from '../support/databases.js';
-import { clientFixtureEach, nextUsPhone, registeredDevice, wrongCode, type ClientFixture } from './client-harness.js';
+import { clientFixtureEach, nextUsPhone, phoneIdOf, registeredDevice, verifiedClientFlow, wrongCode, type ClientFixture } from './client-harness.js';
 
 async function tableCounts(fx: Pick<ClientFixture, 'db'>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -42,11 +42,16 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
       [client.verifyOtp(randomUUID(), '12345'), 'code: must be a string of 6 digits'],
       [client.verifyOtp(randomUUID(), '12345a'), 'code: must be a string of 6 digits'],
       [client.updateOtpStatus(randomUUID(), 'done' as never), 'status: must be one of pending, verified, expired, failed'],
-      [client.setSecureKey(randomUUID(), new Uint8Array(0)), 'secureKey: must be 1 to 8192 bytes (got 0)'],
-      [client.setSecureKey(randomUUID(), 'key' as never), 'secureKey: must be bytes'],
+      [client.setSecureKey({ membershipId: randomUUID(), flowId: randomUUID(), secureKey: new Uint8Array(0) }), 'secureKey: must be 1 to 8192 bytes (got 0)'],
+      [client.setSecureKey({ membershipId: randomUUID(), flowId: randomUUID(), secureKey: 'key' as never }), 'secureKey: must be bytes'],
+      [client.setSecureKey({ membershipId: 'm-1', flowId: randomUUID(), secureKey: new Uint8Array(1) }), 'membershipId: must be a UUID'],
+      [client.setSecureKey({ membershipId: randomUUID(), flowId: 'f-1', secureKey: new Uint8Array(1) }), 'flowId: must be a UUID'],
+      [client.setSecureKey({ membershipId: randomUUID(), secureKey: new Uint8Array(1) } as never), 'flowId: must be a UUID'],
       [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x'.repeat(256), isSuccess: false }), 'outcome: must be at most 255 characters'],
       [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x', isSuccess: 'no' as never }), 'isSuccess: must be true or false'],
       [client.login(''), 'phoneNumber: must be a non-empty phone number'],
+      [client.confirmLogin(''), 'phoneNumber: must be a non-empty phone number'],
+      [client.confirmLogin('+1234567890'), 'phoneNumber: +1234567890 is not a valid phone number'],
       [client.createMembership({ flowId: randomUUID(), otpId: randomUUID(), creationStatus: 'done' as never }), 'creationStatus: must be one of'],
     ];
     for (const [call, message] of cases) {
@@ -60,12 +65,23 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
     expect(await tableCounts(fx)).toEqual(before);
   });
 
-  it('normalises phone numbers to E.164 with their region', async () => {
+  it("normalises phone numbers to E.164 with the number's own region, never the caller's", async () => {
     const result = await fx.client.ensurePhoneNumber({ phoneNumber: '(415) 555-2671', region: 'us' });
     expect(result).toMatchObject({ outcome: 'created', phone: { e164: '+14155552671', region: 'US' } });
+    const phoneId = phoneIdOf(result);
     const again = await fx.client.ensurePhoneNumber({ phoneNumber: '+1 415-555-2671' });
-    expect(again).toMatchObject({ outcome: 'exists', phoneId: result.phoneId });
-    expect(await fx.client.getPhoneNumberDetails(result.phoneId)).toEqual({ phoneId: result.phoneId, phoneNumber: '+14155552671', region: 'US' });
+    expect(again).toEqual({ outcome: 'exists', phoneId, phone: { e164: '+14155552671', region: 'US' } });
+    // A caller's region does not change an international number's region, nor its identity.
+    const elsewhere = await fx.client.ensurePhoneNumber({ phoneNumber: '+1 415-555-2671', region: 'GB' });
+    expect(elsewhere).toEqual({ outcome: 'exists', phoneId, phone: { e164: '+14155552671', region: 'US' } });
+    expect(await fx.client.getPhoneNumberDetails(phoneId)).toEqual({ phoneId, phoneNumber: '+14155552671', region: 'US' });
+    // A non-geographic number (+800) has the region 001.
+    const freephone = await fx.client.ensurePhoneNumber({ phoneNumber: '+800 1234 5678' });
+    expect(freephone).toMatchObject({ outcome: 'created', phone: { e164: '+80012345678', region: '001' } });
+    expect(await fx.client.getPhoneNumber(phoneIdOf(freephone))).toEqual({ phoneNumber: '+80012345678', region: '001' });
+    // With an unknown device the phone is kept, but its id is not disclosed.
+    const refused = await fx.client.ensurePhoneNumber({ phoneNumber: '+1 415-555-2671', appDeviceId: randomUUID() });
+    expect(refused).toEqual({ outcome: 'exists_but_invalid_app_device', phone: { e164: '+14155552671', region: 'US' } });
   });
 
   it('the database never contains an OTP code or an unencrypted secure key (every column of every table searched)', async () => {
@@ -76,7 +92,7 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
       const deviceId = await registeredDevice(client);
       const phoneNumber = nextUsPhone();
       const phone = await client.ensurePhoneNumber({ phoneNumber, appDeviceId: deviceId });
-      const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'registration' });
+      const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phoneIdOf(phone), purpose: 'registration' });
       if (flow.outcome !== 'created') throw new Error(flow.outcome);
       const issued = await client.issueOtp(flow.flow.flowId);
       if (issued.outcome !== 'issued') throw new Error(issued.outcome);
@@ -87,8 +103,9 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
       if (membership.outcome !== 'created') throw new Error(membership.outcome);
       const key = randomBytes(48);
       keys.push(key);
-      await client.setSecureKey(membership.membershipId, key);
+      expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe('updated');
       expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey: key });
+      expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'confirmed' });
     }
     const dump: string[] = [];
     const raw: Buffer[] = [];
@@ -113,23 +130,19 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
 
   it('a tampered secure key, or one under an unknown key id, is a clear KeyError', async () => {
     const { client, db, secrets } = fx;
-    const deviceId = await registeredDevice(client);
     const phoneNumber = nextUsPhone();
-    const phone = await client.ensurePhoneNumber({ phoneNumber, appDeviceId: deviceId });
-    const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'registration' });
-    if (flow.outcome !== 'created') throw new Error(flow.outcome);
-    const issued = await client.issueOtp(flow.flow.flowId);
-    if (issued.outcome !== 'issued') throw new Error(issued.outcome);
-    await client.verifyOtp(flow.flow.flowId, issued.code);
-    const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: issued.otpId });
+    const registration = await verifiedClientFlow(client, { phoneNumber, purpose: 'registration' });
+    const membership = await client.createMembership({ flowId: registration.flowId, otpId: registration.otpId });
     if (membership.outcome !== 'created') throw new Error(membership.outcome);
-    await client.setSecureKey(membership.membershipId, randomBytes(32));
+    expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: registration.flowId, secureKey: randomBytes(32) })).outcome).toBe('updated');
 
     await db.query("UPDATE ecliptix.memberships SET secure_key = set_byte(secure_key, length(secure_key) - 1, get_byte(secure_key, length(secure_key) - 1) # 1)");
     await expect(client.login(phoneNumber)).rejects.toThrow(/failed authentication: it was tampered with/);
 
+    // A new key (proved by a verified recovery flow) set by a client with another data keyring.
     const otherKeys = createMembershipsClient({ db, secrets: { otpKeys: secrets.otpKeys, dataKeys: generateKeyring('data-other') } });
-    await otherKeys.setSecureKey(membership.membershipId, randomBytes(32));
+    const recovery = await verifiedClientFlow(otherKeys, { phoneNumber, purpose: 'password_recovery' });
+    expect((await otherKeys.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: randomBytes(32) })).outcome).toBe('updated');
     await expect(client.login(phoneNumber)).rejects.toThrow(KeyError);
     await expect(client.login(phoneNumber)).rejects.toThrow(/key id "data-other", which is not in the configured keyring/);
   });
