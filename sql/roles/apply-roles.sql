@@ -1,7 +1,15 @@
 -- persistor.apply_roles(owner, app, reporting): least privilege for the
 -- EcliptixMemberships schema. Idempotent; `ecliptix-persistor roles` runs it,
--- and `migrate` runs it again after every deployment that changed objects
--- (a re-created function loses its grants).
+-- and the migrator runs it again inside the transaction of every migration it
+-- applies (a re-created function belongs to the migrating user and has lost
+-- its grants), so no other session ever sees an object without them.
+-- Ownership is changed only where it differs: ALTER TABLE ... OWNER takes an
+-- ACCESS EXCLUSIVE lock even when nothing changes, which would block (and
+-- could deadlock with) the application's calls for the rest of the migration.
+-- The migrator calls persistor.keep_roles(), which re-applies only when
+-- persistor.roles_digest() — everything apply_roles reads or sets — differs
+-- from what the last apply left; most migrations (CREATE OR REPLACE of a
+-- routine) change none of it, and then cost one catalog query.
 --   owner      owns schemas ecliptix, ecliptix_internal, persistor and every
 --              object in them; the SECURITY DEFINER routines run as it.
 --   app        USAGE on ecliptix; EXECUTE on the 17 routines and on the
@@ -19,6 +27,48 @@ CREATE TABLE IF NOT EXISTS persistor.roles (
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- The digest of the state the last apply_roles left (one row).
+CREATE TABLE IF NOT EXISTS persistor.roles_applied (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    digest     text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- A fingerprint of everything apply_roles reads or changes: the three roles,
+-- and the identity, kind, owner and privileges of the schemas, of every
+-- relation and column in them, and of every routine in ecliptix and
+-- ecliptix_internal. Keep it in step with apply_roles: whatever apply_roles
+-- starts to depend on must be part of it, or keep_roles would skip a change.
+CREATE OR REPLACE FUNCTION persistor.roles_digest(p_owner name, p_app name, p_reporting name)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT encode(sha256(convert_to(string_agg(item, E'\n' ORDER BY item), 'UTF8')), 'hex')
+      FROM (
+            SELECT format('roles %s %s %s', p_owner, p_app, p_reporting)
+            UNION ALL
+            SELECT format('role %s %s', r.rolname, r.oid) FROM pg_roles r WHERE r.rolname IN (p_owner, p_app, p_reporting)
+            UNION ALL
+            SELECT format('schema %s %s %s', n.oid, n.nspowner, n.nspacl)
+              FROM pg_namespace n WHERE n.nspname IN ('ecliptix', 'ecliptix_internal', 'persistor')
+            UNION ALL
+            SELECT format('relation %s %s %s %s', c.oid, c.relkind, c.relowner, c.relacl)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname IN ('ecliptix', 'ecliptix_internal', 'persistor') AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+            UNION ALL
+            SELECT format('column %s %s %s %s', a.attrelid, a.attnum, a.attname, a.attacl)
+              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname IN ('ecliptix', 'ecliptix_internal', 'persistor') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+               AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL
+            SELECT format('routine %s %s %s %s', p.oid, p.prokind, p.proowner, p.proacl)
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname IN ('ecliptix', 'ecliptix_internal')
+           ) AS state(item)
+$$;
+
 CREATE OR REPLACE FUNCTION persistor.apply_roles(p_owner name, p_app name, p_reporting name)
 RETURNS void
 LANGUAGE plpgsql
@@ -27,6 +77,7 @@ AS $$
 DECLARE
     r record;
     v_role name;
+    v_owner oid;
 BEGIN
     FOREACH v_role IN ARRAY ARRAY[p_owner, p_app, p_reporting] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
@@ -38,19 +89,20 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    -- Owner: the schemas and everything in them.
-    FOR r IN SELECT nspname FROM pg_namespace WHERE nspname IN ('ecliptix', 'ecliptix_internal', 'persistor') LOOP
+    -- Owner: the schemas and everything in them (only what someone else owns).
+    SELECT oid INTO v_owner FROM pg_roles WHERE rolname = p_owner;
+    FOR r IN SELECT nspname FROM pg_namespace WHERE nspname IN ('ecliptix', 'ecliptix_internal', 'persistor') AND nspowner <> v_owner LOOP
         EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, p_owner);
     END LOOP;
     FOR r IN
         SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname IN ('ecliptix', 'ecliptix_internal', 'persistor') AND c.relkind IN ('r', 'p')
+         WHERE n.nspname IN ('ecliptix', 'ecliptix_internal', 'persistor') AND c.relkind IN ('r', 'p') AND c.relowner <> v_owner
     LOOP
         EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', r.nspname, r.relname, p_owner);
     END LOOP;
     FOR r IN
         SELECT p.oid::regprocedure AS signature FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-         WHERE n.nspname IN ('ecliptix', 'ecliptix_internal') AND p.prokind = 'f'
+         WHERE n.nspname IN ('ecliptix', 'ecliptix_internal') AND p.prokind = 'f' AND p.proowner <> v_owner
     LOOP
         EXECUTE format('ALTER FUNCTION %s OWNER TO %I', r.signature, p_owner);
     END LOOP;
@@ -90,5 +142,33 @@ BEGIN
 
     INSERT INTO persistor.roles (purpose, role_name) VALUES ('owner', p_owner), ('app', p_app), ('reporting', p_reporting)
     ON CONFLICT (purpose) DO UPDATE SET role_name = EXCLUDED.role_name, applied_at = now();
+    INSERT INTO persistor.roles_applied (singleton, digest) VALUES (true, persistor.roles_digest(p_owner, p_app, p_reporting))
+    ON CONFLICT (singleton) DO UPDATE SET digest = EXCLUDED.digest, applied_at = now();
+END;
+$$;
+
+-- persistor.keep_roles(): re-applies the recorded roles when anything they
+-- cover changed since the last apply (a routine dropped and re-created, a new
+-- table, a grant made by hand); true when it re-applied, false when the last
+-- apply still holds. Run inside the transaction that made the change.
+CREATE OR REPLACE FUNCTION persistor.keep_roles()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner name := (SELECT role_name FROM persistor.roles WHERE purpose = 'owner');
+    v_app name := (SELECT role_name FROM persistor.roles WHERE purpose = 'app');
+    v_reporting name := (SELECT role_name FROM persistor.roles WHERE purpose = 'reporting');
+BEGIN
+    IF v_owner IS NULL OR v_app IS NULL OR v_reporting IS NULL THEN
+        RAISE EXCEPTION 'persistor.roles does not name an owner, application and reporting role: run `ecliptix-persistor roles`'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF EXISTS (SELECT 1 FROM persistor.roles_applied WHERE digest = persistor.roles_digest(v_owner, v_app, v_reporting)) THEN
+        RETURN false;
+    END IF;
+    PERFORM persistor.apply_roles(v_owner, v_app, v_reporting);
+    RETURN true;
 END;
 $$;

@@ -6,7 +6,6 @@ import { Migrator, parseTarget, type MigrateResult, type MigratorEvent } from '.
 import { backupDatabase, type BackupResult } from '../operations/backup.js';
 import { formatDuration } from '../util/format.js';
 import { describeBackup } from './backup.js';
-import { reapplyRoles } from '../schema/roles.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface MigrateCommandOptions extends PersistorOptions {
@@ -51,11 +50,13 @@ export async function migrate(options: MigrateCommandOptions = {}): Promise<Migr
         onEvent?.(event);
       },
     });
+    // The migrator keeps the least-privilege roles applied inside each migration's transaction (see migrator/keep-roles.ts).
     const result = await migrator.migrate({ ...(target === undefined ? {} : { target }), dryRun: dryRun === true });
-    // Re-created objects lose their grants: keep the least-privilege roles applied after every change.
-    const rolesReapplied = !result.dryRun && result.applied.length > 0 && (await db.transaction((tx) => reapplyRoles(tx)));
-    if (rolesReapplied) logger.info('least-privilege roles re-applied');
-    return { ...result, target: db.target, rolesReapplied };
+    if (result.rolesReapplied) {
+      const reapplied = result.applied.filter((m) => m.roles === 'reapplied').map((m) => m.script);
+      logger.info({ dryRun: result.dryRun, reappliedAfter: reapplied }, 'least-privilege roles kept applied with each migration');
+    }
+    return { ...result, target: db.target };
   });
   return taken ? { ...result, backup: taken } : result;
 }

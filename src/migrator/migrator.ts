@@ -7,6 +7,7 @@ import type { Database, Queryable, Session } from '../db/database.js';
 import { PersistorError } from '../errors.js';
 import { compareVersions, isValidVersion, loadMigrations, normaliseVersion, type Migration } from './files.js';
 import { deleteFailedEntries, ensureJournal, readJournal, recordMigration, updateChecksum } from './journal.js';
+import { RoleKeeper, type RolesUpkeep } from './keep-roles.js';
 import { computePlan, type Plan } from './plan.js';
 import { withRunLock } from './run-lock.js';
 import { describeSqlError } from './sql-error.js';
@@ -31,6 +32,12 @@ export interface AppliedMigration {
   durationMs: number;
   /** Dry runs only: the migration could not be proven inside the rolled-back transaction. */
   skipped?: string;
+  /**
+   * When roles are set up: whether this migration changed anything they cover
+   * (a re-created routine, a new table), so that ownership and grants were
+   * re-applied in its transaction, or left them as the last apply did.
+   */
+  roles?: RolesUpkeep;
 }
 
 export interface MigrateResult {
@@ -39,6 +46,15 @@ export interface MigrateResult {
   /** Pending migrations left alone because of --target. */
   notApplied: { script: string; reason: string }[];
   upToDate: boolean;
+  /**
+   * Roles are set up on this database (`roles`) and were kept applied with
+   * every migration that ran: inside its transaction, before its journal row
+   * was committed (a no-transaction migration: right after it), re-applied
+   * where the migration changed anything they cover (each migration's
+   * `roles`). In a dry run, rolled back with everything else. False when
+   * roles are not set up or nothing ran.
+   */
+  rolesReapplied: boolean;
 }
 
 export interface MigrateOptions {
@@ -73,9 +89,10 @@ export class Migrator {
       const plan = await this.plan(session);
       assertValid(plan);
       const { toApply, notApplied } = selectForTarget(plan, target);
+      const keeper = toApply.length > 0 ? await RoleKeeper.forRun(session) : undefined;
       const applied: AppliedMigration[] = [];
-      for (const migration of toApply) applied.push(await this.apply(session, migration));
-      return { dryRun: false, applied, notApplied, upToDate: notApplied.length === 0 };
+      for (const migration of toApply) applied.push(await this.apply(session, migration, keeper));
+      return { dryRun: false, applied, notApplied, upToDate: notApplied.length === 0, rolesReapplied: applied.some((m) => m.roles !== undefined) };
     });
   }
 
@@ -120,13 +137,16 @@ export class Migrator {
     return this.options.db.withSession((session) => withRunLock(session, this.options.lockTimeoutMs, () => work(session)));
   }
 
-  private async apply(session: Session, migration: Migration): Promise<AppliedMigration> {
+  /** `keeper`: when roles are set up, keeps them applied with the migration (see keep-roles.ts). */
+  private async apply(session: Session, migration: Migration, keeper: RoleKeeper | undefined): Promise<AppliedMigration> {
     this.options.onEvent?.({ type: 'migration-start', migration });
     const started = performance.now();
+    let roles: RolesUpkeep | undefined;
     try {
       if (migration.transactional) {
         await session.transaction(async (tx) => {
           await tx.exec(migration.sql);
+          if (keeper) roles = await keeper.after(tx, migration);
           await recordMigration(tx, migration, { executionMs: performance.now() - started, success: true });
         });
       } else {
@@ -136,12 +156,15 @@ export class Migrator {
     } catch (error) {
       if (!migration.transactional) {
         await recordMigration(session, migration, { executionMs: performance.now() - started, success: false }).catch(() => undefined);
+        // Whatever part of it ran may have re-created functions: give them back their owner and grants.
+        if (keeper) await keeper.afterUnguarded(session, migration).catch(() => undefined);
       }
       throw migrationFailure(migration, error);
     }
+    if (keeper && !migration.transactional) roles = await keeper.afterUnguarded(session, migration);
     const durationMs = performance.now() - started;
     this.options.onEvent?.({ type: 'migration-done', migration, durationMs });
-    return summary(migration, durationMs);
+    return { ...summary(migration, durationMs), ...(roles ? { roles } : {}) };
   }
 
   /**
@@ -155,6 +178,7 @@ export class Migrator {
         const plan = await this.plan(tx);
         assertValid(plan);
         const { toApply, notApplied } = selectForTarget(plan, target);
+        const keeper = toApply.length > 0 ? await RoleKeeper.forRun(tx) : undefined;
         const applied: AppliedMigration[] = [];
         for (const migration of toApply) {
           if (!migration.transactional) {
@@ -165,17 +189,20 @@ export class Migrator {
           }
           this.options.onEvent?.({ type: 'migration-start', migration });
           const started = performance.now();
+          let roles: RolesUpkeep | undefined;
           try {
             await tx.exec(migration.sql);
+            if (keeper) roles = await keeper.after(tx, migration, { prefix: 'dry run: ' });
             await recordMigration(tx, migration, { executionMs: 0, success: true });
           } catch (error) {
             throw migrationFailure(migration, error, 'dry run: ');
           }
           const durationMs = performance.now() - started;
           this.options.onEvent?.({ type: 'migration-done', migration, durationMs });
-          applied.push(summary(migration, durationMs));
+          applied.push({ ...summary(migration, durationMs), ...(roles ? { roles } : {}) });
         }
-        return { dryRun: true, applied, notApplied, upToDate: notApplied.length === 0 };
+        const rolesReapplied = applied.some((m) => m.roles !== undefined);
+        return { dryRun: true, applied, notApplied, upToDate: notApplied.length === 0, rolesReapplied };
       },
       { rollback: true },
     );

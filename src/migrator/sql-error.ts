@@ -23,12 +23,13 @@ export function locate(sql: string, position: number): SqlErrorLocation {
   return { line, column, text: (sql.split('\n')[line - 1] ?? '').trim() };
 }
 
-export function describeSqlError(error: unknown, sql: string): { message: string; details: string[] } {
+/** `sql`: the script that raised it, to point at the line (omit when the error came from elsewhere). */
+export function describeSqlError(error: unknown, sql?: string): { message: string; details: string[] } {
   const err = error as DriverError;
   const details: string[] = [];
   const position = err.position === undefined ? NaN : Number(err.position);
   let where = '';
-  if (Number.isFinite(position) && position > 0) {
+  if (sql !== undefined && Number.isFinite(position) && position > 0) {
     const location = locate(sql, position);
     where = ` at line ${location.line}, column ${location.column}`;
     details.push(`near: ${location.text}`);

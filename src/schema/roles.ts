@@ -49,13 +49,44 @@ export async function applyRoles(db: Queryable, names: RoleNames): Promise<void>
   await db.query(sqlFile('roles/apply.sql'), [names.owner, names.app, names.reporting]);
 }
 
-/** Re-applies the recorded roles (after a migration re-created objects); false when roles were never set up. */
+/** The role names `roles` recorded on this database; undefined when it was never run. */
+export async function configuredRoleNames(db: Queryable): Promise<RoleNames | undefined> {
+  if (!(await rolesConfigured(db))) return undefined;
+  const { rows } = await db.query<{ purpose: keyof RoleNames; role_name: string }>(sqlFile('roles/configured-roles.sql'));
+  const name = (purpose: keyof RoleNames) => rows.find((r) => r.purpose === purpose)?.role_name;
+  const owner = name('owner');
+  const app = name('app');
+  const reporting = name('reporting');
+  return owner && app && reporting ? { owner, app, reporting } : undefined;
+}
+
+/**
+ * Re-applies the recorded roles: ownership of every object and the grants, so
+ * that a re-created function (owned by whoever created it, granted to nobody)
+ * is the owner's again and executable by the application. Run it in the same
+ * transaction as the change, and no other session ever sees the object
+ * without them. False when roles were never set up.
+ */
 export async function reapplyRoles(db: Queryable): Promise<boolean> {
-  const roles = await readRolePrivileges(db);
-  if (roles.length === 0) return false;
-  const name = (purpose: string) => roles.find((r) => r.purpose === purpose)!.roleName;
-  await applyRoles(db, { owner: name('owner'), app: name('app'), reporting: name('reporting') });
+  const names = await configuredRoleNames(db);
+  if (!names) return false;
+  await applyRoles(db, names);
   return true;
+}
+
+/**
+ * For the migrator, inside each migration's transaction: re-applies the
+ * recorded roles when anything they cover changed since the last apply (a
+ * routine dropped and re-created, a new table, a privilege changed by hand),
+ * and only then — persistor.keep_roles() compares a digest of the catalog
+ * state with the one the last apply left. 'unchanged' when that still holds.
+ */
+export async function keepRolesApplied(db: Queryable, options: { install?: boolean } = {}): Promise<'not-configured' | 'unchanged' | 'reapplied'> {
+  if (!(await rolesConfigured(db))) return 'not-configured';
+  // This version's definitions (the database may hold an older tool's); `install: false` when this session already did.
+  if (options.install !== false) await db.exec(sqlFile('roles/apply-roles.sql'));
+  const { rows } = await db.query<{ reapplied: boolean }>(sqlFile('roles/keep.sql'));
+  return rows[0]?.reapplied ? 'reapplied' : 'unchanged';
 }
 
 export async function readRolePrivileges(db: Queryable): Promise<RolePrivileges[]> {
