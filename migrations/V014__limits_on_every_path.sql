@@ -1,6 +1,9 @@
 -- V014__limits_on_every_path.sql — support for limits that hold on every path
 -- (none of the 36 objects is added; two tables gain a column).
 --
+-- (ecliptix_internal objects are created "if not exists": verify's drift check
+-- re-runs every migration beside the live ecliptix_internal.)
+--
 -- 1. Limit guards. Every routine that counts rows to enforce a limit first
 --    takes the guard of what it limits (a phone, a phone number's logins) with
 --    ecliptix_internal.take_guard(key): an INSERT ... ON CONFLICT DO UPDATE of
@@ -20,7 +23,7 @@
 -- 4. login_attempts.calls_while_locked: calls on a locked number update the
 --    lockout's row instead of inserting one row each.
 
-create table ecliptix_internal.limit_guards (
+create table if not exists ecliptix_internal.limit_guards (
   key        text primary key,
   version    bigint not null default 1,
   touched_at timestamptz not null default pg_catalog.now()
