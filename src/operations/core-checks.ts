@@ -76,7 +76,7 @@ const STEPS: Step[] = [
   { name: 'read the flow with its OTP', routine: 'get_full_flow_state', file: '09-get-full-flow-state', params: (j) => [j.flow], check: oneRow((r, j) => (r.otp_unique_id === j.otp ? undefined : 'the active OTP is not the one stored')) },
   { name: 'verify the OTP', routine: 'update_otp_status', file: '10-verify-otp', params: (j) => [j.otp], check: outcome('updated') },
   { name: 'create the membership', routine: 'create_membership', file: '11-create-membership', params: (j) => [j.flow, j.connectionId, j.otp], check: outcome('created', (r, j) => (j.membership = r.membership_unique_id as string)) },
-  { name: 'set the secure key', routine: 'update_membership_secure_key', file: '12-set-secure-key', params: (j) => [j.membership], check: outcome('updated') },
+  { name: 'set the secure key', routine: 'update_membership_secure_key', file: '12-set-secure-key', params: (j) => [j.membership, j.flow], check: outcome('updated') },
   { name: 'check secret key recovery', routine: 'verify_phone_for_secret_key_recovery', file: '13-secret-key-recovery', params: (j) => [j.phone], check: outcome('eligible_for_recovery') },
   { name: 'log in', routine: 'login_membership', file: '14-login', params: (j) => [j.phone], check: outcome('success') },
   { name: 'record a login attempt', routine: 'log_login_attempt', file: '15-log-login-attempt', params: (j) => [j.phone], check: outcome('logged') },
