@@ -3,17 +3,18 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
 import { ExitCode, PersistorError } from '../errors.js';
-import { DEFAULT_BATCH_SIZE, runCleanup, validateCleanupOptions, type CleanupOptions, type CleanupProgress, type CleanupReport } from '../operations/cleanup.js';
+import { DEFAULT_BATCH_SIZE, actionDone, runCleanup, validateCleanupOptions, type CleanupOptions, type CleanupProgress, type CleanupReport } from '../operations/cleanup.js';
 import { formatDuration, table } from '../util/format.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
-export interface CleanupCommandOptions extends PersistorOptions, Omit<CleanupOptions, 'retentionDays' | 'eventLogRetentionDays' | 'lockTimeoutMs'> {}
+export interface CleanupCommandOptions extends PersistorOptions, Omit<CleanupOptions, 'retentionDays' | 'eventLogRetentionDays' | 'failedAttemptRetentionDays' | 'limitGuardRetentionDays' | 'lockTimeoutMs'> {}
 
 export type { CleanupReport };
 
 /**
  * Applies the retention rules. Retention periods: `retentionDays` /
- * `eventLogRetentionDays` when given, else the database's settings rows.
+ * `eventLogRetentionDays` / `failedAttemptRetentionDays` /
+ * `limitGuardRetentionDays` when given, else the database's settings rows.
  */
 export async function cleanup(options: CleanupCommandOptions = {}): Promise<CleanupReport> {
   const { batchSize, dryRun, signal, onProgress, ...rest } = options;
@@ -24,6 +25,8 @@ export async function cleanup(options: CleanupCommandOptions = {}): Promise<Clea
     ...(onProgress ? { onProgress } : {}),
     ...(rest.retentionDays === undefined ? {} : { retentionDays: rest.retentionDays }),
     ...(rest.eventLogRetentionDays === undefined ? {} : { eventLogRetentionDays: rest.eventLogRetentionDays }),
+    ...(rest.failedAttemptRetentionDays === undefined ? {} : { failedAttemptRetentionDays: rest.failedAttemptRetentionDays }),
+    ...(rest.limitGuardRetentionDays === undefined ? {} : { limitGuardRetentionDays: rest.limitGuardRetentionDays }),
   };
   validateCleanupOptions(cleanupOptions); // bad numbers fail before anything is opened
   return withRuntime(rest, ({ db }) => runCleanup(db, cleanupOptions));
@@ -43,7 +46,7 @@ function progressPrinter(): { update: (p: CleanupProgress) => void; done: () => 
     update(p) {
       const percent = p.total === 0 ? 100 : Math.min(100, Math.floor((p.done / p.total) * 100));
       const rate = p.elapsedMs > 0 ? Math.round((p.done / p.elapsedMs) * 1000) : 0;
-      process.stderr.write(`\r\u001b[2K${p.table}: ${p.action === 'delete' ? 'deleted' : 'soft-deleted'} ${p.done}/${p.total} (${percent}%) ${rate} rows/s`);
+      process.stderr.write(`\r\u001b[2K${p.table} (${p.rule}): ${actionDone(p.action)} ${p.done}/${p.total} (${percent}%) ${rate} rows/s`);
       shown = true;
     },
     done() {
@@ -55,15 +58,16 @@ function progressPrinter(): { update: (p: CleanupProgress) => void; done: () => 
 
 function printReport(output: Output, report: CleanupReport): void {
   const s = output.style;
-  const verb = (action: string) => (report.dryRun ? `would ${action}` : action === 'delete' ? 'deleted' : 'soft-deleted');
+  const verb = (action: CleanupReport['rules'][number]['action']) => (report.dryRun ? `would ${action}` : actionDone(action));
   output.line(
     table(
-      ['TABLE', 'ACTION', 'ROWS', 'OLDER THAN', 'BATCHES', 'LEFT (LOCKED)', 'TIME'],
+      ['TABLE', 'RULE', 'ACTION', 'ROWS', 'OLDER THAN', 'BATCHES', 'LEFT (LOCKED)', 'TIME'],
       report.rules.map((r) => [
         r.table,
+        r.rule,
         verb(r.action),
         String(report.dryRun ? r.matched : r.affected),
-        `${r.retentionDays} days`,
+        r.retentionDays === null ? 'expires_at' : `${r.retentionDays} day${r.retentionDays === 1 ? '' : 's'}`,
         report.dryRun ? '-' : String(r.batches),
         report.dryRun ? '-' : r.remaining > 0 ? s.warn(String(r.remaining)) : '0',
         formatDuration(r.durationMs),
@@ -97,17 +101,24 @@ export function registerCleanupCommand(program: Command, cli: CliContext): void 
   program
     .command('cleanup')
     .description(
-      'retention: soft-delete finished flows, OTPs, failed OTP attempts and successful membership attempts, delete successful login attempts (older than retention_days, 30) and events (older than event_log_retention_days, 90), in short batches that skip rows live traffic holds',
+      'retention: expire pending flows and OTPs past their expiry (and the active OTPs of finished flows); soft-delete finished flows, OTPs, failed OTP attempts and successful membership attempts, delete successful login attempts (older than retention_days, 30); delete failed login and membership attempts (older than failed_attempt_retention_days, 90), events (older than event_log_retention_days, 90) and limit guards unused for limit_guard_retention_days (1); in short batches that skip rows live traffic holds',
     )
     .option('-d, --dry-run', 'count what would be cleaned up; change nothing')
     .option('--retention-days <days>', 'age after which finished rows go (env ECLIPTIX_RETENTION_DAYS; default: the retention_days setting of the database)')
     .option('--event-log-retention-days <days>', 'age after which events go (env ECLIPTIX_EVENT_LOG_RETENTION_DAYS; default: the event_log_retention_days setting)')
+    .option(
+      '--failed-attempt-retention-days <days>',
+      'age after which failed login and membership attempts go (env ECLIPTIX_FAILED_ATTEMPT_RETENTION_DAYS; default: the failed_attempt_retention_days setting)',
+    )
+    .option('--limit-guard-retention-days <days>', 'days unused after which a limit guard goes (env ECLIPTIX_LIMIT_GUARD_RETENTION_DAYS; default: the limit_guard_retention_days setting)')
     .option('--batch-size <rows>', `rows per batch, each batch its own short transaction (default ${DEFAULT_BATCH_SIZE})`)
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nSafe to interrupt (Ctrl-C finishes the current batch and stops) and to run again. Exit 1 when interrupted.')
-    .action(async (options: { dryRun?: boolean; retentionDays?: string; eventLogRetentionDays?: string; batchSize?: string }, command: Command) => {
+    .action(async (options: { dryRun?: boolean; retentionDays?: string; eventLogRetentionDays?: string; failedAttemptRetentionDays?: string; limitGuardRetentionDays?: string; batchSize?: string }, command: Command) => {
       const retentionDays = parseWhole('--retention-days', options.retentionDays);
       const eventLogRetentionDays = parseWhole('--event-log-retention-days', options.eventLogRetentionDays);
+      const failedAttemptRetentionDays = parseWhole('--failed-attempt-retention-days', options.failedAttemptRetentionDays);
+      const limitGuardRetentionDays = parseWhole('--limit-guard-retention-days', options.limitGuardRetentionDays);
       const batchSize = parseWhole('--batch-size', options.batchSize);
       const { config, output } = cli.prepare(command);
       const controller = new AbortController();
@@ -135,6 +146,8 @@ export function registerCleanupCommand(program: Command, cli: CliContext): void 
           ...config,
           ...(retentionDays === undefined ? {} : { retentionDays }),
           ...(eventLogRetentionDays === undefined ? {} : { eventLogRetentionDays }),
+          ...(failedAttemptRetentionDays === undefined ? {} : { failedAttemptRetentionDays }),
+          ...(limitGuardRetentionDays === undefined ? {} : { limitGuardRetentionDays }),
           ...(batchSize === undefined ? {} : { batchSize }),
           dryRun: options.dryRun === true,
           logger: cli.logger,

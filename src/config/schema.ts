@@ -37,6 +37,10 @@ export const configSchema = z
     retentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
     /** Clean-up: age in days after which event_log rows go (default: the database's event_log_retention_days setting, 90). */
     eventLogRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    /** Clean-up: age in days after which failed login and membership attempts go (default: the database's failed_attempt_retention_days setting, 90). */
+    failedAttemptRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    /** Clean-up: days unused after which a limit guard row goes (default: the database's limit_guard_retention_days setting, 1). */
+    limitGuardRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
     /** Where `backup` and `migrate --backup` write when no --output is given. */
     backupDir: z.string().min(1, 'must not be empty').default(DEFAULT_BACKUP_DIR),
   })
@@ -56,6 +60,8 @@ export const environmentVariables: Record<ConfigKey, string> = {
   logLevel: 'ECLIPTIX_LOG_LEVEL',
   retentionDays: 'ECLIPTIX_RETENTION_DAYS',
   eventLogRetentionDays: 'ECLIPTIX_EVENT_LOG_RETENTION_DAYS',
+  failedAttemptRetentionDays: 'ECLIPTIX_FAILED_ATTEMPT_RETENTION_DAYS',
+  limitGuardRetentionDays: 'ECLIPTIX_LIMIT_GUARD_RETENTION_DAYS',
   backupDir: 'ECLIPTIX_BACKUP_DIR',
 };
 
@@ -69,8 +75,10 @@ export const flagNames: Partial<Record<ConfigKey, string>> = {
   logLevel: '--log-level',
   retentionDays: '--retention-days',
   eventLogRetentionDays: '--event-log-retention-days',
+  failedAttemptRetentionDays: '--failed-attempt-retention-days',
+  limitGuardRetentionDays: '--limit-guard-retention-days',
 };
 
-export const numericKeys: ReadonlySet<ConfigKey> = new Set(['connectTimeoutMs', 'lockTimeoutMs', 'retentionDays', 'eventLogRetentionDays']);
+export const numericKeys: ReadonlySet<ConfigKey> = new Set(['connectTimeoutMs', 'lockTimeoutMs', 'retentionDays', 'eventLogRetentionDays', 'failedAttemptRetentionDays', 'limitGuardRetentionDays']);
 /** Keys that name paths: relative values in a config file are relative to that file. */
 export const pathKeys: ReadonlySet<ConfigKey> = new Set(['dataDir', 'migrationsDir', 'backupDir']);
