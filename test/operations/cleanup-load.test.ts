@@ -10,16 +10,29 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../../src/commands/cleanup.js';
 import type { Database } from '../../src/db/database.js';
-import { RETENTION_RULES } from '../../src/operations/cleanup.js';
+import { RETENTION_RULES, batchParams, ruleCutoff, type RetentionRow } from '../../src/operations/cleanup.js';
 import { sqlFile } from '../../src/sql-files.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { planNodes, type PlanNode } from '../support/plans.js';
-import { expectedGo, labelOutcome, loadRetentionData, type RetentionDataSize, type RetentionTable } from './retention-data.js';
+import { RULE_NAMES, TABLES, expectedGo, labelOutcome, loadRetentionData, type RetentionDataSize, type RuleName } from './retention-data.js';
 
-/** 1,000,200 expired rows, shaped like production: most in the append-only logs. */
+/** About 1.2 million rows to clean up, shaped like production: most in the append-only logs. */
 const SIZE: RetentionDataSize = {
   go: 0,
-  goPerTable: { verification_flows: 100_000, otp_records: 100_000, failed_otp_attempts: 100_000, membership_attempts: 100_000, login_attempts: 200_000, event_log: 400_000 },
+  goPerRule: {
+    'verification-flows': 100_000,
+    'otp-records': 100_000,
+    'failed-otp-attempts': 100_000,
+    'membership-attempts': 100_000,
+    'login-attempts': 200_000,
+    'event-log': 400_000,
+    'abandoned-flows': 20_000,
+    'finished-flow-otps': 20_000,
+    'expired-otps': 20_000,
+    'failed-login-attempts': 50_000,
+    'failed-membership-attempts': 50_000,
+    'limit-guards': 50_000,
+  },
   stay: 1000,
 };
 const LOCKED = 100;
@@ -47,7 +60,8 @@ async function journey(client: pg.Client, traffic: Traffic): Promise<void> {
   const otp = await call("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes', 'pending')", [flow.flow_unique_id], 'created');
   await call("SELECT * FROM ecliptix.update_otp_status($1, 'verified')", [otp.otp_unique_id], 'updated');
   const membership = await call('SELECT * FROM ecliptix.create_membership($1, 7, $2)', [flow.flow_unique_id, otp.otp_unique_id], 'created');
-  await call("SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x01'::bytea)", [membership.membership_unique_id], 'updated');
+  // The registration flow that created the membership is the proof for its first key.
+  await call("SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x01'::bytea, $2)", [membership.membership_unique_id, flow.flow_unique_id], 'updated');
   await call('SELECT * FROM ecliptix.login_membership($1)', [phone], 'success');
   traffic.journeys++;
 }
@@ -77,20 +91,21 @@ describe('cleanup of a million expired rows on postgres, with live traffic', () 
     await loadRetentionData(db, SIZE);
     await db.exec('ANALYZE');
     const loadMs = performance.now() - started;
+    const loaded = await labelOutcome(db, go);
 
     // Each batch is an index scan (no sequential scan of a large table). (The once-per-rule counts may
     // rightly scan the whole table here, where nearly every row has expired.)
-    const cutoff = (await db.query<{ c: string }>("SELECT (ecliptix_internal.now() - interval '30 days')::text AS c")).rows[0]!.c;
+    const retention = (await db.query<RetentionRow>(sqlFile('operations/cleanup/retention.sql'), [null, null, null, null])).rows[0]!;
     for (const rule of RETENTION_RULES) {
       for (const kind of ['batch'] as const) {
-        const params = rule.keyset ? [cutoff, 10_000, '-infinity', 0] : [cutoff, 10_000];
+        const params = batchParams(rule, ruleCutoff(rule, retention).cutoff, 10_000);
         const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-          `EXPLAIN (FORMAT JSON) ${sqlFile(`operations/cleanup/${rule.sql}-${kind}.sql`)}`,
+          `EXPLAIN (FORMAT JSON) ${sqlFile(`operations/cleanup/${rule.rule}-${kind}.sql`)}`,
           params,
         );
         const nodes = planNodes(rows[0]!['QUERY PLAN'][0].Plan);
         const seq = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
-        expect({ rule: rule.table, kind, seqScans: seq }).toEqual({ rule: rule.table, kind, seqScans: [] });
+        expect({ rule: rule.rule, kind, seqScans: seq }).toEqual({ rule: rule.rule, kind, seqScans: [] });
         expect(nodes.some((n) => String(n['Node Type']).startsWith('Index'))).toBe(true);
       }
     }
@@ -151,12 +166,15 @@ describe('cleanup of a million expired rows on postgres, with live traffic', () 
     expect(max).toBeLessThan(5_000);
 
     // Exactly the right rows: every expired row but the locked ones, and nothing else (the live traffic's rows included).
-    const rules = Object.fromEntries(report.rules.map((r) => [r.table, r])) as Record<RetentionTable, (typeof report.rules)[number]>;
-    expect(rules.verification_flows).toMatchObject({ matched: go.verification_flows, affected: go.verification_flows - LOCKED, remaining: LOCKED });
+    const rules = Object.fromEntries(report.rules.map((r) => [r.rule, r])) as Record<RuleName, (typeof report.rules)[number]>;
+    expect(rules['verification-flows']).toMatchObject({ matched: go['verification-flows'], affected: go['verification-flows'] - LOCKED, remaining: LOCKED });
     const outcome = await labelOutcome(db, go);
-    for (const table of Object.keys(go) as RetentionTable[]) {
-      const done = table === 'verification_flows' ? go[table] - LOCKED : go[table];
-      expect({ table, ...outcome[table] }).toMatchObject({ table, goDone: done, goLeft: go[table] - done, keptTouched: 0 });
+    for (const rule of RULE_NAMES) {
+      const done = rule === 'verification-flows' ? go[rule] - LOCKED : go[rule];
+      expect({ rule, ...outcome.rules[rule] }).toEqual({ rule, goDone: done, goLeft: go[rule] - done });
+    }
+    for (const table of TABLES) {
+      expect({ table, ...outcome.tables[table] }).toEqual({ table, ...loaded.tables[table] });
     }
     const liveRows = await db.query<{ n: number; deleted: number }>(
       'SELECT count(*)::int AS n, count(*) FILTER (WHERE is_deleted)::int AS deleted FROM ecliptix.verification_flows WHERE connection_id = 7',

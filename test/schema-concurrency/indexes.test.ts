@@ -19,7 +19,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Engine } from '../../src/db/database.js';
-import { DEFAULT_BATCH_SIZE } from '../../src/operations/cleanup.js';
+import { DEFAULT_BATCH_SIZE, RETENTION_RULES } from '../../src/operations/cleanup.js';
 import { sqlFile } from '../../src/sql-files.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
 import { planNodes, type PlanNode } from '../support/plans.js';
@@ -70,31 +70,59 @@ const retention: Mode[] = ['custom'];
 
 /** The clean-up's own statements (sql/operations/cleanup/<rule>-count.sql and -batch.sql). */
 function cleanupCases(): PlanCase[] {
-  const rules: { rule: string; table: string; index: string; cutoff: string; keyset?: boolean }[] = [
-    { rule: 'verification-flows', table: 'verification_flows', index: 'ix_verification_flows_status_created', cutoff: '30 days' },
-    { rule: 'otp-records', table: 'otp_records', index: 'ix_otp_records_status_created', cutoff: '30 days' },
-    { rule: 'failed-otp-attempts', table: 'failed_otp_attempts', index: 'ix_failed_otp_attempts_attempt_time', cutoff: '30 days' },
-    { rule: 'login-attempts', table: 'login_attempts', index: 'ix_login_attempts_success_attempted', cutoff: '30 days', keyset: true },
-    { rule: 'membership-attempts', table: 'membership_attempts', index: 'ix_membership_attempts_success_attempted', cutoff: '30 days' },
-    { rule: 'event-log', table: 'event_log', index: 'ix_event_log_created_at', cutoff: '90 days' },
+  // cutoff: the instant the rule compares with, as SQL. batch: rows per batch where the default would take all
+  // the bulk data's matching rows at once — the batches that matter take fewer than match, which the plan must
+  // walk in index order. (limit-guards, whose table the bulk data leaves empty, is checked in
+  // test/operations/cleanup.test.ts.)
+  const rules: { rule: string; table: string; indexes: string[]; countIndexes?: string[]; cutoff: string; batch?: number }[] = [
+    {
+      rule: 'abandoned-flows',
+      table: 'verification_flows',
+      indexes: ['ix_verification_flows_status_expires'],
+      countIndexes: ['ix_verification_flows_status_expires', 'ix_verification_flows_status_created'],
+      cutoff: 'now()',
+      batch: 500,
+    },
+    {
+      rule: 'expired-otps',
+      table: 'otp_records',
+      indexes: ['ix_otp_records_status_expires'],
+      countIndexes: ['ix_otp_records_status_expires', 'ix_otp_records_status_created'],
+      cutoff: 'now()',
+      batch: 500,
+    },
+    { rule: 'finished-flow-otps', table: 'otp_records', indexes: ['ux_otp_records_flow_active'], cutoff: 'now()', batch: 500 },
+    { rule: 'verification-flows', table: 'verification_flows', indexes: ['ix_verification_flows_status_created'], cutoff: "now() - interval '30 days'" },
+    { rule: 'otp-records', table: 'otp_records', indexes: ['ix_otp_records_status_created'], cutoff: "now() - interval '30 days'" },
+    { rule: 'failed-otp-attempts', table: 'failed_otp_attempts', indexes: ['ix_failed_otp_attempts_attempt_time'], cutoff: "now() - interval '30 days'" },
+    { rule: 'login-attempts', table: 'login_attempts', indexes: ['ix_login_attempts_success_attempted'], cutoff: "now() - interval '30 days'" },
+    { rule: 'failed-login-attempts', table: 'login_attempts', indexes: ['ix_login_attempts_failure_attempted'], cutoff: "now() - interval '90 days'" },
+    { rule: 'membership-attempts', table: 'membership_attempts', indexes: ['ix_membership_attempts_success_attempted'], cutoff: "now() - interval '30 days'" },
+    {
+      rule: 'failed-membership-attempts',
+      table: 'membership_attempts',
+      indexes: ['ix_membership_attempts_failure_attempted'],
+      cutoff: "now() - interval '90 days'",
+    },
+    { rule: 'event-log', table: 'event_log', indexes: ['ix_event_log_created_at'], cutoff: "now() - interval '90 days'" },
   ];
-  return rules.flatMap(({ rule, table, index, cutoff, keyset }) =>
-    (['count', 'batch'] as const).map((kind) => ({
-      query: `${kind === 'count' ? 'rows past retention' : 'one batch of rows past retention'} (${rule}-${kind}.sql)`,
+  return rules.flatMap(({ rule, table, indexes, countIndexes, cutoff, batch }) => {
+    const definition = RETENTION_RULES.find((r) => r.rule === rule)!;
+    return (['count', 'batch'] as const).map((kind) => ({
+      query: `${kind === 'count' ? 'rows the rule takes' : 'one batch of the rows the rule takes'} (${rule}-${kind}.sql)`,
       by: 'clean-up',
       table,
-      indexes: [index],
+      indexes: kind === 'count' ? (countIndexes ?? indexes) : indexes,
       // Read when the test runs, so that it checks the clean-up as it is now.
       sql: () => sqlFile(`operations/cleanup/${rule}-${kind}.sql`).replace(/;\s*$/, ''),
       types: [],
-      args: () => [
-        `now() - interval '${cutoff}'`,
-        ...(kind === 'batch' ? [String(DEFAULT_BATCH_SIZE)] : []),
-        ...(kind === 'batch' && keyset ? ["'-infinity'::timestamptz", '0'] : []),
-      ],
+      args: () =>
+        kind === 'count'
+          ? [cutoff, ...(definition.countsAfterExpiry ? ["'-infinity'::timestamptz"] : [])]
+          : [cutoff, String(batch ?? DEFAULT_BATCH_SIZE), ...(definition.keyset ?? []).map((value) => (typeof value === 'number' ? String(value) : `'${value}'`))],
       modes: retention,
-    })),
-  );
+    }));
+  });
 }
 
 const cases: PlanCase[] = [
