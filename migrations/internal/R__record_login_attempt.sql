@@ -1,5 +1,6 @@
--- R__record_login_attempt.sql — support functions ecliptix_internal.current_login_lockout
--- and ecliptix_internal.record_login_attempt (not among the 36 objects).
+-- R__record_login_attempt.sql — support functions ecliptix_internal.note_call_while_locked,
+-- ecliptix_internal.record_login_attempt and ecliptix_internal.unconfirmed_key_releases
+-- (not among the 36 objects).
 -- The one place where login attempts are recorded and lockouts start, shared
 -- by ecliptix.login_membership and ecliptix.log_login_attempt, so that a
 -- failure reported by the application (a wrong passphrase after the key was
@@ -40,19 +41,23 @@ begin
 end
 $$;
 
--- The lockout of this number running at p_now (its row), if any.
-create or replace function ecliptix_internal.current_login_lockout(p_phone_number varchar, p_now timestamptz)
+-- When a lockout of this number runs at p_now: counts the call on the
+-- lockout's row (calls_while_locked + 1) and returns that row; else no row.
+create or replace function ecliptix_internal.note_call_while_locked(p_phone_number varchar, p_now timestamptz)
 returns table (id bigint, locked_until timestamptz)
 language sql
-stable
+volatile
 set search_path = pg_catalog, pg_temp
 as $$
-  select a.id, a.locked_until
-    from ecliptix.login_attempts a
-   where a.phone_number = p_phone_number
-     and a.locked_until > p_now
-   order by a.locked_until desc, a.id desc
-   limit 1
+  update ecliptix.login_attempts a
+     set calls_while_locked = a.calls_while_locked + 1
+   where a.id = (select l.id
+                   from ecliptix.login_attempts l
+                  where l.phone_number = p_phone_number
+                    and l.locked_until > p_now
+                  order by l.locked_until desc, l.id desc
+                  limit 1)
+  returning a.id, a.locked_until
 $$;
 
 create or replace function ecliptix_internal.record_login_attempt(
@@ -83,12 +88,9 @@ begin
 
   if v_is_failure then
     select l.id, l.locked_until into v_running
-      from ecliptix_internal.current_login_lockout(p_phone_number, p_now) l;
+      from ecliptix_internal.note_call_while_locked(p_phone_number, p_now) l;
 
     if v_running.id is not null then
-      update ecliptix.login_attempts a
-         set calls_while_locked = a.calls_while_locked + 1
-       where a.id = v_running.id;
       return query select v_running.id, v_running.locked_until, false;
       return;
     end if;
@@ -152,6 +154,6 @@ as $$
                                       where s.phone_number = p_phone_number and s.is_success), '-infinity')
 $$;
 
-revoke all on function ecliptix_internal.current_login_lockout(varchar, timestamptz) from public;
+revoke all on function ecliptix_internal.note_call_while_locked(varchar, timestamptz) from public;
 revoke all on function ecliptix_internal.record_login_attempt(varchar, varchar, boolean, timestamptz) from public;
 revoke all on function ecliptix_internal.unconfirmed_key_releases(varchar, timestamptz) from public;

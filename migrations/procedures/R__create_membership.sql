@@ -1,5 +1,6 @@
 -- R__create_membership.sql — procedure ecliptix.create_membership.
 -- Original (SQL Server): dbo.CreateMembership.
+-- persistor:depends-on membership_attempt_limit
 -- Creates the membership of a verified registration flow's phone and device.
 -- Takes the flow's phone's limit guard (V014), then locks the flow row (same
 -- order as initiate_verification_flow), then, in order:
@@ -51,10 +52,7 @@ declare
   v_phone_uid uuid;
   v_flow      record;
   v_member    record;
-  v_failed    int;
-  v_max       int;
-  v_window    interval;
-  v_oldest    timestamptz;
+  v_retry_at  timestamptz;
   v_outcome   text;
 begin
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
@@ -89,28 +87,10 @@ begin
   end if;
 
   -- Rate limit on failed attempts of this phone.
-  v_max := ecliptix_internal.setting_int('max_failed_membership_attempts');
-  v_window := ecliptix_internal.setting_interval('membership_attempt_window');
-
-  select count(*) into v_failed
-  from ecliptix.membership_attempts a
-  where a.phone_number_id = v_phone_uid
-    and not a.is_success
-    and a.attempted_at > v_now - v_window;
-
-  if v_failed >= v_max then
-    -- The limit lifts when the (v_failed - v_max + 1)-th oldest failure ages out.
-    select a.attempted_at into v_oldest
-    from ecliptix.membership_attempts a
-    where a.phone_number_id = v_phone_uid
-      and not a.is_success
-      and a.attempted_at > v_now - v_window
-    order by a.attempted_at
-    offset v_failed - v_max
-    limit 1;
-
+  v_retry_at := ecliptix_internal.membership_attempts_blocked_until(v_phone_uid, v_now);
+  if v_retry_at is not null then
     return query select 'rate_limit_exceeded'::text, null::uuid, null::text, null::text,
-      greatest(1, ceil(extract(epoch from v_oldest + v_window - v_now) / 60))::int;
+      greatest(1, ceil(extract(epoch from v_retry_at - v_now) / 60))::int;
     return;
   end if;
 

@@ -70,11 +70,8 @@ begin
   perform ecliptix_internal.take_guard('login:' || p_phone_number);
 
   select l.id, l.locked_until into v_running
-    from ecliptix_internal.current_login_lockout(p_phone_number, v_now) l;
+    from ecliptix_internal.note_call_while_locked(p_phone_number, v_now) l;
   if v_running.id is not null then
-    update ecliptix.login_attempts a
-       set calls_while_locked = a.calls_while_locked + 1
-     where a.id = v_running.id;
     return query select 'locked'::text, null::uuid, null::text, null::bytea,
                         greatest(1, ceil(extract(epoch from v_running.locked_until - v_now)))::int;
     return;

@@ -1,5 +1,6 @@
 -- R__update_membership_secure_key.sql — procedure ecliptix.update_membership_secure_key.
 -- Original (SQL Server): dbo.UpdateMembershipSecureKey(@MembershipUniqueId, @SecureKey).
+-- persistor:depends-on membership_attempt_limit
 -- Stores the membership's secure key. Changed against the original API
 -- (security fix): setting a key needs proof of the phone, p_flow_unique_id,
 -- which must be, for the membership's phone:
@@ -49,10 +50,7 @@ declare
   v_member   record;
   v_flow     record;
   v_phone_id bigint;
-  v_failed   int;
-  v_max      int;
-  v_window   interval;
-  v_oldest   timestamptz;
+  v_retry_at  timestamptz;
   v_outcome  text;
 begin
   perform ecliptix_internal.assert_not_null(p_membership_unique_id, 'p_membership_unique_id');
@@ -88,25 +86,10 @@ begin
     return;
   end if;
 
-  v_max := ecliptix_internal.setting_int('max_failed_membership_attempts');
-  v_window := ecliptix_internal.setting_interval('membership_attempt_window');
-  select count(*) into v_failed
-  from ecliptix.membership_attempts a
-  where a.phone_number_id = v_member.phone_number_id
-    and not a.is_success
-    and a.attempted_at > v_now - v_window;
-
-  if v_failed >= v_max then
-    select a.attempted_at into v_oldest
-    from ecliptix.membership_attempts a
-    where a.phone_number_id = v_member.phone_number_id
-      and not a.is_success
-      and a.attempted_at > v_now - v_window
-    order by a.attempted_at
-    offset v_failed - v_max
-    limit 1;
+  v_retry_at := ecliptix_internal.membership_attempts_blocked_until(v_member.phone_number_id, v_now);
+  if v_retry_at is not null then
     return query select 'rate_limit_exceeded'::text, null::uuid, null::text, null::text,
-      greatest(1, ceil(extract(epoch from v_oldest + v_window - v_now) / 60))::int;
+      greatest(1, ceil(extract(epoch from v_retry_at - v_now) / 60))::int;
     return;
   end if;
 
