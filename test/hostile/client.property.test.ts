@@ -14,7 +14,8 @@
  *
  * Two passes per method: a deterministic sweep that puts every edge constant
  * into every field in turn (the others plausible), then a fast-check property
- * over random mixes. One database per engine serves the file: calls that
+ * over random mixes, with a fixed seed (FAST_CHECK_SEED runs another; see
+ * fastCheckSeed). One database per engine serves the file: calls that
  * resolve may write (that is their job), which only makes later calls meet
  * more varied state.
  */
@@ -25,7 +26,9 @@ import { InvalidInputError, KeyError } from '../../src/client/errors.js';
 import { MembershipsClient } from '../../src/client/memberships-client.js';
 import { CREATION_STATUSES, FLOW_PURPOSES, FLOW_STATUSES } from '../../src/client/outcomes.js';
 import type { Database, Engine, Queryable, QueryResult } from '../../src/db/database.js';
-import { openClientFixture, registeredDevice, type ClientFixture } from '../client/client-harness.js';
+import { getCountries } from 'libphonenumber-js/max';
+import { openClientFixture, phoneIdOf, registeredDevice, type ClientFixture } from '../client/client-harness.js';
+import { advanceClock } from '../support/clock.js';
 import { engines } from '../support/databases.js';
 import { snapshotAllTables, type TableName } from '../schema/journey.js';
 import { EDGE_CONSTANTS, describeValue, fcParams, field, hostile, validPhone } from './values.js';
@@ -41,15 +44,46 @@ const OUTCOMES: Record<string, readonly string[]> = {
   initiateVerificationFlow: ['created', 'retrieved', 'verified', 'phone_not_found', 'app_device_not_found', 'global_rate_limit_exceeded'],
   requestResendOtp: ['resend_allowed', 'resend_cooldown_active', 'flow_not_found_or_invalid', 'flow_expired', 'max_otp_attempts_reached'],
   issueOtp: ['issued', 'resend_cooldown_active', 'flow_not_found_or_invalid', 'flow_expired', 'max_otp_attempts_reached'],
-  verifyOtp: ['verified', 'invalid_code', 'max_failed_attempts_reached', 'flow_not_found', 'flow_not_pending', 'flow_expired', 'otp_expired', 'no_active_otp', 'already_used'],
-  updateOtpStatus: ['updated', 'max_failed_attempts_reached', 'otp_not_found', 'flow_not_pending', 'flow_expired', 'invalid_status_transition', 'otp_expired', 'otp_not_active'],
-  updateVerificationFlowStatus: ['updated', 'flow_not_found', 'pending_flow_exists'],
+  verifyOtp: [
+    'verified',
+    'invalid_code',
+    'max_failed_attempts_reached',
+    'too_many_failed_checks',
+    'flow_not_found',
+    'flow_not_pending',
+    'flow_expired',
+    'otp_expired',
+    'no_active_otp',
+    'already_used',
+  ],
+  updateOtpStatus: [
+    'updated',
+    'max_failed_attempts_reached',
+    'too_many_failed_checks',
+    'otp_not_found',
+    'flow_not_pending',
+    'flow_expired',
+    'invalid_status_transition',
+    'otp_expired',
+    'otp_not_active',
+  ],
+  updateVerificationFlowStatus: ['updated', 'flow_not_found', 'invalid_status_transition'],
   expireAssociatedOtp: ['expired', 'flow_not_found'],
-  logLoginAttempt: ['logged'],
+  logLoginAttempt: ['logged', 'no_key_release', 'locked'],
+  confirmLogin: ['confirmed', 'no_key_release'],
   logMembershipAttempt: ['logged', 'phone_not_found'],
   createMembership: ['created', 'rate_limit_exceeded', 'membership_already_exists', 'flow_not_found', 'connection_mismatch', 'invalid_flow_purpose', 'flow_not_verified', 'flow_expired', 'otp_not_found'],
-  setSecureKey: ['updated', 'membership_not_found', 'membership_blocked', 'secure_key_cannot_be_empty'],
-  login: ['success', 'locked', 'phone_number_not_found', 'membership_not_found', 'secure_key_not_set', 'inactive_membership'],
+  setSecureKey: ['updated', 'membership_not_found', 'rate_limit_exceeded', 'membership_blocked', 'membership_inactive', 'invalid_proof', 'secure_key_cannot_be_empty'],
+  login: ['success', 'locked', 'phone_number_not_found', 'membership_not_found', 'secure_key_not_set', 'inactive_membership', 'too_many_key_releases'],
+};
+
+/** Refusals that disclose no identifier (#10): the id field each must not carry. */
+const NO_IDENTIFIER: Record<string, { field: string; unless: string }> = {
+  ensurePhoneNumber: { field: 'phoneId', unless: '^(created|exists|associated|created_and_associated)$' },
+  verifyPhoneForSecretKeyRecovery: { field: 'phoneId', unless: '^eligible_for_recovery$' },
+  setSecureKey: { field: 'membershipId', unless: '^updated$' },
+  login: { field: 'membershipId', unless: '^success$' },
+  logLoginAttempt: { field: 'id', unless: '^logged$' },
 };
 
 function checkShape(method: string, result: unknown): void {
@@ -69,6 +103,9 @@ function checkShape(method: string, result: unknown): void {
     if (key === 'retryAfterMs' && value !== null) expect(value, `${method}.retryAfterMs`).toBeGreaterThanOrEqual(0);
   }
   if (method === 'issueOtp' && r!.outcome === 'issued') expect(r!.code).toMatch(/^\d{6}$/);
+  const hidden = NO_IDENTIFIER[method];
+  if (hidden && !new RegExp(hidden.unless).test(String(r!.outcome))) expect(r, `${method} ${String(r!.outcome)} discloses ${hidden.field}`).not.toHaveProperty(hidden.field);
+  if (method === 'ensurePhoneNumber') expect((r!.phone as { region: unknown }).region, 'the number\'s own region').toMatch(/^([A-Z]{2}|001)$/);
   if (method === 'login' && r!.outcome === 'success') expect(Buffer.isBuffer(r!.secureKey)).toBe(true);
 }
 
@@ -125,26 +162,26 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
     const setup = fx.client;
     // A member with a secure key, and a second device with a pending flow and an issued code.
     const device = await registeredDevice(setup);
-    const phone = await setup.ensurePhoneNumber({ phoneNumber: '+14155552671', appDeviceId: device });
-    const flow = await setup.initiateVerificationFlow({ appDeviceId: device, phoneId: phone.phoneId, purpose: 'registration', connectionId: 42 });
+    const phoneId = phoneIdOf(await setup.ensurePhoneNumber({ phoneNumber: '+14155552671', appDeviceId: device }));
+    const flow = await setup.initiateVerificationFlow({ appDeviceId: device, phoneId, purpose: 'registration', connectionId: 42 });
     if (flow.outcome !== 'created') throw new Error(`fixture: ${flow.outcome}`);
     const otp = await setup.issueOtp(flow.flow.flowId);
     if (otp.outcome !== 'issued') throw new Error(`fixture: ${otp.outcome}`);
     expect((await setup.verifyOtp(flow.flow.flowId, otp.code)).outcome).toBe('verified');
     const membership = await setup.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId, connectionId: 42 });
     if (membership.outcome !== 'created') throw new Error(`fixture: ${membership.outcome}`);
-    expect((await setup.setSecureKey(membership.membershipId, randomBytes(32))).outcome).toBe('updated');
+    expect((await setup.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: randomBytes(32) })).outcome).toBe('updated');
 
     const other = await registeredDevice(setup);
-    const linked = await setup.ensurePhoneNumber({ phoneNumber: '+442071838750', appDeviceId: other });
-    const pending = await setup.initiateVerificationFlow({ appDeviceId: other, phoneId: linked.phoneId, purpose: 'login' });
+    const linkedId = phoneIdOf(await setup.ensurePhoneNumber({ phoneNumber: '+442071838750', appDeviceId: other }));
+    const pending = await setup.initiateVerificationFlow({ appDeviceId: other, phoneId: linkedId, purpose: 'login' });
     if (pending.outcome !== 'created') throw new Error(`fixture: ${pending.outcome}`);
     const pendingOtp = await setup.issueOtp(pending.flow.flowId);
     if (pendingOtp.outcome !== 'issued') throw new Error(`fixture: ${pendingOtp.outcome}`);
 
     known.devices.push(device, other);
     known.phones.push('+14155552671', '+442071838750');
-    known.phoneIds.push(phone.phoneId, linked.phoneId);
+    known.phoneIds.push(phoneId, linkedId);
     known.flows.push(flow.flow.flowId, pending.flow.flowId);
     known.otps.push(otp.otpId, pendingOtp.otpId);
     known.memberships.push(membership.membershipId);
@@ -232,6 +269,7 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
     },
     { method: 'expireAssociatedOtp', object: false, fields: [id('flowId', flows)], call: (c, [a]) => c.expireAssociatedOtp(a as never) },
     { method: 'logLoginAttempt', object: true, fields: [phone(), outcomeText, isSuccess], call: (c, [input]) => c.logLoginAttempt(input as never) },
+    { method: 'confirmLogin', object: false, fields: [phone()], call: (c, [a]) => c.confirmLogin(a as never) },
     {
       method: 'logMembershipAttempt',
       object: true,
@@ -246,9 +284,10 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
     },
     {
       method: 'setSecureKey',
-      object: false,
+      object: true,
       fields: [
         id('membershipId', () => known.memberships),
+        id('flowId', flows),
         {
           name: 'secureKey',
           arb: () =>
@@ -262,7 +301,7 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
           plain: () => Buffer.alloc(32, 1),
         },
       ],
-      call: (c, [a, b]) => c.setSecureKey(a as never, b as never),
+      call: (c, [input]) => c.setSecureKey(input as never),
     },
     { method: 'login', object: false, fields: [phone(), region], call: (c, [a, b]) => c.login(a as never, b as never) },
     { method: 'getPhoneNumber', object: false, fields: [id('phoneId', () => known.phoneIds)], call: (c, [a]) => c.getPhoneNumber(a as never) },
@@ -355,8 +394,19 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
     }
   });
 
-  it('afterwards, the fixture member still signs in with its key', async () => {
+  it('every region libphonenumber gives a number is one the database accepts', async () => {
+    const regions = [...getCountries(), '001'];
+    const { rows } = await fx.db.query<{ region: string }>('SELECT r AS region FROM unnest($1::text[]) r WHERE NOT ecliptix_internal.is_known_region(r)', [regions]);
+    expect(rows).toEqual([]);
+  });
+
+  it('afterwards, the fixture member still signs in with its key (at once, or once its lockouts and key releases are over)', async () => {
     const signedIn = await fx.client.login(known.phones[0]!);
-    expect(['success', 'locked']).toContain(signedIn.outcome);
+    // Hostile calls may have locked the number, or used up its key releases (10 an hour without a confirmation).
+    expect(['success', 'locked', 'too_many_key_releases']).toContain(signedIn.outcome);
+    await advanceClock(fx.db, 2 * 3600);
+    const later = await fx.client.login(known.phones[0]!);
+    expect(later).toMatchObject({ outcome: 'success', membershipId: known.memberships[0] });
+    expect(await fx.client.confirmLogin(known.phones[0]!)).toEqual({ outcome: 'confirmed' });
   });
 });
