@@ -23,7 +23,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyring } from '../../src/client/keyring.js';
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
 import type { Database } from '../../src/db/database.js';
-import { nextUsPhone, openClientFixture, type ClientFixture } from '../client/client-harness.js';
+import { nextUsPhone, openClientFixture, phoneIdOf, type ClientFixture } from '../client/client-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { call, countAllTables, ensurePhone, initiateFlow, insertOtp, pendingFlow, registerDevice, snapshotAllTables } from '../schema/journey.js';
 import { faultSeed, isConnectionFault, seededRandom } from './support.js';
@@ -79,11 +79,11 @@ async function expectConsistent(db: Database): Promise<void> {
   });
 }
 
-/** A full client journey: device, phone, flow, code, verification, membership, secure key, sign-in. */
+/** A full client journey: device, phone, flow, code, verification, membership, secure key (the flow as proof), sign-in (key release). */
 async function journey(client: MembershipsClient, phone: string): Promise<string> {
   const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
   const phoneRow = await client.ensurePhoneNumber({ phoneNumber: phone, appDeviceId: device.deviceId });
-  const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phoneRow.phoneId, purpose: 'registration', connectionId: 7 });
+  const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phoneIdOf(phoneRow), purpose: 'registration', connectionId: 7 });
   if (flow.outcome !== 'created' && flow.outcome !== 'retrieved') return `flow ${flow.outcome}`;
   const otp = await client.issueOtp(flow.flow.flowId);
   if (otp.outcome !== 'issued') return `otp ${otp.outcome}`;
@@ -91,7 +91,7 @@ async function journey(client: MembershipsClient, phone: string): Promise<string
   if (checked.outcome !== 'verified') return `verify ${checked.outcome}`;
   const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId, connectionId: 7 });
   if (membership.outcome !== 'created') return `membership ${membership.outcome}`;
-  const key = await client.setSecureKey(membership.membershipId, randomBytes(32));
+  const key = await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: randomBytes(32) });
   if (key.outcome !== 'updated') return `key ${key.outcome}`;
   const login = await client.login(phone);
   return login.outcome;
@@ -152,9 +152,14 @@ describe('connection drop on postgres', () => {
     fx = await openClientFixture('postgres', { maxConnections: 4 });
     const db = fx.db;
     const url = fx.target.config.databaseUrl!;
-    // A verified registration flow whose OTP is still active (verified through the flow), so create_membership must update the OTP row.
+    // A verified registration flow whose OTP is still active (the flow set verified directly in the table: no
+    // routine verifies a flow without deactivating its code), so create_membership must update the OTP row.
     const journeyRow = await pendingFlow(db, { connectionId: 42 });
-    expect((await call(db, 'update_verification_flow_status', journeyRow.flowUid, 'verified')).outcome).toBe('updated');
+    const verified = await db.query(
+      `UPDATE ecliptix.verification_flows SET status = 'verified', expires_at = ecliptix_internal.now() + interval '24 hours' WHERE unique_id = $1`,
+      [journeyRow.flowUid],
+    );
+    expect(verified.rowCount).toBe(1);
     const before = await snapshotAllTables(db);
     const counts = await countAllTables(db);
 

@@ -21,7 +21,7 @@ import { Migrator } from '../../src/migrator/migrator.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { createPostgresDatabase } from '../support/postgres-admin.js';
 import { startThrowawayServer, type ThrowawayServer } from '../support/postgres-server.js';
-import { nextUsPhone } from '../client/client-harness.js';
+import { nextUsPhone, phoneIdOf } from '../client/client-harness.js';
 import { isConnectionFault } from './support.js';
 
 const POOL_SIZE = 5;
@@ -88,7 +88,7 @@ describe('database restarted under load (throw-away server)', () => {
         await timed(name, async () => {
           const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
           const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone(), appDeviceId: device.deviceId });
-          const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phone.phoneId, purpose: 'login' });
+          const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phoneIdOf(phone), purpose: 'login' });
           if (flow.outcome === 'created' || flow.outcome === 'retrieved') await client.getFlowState(flow.flow.flowId);
         });
       }
