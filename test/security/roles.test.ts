@@ -17,7 +17,7 @@ import { TABLE_NAMES } from '../../src/schema/manifest.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
-import { nextUsPhone, wrongCode } from '../client/client-harness.js';
+import { nextUsPhone, phoneIdOf, wrongCode } from '../client/client-harness.js';
 
 async function sqlState(work: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -33,7 +33,7 @@ async function journey(client: MembershipsClient): Promise<void> {
   const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
   const phoneNumber = nextUsPhone();
   const phone = await client.ensurePhoneNumber({ phoneNumber, appDeviceId: device.deviceId });
-  const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phone.phoneId, purpose: 'registration' });
+  const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phoneIdOf(phone), purpose: 'registration' });
   if (flow.outcome !== 'created') throw new Error(flow.outcome);
   const otp = await client.issueOtp(flow.flow.flowId);
   if (otp.outcome !== 'issued') throw new Error(otp.outcome);
@@ -42,9 +42,10 @@ async function journey(client: MembershipsClient): Promise<void> {
   const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId });
   if (membership.outcome !== 'created') throw new Error(membership.outcome);
   const key = randomBytes(32);
-  expect((await client.setSecureKey(membership.membershipId, key)).outcome).toBe('updated');
+  expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe('updated');
   expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey: key });
   expect((await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).outcome).toBe('logged');
+  expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'confirmed' });
   expect((await client.verifyPhoneForSecretKeyRecovery({ phoneNumber })).outcome).toBe('eligible_for_recovery');
 }
 
@@ -59,6 +60,10 @@ async function assertNoTableAccess(db: Queryable): Promise<void> {
   expect(await sqlState(db.query("INSERT INTO ecliptix.event_log (event_type, message) VALUES ('x', 'y')"))).toBe('42501');
   expect(await sqlState(db.query('SELECT * FROM ecliptix_internal.settings'))).toBe('42501');
   expect(await sqlState(db.query("UPDATE ecliptix_internal.settings SET value = '1000' WHERE name = 'max_failed_logins'"))).toBe('42501');
+  // The limit guards (V014) are the routines' own: no reading, resetting or taking them directly.
+  expect(await sqlState(db.query('SELECT * FROM ecliptix_internal.limit_guards'))).toBe('42501');
+  expect(await sqlState(db.query('DELETE FROM ecliptix_internal.limit_guards'))).toBe('42501');
+  expect(await sqlState(db.query("SELECT ecliptix_internal.take_guard('login:+14155550100')"))).toBe('42501');
   expect(await sqlState(db.query('SELECT * FROM persistor.schema_history'))).toBe('42501');
   expect(await sqlState(db.query('CREATE TABLE ecliptix.intruder (id int)'))).toBe('42501');
   expect(await sqlState(db.query('CREATE TABLE public.intruder (id int)'))).toBe('42501');
