@@ -39,5 +39,12 @@ describe.each(engines)('login enumeration on %s', (engine) => {
     expect(locked.map((r) => r.publicOutcome)).toEqual(['too_many_attempts', 'too_many_attempts']);
     const [a, b] = locked.map((r) => ('retryAfterMs' in r ? r.retryAfterMs : null));
     expect(Math.abs(a! - b!)).toBeLessThanOrEqual(1000);
+    // No refusal carries an identifier of the number or its membership.
+    for (const refusal of [...first, ...fifth, ...locked]) {
+      expect(Object.keys(refusal).sort()).toEqual(['outcome', 'publicOutcome', 'retryAfterMs']);
+    }
+    // The recovery check answers a known number without a membership, and an unknown one, without an id too.
+    expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber: known })).toEqual({ outcome: 'membership_not_found' });
+    expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber: unknown })).toEqual({ outcome: 'phone_not_found' });
   });
 });
