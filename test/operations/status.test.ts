@@ -34,7 +34,7 @@ describe.each(engines)('status on %s', (engine) => {
       failed_otp_attempts: [0, 0],
       memberships: [3, 1],
       membership_attempts: [6, 0], // created + secure key set, per user
-      login_attempts: [8, 0],
+      login_attempts: [11, 0], // a key release and its confirmation per user, and the 5 failures
       event_log: [0, 0],
     });
     expect(report.data!.activity).toMatchObject({
@@ -43,8 +43,8 @@ describe.each(engines)('status on %s', (engine) => {
       otpsGenerated: 2,
       failedOtpChecks: 0,
       membershipsCreated: 2,
-      loginAttempts: 7,
-      successfulLogins: 2,
+      loginAttempts: 9,
+      successfulLogins: 2, // the confirmed sign-ins (a key release is not one)
       lockouts: 1,
     });
     expect(report.drift).toBeUndefined();
@@ -60,7 +60,7 @@ describe.each(engines)('status on %s', (engine) => {
       const human = await runCli([...target.cliArgs, 'status', '--drift']);
       expect(human.code).toBe(0);
       expect(human.stdout).toContain('drift     routine get_phone_number: edited since deployed');
-      expect(human.stdout).toMatch(/login_attempts\s+8\s+-/);
+      expect(human.stdout).toMatch(/login_attempts\s+11\s+-/);
       expect(human.stdout).toContain('activity in the last 24 hours');
       expect(human.stdout).toMatch(/verification flows created {2}2 \(2 verified\)/);
       expect(human.stdout).toMatch(/lockouts {20}1/);

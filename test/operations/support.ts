@@ -19,7 +19,11 @@ export async function dumpSchemas(db: Queryable, schemas: readonly string[] = ['
   return result;
 }
 
-/** One user signed up through the procedures: device, phone (linked), verified flow, OTP, membership with a secure key, a login. */
+/**
+ * One user signed up through the procedures: device, phone (linked), verified
+ * flow, OTP, membership with a secure key (the flow as proof), a login: the key
+ * released, then the sign-in confirmed by the application.
+ */
 export async function signUp(db: Queryable, phone: string): Promise<void> {
   const one = async (sql: string, params: unknown[]) => (await db.query<Record<string, unknown>>(sql, params)).rows[0]!;
   const device = await one('SELECT * FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)', []);
@@ -28,9 +32,12 @@ export async function signUp(db: Queryable, phone: string): Promise<void> {
   const otp = await one("SELECT * FROM ecliptix.insert_otp_record($1, 'hash', 'salt', ecliptix_internal.now() + interval '5 minutes', 'pending')", [flow.flow_unique_id]);
   await one("SELECT * FROM ecliptix.update_otp_status($1, 'verified')", [otp.otp_unique_id]);
   const membership = await one('SELECT * FROM ecliptix.create_membership($1, 1, $2)', [flow.flow_unique_id, otp.otp_unique_id]);
-  await one("SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x0a0b0c'::bytea)", [membership.membership_unique_id]);
+  const key = await one("SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x0a0b0c'::bytea, $2)", [membership.membership_unique_id, flow.flow_unique_id]);
+  if (key.outcome !== 'updated') throw new Error(`sign-up of ${phone}: secure key ${String(key.outcome)}`);
   const login = await one('SELECT * FROM ecliptix.login_membership($1)', [phone]);
   if (login.outcome !== 'success') throw new Error(`sign-up of ${phone} ended with ${String(login.outcome)}`);
+  const confirmed = await one("SELECT * FROM ecliptix.log_login_attempt($1, 'signed_in', true)", [phone]);
+  if (confirmed.outcome !== 'logged') throw new Error(`sign-up of ${phone}: confirmation ${String(confirmed.outcome)}`);
 }
 
 /** A digest of every file (path and content) under `dir`: proves a directory was left alone. */
