@@ -11,8 +11,9 @@ import type { Database, Queryable } from '../../src/db/database.js';
 import { Migrator } from '../../src/migrator/migrator.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { engines, freshDatabaseEach } from '../support/databases.js';
+import { advanceClock } from '../support/clock.js';
 import { journalRows } from '../support/snapshot.js';
-import { call, createMembership, ensurePhone, initiateFlow, insertOtp, login, registerDevice, updateOtpStatus } from './procedures.js';
+import { call, confirmLogin, createMembership, ensurePhone, initiateFlow, insertOtp, login, registerDevice, setSecureKey, updateOtpStatus } from './procedures.js';
 
 /** The 10 tables and the order that makes their dumps deterministic. */
 const tables: Record<string, string> = {
@@ -58,27 +59,35 @@ async function fill(db: Database): Promise<void> {
   const firstOtp = (await insertOtp(db, flowUid, 'first-hash', 'first-salt')).otp_unique_id!;
   expect((await updateOtpStatus(db, firstOtp, 'failed')).outcome).toBe('updated');
   expect((await updateOtpStatus(db, firstOtp, 'failed')).outcome).toBe('updated');
-  const secondOtp = (await insertOtp(db, flowUid, 'second-hash', 'second-salt')).otp_unique_id!;
+  await advanceClock(db, 31); // past the resend cooldown, within the flow's minute
+  const second = await insertOtp(db, flowUid, 'second-hash', 'second-salt');
+  expect(second.outcome).toBe('created');
+  const secondOtp = second.otp_unique_id!;
   expect((await updateOtpStatus(db, secondOtp, 'verified')).outcome).toBe('updated');
 
   const membership = await createMembership(db, flowUid, 77, secondOtp);
   expect(membership.outcome).toBe('created');
   expect((await createMembership(db, flowUid, 78, secondOtp)).outcome).toBe('connection_mismatch');
-  const key = await call(db, 'update_membership_secure_key', [membership.membership_unique_id, Buffer.from([1, 2, 3, 4])]);
+  const key = await setSecureKey(db, membership.membership_unique_id!, Buffer.from([1, 2, 3, 4]), flowUid);
   expect(key.outcome).toBe('updated');
   expect((await call(db, 'log_membership_attempt', [phoneUid, 'manual_review', false])).outcome).toBe('logged');
 
   // A pending login flow of the second device, with an OTP that gets expired.
   const loginFlow = await initiateFlow(db, deviceB, phoneUid, 'login');
   expect(loginFlow.outcome).toBe('created');
-  await insertOtp(db, loginFlow.flow_unique_id!);
+  expect((await insertOtp(db, loginFlow.flow_unique_id!)).outcome).toBe('created');
   expect((await call(db, 'expire_associated_otp', [loginFlow.flow_unique_id])).outcome).toBe('expired');
 
+  // A key release, a wrong passphrase, another release and its confirmed sign-in.
   expect((await login(db, phone)).outcome).toBe('success');
   expect((await call(db, 'log_login_attempt', [phone, 'wrong_passphrase', false])).outcome).toBe('logged');
-  // Five failures on an unknown number: a typed lockout row, then a locked attempt.
+  expect((await login(db, phone)).outcome).toBe('success');
+  expect((await confirmLogin(db, phone)).outcome).toBe('logged');
+  // Five failures on an unknown number: a typed lockout row, then a locked attempt counted on it.
   for (let i = 0; i < 5; i++) expect((await login(db, '+15550209999')).outcome).toBe('phone_number_not_found');
   expect((await login(db, '+15550209999')).outcome).toBe('locked');
+  const { rows: lockout } = await db.query('SELECT calls_while_locked FROM ecliptix.login_attempts WHERE locked_until IS NOT NULL');
+  expect(lockout).toEqual([{ calls_while_locked: 1 }]);
 
   // A soft-deleted row must survive as well.
   await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [deviceB]);
@@ -127,6 +136,7 @@ describe.each(engines)('no data loss on redeployment (%s)', (engine) => {
       "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'ecliptix' AND table_name = 'event_log' AND column_name = 'note'",
     );
     expect(note.rows[0]!.n).toBe(1);
+    expect((await login(db, '+15550200001')).outcome).toBe('success');
     expect((await call(db, 'log_login_attempt', ['+15550200001', 'after_redeploy', true])).outcome).toBe('logged');
 
     // Migrating again changes nothing.

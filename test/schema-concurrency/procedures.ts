@@ -2,13 +2,10 @@
  * Small typed wrappers over the ecliptix procedures, shared by the
  * schema-concurrency, no-data-loss and index suites. Each wrapper calls the
  * procedure exactly as an application would (`SELECT * FROM ecliptix.f($1, …)`)
- * and returns its one row.
+ * and returns its one row. (The lock-removal mutants are in mutants.ts.)
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
 import type { Queryable } from '../../src/db/database.js';
-import { shippedMigrationsDir } from '../../src/sql-files.js';
 
 export type Row = Record<string, unknown>;
 
@@ -55,9 +52,15 @@ export function initiateFlow(db: Queryable, deviceUid: string, phoneUid: string,
 export interface OtpResult extends Row {
   outcome: string;
   otp_unique_id: string | null;
+  /** Set with resend_cooldown_active: seconds until the flow's next code (otp_resend_cooldown). */
+  retry_after_seconds: number | null;
 }
 
-/** An OTP valid for five minutes of the database clock. */
+/**
+ * An OTP valid for five minutes of the database clock. The flow's next one is
+ * refused (resend_cooldown_active) until otp_resend_cooldown has passed since
+ * its last one.
+ */
 export async function insertOtp(db: Queryable, flowUid: string, hash = 'aGFzaA==', salt = 'c2FsdA=='): Promise<OtpResult> {
   const { rows } = await db.query<OtpResult>(
     "SELECT * FROM ecliptix.insert_otp_record($1, $2, $3, ecliptix_internal.now() + interval '5 minutes')",
@@ -70,6 +73,8 @@ export interface OtpStatusResult extends Row {
   outcome: string;
   success: boolean;
   message: string;
+  /** Set with too_many_failed_checks: seconds until a check of the number is allowed. */
+  retry_after_seconds: number | null;
 }
 
 export function updateOtpStatus(db: Queryable, otpUid: string, status: string): Promise<OtpStatusResult> {
@@ -88,6 +93,19 @@ export function createMembership(db: Queryable, flowUid: string, connectionId: n
   return call<MembershipResult>(db, 'create_membership', [flowUid, connectionId, otpUid, 'otp_verified']);
 }
 
+export interface SecureKeyResult extends Row {
+  outcome: string;
+  membership_unique_id: string | null;
+  status: string | null;
+  creation_status: string | null;
+  retry_after_minutes: number | null;
+}
+
+/** update_membership_secure_key: `flowUid` is the proof (the verified registration flow, or a verified password_recovery flow). */
+export function setSecureKey(db: Queryable, membershipUid: string, key: Uint8Array, flowUid: string): Promise<SecureKeyResult> {
+  return call<SecureKeyResult>(db, 'update_membership_secure_key', [membershipUid, key, flowUid]);
+}
+
 export interface LoginResult extends Row {
   outcome: string;
   membership_unique_id: string | null;
@@ -96,8 +114,19 @@ export interface LoginResult extends Row {
   retry_after_seconds: number | null;
 }
 
+/** login_membership: on success the key is released (recorded as 'key_released'); see confirmLogin. */
 export function login(db: Queryable, phone: string): Promise<LoginResult> {
   return call<LoginResult>(db, 'login_membership', [phone]);
+}
+
+export interface LogLoginResult extends Row {
+  outcome: string;
+  id: number | null;
+}
+
+/** log_login_attempt(phone, outcome, true): confirms a key release of the number (no_key_release without one). */
+export function confirmLogin(db: Queryable, phone: string, outcome = 'signed_in'): Promise<LogLoginResult> {
+  return call<LogLoginResult>(db, 'log_login_attempt', [phone, outcome, true]);
 }
 
 /** Device + phone (linked) + registration flow verified through its OTP. */
@@ -127,117 +156,4 @@ export function tally(results: readonly { outcome: string }[]): Record<string, n
   const counts: Record<string, number> = {};
   for (const { outcome } of results) counts[outcome] = (counts[outcome] ?? 0) + 1;
   return counts;
-}
-
-// ---------------------------------------------------------------------------
-// Lock-removal mutants (manual check that each concurrency test depends on its lock)
-// ---------------------------------------------------------------------------
-
-interface Mutant {
-  /** Migration files (relative to the shipped folder) to re-apply with the edits. */
-  files: string[] | (() => string[]);
-  /** Each pattern must match at least one of the files, else the mutant is stale. */
-  edits: { pattern: RegExp; replacement: string }[];
-}
-
-/** Every shipped migration file whose text contains `needle`. */
-function filesContaining(needle: string): () => string[] {
-  return () =>
-    (readdirSync(shippedMigrationsDir, { recursive: true }) as string[])
-      .filter((file) => file.endsWith('.sql'))
-      .map((file) => file.split(sep).join('/'))
-      .filter((file) => readFileSync(join(shippedMigrationsDir, file), 'utf8').includes(needle))
-      .sort();
-}
-
-/**
- * Set SCHEMA_CONCURRENCY_MUTANT=<name> to run concurrency.test.ts against
- * copies of the routines with one lock removed (applied to the test database
- * only; the migration files are not touched). Every test that relies on that
- * lock must then fail.
- */
-export const lockMutants: Record<string, Mutant> = {
-  // Check-then-insert without ON CONFLICT (the original's pattern).
-  'register-device-no-on-conflict': {
-    files: ['procedures/R__register_app_device_if_not_exists.sql'],
-    edits: [
-      {
-        pattern: /insert into ecliptix\.app_devices as d \(app_instance_id, device_id, device_type\)\s+values \(p_app_instance_id, p_device_id, p_device_type\)\s+on conflict \(device_id\) where not is_deleted do nothing\s+returning d\.unique_id into v_unique_id;/,
-        replacement: `if not exists (select 1 from ecliptix.app_devices d where d.device_id = p_device_id and not d.is_deleted) then
-      insert into ecliptix.app_devices as d (app_instance_id, device_id, device_type)
-      values (p_app_instance_id, p_device_id, p_device_type)
-      returning d.unique_id into v_unique_id;
-    end if;`,
-      },
-    ],
-  },
-  'initiate-flow-no-phone-lock': {
-    files: ['procedures/R__initiate_verification_flow.sql'],
-    edits: [{ pattern: /(where p\.unique_id = p_phone_unique_id and not p\.is_deleted)\s+for update;/, replacement: '$1;' }],
-  },
-  'insert-otp-no-flow-lock': {
-    files: ['procedures/R__insert_otp_record.sql'],
-    edits: [{ pattern: /(where f\.unique_id = p_flow_unique_id and not f\.is_deleted)\s+for update;/, replacement: '$1;' }],
-  },
-  // Every pg_advisory_xact_lock of the login path (login_membership and the
-  // helpers it calls), wherever it lives.
-  'login-no-advisory-lock': {
-    files: filesContaining("pg_advisory_xact_lock(hashtextextended('ecliptix.login:'"),
-    edits: [{ pattern: /perform pg_advisory_xact_lock\(hashtextextended\('ecliptix\.login:'[^;]*\);/g, replacement: '' }],
-  },
-  // Only login_membership's own advisory lock (the helpers it calls keep theirs).
-  'login-membership-no-own-advisory-lock': {
-    files: ['procedures/R__login_membership.sql'],
-    edits: [{ pattern: /perform pg_advisory_xact_lock\(hashtextextended\('ecliptix\.login:'[^;]*\);/g, replacement: '' }],
-  },
-  'create-membership-no-phone-lock': {
-    files: ['procedures/R__create_membership.sql'],
-    edits: [{ pattern: /(where p\.id = v_phone_id)\s+for update;/, replacement: '$1;' }],
-  },
-  'create-membership-no-locks': {
-    files: ['procedures/R__create_membership.sql'],
-    edits: [
-      { pattern: /(where p\.id = v_phone_id)\s+for update;/, replacement: '$1;' },
-      { pattern: /(where f\.unique_id = p_flow_unique_id and not f\.is_deleted)\s+for update;/, replacement: '$1;' },
-    ],
-  },
-  'ensure-phone-no-row-lock': {
-    files: ['procedures/R__ensure_phone_number.sql'],
-    edits: [{ pattern: /(and not p\.is_deleted)\s+for update;/, replacement: '$1;' }],
-  },
-  // Check-then-insert of the phone without ON CONFLICT.
-  'ensure-phone-no-on-conflict': {
-    files: ['procedures/R__ensure_phone_number.sql'],
-    edits: [
-      {
-        pattern: /insert into ecliptix\.phone_numbers as p \(phone_number, region\)\s+values \(p_phone_number, p_region\)\s+on conflict \(phone_number, \(coalesce\(region, ''\)\)\) where not is_deleted do nothing\s+returning p\.id, p\.unique_id into v_phone_id, v_phone_uid;/,
-        replacement: `if not exists (select 1 from ecliptix.phone_numbers p where p.phone_number = p_phone_number
-                   and coalesce(p.region, '') = coalesce(p_region, '') and not p.is_deleted) then
-      insert into ecliptix.phone_numbers as p (phone_number, region)
-      values (p_phone_number, p_region)
-      returning p.id, p.unique_id into v_phone_id, v_phone_uid;
-    end if;`,
-      },
-    ],
-  },
-};
-
-/** Applies the mutant named by SCHEMA_CONCURRENCY_MUTANT (if any) to this database. */
-export async function applyRequestedMutant(db: Queryable): Promise<string | undefined> {
-  const name = process.env.SCHEMA_CONCURRENCY_MUTANT;
-  if (!name) return undefined;
-  const mutant = lockMutants[name];
-  if (!mutant) throw new Error(`unknown SCHEMA_CONCURRENCY_MUTANT ${name}; known: ${Object.keys(lockMutants).join(', ')}`);
-  const files = typeof mutant.files === 'function' ? mutant.files() : mutant.files;
-  const texts = files.map((file) => readFileSync(join(shippedMigrationsDir, file), 'utf8'));
-  for (const edit of mutant.edits) {
-    if (!texts.some((text) => new RegExp(edit.pattern.source).test(text))) {
-      throw new Error(`mutant ${name}: ${edit.pattern} no longer matches ${files.join(', ') || '(no file)'}`);
-    }
-  }
-  for (const text of texts) {
-    const mutated = mutant.edits.reduce((sql, edit) => sql.replace(edit.pattern, edit.replacement), text);
-    if (mutated !== text) await db.exec(mutated);
-  }
-  return name;
 }
