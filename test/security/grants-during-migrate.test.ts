@@ -31,11 +31,19 @@ const CALL_REGISTER = 'SELECT outcome FROM ecliptix.register_app_device_if_not_e
 interface TestRoles extends RoleNames {
   /** A LOGIN member of the application role (server only). */
   login: string;
+  /** A LOGIN member of the owner role that runs migrate, not a superuser (server only). */
+  deployer: string;
 }
 
 function uniqueRoles(): TestRoles {
   const suffix = randomBytes(4).toString('hex');
-  return { owner: `gdm_owner_${suffix}`, app: `gdm_app_${suffix}`, reporting: `gdm_rep_${suffix}`, login: `gdm_login_${suffix}` };
+  return {
+    owner: `gdm_owner_${suffix}`,
+    app: `gdm_app_${suffix}`,
+    reporting: `gdm_rep_${suffix}`,
+    login: `gdm_login_${suffix}`,
+    deployer: `gdm_deployer_${suffix}`,
+  };
 }
 
 /**
@@ -103,8 +111,8 @@ function databaseWithRolesEach(engine: TestDatabase['engine']) {
   afterEach(async () => {
     await state.target?.drop();
     if (engine === 'postgres' && state.roles) {
-      const { login, app, reporting, owner } = state.roles;
-      await dropRoles([login, app, reporting, owner]);
+      const { login, deployer, app, reporting, owner } = state.roles;
+      await dropRoles([login, deployer, app, reporting, owner]);
     }
     state.target = state.roles = undefined;
   });
@@ -125,6 +133,12 @@ function databaseWithRolesEach(engine: TestDatabase['engine']) {
     },
     migrate(dir: string, ...args: string[]) {
       return runCli([...state.target!.cliArgs, '--migrations', dir, 'migrate', '--json', ...args]);
+    },
+    /** The database's URL with another user (server only). */
+    urlAs(user: string): string {
+      const url = new URL(state.target!.config.databaseUrl!);
+      url.username = user;
+      return url.toString();
     },
   };
 }
@@ -212,6 +226,23 @@ describe.each(engines)('roles kept with every migration on %s', (engine) => {
     });
   });
 
+  it.runIf(engine === 'postgres')('a member of the owner role, not a superuser, can run the migration that re-creates a routine', async () => {
+    const { roles } = fresh;
+    const database = new URL(fresh.target.config.databaseUrl!).pathname.slice(1);
+    // CREATE on the database: the journal's CREATE SCHEMA IF NOT EXISTS asks for it even when the schema exists.
+    await fresh.withDb((db) => db.exec(`CREATE ROLE ${roles.deployer} LOGIN IN ROLE ${roles.owner}; GRANT CREATE ON DATABASE "${database}" TO ${roles.deployer}`));
+    const dir = deployment(join(fresh.target.workDir, 'migrations'), 'deploy 1');
+
+    const result = await runCli(['--database-url', fresh.urlAs(roles.deployer), '--migrations', dir, 'migrate', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { applied: AppliedReport[] }).applied).toMatchObject([{ script: RECREATED_FILE, roles: 'reapplied' }]);
+    await fresh.withDb(async (db) => {
+      expect((await routine(db, RECREATED))!.owner).toBe(roles.owner);
+      expect(await sqlStateAs(db, roles.app, CALL_RECREATED)).toBeUndefined();
+    });
+  });
+
   it('a privilege granted by hand since the last apply is taken back by the next migration, even one that re-creates nothing', async () => {
     const dir = join(fresh.target.workDir, 'migrations');
     cpSync(shippedMigrationsDir, dir, { recursive: true });
@@ -243,9 +274,7 @@ describe('roles kept while the application calls the routines during migrate (po
   it('several connections keep calling while five deploys drop and re-create a routine: not one call is refused', async () => {
     const { target, roles } = fresh;
     await fresh.withDb((db) => db.exec(`CREATE ROLE ${roles.login} LOGIN IN ROLE ${roles.app}`));
-    const url = new URL(target.config.databaseUrl!);
-    url.username = roles.login;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: CALLERS });
+    const pool = new pg.Pool({ connectionString: fresh.urlAs(roles.login), max: CALLERS });
     pool.on('error', () => undefined); // an idle client's connection lost: the callers see their own failures
 
     const succeeded = { recreated: 0, register: 0 };
