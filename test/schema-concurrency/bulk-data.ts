@@ -47,8 +47,8 @@ SELECT f.unique_id, f.phone_number_id, md5(f.id::text), md5(f.unique_id::text), 
        f.status = 'pending', f.created_at, f.created_at
   FROM ecliptix.verification_flows f;
 
-INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, attempt_time, created_at, updated_at)
-SELECT o.unique_id, o.flow_unique_id, o.created_at + interval '1 minute', o.created_at, o.created_at
+INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, phone_number_id, attempt_time, created_at, updated_at)
+SELECT o.unique_id, o.flow_unique_id, o.phone_number_id, o.created_at + interval '1 minute', o.created_at, o.created_at
   FROM ecliptix.otp_records o;
 
 INSERT INTO ecliptix.memberships

@@ -128,11 +128,11 @@ function cleanupCases(): PlanCase[] {
 const cases: PlanCase[] = [
   // --- phone_numbers -------------------------------------------------------
   {
-    query: 'active phone by unique_id, locked',
+    query: 'active phone by unique_id (then its limit guard)',
     by: 'initiate_verification_flow',
     table: 'phone_numbers',
     indexes: ['phone_numbers_unique_id_key'],
-    sql: 'select p.id from ecliptix.phone_numbers p where p.unique_id = $1 and not p.is_deleted for update',
+    sql: 'select p.id from ecliptix.phone_numbers p where p.unique_id = $1 and not p.is_deleted',
     types: ['uuid'],
     args: (s) => [lit(s.phone_uid, 'uuid')],
   },
@@ -141,7 +141,7 @@ const cases: PlanCase[] = [
     by: 'log_membership_attempt',
     table: 'phone_numbers',
     indexes: ['phone_numbers_unique_id_key'],
-    sql: 'select exists (select 1 from ecliptix.phone_numbers p where p.unique_id = $1)',
+    sql: 'select p.id from ecliptix.phone_numbers p where p.unique_id = $1',
     types: ['uuid'],
     args: (s) => [lit(s.phone_uid, 'uuid')],
   },
@@ -155,21 +155,29 @@ const cases: PlanCase[] = [
     args: (s) => [lit(s.phone_uid, 'uuid')],
   },
   {
-    query: 'active phone by (phone_number, region), locked',
+    query: 'active phone by phone_number (one per number, whatever the region)',
     by: 'ensure_phone_number',
     table: 'phone_numbers',
-    indexes: ['ux_phone_numbers_number_region_active'],
+    indexes: ['ux_phone_numbers_number_active'],
     sql: `select p.id, p.unique_id from ecliptix.phone_numbers p
-           where p.phone_number = $1 and coalesce(p.region, '') = coalesce($2, '') and not p.is_deleted
-           for update`,
-    types: ['varchar', 'varchar'],
-    args: (s) => [lit(s.phone, 'varchar'), lit(s.region, 'varchar')],
+           where p.phone_number = $1 and not p.is_deleted`,
+    types: ['varchar'],
+    args: (s) => [lit(s.phone, 'varchar')],
   },
   {
-    query: 'active phone by phone_number in any region',
+    query: "fill in a known phone's missing region",
+    by: 'ensure_phone_number',
+    table: 'phone_numbers',
+    indexes: ['phone_numbers_pkey'],
+    sql: 'update ecliptix.phone_numbers p set region = $2 where p.id = $1 and p.region is null',
+    types: ['bigint', 'varchar'],
+    args: (s) => [lit(s.phone_id, 'bigint'), lit('US', 'varchar')],
+  },
+  {
+    query: 'active phone by phone_number',
     by: 'login_membership',
     table: 'phone_numbers',
-    indexes: ['ux_phone_numbers_number_region_active'],
+    indexes: ['ux_phone_numbers_number_active'],
     sql: 'select not exists (select 1 from ecliptix.phone_numbers p where p.phone_number = $1 and not p.is_deleted)',
     types: ['varchar'],
     args: (s) => [lit(s.phone, 'varchar')],
@@ -209,7 +217,8 @@ const cases: PlanCase[] = [
     query: 'verified unexpired flow of (device, phone, purpose)',
     by: 'initiate_verification_flow',
     table: 'verification_flows',
-    indexes: ['ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created'],
+    // The phone's verified flows (V014's partial index) serve it as well: equality on its leading column.
+    indexes: ['ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created', 'ix_verification_flows_phone_verified'],
     sql: `select f.unique_id from ecliptix.verification_flows f
            where f.app_device_id = $1 and f.phone_number_id = $2 and f.purpose = $3
              and f.status = 'verified' and f.expires_at > $4 and not f.is_deleted
@@ -251,7 +260,7 @@ const cases: PlanCase[] = [
   },
   {
     query: 'active flow by unique_id, locked',
-    by: 'insert_otp_record, request_resend_otp, update_otp_status, expire_associated_otp, create_membership',
+    by: 'insert_otp_record, request_resend_otp, update_otp_status, expire_associated_otp, create_membership, update_membership_secure_key, update_verification_flow_status',
     table: 'verification_flows',
     indexes: ['verification_flows_unique_id_key'],
     sql: `select f.id, f.status, f.expires_at, f.otp_count, f.phone_number_id from ecliptix.verification_flows f
@@ -304,7 +313,7 @@ const cases: PlanCase[] = [
   },
   {
     query: "the flow's latest OTP (resend cooldown)",
-    by: 'request_resend_otp',
+    by: 'request_resend_otp, insert_otp_record',
     table: 'otp_records',
     indexes: ['ix_otp_records_flow_created'],
     sql: 'select max(o.created_at) from ecliptix.otp_records o where o.flow_unique_id = $1 and not o.is_deleted',
@@ -350,6 +359,56 @@ const cases: PlanCase[] = [
     types: ['uuid'],
     args: (s) => [lit(s.flow_uid, 'uuid')],
   },
+  // The number's guessing budget across its flows (ecliptix_internal.otp_checks_blocked_until).
+  {
+    query: 'failed OTP checks of the phone in otp_check_window',
+    by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
+    table: 'failed_otp_attempts',
+    indexes: ['ix_failed_otp_attempts_phone_time'],
+    sql: 'select count(*) from ecliptix.failed_otp_attempts a where a.phone_number_id = $1 and a.attempt_time > $2 - $3',
+    types: ['bigint', 'timestamptz', 'interval'],
+    args: (s) => [lit(s.phone_id, 'bigint'), 'now()', lit('1 hour', 'interval')],
+  },
+  {
+    query: 'the failed check whose ageing out lifts the per-phone budget',
+    by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
+    table: 'failed_otp_attempts',
+    indexes: ['ix_failed_otp_attempts_phone_time'],
+    sql: `select a.attempt_time from ecliptix.failed_otp_attempts a
+           where a.phone_number_id = $1 and a.attempt_time > $2 - $3
+           order by a.attempt_time offset $4 limit 1`,
+    types: ['bigint', 'timestamptz', 'interval', 'int'],
+    args: (s) => [lit(s.phone_id, 'bigint'), 'now()', lit('1 hour', 'interval'), '0'],
+  },
+  {
+    query: "the phone's failed checks since its last verified flow (up to the limit)",
+    by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
+    table: 'failed_otp_attempts',
+    indexes: ['ix_failed_otp_attempts_phone_time'],
+    sql: `select count(*) from (select 1 from ecliptix.failed_otp_attempts a
+           where a.phone_number_id = $1 and a.attempt_time > coalesce($2, '-infinity') limit $3) recent`,
+    types: ['bigint', 'timestamptz', 'int'],
+    args: (s) => [lit(s.phone_id, 'bigint'), 'NULL::timestamptz', '100'],
+  },
+  {
+    query: "the phone's latest failed check",
+    by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
+    table: 'failed_otp_attempts',
+    indexes: ['ix_failed_otp_attempts_phone_time'],
+    sql: 'select max(a.attempt_time) from ecliptix.failed_otp_attempts a where a.phone_number_id = $1',
+    types: ['bigint'],
+    args: (s) => [lit(s.phone_id, 'bigint')],
+  },
+  {
+    query: "the phone's latest verified flow (resets the consecutive failures)",
+    by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
+    table: 'verification_flows',
+    indexes: ['ix_verification_flows_phone_verified'],
+    sql: `select max(f.created_at) from ecliptix.verification_flows f
+           where f.phone_number_id = $1 and f.status = 'verified'`,
+    types: ['bigint'],
+    args: (s) => [lit(s.phone_id, 'bigint')],
+  },
   // --- memberships -----------------------------------------------------------
   {
     query: 'active membership of (phone, device)',
@@ -362,11 +421,24 @@ const cases: PlanCase[] = [
     args: (s) => [lit(s.phone_uid, 'uuid'), lit(s.device_uid, 'uuid')],
   },
   {
+    query: "the active membership's phone (for its limit guard)",
+    by: 'update_membership_secure_key',
+    table: 'memberships',
+    indexes: ['memberships_unique_id_key'],
+    sql: `select p.id from ecliptix.memberships m
+           join ecliptix.phone_numbers p on p.unique_id = m.phone_number_id
+           where m.unique_id = $1 and not m.is_deleted`,
+    types: ['uuid'],
+    args: (s) => [lit(s.membership_uid, 'uuid')],
+  },
+  {
     query: 'active membership by unique_id, locked',
     by: 'update_membership_secure_key',
     table: 'memberships',
     indexes: ['memberships_unique_id_key'],
-    sql: `select m.id, m.phone_number_id, m.status, m.creation_status from ecliptix.memberships m
+    sql: `select m.id, m.phone_number_id, m.app_device_id, m.verification_flow_id, m.status,
+                 m.creation_status, m.secure_key is not null as has_key
+           from ecliptix.memberships m
            where m.unique_id = $1 and not m.is_deleted for update`,
     types: ['uuid'],
     args: (s) => [lit(s.membership_uid, 'uuid')],
@@ -386,25 +458,25 @@ const cases: PlanCase[] = [
     args: (s) => [lit(s.phone, 'varchar')],
   },
   {
-    query: 'the membership judged for recovery, by phone_number and region',
+    query: 'the membership judged for recovery, by phone_number (the region selects nothing)',
     by: 'verify_phone_for_secret_key_recovery',
     table: 'memberships',
     indexes: ['ux_memberships_phone_device_active', 'ix_memberships_phone_number_id'],
     sql: `select p.unique_id, m.unique_id is not null, m.status, m.secure_key
            from ecliptix.phone_numbers p
            left join ecliptix.memberships m on m.phone_number_id = p.unique_id and not m.is_deleted
-           where p.phone_number = $1 and ($2 is null or p.region = $2) and not p.is_deleted
+           where p.phone_number = $1 and not p.is_deleted
            order by (m.unique_id is not null) desc,
                     coalesce(m.status = 'active' and m.secure_key is not null, false) desc,
                     m.created_at desc nulls last, p.created_at desc
            limit 1`,
-    types: ['varchar', 'varchar'],
-    args: (s) => [lit(s.phone, 'varchar'), lit(s.region, 'varchar')],
+    types: ['varchar'],
+    args: (s) => [lit(s.phone, 'varchar')],
   },
   // --- membership_attempts ---------------------------------------------------
   {
     query: 'failed membership attempts of the phone in membership_attempt_window',
-    by: 'create_membership',
+    by: 'create_membership, update_membership_secure_key (ecliptix_internal.membership_attempts_blocked_until)',
     table: 'membership_attempts',
     indexes: ['ix_membership_attempts_phone_attempted'],
     sql: `select count(*) from ecliptix.membership_attempts a
@@ -414,7 +486,7 @@ const cases: PlanCase[] = [
   },
   {
     query: 'the failure whose ageing out lifts the membership rate limit',
-    by: 'create_membership',
+    by: 'create_membership, update_membership_secure_key (ecliptix_internal.membership_attempts_blocked_until)',
     table: 'membership_attempts',
     indexes: ['ix_membership_attempts_phone_attempted'],
     sql: `select a.attempted_at from ecliptix.membership_attempts a
@@ -424,14 +496,17 @@ const cases: PlanCase[] = [
     args: (s) => [lit(s.phone_uid, 'uuid'), 'now()', lit('1 hour', 'interval'), '0'],
   },
   // --- login_attempts (login_membership and log_login_attempt record attempts
-  //     through ecliptix_internal.login_lock_until / record_login_attempt) --
+  //     through ecliptix_internal.note_call_while_locked / record_login_attempt /
+  //     unconfirmed_key_releases) -------------------------------------------
   {
-    query: "the phone's running lockout",
-    by: 'login_membership (ecliptix_internal.login_lock_until)',
+    query: "the phone's running lockout (a call while locked is counted on its row)",
+    by: 'login_membership, log_login_attempt (ecliptix_internal.note_call_while_locked)',
     table: 'login_attempts',
     indexes: ['ix_login_attempts_phone_lockouts', 'ix_login_attempts_phone_attempted'],
-    sql: `select max(a.locked_until) from ecliptix.login_attempts a
-           where a.phone_number = $1 and a.locked_until > $2`,
+    sql: `select l.id from ecliptix.login_attempts l
+           where l.phone_number = $1 and l.locked_until > $2
+           order by l.locked_until desc, l.id desc
+           limit 1`,
     types: ['varchar', 'timestamptz'],
     args: (s) => [lit(s.phone, 'varchar'), 'now()'],
   },
@@ -446,16 +521,30 @@ const cases: PlanCase[] = [
     args: (s) => [lit(s.phone, 'varchar')],
   },
   {
-    query: "the phone's failed logins in login_attempt_window",
+    query: "the phone's failed logins in login_attempt_window (key releases are no failures)",
     by: 'login_membership, log_login_attempt (ecliptix_internal.record_login_attempt)',
     table: 'login_attempts',
     indexes: ['ix_login_attempts_phone_attempted'],
     sql: `select count(*) from ecliptix.login_attempts a
-           where a.phone_number = $1 and not a.is_success
+           where a.phone_number = $1 and not a.is_success and a.outcome <> 'key_released'
              and a.attempted_at > $2 - ecliptix_internal.setting_interval('login_attempt_window')
-             and a.attempted_at >= coalesce($3, '-infinity')`,
-    types: ['varchar', 'timestamptz', 'timestamptz'],
-    args: (s) => [lit(s.phone, 'varchar'), 'now()', 'NULL::timestamptz'],
+             and a.attempted_at >= coalesce($3, '-infinity')
+             and (a.attempted_at, a.id) > (coalesce($4, '-infinity'), coalesce($5, 0))`,
+    types: ['varchar', 'timestamptz', 'timestamptz', 'timestamptz', 'bigint'],
+    args: (s) => [lit(s.phone, 'varchar'), 'now()', 'NULL::timestamptz', 'NULL::timestamptz', 'NULL::bigint'],
+  },
+  {
+    query: "the phone's unconfirmed key releases in key_release_window",
+    by: 'login_membership, log_login_attempt (ecliptix_internal.unconfirmed_key_releases)',
+    table: 'login_attempts',
+    indexes: ['ix_login_attempts_phone_attempted'],
+    sql: `select count(*)::int from ecliptix.login_attempts a
+           where a.phone_number = $1 and a.outcome = 'key_released' and not a.is_success
+             and a.attempted_at > $2 - ecliptix_internal.setting_interval('key_release_window')
+             and a.attempted_at >= coalesce((select max(s.attempted_at) from ecliptix.login_attempts s
+                                              where s.phone_number = $1 and s.is_success), '-infinity')`,
+    types: ['varchar', 'timestamptz'],
+    args: (s) => [lit(s.phone, 'varchar'), 'now()'],
   },
   {
     query: "the phone's last successful login",
