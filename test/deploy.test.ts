@@ -78,7 +78,12 @@ describe.each(engines)('deploying the schema on %s', (engine) => {
       expect(phone.rows).toEqual([expect.objectContaining({ outcome: 'created' })]);
       const again = await db.query("SELECT * FROM ecliptix.ensure_phone_number('+1234567890', 'US', NULL)");
       expect(again.rows).toEqual([expect.objectContaining({ outcome: 'exists' })]);
-      expect((await db.query('SELECT count(*)::int AS n FROM ecliptix.phone_numbers')).rows[0]).toEqual({ n: 1 });
+      // One identity per E.164 number: another region (or none) finds the same row and leaves its region.
+      for (const region of ["'GB'", 'NULL']) {
+        const elsewhere = await db.query(`SELECT * FROM ecliptix.ensure_phone_number('+1234567890', ${region}, NULL)`);
+        expect(elsewhere.rows).toEqual([expect.objectContaining({ outcome: 'exists', unique_id: (phone.rows[0] as { unique_id: string }).unique_id })]);
+      }
+      expect((await db.query('SELECT count(*)::int AS n, min(region) AS region FROM ecliptix.phone_numbers')).rows[0]).toEqual({ n: 1, region: 'US' });
     } finally {
       await db.close();
     }
