@@ -63,8 +63,8 @@ SELECT ${uid(6, 'f.id')}, f.unique_id, f.phone_number_id, 'bulk$' || md5(f.id::t
        false, f.created_at, f.created_at
   FROM ecliptix.verification_flows f;
 
-INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, attempt_time, created_at, updated_at)
-SELECT o.unique_id, o.flow_unique_id, o.created_at + interval '10 seconds', o.created_at, o.created_at
+INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, phone_number_id, attempt_time, created_at, updated_at)
+SELECT o.unique_id, o.flow_unique_id, o.phone_number_id, o.created_at + interval '10 seconds', o.created_at, o.created_at
   FROM ecliptix.otp_records o WHERE o.status = 'failed';
 
 INSERT INTO ecliptix.memberships
@@ -131,8 +131,8 @@ SELECT ${uid(17, 'f.id')}, f.unique_id, f.phone_number_id, 'bulk$' || md5(f.id::
  CROSS JOIN LATERAL (SELECT CASE WHEN f.id <= ${per} THEN f.created_at ELSE ${recent('f.id')} END AS c) t;
 
 -- failed_otp_attempts: the old ones go.
-INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, attempt_time, created_at, updated_at)
-SELECT o.unique_id, o.flow_unique_id, c, c, c
+INSERT INTO ecliptix.failed_otp_attempts (otp_unique_id, flow_unique_id, phone_number_id, attempt_time, created_at, updated_at)
+SELECT o.unique_id, o.flow_unique_id, o.phone_number_id, c, c, c
   FROM (SELECT o.*, row_number() OVER (ORDER BY o.id) - 1 AS i FROM ecliptix.otp_records o) o
   CROSS JOIN LATERAL (SELECT CASE WHEN o.i < ${per} THEN ${old('o.i', per)} ELSE ${recent('o.i')} END AS c) t
  WHERE o.i < ${per + stay};

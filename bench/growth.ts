@@ -79,7 +79,15 @@ async function measureRound(client: MembershipsClient, url: string, rows: number
   // Existing phones and members from the bulk history.
   const members = await existingMembers(url, rows, count, round, rounds);
   for (const m of members) {
-    const r = await client.setSecureKey(m.membershipId, randomBytes(32)); // so that login can decrypt it (untimed)
+    // A new key under the client's data key, so that login can decrypt it (untimed): the member recovers
+    // through a verified password_recovery flow, the proof a key replacement needs.
+    const flow = await client.initiateVerificationFlow({ appDeviceId: m.appDeviceId, phoneId: m.phoneId, purpose: 'password_recovery', connectionId: 7 });
+    if (flow.outcome !== 'created') throw new Error(`cannot prepare member ${m.phone}: recovery flow ${flow.outcome}`);
+    const otp = await client.issueOtp(flow.flow.flowId);
+    if (otp.outcome !== 'issued') throw new Error(`cannot prepare member ${m.phone}: code ${otp.outcome}`);
+    const verified = await client.verifyOtp(flow.flow.flowId, otp.code);
+    if (verified.outcome !== 'verified') throw new Error(`cannot prepare member ${m.phone}: check ${verified.outcome}`);
+    const r = await client.setSecureKey({ membershipId: m.membershipId, flowId: flow.flow.flowId, secureKey: randomBytes(32) });
     if (r.outcome !== 'updated') throw new Error(`cannot prepare member ${m.phone}: ${r.outcome}`);
   }
   const existing: Array<[string, (m: Member) => Promise<{ ok: boolean; outcome: string }>]> = [

@@ -1,7 +1,8 @@
 /**
  * The user journey, step by step, as the memberships client makes it:
  * register the device, register the phone, start a verification flow, issue
- * the OTP, verify it, create the membership, store the secure key, log in.
+ * the OTP, verify it, create the membership, store the secure key (the
+ * verified flow as proof), log in (the key released), confirm the sign-in.
  * Each step is also a routine benchmarked alone: the identities one step
  * produces are the inputs of the next, so no preparation is wasted.
  */
@@ -53,7 +54,7 @@ export const JOURNEY: readonly Step[] = [
     roundTrips: 1,
     async run(client, id) {
       const r = await client.ensurePhoneNumber({ phoneNumber: id.phone, appDeviceId: id.appDeviceId! });
-      return result(r.outcome, 'created_and_associated', { ...id, phoneId: r.phoneId });
+      return result(r.outcome, 'created_and_associated', { ...id, phoneId: 'phoneId' in r ? r.phoneId : undefined });
     },
   },
   {
@@ -66,7 +67,7 @@ export const JOURNEY: readonly Step[] = [
   },
   {
     name: 'issueOtp',
-    roundTrips: 2,
+    roundTrips: 1,
     async run(client, id) {
       const r = await client.issueOtp(id.flowId!);
       return r.outcome === 'issued' ? { ok: true, outcome: r.outcome, value: { ...id, otpId: r.otpId, code: r.code } } : { ok: false, outcome: r.outcome };
@@ -92,7 +93,7 @@ export const JOURNEY: readonly Step[] = [
     name: 'setSecureKey',
     roundTrips: 1,
     async run(client, id) {
-      const r = await client.setSecureKey(id.membershipId!, randomBytes(32));
+      const r = await client.setSecureKey({ membershipId: id.membershipId!, flowId: id.flowId!, secureKey: randomBytes(32) });
       return result(r.outcome, 'updated', id);
     },
   },
@@ -102,6 +103,15 @@ export const JOURNEY: readonly Step[] = [
     async run(client, id) {
       const r = await client.login(id.phone);
       return result(r.outcome, 'success', id);
+    },
+  },
+  {
+    // The passphrase opened the released key: only this resets the number's lockout ladder.
+    name: 'confirmLogin',
+    roundTrips: 1,
+    async run(client, id) {
+      const r = await client.confirmLogin(id.phone);
+      return result(r.outcome, 'confirmed', id);
     },
   },
 ];
@@ -117,7 +127,7 @@ export const LOG_LOGIN_ATTEMPT: Step = {
 };
 
 /** A sign-up: the journey up to the stored secure key (no login). */
-export const SIGN_UP: readonly Step[] = JOURNEY.filter((s) => s.name !== 'login');
+export const SIGN_UP: readonly Step[] = JOURNEY.filter((s) => s.name !== 'login' && s.name !== 'confirmLogin');
 
 export const JOURNEY_ROUND_TRIPS = JOURNEY.reduce((sum, s) => sum + s.roundTrips, 0);
 

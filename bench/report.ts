@@ -245,7 +245,7 @@ export function markdown(results: Results): string {
     const r = rt.result;
     out.push('', `### Runtime (${when(rt)})`, '');
     out.push(
-      `Journey = ${r.config.journeyRoundTrips} client round trips (register device → phone → flow → issue OTP → verify OTP → membership → secure key → login), a new phone number each; ` +
+      `Journey = ${r.config.journeyRoundTrips} client round trips (register device → phone → flow → issue OTP → verify OTP → membership → secure key → login → confirm sign-in), a new phone number each; ` +
         `${r.config.journeyTimeS} s per concurrency level. Client CPU: the benchmark's node process, which runs all the clients, in % of one core. ` +
         `pgbench: scale ${r.config.pgbenchScale}, ${r.config.pgbenchDurationS} s, -M extended, same server, same run; Round trips/tpcb = journeys/s × ${r.config.journeyRoundTrips} / tpcb-like tps.`,
       '',
