@@ -112,15 +112,12 @@ BEGIN
         EXECUTE format('ALTER FUNCTION %s OWNER TO %I', r.signature, p_owner);
     END LOOP;
 
-    -- Nobody but the owner touches anything by default.
-    FOREACH v_role IN ARRAY ARRAY[p_app, p_reporting] LOOP
-        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA ecliptix, ecliptix_internal, persistor FROM %I', v_role);
-        EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA ecliptix, ecliptix_internal, persistor FROM %I', v_role);
-        EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ecliptix, ecliptix_internal FROM %I', v_role);
-        EXECUTE format('REVOKE CREATE ON SCHEMA ecliptix, ecliptix_internal, persistor FROM %I', v_role);
-    END LOOP;
-    EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA ecliptix, ecliptix_internal, persistor FROM PUBLIC';
-    EXECUTE 'REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ecliptix, ecliptix_internal FROM PUBLIC';
+    -- Nobody but the owner touches anything by default. One statement per
+    -- kind for all grantees: each rewrites the catalog row of every object.
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA ecliptix, ecliptix_internal, persistor FROM %I, %I, PUBLIC', p_app, p_reporting);
+    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA ecliptix, ecliptix_internal, persistor FROM %I, %I', p_app, p_reporting);
+    EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ecliptix, ecliptix_internal FROM %I, %I, PUBLIC', p_app, p_reporting);
+    EXECUTE format('REVOKE CREATE ON SCHEMA ecliptix, ecliptix_internal, persistor FROM %I, %I', p_app, p_reporting);
     EXECUTE 'REVOKE ALL ON SCHEMA ecliptix, ecliptix_internal, persistor FROM PUBLIC';
 
     -- Application: the routines and the clock, nothing else.
