@@ -67,9 +67,10 @@ update ecliptix.failed_otp_attempts a
 create index ix_failed_otp_attempts_phone_time
   on ecliptix.failed_otp_attempts (phone_number_id, attempt_time);
 
--- The phone's latest verified flow (resets the consecutive-failure count).
-create index ix_verification_flows_phone_verified
-  on ecliptix.verification_flows (phone_number_id, created_at) where status = 'verified';
+-- The phone's latest verified code (its updated_at is when it was verified;
+-- a verified code is final): resets the consecutive-failure count.
+create index ix_otp_records_phone_verified
+  on ecliptix.otp_records (phone_number_id, updated_at) where status = 'verified';
 
 alter table ecliptix.login_attempts
   add column calls_while_locked int not null default 0;

@@ -7,7 +7,8 @@
 -- number could be guessed at 150 times an hour. Two limits, both settings:
 --   * max_failed_otp_checks_per_phone failed checks within otp_check_window;
 --   * max_consecutive_failed_otp_checks failed checks since the number's
---     last verified flow: then checks are refused until
+--     last verified code (the moment it was verified): then checks are
+--     refused until
 --     consecutive_otp_failure_lockout after the latest failure (NIST SP
 --     800-63B 5.2.2: at most 100 consecutive failed attempts). Each failure
 --     after that locks again.
@@ -47,9 +48,10 @@ begin
     return v_oldest + v_window;
   end if;
 
-  select max(f.created_at) into v_last_verified
-    from ecliptix.verification_flows f
-   where f.phone_number_id = p_phone_id and f.status = 'verified';
+  -- A verified code is final: its updated_at is when it was verified.
+  select max(o.updated_at) into v_last_verified
+    from ecliptix.otp_records o
+   where o.phone_number_id = p_phone_id and o.status = 'verified';
 
   select count(*) into v_run
     from (select 1

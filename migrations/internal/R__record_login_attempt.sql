@@ -143,15 +143,21 @@ language sql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
+  with confirmed as (
+    select s.attempted_at, s.id
+      from ecliptix.login_attempts s
+     where s.phone_number = p_phone_number and s.is_success
+     order by s.attempted_at desc, s.id desc
+     limit 1
+  )
   select count(*)::int
     from ecliptix.login_attempts a
    where a.phone_number = p_phone_number
      and a.outcome = 'key_released'
      and not a.is_success
      and a.attempted_at > p_now - ecliptix_internal.setting_interval('key_release_window')
-     and a.attempted_at >= coalesce((select max(s.attempted_at)
-                                       from ecliptix.login_attempts s
-                                      where s.phone_number = p_phone_number and s.is_success), '-infinity')
+     -- (time, id): a release and its confirmation in one transaction share a time.
+     and (a.attempted_at, a.id) > coalesce((select (c.attempted_at, c.id) from confirmed c), ('-infinity'::timestamptz, 0::bigint))
 $$;
 
 revoke all on function ecliptix_internal.note_call_while_locked(varchar, timestamptz) from public;

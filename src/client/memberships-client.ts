@@ -256,11 +256,9 @@ export class MembershipsClient {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber);
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
-    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; id: number | null }>('log-login-attempt', [
-      phone.e164,
-      check.text('outcome', input.outcome, 255),
-      input.isSuccess,
-    ]);
+    const outcome = check.text('outcome', input.outcome, 255);
+    if (outcome === 'key_released') throw new InvalidInputError('outcome', 'key_released is reserved for the key releases of login');
+    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; id: number | null }>('log-login-attempt', [phone.e164, outcome, input.isSuccess]);
     return row.outcome === 'logged' ? { outcome: 'logged', id: row.id! } : { outcome: row.outcome };
   }
 

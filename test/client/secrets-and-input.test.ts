@@ -49,6 +49,7 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
       [client.setSecureKey({ membershipId: randomUUID(), secureKey: new Uint8Array(1) } as never), 'flowId: must be a UUID'],
       [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x'.repeat(256), isSuccess: false }), 'outcome: must be at most 255 characters'],
       [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x', isSuccess: 'no' as never }), 'isSuccess: must be true or false'],
+      [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'key_released', isSuccess: false }), 'outcome: key_released is reserved for the key releases of login'],
       [client.login(''), 'phoneNumber: must be a non-empty phone number'],
       [client.confirmLogin(''), 'phoneNumber: must be a non-empty phone number'],
       [client.confirmLogin('+1234567890'), 'phoneNumber: +1234567890 is not a valid phone number'],
@@ -184,6 +185,7 @@ describe('opening a client', () => {
     const { createTestDatabase } = await import('../support/databases.js');
     const target = await createTestDatabase('postgres', { withSchema: true });
     const pool = new pg.Pool({ connectionString: target.config.databaseUrl, max: 2 });
+    pool.on('error', () => undefined);
     try {
       const secrets = { otpKeys: generateKeyring(), dataKeys: generateKeyring() };
       const client = createMembershipsClient({ db: fromPgPool(pool), secrets });

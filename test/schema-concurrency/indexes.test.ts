@@ -218,7 +218,7 @@ const cases: PlanCase[] = [
     by: 'initiate_verification_flow',
     table: 'verification_flows',
     // The phone's verified flows (V014's partial index) serve it as well: equality on its leading column.
-    indexes: ['ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created', 'ix_verification_flows_phone_verified'],
+    indexes: ['ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created'],
     sql: `select f.unique_id from ecliptix.verification_flows f
            where f.app_device_id = $1 and f.phone_number_id = $2 and f.purpose = $3
              and f.status = 'verified' and f.expires_at > $4 and not f.is_deleted
@@ -400,12 +400,12 @@ const cases: PlanCase[] = [
     args: (s) => [lit(s.phone_id, 'bigint')],
   },
   {
-    query: "the phone's latest verified flow (resets the consecutive failures)",
+    query: "the phone's latest verified code (resets the consecutive failures)",
     by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
-    table: 'verification_flows',
-    indexes: ['ix_verification_flows_phone_verified'],
-    sql: `select max(f.created_at) from ecliptix.verification_flows f
-           where f.phone_number_id = $1 and f.status = 'verified'`,
+    table: 'otp_records',
+    indexes: ['ix_otp_records_phone_verified'],
+    sql: `select max(o.updated_at) from ecliptix.otp_records o
+           where o.phone_number_id = $1 and o.status = 'verified'`,
     types: ['bigint'],
     args: (s) => [lit(s.phone_id, 'bigint')],
   },

@@ -592,6 +592,19 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect((await updateOtpStatus(db, next.otpUid, 'verified')).outcome).toBe('updated');
       expect(await countOf(db, 'failed_otp_attempts')).toBe(9);
     });
+
+    it('too_many_failed_checks: the run of failures counts from the moment a code was verified, not from its flow\'s start', async () => {
+      await setSetting(db, 'max_consecutive_failed_otp_checks', '5');
+      const phone = newPhone();
+      // Four wrong codes, then the right one, on one flow: the run ends with the verification.
+      const first = await pendingFlow(db, { phone });
+      for (let i = 0; i < 4; i += 1) expect((await updateOtpStatus(db, first.otpUid, 'failed')).outcome).toBe('updated');
+      expect((await updateOtpStatus(db, first.otpUid, 'verified')).outcome).toBe('updated');
+      // One failure since: far from 5 in a row.
+      const second = await pendingFlow(db, { phone, purpose: 'login' });
+      expect((await updateOtpStatus(db, second.otpUid, 'failed')).outcome).toBe('updated');
+      expect((await updateOtpStatus(db, second.otpUid, 'verified')).outcome).toBe('updated');
+    });
   });
 
   describe('update_verification_flow_status', () => {

@@ -390,6 +390,15 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       expect((await call(db, 'log_login_attempt', other.phone, 'passphrase_ok', true)).outcome).toBe('logged');
       expect(await countOf(db, 'login_attempts')).toBe(6);
 
+      // A release and its confirmation in one transaction share a time: the confirmation still uses it up.
+      const third = await member(db, { secureKey: Buffer.from('key') });
+      const confirmations = await db.transaction(async (tx) => {
+        expect((await login(tx, third.phone)).outcome).toBe('success');
+        return [await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true), await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true)];
+      });
+      expect(confirmations.map((c) => c.outcome)).toEqual(['logged', 'no_key_release']);
+      expect((await call(db, 'log_login_attempt', third.phone, 'passphrase_ok', true)).outcome).toBe('no_key_release');
+
       const { unique_id: phoneUid } = await ensurePhone(db, newPhone());
       const attemptsBefore = await countOf(db, 'membership_attempts');
       const m = await call(db, 'log_membership_attempt', phoneUid, 'otp_sent', true);

@@ -160,6 +160,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       expect((await call(db, 'create_membership', [flow.flowUid, null, flow.otpUid, 'otp_verified'])).outcome).toBe('created');
     });
     const stale = new pg.Client({ connectionString: role.loginUrl });
+    stale.on('error', () => undefined);
     await stale.connect();
     try {
       await stale.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
