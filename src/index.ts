@@ -15,6 +15,7 @@ export { testConnection, type ConnectionReport } from './commands/test-connectio
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
 export { cleanup, type CleanupCommandOptions, type CleanupReport } from './commands/cleanup.js';
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
+export { importDatabase, type ImportCommandOptions, type ImportReport, type ImportProblem, type ImportTableReport, type ImportNote } from './commands/import.js';
 export { backup, type BackupCommandOptions, type BackupResult } from './commands/backup.js';
 export { restore, type RestoreCommandOptions, type RestoreResult } from './commands/restore.js';
 export type { PersistorOptions } from './commands/runtime.js';

@@ -28,6 +28,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   restore: async () => (await import('../commands/restore.js')).registerRestoreCommand,
   roles: async () => (await import('../commands/roles.js')).registerRolesCommand,
   'rotate-keys': async () => (await import('../commands/rotate-keys.js')).registerRotateKeysCommand,
+  import: async () => (await import('../commands/import.js')).registerImportCommand,
 };
 
 export const commandNames: readonly string[] = Object.keys(commandLoaders);

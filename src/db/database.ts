@@ -15,6 +15,13 @@ export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
   /** A script of one or more statements without parameters (a migration file, say). */
   exec(script: string): Promise<void>;
+  /**
+   * `COPY … FROM STDIN` (server) or `COPY … FROM '/dev/blob'` (PGlite): runs
+   * `sql` — a COPY whose source is written as `STDIN` — feeding it `data`.
+   * Returns the rows copied. Only on one connection (a transaction or a
+   * session), since a COPY and what follows it must share that connection.
+   */
+  copyFrom?(sql: string, data: AsyncIterable<string>): Promise<number>;
 }
 
 export interface TransactionOptions {

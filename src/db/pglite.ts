@@ -28,6 +28,13 @@ export function queryableOver(target: PgliteQueryable): Queryable {
     async exec(script: string): Promise<void> {
       await target.exec(script);
     },
+    async copyFrom(sql: string, data: AsyncIterable<string>): Promise<number> {
+      // PGlite reads a COPY's input from a Blob it calls /dev/blob.
+      const parts: string[] = [];
+      for await (const part of data) parts.push(part);
+      const result = await target.query(sql.replace(/\bfrom\s+stdin\b/i, "from '/dev/blob'"), [], { blob: new Blob(parts) });
+      return result.affectedRows ?? 0;
+    },
   };
 }
 
@@ -103,6 +110,7 @@ class PgliteDatabase implements Database {
     const session: Session = {
       query: (sql, params) => this.query(sql, params),
       exec: (script) => this.exec(script),
+      copyFrom: (sql, data) => this.base.copyFrom!(sql, data),
       transaction: (inner, options) => this.transaction(inner, options),
     };
     return work(session);

@@ -1,5 +1,8 @@
 /** A PostgreSQL server through node-postgres (`pg`). */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { PersistorError, messageOf } from '../errors.js';
 import { maskDatabaseUrl, passwordsOf, redact } from '../util/redact.js';
 import type { Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
@@ -32,10 +35,22 @@ function queryableOver(client: pg.PoolClient | pg.Pool): Queryable {
   };
 }
 
+/** A connection's queryable with COPY FROM STDIN (pg-copy-streams), streamed with back-pressure. */
+function connectionQueryable(client: pg.PoolClient): Queryable {
+  return {
+    ...queryableOver(client),
+    async copyFrom(sql: string, data: AsyncIterable<string>): Promise<number> {
+      const stream = client.query(copyFromStdin(sql));
+      await pipeline(Readable.from(data), stream);
+      return stream.rowCount ?? 0;
+    },
+  };
+}
+
 async function inTransaction<T>(client: pg.PoolClient, work: (tx: Queryable) => Promise<T>, options: TransactionOptions): Promise<T> {
   await client.query('BEGIN');
   try {
-    const result = await work(queryableOver(client));
+    const result = await work(connectionQueryable(client));
     await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (error) {
@@ -156,10 +171,11 @@ class PostgresDatabase implements Database {
     const { client, release } = await this.checkout();
     let broken = false;
     try {
-      const base = queryableOver(client);
+      const base = connectionQueryable(client);
       return await work({
         query: (sql, params) => base.query(sql, params),
         exec: (script) => base.exec(script),
+        copyFrom: (sql, data) => base.copyFrom!(sql, data),
         transaction: (inner, options = {}) => inTransaction(client, inner, options),
       });
     } catch (error) {

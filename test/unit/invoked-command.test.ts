@@ -21,6 +21,6 @@ describe('which command a command line names (only that one is loaded)', () => {
     expect(await names(['help', 'migrate'])).toEqual(commandNames);
     expect(await names(['migarte'])).toEqual(commandNames);
     expect(await names(['rotate-keys', '--dry-run'])).toEqual(['rotate-keys']);
-    expect(commandNames).toHaveLength(13);
+    expect(commandNames).toHaveLength(14);
   });
 });
