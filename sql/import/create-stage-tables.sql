@@ -71,18 +71,26 @@ create temporary table stage_event_log (
 -- LOCKED_UNTIL:<time> in a login attempt's outcome, as a timestamp, or NULL
 -- when it is not a valid one (the original wrote SQL Server style 127,
 -- 2025-09-15T10:35:00.1234567; a calendar date that does not exist is NULL).
+-- No exception block (a subtransaction per call): each part is checked first.
 create or replace function pg_temp.import_locked_until(p_outcome text)
 returns timestamp
 language plpgsql
 immutable
 as $$
+declare
+  m text[];
 begin
-  if p_outcome is null or left(p_outcome, 13) <> 'LOCKED_UNTIL:'
-     or substr(p_outcome, 14) !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z?$' then
+  if p_outcome is null or left(p_outcome, 13) <> 'LOCKED_UNTIL:' then
     return null;
   end if;
-  return rtrim(substr(p_outcome, 14), 'Z')::timestamp;
-exception when others then
-  return null;
+  m := pg_catalog.regexp_match(p_outcome, '^LOCKED_UNTIL:(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?Z?$');
+  if m is null or m[1]::int < 1 or m[2]::int not between 1 and 12 then
+    return null;
+  end if;
+  if m[3]::int not between 1 and extract(day from make_date(m[1]::int, m[2]::int, 1) + interval '1 month - 1 day')
+     or m[4]::int > 23 or m[5]::int > 59 or m[6]::int > 59 then
+    return null;
+  end if;
+  return make_timestamp(m[1]::int, m[2]::int, m[3]::int, m[4]::int, m[5]::int, (m[6] || coalesce(m[7], ''))::double precision);
 end;
 $$;

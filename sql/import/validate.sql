@@ -9,7 +9,8 @@
 with p (tbl, col, row_id, line, problem) as (
   -- NULLs, values and lengths, one pass per table.
   select 'AppDevices', v.col, s.id, s.source_line, v.problem
-    from stage_app_devices s
+    from (select * from stage_app_devices
+           where num_nulls(id, app_instance_id, device_id, device_type, created_at, updated_at, is_deleted, unique_id) > 0) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('AppInstanceId', s.app_instance_id is null, 'is NULL'),
@@ -22,7 +23,8 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'PhoneNumbers', v.col, s.id, s.source_line, v.problem
-    from stage_phone_numbers s
+    from (select * from stage_phone_numbers
+           where num_nulls(id, phone_number, created_at, updated_at, is_deleted, unique_id) > 0 or phone_number !~ '^\+[1-9][0-9]{6,14}$') s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('PhoneNumber', s.phone_number is null, 'is NULL'),
@@ -34,7 +36,8 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'PhoneNumberDevices', v.col, null::bigint, s.source_line, v.problem
-    from stage_phone_number_devices s
+    from (select * from stage_phone_number_devices
+           where num_nulls(phone_number_id, app_device_id, is_primary, created_at, updated_at, is_deleted) > 0) s
    cross join lateral (values
      ('PhoneNumberId', s.phone_number_id is null, 'is NULL'),
      ('AppDeviceId', s.app_device_id is null, 'is NULL'),
@@ -45,7 +48,10 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'VerificationFlows', v.col, s.id, s.source_line, v.problem
-    from stage_verification_flows s
+    from (select * from stage_verification_flows
+           where num_nulls(id, phone_number_id, app_device_id, status, purpose, expires_at, otp_count, created_at, updated_at, is_deleted, unique_id) > 0
+             or lower(btrim(status)) not in ('pending', 'verified', 'expired', 'failed') or otp_count < 0
+             or lower(btrim(purpose)) not in ('unspecified', 'registration', 'login', 'password_recovery', 'update_phone')) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('PhoneNumberId', s.phone_number_id is null, 'is NULL'),
@@ -65,7 +71,9 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'OtpRecords', v.col, s.id, s.source_line, v.problem
-    from stage_otp_records s
+    from (select * from stage_otp_records
+           where num_nulls(id, flow_unique_id, phone_number_id, expires_at, status, is_active, created_at, updated_at, is_deleted, unique_id) > 0
+             or lower(btrim(status)) not in ('pending', 'verified', 'expired', 'failed')) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('FlowUniqueId', s.flow_unique_id is null, 'is NULL'),
@@ -81,7 +89,8 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'FailedOtpAttempts', v.col, s.id, s.source_line, v.problem
-    from stage_failed_otp_attempts s
+    from (select * from stage_failed_otp_attempts
+           where num_nulls(id, otp_unique_id, flow_unique_id, attempt_time, created_at, updated_at, is_deleted) > 0) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('OtpUniqueId', s.otp_unique_id is null, 'is NULL'),
@@ -93,7 +102,10 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'Memberships', v.col, s.id, s.source_line, v.problem
-    from stage_memberships s
+    from (select * from stage_memberships
+           where num_nulls(id, phone_number_id, app_device_id, verification_flow_id, status, created_at, updated_at, is_deleted, unique_id) > 0
+             or lower(btrim(status)) not in ('active', 'inactive', 'blocked')
+             or lower(btrim(creation_status)) not in ('otp_verified', 'secure_key_set', 'passphrase_set')) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('PhoneNumberId', s.phone_number_id is null, 'is NULL'),
@@ -110,7 +122,8 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'MembershipAttempts', v.col, s.id, s.source_line, v.problem
-    from stage_membership_attempts s
+    from (select * from stage_membership_attempts
+           where num_nulls(id, phone_number_id, attempted_at, outcome, is_success, created_at, updated_at, is_deleted) > 0 or length(outcome) > 255) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('PhoneNumberId', s.phone_number_id is null, 'is NULL'),
@@ -124,7 +137,9 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'LoginAttempts', v.col, s.id, s.source_line, v.problem
-    from stage_login_attempts s
+    from (select * from stage_login_attempts
+           where num_nulls(id, attempted_at, phone_number, outcome, is_success, created_at, updated_at) > 0 or length(outcome) > 255
+             or (outcome like 'LOCKED_UNTIL:%' and pg_temp.import_locked_until(outcome) is null)) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('Timestamp', s.attempted_at is null, 'is NULL'),
@@ -139,7 +154,8 @@ with p (tbl, col, row_id, line, problem) as (
    where v.bad
   union all
   select 'EventLog', v.col, s.id, s.source_line, v.problem
-    from stage_event_log s
+    from (select * from stage_event_log
+           where num_nulls(id, event_type, message, created_at) > 0 or length(event_type) > 50) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('EventType', s.event_type is null, 'is NULL'),
@@ -148,32 +164,58 @@ with p (tbl, col, row_id, line, problem) as (
      ('CreatedAt', s.created_at is null, 'is NULL')) v (col, bad, problem)
    where v.bad
 
-  -- Duplicate keys (every row of a duplicated value is listed).
+  -- Duplicate keys (every row of a duplicated value is listed; found by hashing, not sorting).
   union all
-  select d.tbl, d.col, d.id, d.line, 'appears more than once'
-    from (
-      select 'AppDevices' tbl, 'Id' col, id, source_line line, count(*) over (partition by id) n from stage_app_devices where id is not null
-      union all select 'AppDevices', 'UniqueId', id, source_line, count(*) over (partition by unique_id) from stage_app_devices where unique_id is not null
-      union all select 'PhoneNumbers', 'Id', id, source_line, count(*) over (partition by id) from stage_phone_numbers where id is not null
-      union all select 'PhoneNumbers', 'UniqueId', id, source_line, count(*) over (partition by unique_id) from stage_phone_numbers where unique_id is not null
-      union all select 'VerificationFlows', 'Id', id, source_line, count(*) over (partition by id) from stage_verification_flows where id is not null
-      union all select 'VerificationFlows', 'UniqueId', id, source_line, count(*) over (partition by unique_id) from stage_verification_flows where unique_id is not null
-      union all select 'OtpRecords', 'Id', id, source_line, count(*) over (partition by id) from stage_otp_records where id is not null
-      union all select 'OtpRecords', 'UniqueId', id, source_line, count(*) over (partition by unique_id) from stage_otp_records where unique_id is not null
-      union all select 'FailedOtpAttempts', 'Id', id, source_line, count(*) over (partition by id) from stage_failed_otp_attempts where id is not null
-      union all select 'Memberships', 'Id', id, source_line, count(*) over (partition by id) from stage_memberships where id is not null
-      union all select 'Memberships', 'UniqueId', id, source_line, count(*) over (partition by unique_id) from stage_memberships where unique_id is not null
-      union all select 'MembershipAttempts', 'Id', id, source_line, count(*) over (partition by id) from stage_membership_attempts where id is not null
-      union all select 'LoginAttempts', 'Id', id, source_line, count(*) over (partition by id) from stage_login_attempts where id is not null
-      union all select 'EventLog', 'Id', id, source_line, count(*) over (partition by id) from stage_event_log where id is not null
-      union all select 'PhoneNumberDevices', 'PhoneNumberId, AppDeviceId', null, source_line, count(*) over (partition by phone_number_id, app_device_id)
-                  from stage_phone_number_devices where phone_number_id is not null and app_device_id is not null
-    ) d
-   where d.n > 1
+  select 'AppDevices', 'Id', id, source_line, 'appears more than once'
+    from stage_app_devices where id in (select id from stage_app_devices group by id having count(*) > 1)
+  union all
+  select 'AppDevices', 'UniqueId', id, source_line, 'appears more than once'
+    from stage_app_devices where unique_id in (select unique_id from stage_app_devices group by unique_id having count(*) > 1)
+  union all
+  select 'PhoneNumbers', 'Id', id, source_line, 'appears more than once'
+    from stage_phone_numbers where id in (select id from stage_phone_numbers group by id having count(*) > 1)
+  union all
+  select 'PhoneNumbers', 'UniqueId', id, source_line, 'appears more than once'
+    from stage_phone_numbers where unique_id in (select unique_id from stage_phone_numbers group by unique_id having count(*) > 1)
+  union all
+  select 'VerificationFlows', 'Id', id, source_line, 'appears more than once'
+    from stage_verification_flows where id in (select id from stage_verification_flows group by id having count(*) > 1)
+  union all
+  select 'VerificationFlows', 'UniqueId', id, source_line, 'appears more than once'
+    from stage_verification_flows where unique_id in (select unique_id from stage_verification_flows group by unique_id having count(*) > 1)
+  union all
+  select 'OtpRecords', 'Id', id, source_line, 'appears more than once'
+    from stage_otp_records where id in (select id from stage_otp_records group by id having count(*) > 1)
+  union all
+  select 'OtpRecords', 'UniqueId', id, source_line, 'appears more than once'
+    from stage_otp_records where unique_id in (select unique_id from stage_otp_records group by unique_id having count(*) > 1)
+  union all
+  select 'FailedOtpAttempts', 'Id', id, source_line, 'appears more than once'
+    from stage_failed_otp_attempts where id in (select id from stage_failed_otp_attempts group by id having count(*) > 1)
+  union all
+  select 'Memberships', 'Id', id, source_line, 'appears more than once'
+    from stage_memberships where id in (select id from stage_memberships group by id having count(*) > 1)
+  union all
+  select 'Memberships', 'UniqueId', id, source_line, 'appears more than once'
+    from stage_memberships where unique_id in (select unique_id from stage_memberships group by unique_id having count(*) > 1)
+  union all
+  select 'MembershipAttempts', 'Id', id, source_line, 'appears more than once'
+    from stage_membership_attempts where id in (select id from stage_membership_attempts group by id having count(*) > 1)
+  union all
+  select 'LoginAttempts', 'Id', id, source_line, 'appears more than once'
+    from stage_login_attempts where id in (select id from stage_login_attempts group by id having count(*) > 1)
+  union all
+  select 'EventLog', 'Id', id, source_line, 'appears more than once'
+    from stage_event_log where id in (select id from stage_event_log group by id having count(*) > 1)
+  union all
+  select 'PhoneNumberDevices', 'PhoneNumberId, AppDeviceId', null, source_line, 'appears more than once'
+    from stage_phone_number_devices
+   where (phone_number_id, app_device_id) in (select phone_number_id, app_device_id from stage_phone_number_devices
+                                               group by 1, 2 having count(*) > 1)
   union all
   select 'AppDevices', 'DeviceId', id, source_line, 'appears on more than one device that is not deleted'
-    from (select id, source_line, count(*) over (partition by device_id) n from stage_app_devices where not is_deleted and device_id is not null) d
-   where d.n > 1
+    from stage_app_devices
+   where not is_deleted and device_id in (select device_id from stage_app_devices where not is_deleted group by device_id having count(*) > 1)
 
   -- References to rows that are not in the input.
   union all

@@ -191,6 +191,21 @@ describe.each(engines)('import on %s', (engine) => {
     }
   });
 
+  it("from pgloader's default naming (downcase identifiers) under another schema name, kept with --keep-staging", async () => {
+    const { db } = fresh;
+    const data = makeDataset({ members: 40, seed: 4 });
+    await writeStagingSchema(db, data, 'legacy', { naming: 'downcase' });
+    expect((await db.query("select 1 from information_schema.columns where table_schema = 'legacy' and table_name = 'phonenumberdevices' and column_name = 'appdeviceid'")).rows).toHaveLength(1);
+    const report = await importDatabase({ db, dataKeys: DATA_KEYS, source: { schema: 'legacy' }, keepStaging: true });
+    expect(report.status).toBe('imported');
+    expect(report.stagingDropped).toBe(false);
+    expect(report.tables.map((t) => t.read)).toEqual(report.tables.map((t) => data.rows[t.source]!.length));
+    expect((await db.query("select 1 from pg_namespace where nspname = 'legacy'")).rows).toHaveLength(1);
+    const member = data.members.find((m) => m.secureKey && !m.lockedUntil)!;
+    const login = await clientFor(db).login(member.phoneNumber);
+    expect(login.outcome === 'success' && Buffer.from(login.secureKey).equals(member.secureKey!)).toBe(true);
+  });
+
   it('from CSV files with a header: the JSON report, then every member signs in', async () => {
     const { db, target } = fresh;
     const data = makeDataset({ members: MEMBERS, seed: 3 });

@@ -23,4 +23,5 @@ union all select 'lockout-typed', count(*) from stage_login_attempts
            where phone_number ~ '^\+[1-9][0-9]{6,14}$' and outcome like 'LOCKED_UNTIL:%'
 union all select 'login-refused', count(*) from stage_login_attempts where phone_number !~ '^\+[1-9][0-9]{6,14}$'
 union all select 'lockout-in-force', count(*) from stage_login_attempts
-           where phone_number ~ '^\+[1-9][0-9]{6,14}$' and pg_temp.import_locked_until(outcome) at time zone 'UTC' > ecliptix_internal.now()
+           where outcome like 'LOCKED_UNTIL:%' and phone_number ~ '^\+[1-9][0-9]{6,14}$'
+             and pg_temp.import_locked_until(outcome) at time zone 'UTC' > ecliptix_internal.now()

@@ -10,6 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parse, CsvError } from 'csv-parse';
 import type { Queryable } from '../../db/database.js';
 import { PersistorError } from '../../errors.js';
@@ -75,13 +76,18 @@ const RANGES: Partial<Record<ColumnKind, [bigint, bigint]>> = {
   smallint: [-(2n ** 15n), 2n ** 15n - 1n],
 };
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return MONTH_DAYS[month - 1]! + (leap ? 1 : 0);
 }
 
 /** A value as PostgreSQL CSV, or why it is not one of its kind. */
 function convert(column: OriginalColumn, raw: string | null): { csv: string } | { problem: string } {
-  if (raw === null) return { csv: '' };
+  // An empty value where no empty string can be meant (a number, a GUID, a date, a key, a region) is NULL,
+  // however the exporting tool quoted it.
+  if (raw === null || (raw === '' && (column.kind !== 'text' || column.nullable))) return { csv: '' };
   switch (column.kind) {
     case 'text':
       if (raw.includes('\u0000')) {
@@ -142,27 +148,38 @@ interface Parsed {
 }
 
 async function* records(file: TableFile, problems: ImportProblem[]): AsyncGenerator<Parsed> {
+  if (file.format === 'bcp') {
+    // bcp's character format has no quoting: one row per line, fields split at tabs, NULL as an empty field.
+    let line = 0;
+    const lines = createInterface({ input: createReadStream(file.path), crlfDelay: Infinity });
+    try {
+      for await (const text of lines) {
+        line++;
+        yield { record: (line === 1 ? text.replace(/^\uFEFF/, '') : text).split('\t').map((v) => (v === '' ? null : v)), line };
+      }
+    } finally {
+      lines.close();
+    }
+    return;
+  }
   const parser = createReadStream(file.path).pipe(
-    parse(
-      file.format === 'bcp'
-        ? { delimiter: '\t', quote: false, record_delimiter: ['\r\n', '\n'], relax_column_count: true, info: true, bom: true, skip_empty_lines: false }
-        : {
-            delimiter: ',',
-            relax_column_count: true,
-            info: true,
-            bom: true,
-            cast: (value: string, context: { quoting: boolean }) => (context.quoting ? value : value === '' ? null : value),
-          },
-    ),
+    parse({
+      delimiter: ',',
+      relax_column_count: true,
+      info: true,
+      bom: true,
+      // NULL is an unquoted empty field; a quoted one ("") is an empty string.
+      cast: (value: string, context: { quoting: boolean }) => (context.quoting ? value : value === '' ? null : value),
+    }),
   );
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
-      yield { record: file.format === 'bcp' ? record.map((v) => (v === '' ? null : v)) : record, line: info.lines };
+      yield { record, line: info.lines };
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     const line = (error as CsvError & { lines?: number }).lines;
-    problems.push({ table: file.table.source, file: basename(file.path), ...(line === undefined ? {} : { line }), problem: `unreadable ${file.format.toUpperCase()}: ${error.message.replace(/^Invalid [^:]*: /, '')}` });
+    problems.push({ table: file.table.source, file: basename(file.path), ...(line === undefined ? {} : { line }), problem: `unreadable CSV: ${error.message.replace(/^Invalid [^:]*: /, '')}` });
   } finally {
     parser.destroy();
   }
