@@ -31,6 +31,15 @@ const adminUrl = values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'po
 const members = Number(values.members);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const dataKeys = generateKeyring('bench');
+/** The steps, longest first, in seconds (the loading of files summed). */
+const steps = (list: { step: string; ms: number }[]): string => {
+  const sums = new Map<string, number>();
+  for (const { step, ms } of list) {
+    const name = step.startsWith('loading ') ? 'loading the files' : step;
+    sums.set(name, (sums.get(name) ?? 0) + ms);
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${round(ms / 1000, 1)} s`).join(', ');
+};
 
 async function migrated(label: string): Promise<string> {
   const db = await createDatabase(adminUrl, label);
@@ -57,12 +66,13 @@ async function main(): Promise<void> {
     timeoutMs: 3_600_000,
   });
   if (cli.code !== 0) throw new Error(`import --files failed (${cli.code}): ${cli.stderr}`);
-  const filesReport = JSON.parse(cli.stdout) as { rowsRead: number; rowsWritten: number; durationMs: number; secureKeys: { encrypted: number } };
+  const filesReport = JSON.parse(cli.stdout) as { rowsRead: number; rowsWritten: number; durationMs: number; secureKeys: { encrypted: number }; steps: { step: string; ms: number }[] };
   log(
     `bcp files -> server (CLI): ${filesReport.rowsRead} rows read, ${filesReport.rowsWritten} written, ${filesReport.secureKeys.encrypted} keys encrypted; ` +
       `import ${round(filesReport.durationMs / 1000, 1)} s = ${Math.round((filesReport.rowsRead / filesReport.durationMs) * 1000)} rows/s; ` +
       `whole process ${round(cli.wallMs / 1000, 1)} s = ${Math.round((filesReport.rowsRead / cli.wallMs) * 1000)} rows/s${cli.maxRssMb ? `, peak RSS ${cli.maxRssMb} MB` : ''}; load ${load1()}`,
   );
+  log(`  steps: ${steps(filesReport.steps)}`);
   rmSync(dir, { recursive: true, force: true });
 
   // 2. A staging schema shaped as pgloader makes it, imported through the API.
@@ -77,6 +87,7 @@ async function main(): Promise<void> {
       `staging schema -> ecliptix (API): ${report.rowsRead} rows read, ${report.rowsWritten} written; ` +
         `${round(report.durationMs / 1000, 1)} s = ${Math.round((report.rowsRead / report.durationMs) * 1000)} rows/s; load ${load1()}`,
     );
+    log(`  steps: ${steps(report.steps)}`);
   } finally {
     await db.close();
   }

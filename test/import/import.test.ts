@@ -159,10 +159,11 @@ describe.each(engines)('import on %s', (engine) => {
       await writeFiles(data, dir, { format: 'bcp' });
 
       const env = { ECLIPTIX_DATA_KEYS: keyringToText(DATA_KEYS) };
-      const dry = await runCli([...target.cliArgs, 'import', '--files', dir, '--dry-run'], { env, timeoutMs: 120_000 });
+      const dry = await runCli([...target.cliArgs, 'import', '--files', dir, '--dry-run', '--json'], { env, timeoutMs: 120_000 });
       expect(dry.stderr).toBe('');
       expect(dry.code).toBe(0);
-      expect(dry.stdout).toMatch(/dry run: \d+ of \d+ row\(s\) would be imported/);
+      const dryReport = JSON.parse(dry.stdout) as ImportReport;
+      expect([dryReport.status, dryReport.rowsRead]).toEqual(['dry-run', Object.values(data.rows).reduce((n, r) => n + r.length, 0)]);
       const run = await runCli([...target.cliArgs, 'import', '--files', dir], { env, timeoutMs: 120_000 });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^ORIGINAL\s+ECLIPTIX\s+READ\s+WRITTEN\s+MERGED\s+EXPIRED\s+REFUSED/m);

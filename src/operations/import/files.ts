@@ -275,12 +275,12 @@ export async function loadTableFile(tx: Queryable, file: TableFile, problems: Im
 
   let loaded = 0;
   // A COPY that fails aborts only its savepoint: the other files are still read and checked.
-  await tx.query('savepoint import_copy');
+  await tx.query(sqlFile('import/copy-savepoint.sql'));
   try {
     loaded = await tx.copyFrom!(sqlFile(`import/copy/${table.table}.sql`), chunks());
-    await tx.query('release savepoint import_copy');
+    await tx.query(sqlFile('import/copy-release.sql'));
   } catch (error) {
-    await tx.query('rollback to savepoint import_copy');
+    await tx.query(sqlFile('import/copy-rollback.sql'));
     // Every value was checked before it was sent; what is left is the server's word, without the row's values.
     const where = /line (\d+)/.exec((error as { where?: string }).where ?? '');
     note({ table: table.source, file: fileName, problem: `could not be loaded${where ? ` (COPY input line ${where[1]})` : ''}: ${(error as Error).message.replace(/: ".*"$/, '')}` });

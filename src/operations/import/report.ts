@@ -61,4 +61,6 @@ export interface ImportReport {
   rowsRead: number;
   rowsWritten: number;
   durationMs: number;
+  /** Where the time went: each step of the import and its milliseconds, in order. */
+  steps: { step: string; ms: number }[];
 }

@@ -202,6 +202,7 @@ async function mapIntoEcliptix(tx: Queryable, options: ImportOptions, tables: Im
     const result = await tx.query(sqlFile(`import/map/${insert.step}.sql`));
     byTable.get(insert.table)!.written = result.rowCount;
   }
+  step('counting for the report');
   const events = (await tx.query(sqlFile('import/map/15-merge-events.sql'))).rowCount;
 
   const counts = (await tx.query<{ code: string; rows: number }>(sqlFile('import/map/16-counts.sql'))).rows;
@@ -239,8 +240,22 @@ function sortProblems(rows: { table: string; column: string | null; row: number 
   }));
 }
 
-export async function runImport(db: Database, options: ImportOptions): Promise<ImportReport> {
+export async function runImport(db: Database, given: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
+  const steps: ImportReport['steps'] = [];
+  let step: { step: string; at: number } | undefined;
+  const endStep = (): void => {
+    if (step) steps.push({ step: step.step, ms: Number((performance.now() - step.at).toFixed(1)) });
+    step = undefined;
+  };
+  const options: ImportOptions = {
+    ...given,
+    onStep: (name) => {
+      endStep();
+      step = { step: name, at: performance.now() };
+      given.onStep?.(name);
+    },
+  };
   const dryRun = options.dryRun === true;
   const merge = options.merge === true;
   const tables = emptyTables();
@@ -258,8 +273,10 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
     rowsRead: 0,
     rowsWritten: 0,
     durationMs: 0,
+    steps,
   };
   const finish = (): ImportReport => {
+    endStep();
     report.rowsRead = tables.reduce((sum, t) => sum + t.read, 0);
     report.rowsWritten = tables.reduce((sum, t) => sum + t.written, 0);
     report.durationMs = Number((performance.now() - started).toFixed(1));
@@ -276,7 +293,7 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
           if (!(await tx.query<{ acquired: boolean }>(sqlFile('import/try-lock.sql'), [IMPORT_LOCK_KEY])).rows[0]?.acquired) {
             throw new PersistorError('LOCK_TIMEOUT', 'another import is running on this database; try again when it has finished');
           }
-          await tx.query("select pg_catalog.set_config('lock_timeout', $1, true)", [`${options.lockTimeoutMs}ms`]);
+          await tx.query(sqlFile('import/set-lock-timeout.sql'), [`${options.lockTimeoutMs}ms`]);
           const target = (await tx.query<{ holds_data: boolean; members: number }>(sqlFile('import/target-state.sql'))).rows[0]!;
           if (target.holds_data && !merge) {
             throw new PersistorError(
@@ -286,7 +303,6 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
           }
           if (merge) await tx.query(sqlFile('import/lock-identity-tables.sql'));
 
-          options.onStep?.('staging');
           await tx.exec(sqlFile('import/create-stage-tables.sql'));
           const problems: ImportProblem[] = [];
           const fileOf = new Map<string, string>();
@@ -300,10 +316,12 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
               if (report.source.kind === 'files') report.source.files.push({ table: file.table.source, file: name, format: file.format, rows });
             }
           } else {
+            options.onStep?.('copying the staging schema');
             await stageFromSchema(tx, (options.source as { schema: string }).schema, problems);
           }
           if (problems.length > 0) throw new InvalidInput(problems);
 
+          options.onStep?.('analyzing the staged rows');
           await tx.query(sqlFile('import/analyze-stage.sql'));
           for (const { table, rows } of (await tx.query<{ table: string; rows: number }>(sqlFile('import/stage-counts.sql'))).rows) {
             tables.find((t) => t.source === table)!.read = Number(rows);

@@ -1,0 +1,2 @@
+-- copy-release.sql — a file's COPY succeeded.
+release savepoint import_copy
