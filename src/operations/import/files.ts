@@ -211,7 +211,8 @@ export async function loadTableFile(tx: Queryable, file: TableFile, problems: Im
     mine.push(problem);
   };
 
-  if (file.format === 'bcp' && (await lastByte(file.path)) !== undefined && (await lastByte(file.path)) !== 0x0a) {
+  const last = file.format === 'bcp' ? await lastByte(file.path) : undefined;
+  if (last !== undefined && last !== 0x0a) {
     note({ table: table.source, file: fileName, problem: 'the file does not end with a row terminator: it was cut short (truncated export or copy)' });
   }
 

@@ -303,6 +303,7 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
           }
           if (merge) await tx.query(sqlFile('import/lock-identity-tables.sql'));
 
+          if (db.engine === 'postgres') await tx.exec(sqlFile('import/temp-buffers.sql'));
           await tx.exec(sqlFile('import/create-stage-tables.sql'));
           const problems: ImportProblem[] = [];
           const fileOf = new Map<string, string>();
