@@ -87,15 +87,9 @@ function printReport(output: Output, report: ImportReport): void {
   const s = output.style;
   if (report.status === 'invalid') {
     output.line(s.bad(`the input is not valid: ${report.problemRows} problem row(s); nothing was written`));
-    const seen = new Map<string, number>();
-    for (const p of report.problems) {
-      output.line(`  ${describeProblem(p)}`);
-      const kind = `${p.table}|${p.column ?? ''}|${p.problem}`;
-      seen.set(kind, Math.max(seen.get(kind) ?? 0, p.rows ?? 1));
-    }
-    const listed = report.problems.length;
-    const total = [...seen.values()].reduce((a, b) => a + b, 0);
-    if (total > listed) output.line(s.dim(`  … and ${total - listed} more row(s) with the same problems (--json lists the counts)`));
+    for (const p of report.problems) output.line(`  ${describeProblem(p)}`);
+    const unlisted = report.problemRows - report.problems.length;
+    if (unlisted > 0) output.line(s.dim(`  … and ${unlisted} more row(s) with the same problems (--json gives each kind's count)`));
     return;
   }
   output.line(

@@ -81,6 +81,10 @@ describe.each(engines)('damaged import input on %s', (engine) => {
     ]);
     expect(at('LoginAttempts', 'Outcome')).toEqual([{ table: 'LoginAttempts', column: 'Outcome', row: 5, problem: expect.stringMatching(/^is LOCKED_UNTIL: without a valid time/), rows: 1 }]);
     expect(at('PhoneNumbers', 'PhoneNumber')).toEqual([{ table: 'PhoneNumbers', column: 'PhoneNumber', row: 6, problem: 'is NULL', rows: 1 }]);
+    // Each kind counted once (its listed rows all carry its total).
+    const kinds = new Map(report.problems.map((p) => [`${p.table}.${p.column}: ${p.problem}`, p.rows!]));
+    expect(report.problemRows).toBe([...kinds.values()].reduce((a, b) => a + b, 0));
+    expect(report.problemRows).toBeLessThan(report.problems.reduce((n, p) => n + p.rows!, 0));
   });
 
   it('bcp files with a malformed GUID, date, BIT and key, a missing file, a truncated file: file, line and column named; a key is never shown', async () => {

@@ -217,7 +217,7 @@ async function mapIntoEcliptix(tx: Queryable, options: ImportOptions, tables: Im
     if (note.kind === 'refused') report.refused += n;
   }
   const inForce = Number(counts.find((c) => c.code === 'lockout-in-force')?.rows ?? 0);
-  if (inForce > 0) byTable.get('login_attempts')!.notes.push({ kind: 'changed', rows: inForce, reason: 'of them still in force: those numbers stay locked until the same time' });
+  if (inForce > 0) byTable.get('login_attempts')!.notes.push({ kind: 'changed', rows: inForce, reason: 'of these lockouts are still in force: those numbers stay locked until the same time' });
   if (events > 0) byTable.get('event_log')!.notes.push({ kind: 'changed', rows: events, reason: 'phone_number_merged event(s) added, one per merged phone (unique ids only)' });
 
   // Every row read is written or refused: the mapping's joins must have lost nothing.
@@ -352,7 +352,10 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
     if (error instanceof InvalidInput) {
       report.status = 'invalid';
       report.problems = error.problems;
-      report.problemRows = error.problems.reduce((sum, p) => sum + (p.rows ?? 1), 0);
+      // A problem read from a file is one row; a listed row of a checked kind carries the kind's total: count the kind once.
+      const kinds = new Map<string, number>();
+      for (const p of error.problems) if (p.rows !== undefined) kinds.set(`${p.table}|${p.column ?? ''}|${p.problem}`, p.rows);
+      report.problemRows = error.problems.filter((p) => p.rows === undefined).length + [...kinds.values()].reduce((sum, n) => sum + n, 0);
       for (const t of tables) {
         t.written = 0;
         t.merged = t.expired = t.refused = 0;
