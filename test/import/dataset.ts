@@ -9,12 +9,13 @@
  * History per member: a device (some two), a phone row per region the app
  * sent (US, a NULL region, lower case, an unknown code), a verified
  * registration flow with its code, a membership with a 32-byte key (some
- * never finished: inactive, no key; some blocked), sign-ins and failures,
+ * never finished: inactive, no key; some deactivated: inactive with a key;
+ * some on the newer duplicate row of their number), sign-ins and failures,
  * lockouts past and in force, pending flows with pending codes, failed flows
  * with failed checks, soft-deleted phones, links and memberships.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Queryable } from '../../src/db/database.js';
@@ -401,14 +402,4 @@ export async function writeStagingSchema(db: Queryable, data: Pick<Dataset, 'row
       await db.query(`insert into ${schema}.${name(table.source)} select ${select} from unnest(${unnest}) as u (${alias})`, arrays);
     }
   }
-}
-
-/** A fresh random 32-byte key (for tests that need one more). */
-export function randomKey(): Buffer {
-  return randomBytes(32);
-}
-
-/** Writes a small text file (a damaged fixture). */
-export function writeText(path: string, text: string): void {
-  writeFileSync(path, text);
 }

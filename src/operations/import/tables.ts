@@ -156,22 +156,11 @@ export function stageTable(table: OriginalTable): string {
   return `stage_${table.table}`;
 }
 
-/** The PostgreSQL type a kind is staged as. */
-export const STAGE_TYPE: Record<ColumnKind, string> = {
-  bigint: 'bigint',
-  int: 'integer',
-  smallint: 'smallint',
-  guid: 'uuid',
-  datetime: 'timestamp',
-  bit: 'boolean',
-  text: 'text',
-  binary: 'bytea',
-};
-
 /**
- * The staging types each kind accepts in a staging schema (as format_type
- * names them), beyond its own: integers of any width, strings of any
- * length, DATETIME2 with or without a zone (a zone-less value is UTC).
+ * The types each kind may have in a staging schema (as format_type names
+ * them; sql/import/create-stage-tables.sql has the staging tables' own):
+ * integers of any width, strings of any length, DATETIME2 with or without a
+ * zone (a zone-less value is UTC).
  */
 export const ACCEPTED_TYPES: Record<ColumnKind, readonly RegExp[]> = {
   bigint: [/^(bigint|integer|smallint)$/],
