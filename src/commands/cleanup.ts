@@ -5,6 +5,7 @@ import type { Output } from '../cli/output.js';
 import { ExitCode, PersistorError } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, actionDone, runCleanup, validateCleanupOptions, type CleanupOptions, type CleanupProgress, type CleanupReport } from '../operations/cleanup.js';
 import { formatDuration, table } from '../util/format.js';
+import { exitAfterReport, interruptOnSignals } from './interrupt.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface CleanupCommandOptions extends PersistorOptions, Omit<CleanupOptions, 'retentionDays' | 'eventLogRetentionDays' | 'failedAttemptRetentionDays' | 'limitGuardRetentionDays' | 'lockTimeoutMs'> {}
@@ -84,19 +85,6 @@ function printReport(output: Output, report: CleanupReport): void {
   if (left > 0 && !report.interrupted) output.line(s.warn(`${left} row(s) were held locked by live traffic and skipped; the next run takes them`));
 }
 
-/**
- * The report is the output even when it says "failed": print it (one JSON
- * document with --json), then end with the documented exit code. Throwing
- * would make the CLI print a second, error document; the CLI sets
- * process.exitCode when the command returns, and this runs after that.
- */
-function exitAfterReport(code: ExitCode, message: string): void {
-  process.stderr.write(`error: ${message}\n`);
-  process.once('exit', () => {
-    process.exitCode = code;
-  });
-}
-
 export function registerCleanupCommand(program: Command, cli: CliContext): void {
   program
     .command('cleanup')
@@ -121,24 +109,7 @@ export function registerCleanupCommand(program: Command, cli: CliContext): void 
       const limitGuardRetentionDays = parseWhole('--limit-guard-retention-days', options.limitGuardRetentionDays);
       const batchSize = parseWhole('--batch-size', options.batchSize);
       const { config, output } = cli.prepare(command);
-      const controller = new AbortController();
-      let signals = 0;
-      const onSignal = (): void => {
-        signals++;
-        if (signals === 1) {
-          process.stderr.write('\nstopping after the current batch (it is committed or rolled back whole)…\n');
-          controller.abort();
-        } else if (config.databaseUrl) {
-          // The server rolls back the open batch when the connection goes.
-          process.stderr.write('stopping now: the current batch is rolled back by the server\n');
-          process.exit(ExitCode.general);
-        } else {
-          // The embedded database lives in this process: it must close cleanly, so the batch is finished first.
-          process.stderr.write('still finishing the current batch (the embedded database must close cleanly)…\n');
-        }
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const interruption = interruptOnSignals(config);
       const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter();
       let report: CleanupReport;
       try {
@@ -151,13 +122,12 @@ export function registerCleanupCommand(program: Command, cli: CliContext): void 
           ...(batchSize === undefined ? {} : { batchSize }),
           dryRun: options.dryRun === true,
           logger: cli.logger,
-          signal: controller.signal,
+          signal: interruption.signal,
           onProgress: progress.update,
         });
       } finally {
         progress.done();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        interruption.dispose();
       }
       if (output.json) output.document(report);
       else printReport(output, report);

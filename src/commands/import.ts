@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
-import { exitAfterReport } from '../cli/interrupt.js';
+import { exitAfterReport } from './interrupt.js';
 import type { Output } from '../cli/output.js';
 import { KeyError } from '../client/errors.js';
 import { DATA_KEYS_ENV, loadSecrets, type Keyring } from '../client/keyring.js';

@@ -4,6 +4,7 @@ import type { CliContext } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
 import { ExitCode, PersistorError } from '../errors.js';
 import { verifyDatabase, type VerifyReport } from '../operations/verify.js';
+import { exitAfterReport } from './interrupt.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface VerifyCommandOptions extends PersistorOptions {
@@ -46,19 +47,6 @@ function printReport(output: Output, report: VerifyReport & { target: string }):
   output.line();
   const failed = report.criteria.filter((c) => !c.passed).length;
   output.line(failed === 0 ? s.ok('all 5 success criteria passed') : s.bad(`${failed} of 5 success criteria failed`));
-}
-
-/**
- * The report is the output even when it says "failed": print it (one JSON
- * document with --json), then end with the documented exit code. Throwing
- * would make the CLI print a second, error document; the CLI sets
- * process.exitCode when the command returns, and this runs after that.
- */
-function exitAfterReport(code: ExitCode, message: string): void {
-  process.stderr.write(`error: ${message}\n`);
-  process.once('exit', () => {
-    process.exitCode = code;
-  });
 }
 
 export function registerVerifyCommand(program: Command, cli: CliContext): void {
