@@ -17,7 +17,7 @@ import { devSecretsFileFor } from '../client/open.js';
 import { ExitCode, PersistorError } from '../errors.js';
 import type { FileFormat } from '../operations/import/files.js';
 import type { ImportProblem, ImportReport } from '../operations/import/report.js';
-import { DEFAULT_STAGING_SCHEMA, runImport, type ImportSource } from '../operations/import/run.js';
+import { DEFAULT_STAGING_SCHEMA, assertStagingSchema, runImport, type ImportSource } from '../operations/import/run.js';
 import { formatDuration, table } from '../util/format.js';
 import { resolveDataKeys } from './rotate-keys.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
@@ -48,6 +48,7 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 export async function importDatabase(options: ImportCommandOptions = {}): Promise<ImportReport> {
   const { source = { schema: DEFAULT_STAGING_SCHEMA }, dataKeys, dryRun, merge, keepStaging, env, onDevelopmentKeys, onStep, ...rest } = options;
   if ('schema' in source && !SCHEMA_NAME.test(source.schema)) throw new PersistorError('INVALID_ARGUMENT', `--schema must be a schema name (letters, digits, _; got "${source.schema}")`);
+  if ('schema' in source) assertStagingSchema(source.schema);
   const config = resolveConfig(rest);
   const embedded = rest.db ? rest.db.engine === 'pglite' : !config.databaseUrl;
   let keyring: Keyring;
@@ -108,8 +109,9 @@ function printReport(output: Output, report: ImportReport): void {
   const keys = `${report.secureKeys.encrypted} secure key(s) encrypted under data key ${report.secureKeys.keyId}`;
   if (report.dryRun) output.line(`dry run: ${report.rowsWritten} of ${report.rowsRead} row(s) would be imported (${keys}); everything was rolled back`);
   else output.line(`${s.ok('done')}: ${report.rowsWritten} of ${report.rowsRead} row(s) imported in ${formatDuration(report.durationMs)}${rate}; ${keys}`);
-  if (report.stagingDropped && report.source.kind === 'schema') output.line(`staging schema ${report.source.schema} dropped (it held the original's plaintext secure keys)`);
-  else if (!report.dryRun && report.source.kind === 'schema') output.line(s.warn(`staging schema ${report.source.schema} kept: it holds the original's plaintext secure keys — drop it (DROP SCHEMA ${report.source.schema} CASCADE) once you are done`));
+  if (report.stagingSchemaDropped && report.source.kind === 'schema') output.line(`staging schema ${report.source.schema} dropped (it held the original's plaintext secure keys)`);
+  else if (report.stagingDropped && report.source.kind === 'schema') output.line(`the staged tables in ${report.source.schema} dropped (they held the original's plaintext secure keys); the schema holds other objects and was kept`);
+  else if (!report.dryRun && report.source.kind === 'schema') output.line(s.warn(`staging schema ${report.source.schema} kept: its tables hold the original's plaintext secure keys — drop them once you are done`));
 }
 
 export function registerImportCommand(program: Command, cli: CliContext): void {

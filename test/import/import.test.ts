@@ -142,7 +142,7 @@ describe.each(engines)('import on %s', (engine) => {
     const report = await importDatabase({ db, dataKeys: DATA_KEYS });
     await expectImported(db, data, report);
     expect(dry.tables).toEqual(report.tables);
-    expect(report.stagingDropped).toBe(true);
+    expect([report.stagingDropped, report.stagingSchemaDropped]).toEqual([true, true]);
     expect((await db.query("select 1 from pg_namespace where nspname = 'ecliptix_import'")).rows).toHaveLength(0);
 
     const checks = await verify({ db });
@@ -199,12 +199,31 @@ describe.each(engines)('import on %s', (engine) => {
     expect((await db.query("select 1 from information_schema.columns where table_schema = 'legacy' and table_name = 'phonenumberdevices' and column_name = 'appdeviceid'")).rows).toHaveLength(1);
     const report = await importDatabase({ db, dataKeys: DATA_KEYS, source: { schema: 'legacy' }, keepStaging: true });
     expect(report.status).toBe('imported');
-    expect(report.stagingDropped).toBe(false);
+    expect([report.stagingDropped, report.stagingSchemaDropped]).toEqual([false, false]);
     expect(report.tables.map((t) => t.read)).toEqual(report.tables.map((t) => data.rows[t.source]!.length));
     expect((await db.query("select 1 from pg_namespace where nspname = 'legacy'")).rows).toHaveLength(1);
     const member = data.members.find((m) => m.secureKey && !m.lockedUntil)!;
     const login = await clientFor(db).login(member.phoneNumber);
     expect(login.outcome === 'success' && Buffer.from(login.secureKey).equals(member.secureKey!)).toBe(true);
+  });
+
+  it('a committed import drops only the staging tables it read: a staging schema holding anything else keeps it; public and ecliptix are refused', async () => {
+    const { db } = fresh;
+    const data = makeDataset({ members: 20, seed: 5 });
+    await writeStagingSchema(db, data);
+    await db.exec("create table ecliptix_import.operator_notes (note text); insert into ecliptix_import.operator_notes values ('keep me')");
+    await db.exec("create table public.app_devices (kept text); insert into public.app_devices values ('mine')");
+    for (const schema of ['public', 'ecliptix', 'ecliptix_internal', 'persistor', 'pg_catalog', 'information_schema']) {
+      await expect(importDatabase({ db, dataKeys: DATA_KEYS, source: { schema } }), schema).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`--schema ${schema} is not a staging schema`) });
+    }
+    expect((await db.query('select kept from public.app_devices')).rows).toEqual([{ kept: 'mine' }]);
+
+    const report = await importDatabase({ db, dataKeys: DATA_KEYS });
+    expect(report.status).toBe('imported');
+    expect([report.stagingDropped, report.stagingSchemaDropped]).toEqual([true, false]);
+    expect((await db.query("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'ecliptix_import' and c.relkind = 'r'")).rows).toEqual([{ relname: 'operator_notes' }]);
+    expect((await db.query('select note from ecliptix_import.operator_notes')).rows).toEqual([{ note: 'keep me' }]);
+    expect((await db.query('select kept from public.app_devices')).rows).toEqual([{ kept: 'mine' }]);
   });
 
   it('from CSV files with a header: the JSON report, then every member signs in', async () => {

@@ -56,8 +56,10 @@ export interface ImportReport {
   problemRows: number;
   /** Secure keys encrypted under the current data key (its id only). */
   secureKeys: { encrypted: number; keyId: string };
-  /** Whether the staging schema (it held the original's plaintext secure keys) was dropped with the import. */
+  /** Whether the staging schema's tables the import read (they held the original's plaintext secure keys) were dropped with the import. */
   stagingDropped: boolean;
+  /** Whether the staging schema itself was dropped too (only when that left it empty: anything else in it keeps it). */
+  stagingSchemaDropped: boolean;
   rowsRead: number;
   rowsWritten: number;
   durationMs: number;

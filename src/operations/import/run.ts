@@ -102,8 +102,29 @@ async function assertUpToDate(db: Database, options: ImportOptions): Promise<voi
   }
 }
 
-/** The staging schema's tables into the staging tables: each table and column matched by name (case and underscores ignored), each type checked. */
-async function stageFromSchema(tx: Queryable, schema: string, problems: ImportProblem[]): Promise<void> {
+/**
+ * Schemas that are never a staging schema: the import drops the tables it
+ * read from its staging schema, and the schema itself when that leaves it
+ * empty, so it refuses to read from a schema that something else owns.
+ */
+export function assertStagingSchema(schema: string): void {
+  const name = schema.toLowerCase();
+  const reserved =
+    name === 'public' || name === 'information_schema' || name === 'persistor' || name.startsWith('pg_') || (name.startsWith('ecliptix') && !name.startsWith(DEFAULT_STAGING_SCHEMA));
+  if (reserved) {
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `--schema ${schema} is not a staging schema (public, information_schema, pg_*, persistor and ecliptix's own schemas are refused): load the original into a schema of its own with pgloader (default ${DEFAULT_STAGING_SCHEMA})`,
+    );
+  }
+}
+
+/**
+ * The staging schema's tables into the staging tables: each table and column
+ * matched by name (case and underscores ignored), each type checked. Returns
+ * the staging schema's tables it read (their names there).
+ */
+async function stageFromSchema(tx: Queryable, schema: string, problems: ImportProblem[]): Promise<string[]> {
   const exists = (await tx.query<{ exists: boolean }>(sqlFile('import/staging-schema-exists.sql'), [schema])).rows[0]?.exists;
   if (!exists) {
     throw new PersistorError('INVALID_ARGUMENT', `the staging schema "${schema}" does not exist: load the original into it with pgloader first (README, "Importing from SQL Server"), or import exported files with --from-files`);
@@ -138,11 +159,25 @@ async function stageFromSchema(tx: Queryable, schema: string, problems: ImportPr
     }
     plans.push(plan);
   }
-  if (problems.length > 0) return;
+  if (problems.length > 0) return [];
   for (const plan of plans) {
     const statement = (await tx.query<{ statement: string }>(sqlFile('import/build-stage-copy.sql'), [stageTable(plan.table), plan.columns, plan.sources, plan.zoned, schema, plan.source])).rows[0]!.statement;
     await tx.query(statement);
   }
+  return plans.map((plan) => plan.source);
+}
+
+/**
+ * Drops the staging tables the import read (RESTRICT), then the staging
+ * schema only if that left it empty; returns whether the schema went.
+ */
+async function dropStaging(tx: Queryable, schema: string, read: string[]): Promise<boolean> {
+  for (const { statement } of (await tx.query<{ statement: string }>(sqlFile('import/drop-staging-tables.sql'), [schema, read])).rows) {
+    await tx.query(statement);
+  }
+  await tx.query(sqlFile('import/set-staging-schema.sql'), [schema]);
+  await tx.exec(sqlFile('import/drop-staging-schema.sql'));
+  return (await tx.query<{ dropped: boolean }>(sqlFile('import/staging-schema-dropped.sql'), [schema])).rows[0]!.dropped;
 }
 
 /** Encrypts every staged secure key under the current data key into import_keys, in batches; returns how many. */
@@ -259,9 +294,11 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
   const dryRun = options.dryRun === true;
   const merge = options.merge === true;
   const tables = emptyTables();
-  const fromFiles = 'directory' in options.source;
+  const { source } = options;
+  const schema = 'schema' in source ? source.schema : undefined;
+  if (schema !== undefined) assertStagingSchema(schema);
   const report: ImportReport = {
-    source: fromFiles ? { kind: 'files', directory: (options.source as { directory: string }).directory, files: [] } : { kind: 'schema', schema: (options.source as { schema: string }).schema },
+    source: 'directory' in source ? { kind: 'files', directory: source.directory, files: [] } : { kind: 'schema', schema: source.schema },
     dryRun,
     merge,
     status: dryRun ? 'dry-run' : 'imported',
@@ -270,6 +307,7 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
     problemRows: 0,
     secureKeys: { encrypted: 0, keyId: options.dataKeys.currentId },
     stagingDropped: false,
+    stagingSchemaDropped: false,
     rowsRead: 0,
     rowsWritten: 0,
     durationMs: 0,
@@ -284,7 +322,7 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
   };
 
   await assertUpToDate(db, options);
-  const found = 'directory' in options.source ? await findTableFiles(options.source.directory, options.source.format) : undefined;
+  const found = 'directory' in source ? await findTableFiles(source.directory, source.format) : undefined;
 
   try {
     await db.withSession((session) =>
@@ -307,6 +345,7 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
           await tx.exec(sqlFile('import/create-stage-tables.sql'));
           const problems: ImportProblem[] = [];
           const fileOf = new Map<string, string>();
+          let staged: string[] = [];
           if (found) {
             problems.push(...found.problems);
             for (const file of found.files) {
@@ -316,9 +355,9 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
               fileOf.set(file.table.source, name);
               if (report.source.kind === 'files') report.source.files.push({ table: file.table.source, file: name, format: file.format, rows });
             }
-          } else {
+          } else if (schema !== undefined) {
             options.onStep?.('copying the staging schema');
-            await stageFromSchema(tx, (options.source as { schema: string }).schema, problems);
+            staged = await stageFromSchema(tx, schema, problems);
           }
           if (problems.length > 0) throw new InvalidInput(problems);
 
@@ -333,14 +372,14 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
 
           const { encrypted } = await mapIntoEcliptix(tx, options, tables);
           report.secureKeys.encrypted = encrypted;
-          const summary = `imported from SQL Server (${fromFiles ? 'exported files' : `staging schema ${report.source.kind === 'schema' ? report.source.schema : ''}`}): ${tables
+          const summary = `imported from SQL Server (${schema === undefined ? 'exported files' : `staging schema ${schema}`}): ${tables
             .map((t) => `${t.table} ${t.written}`)
             .join(', ')}; ${encrypted} secure key(s) encrypted under data key ${options.dataKeys.currentId}`;
           await tx.query(sqlFile('import/import-event.sql'), [summary]);
 
-          if (!fromFiles && !options.keepStaging && !dryRun) {
-            await tx.query(sqlFile('import/set-staging-schema.sql'), [(options.source as { schema: string }).schema]);
-            await tx.exec(sqlFile('import/drop-staging-schema.sql'));
+          if (schema !== undefined && !options.keepStaging && !dryRun) {
+            options.onStep?.('dropping the staging tables');
+            report.stagingSchemaDropped = await dropStaging(tx, schema, staged);
             report.stagingDropped = true;
           }
           options.onStep?.(dryRun ? 'rolling back (dry run)' : 'committing');
@@ -366,6 +405,13 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
     }
     if (error instanceof PersistorError) throw error;
     const code = (error as { code?: string }).code;
+    if (code === '2BP01') {
+      throw new PersistorError(
+        'OPERATION_FAILED',
+        `the staging tables could not be dropped, other objects depend on them (${messageOf(error)}); nothing was imported: drop those objects, or import with --keep-staging and drop the staging tables yourself`,
+        { cause: error },
+      );
+    }
     if (code === '55P03') throw new PersistorError('LOCK_TIMEOUT', `the import waited more than ${options.lockTimeoutMs} ms for a table lock (is a migration or the application holding it?); nothing was imported`, { cause: error });
     // A database error names no value here: messageOf is the message alone (a detail could hold a row's values).
     throw new PersistorError('OPERATION_FAILED', `import failed, nothing was imported: ${messageOf(error)}`, { cause: error });
