@@ -8,7 +8,7 @@
 import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importDatabase } from '../../src/commands/import.js';
+import { describeProblem, importDatabase } from '../../src/commands/import.js';
 import { generateKeyring, keyringToText } from '../../src/client/keyring.js';
 import type { Queryable } from '../../src/db/database.js';
 import { snapshotAllTables } from '../schema/journey.js';
@@ -113,6 +113,34 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       ]),
     );
     expect(JSON.stringify(report)).not.toContain('NOT-HEX-SECRET-KEY');
+  });
+
+  it('CSV files a quote breaks inside an OTP hash and a secure key: file, line and column named, the value read so far in no output', async () => {
+    const { db, target } = fresh;
+    small();
+    const dir = join(target.workDir, 'csv');
+    const paths = await writeFiles(data, dir, { format: 'csv' });
+    /** Puts `value` unquoted as `column` of line `line` (1-based) of a CSV file without quoted commas in that row. */
+    const editCsvField = (path: string, line: number, column: string, value: string): void => {
+      const lines = readFileSync(path, 'utf8').split('\n');
+      const at = lines[0]!.split(',').indexOf(column);
+      const fields = lines[line - 1]!.split(',');
+      fields[at] = value;
+      lines[line - 1] = fields.join(',');
+      writeFileSync(path, lines.join('\n'));
+    };
+    editCsvField(paths.OtpRecords!, 3, 'OtpHash', 'OTPHASHMARKER"cut');
+    editCsvField(paths.Memberships!, 2, 'SecureKey', 'ABCDEF0123SECUREKEYMARKER"cut');
+
+    const report = await importInvalid(db, { db, source: { directory: dir } });
+    expect(report.problems).toEqual(
+      expect.arrayContaining([
+        { table: 'OtpRecords', file: 'OtpRecords.csv', line: 3, column: 'OtpHash', problem: 'unreadable CSV: a quote inside a field that is not quoted (quote the whole field, doubling its quotes)' },
+        { table: 'Memberships', file: 'Memberships.csv', line: 2, column: 'SecureKey', problem: 'unreadable CSV: a quote inside a field that is not quoted (quote the whole field, doubling its quotes)' },
+      ]),
+    );
+    const printed = JSON.stringify(report) + report.problems.map(describeProblem).join('\n');
+    for (const marker of ['OTPHASHMARKER', 'SECUREKEYMARKER', 'ABCDEF0123']) expect(printed).not.toContain(marker);
   });
 
   it('CSV files: a missing header column, a malformed date, a dangling reference after loading (named by line); the CLI exits 5 with the report and writes nothing', async () => {

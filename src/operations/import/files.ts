@@ -147,6 +147,35 @@ interface Parsed {
   line: number;
 }
 
+/**
+ * What is wrong with an unreadable CSV file, by csv-parse's error code: a
+ * fixed text, never csv-parse's message (it quotes the field read so far,
+ * which may be a secure key or an OTP hash).
+ */
+const CSV_ERRORS: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside a field that is not quoted (quote the whole field, doubling its quotes)',
+  CSV_INVALID_CLOSING_QUOTE: 'a quoted field\'s closing quote is followed by something other than a comma or the end of the line',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a quoted field\'s closing quote is followed by something other than a comma or the end of the line',
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (the file ends inside it: truncated?)',
+  CSV_MAX_RECORD_SIZE: 'a row is too long',
+  CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'a row has another number of fields than the header',
+  CSV_RECORD_INCONSISTENT_COLUMNS: 'a row has another number of fields than the header',
+};
+
+/** The original's column a CSV file's field (0-based) holds, by the file's header row (unquoted names). */
+async function headerColumn(file: TableFile, field: number): Promise<string | undefined> {
+  const lines = createInterface({ input: createReadStream(file.path), crlfDelay: Infinity });
+  try {
+    for await (const text of lines) {
+      const name = text.replace(/^\uFEFF/, '').split(',')[field]?.trim().replace(/^"(.*)"$/, '$1');
+      return name === undefined ? undefined : file.table.columns.find((c) => matchKey(c.source) === matchKey(name))?.source;
+    }
+    return undefined;
+  } finally {
+    lines.close();
+  }
+}
+
 async function* records(file: TableFile, problems: ImportProblem[]): AsyncGenerator<Parsed> {
   if (file.format === 'bcp') {
     // bcp's character format has no quoting: one row per line, fields split at tabs, NULL as an empty field.
@@ -178,8 +207,17 @@ async function* records(file: TableFile, problems: ImportProblem[]): AsyncGenera
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
-    const line = (error as CsvError & { lines?: number }).lines;
-    problems.push({ table: file.table.source, file: basename(file.path), ...(line === undefined ? {} : { line }), problem: `unreadable CSV: ${error.message.replace(/^Invalid [^:]*: /, '')}` });
+    // Only the code, the line and the field's position: the error's message and its `field` carry the value read so far.
+    const { lines, column } = error as CsvError & { lines?: unknown; column?: unknown };
+    const field = typeof column === 'number' ? column : undefined;
+    const name = field === undefined || lines === 1 ? undefined : await headerColumn(file, field);
+    problems.push({
+      table: file.table.source,
+      file: basename(file.path),
+      ...(typeof lines === 'number' ? { line: lines } : {}),
+      ...(name ? { column: name } : {}),
+      problem: `unreadable CSV: ${CSV_ERRORS[error.code] ?? `the file cannot be read as CSV (${error.code})`}${name === undefined && field !== undefined ? ` (field ${field + 1})` : ''}`,
+    });
   } finally {
     parser.destroy();
   }
