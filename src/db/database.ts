@@ -24,14 +24,19 @@ export interface Queryable {
   copyFrom?(sql: string, data: AsyncIterable<string>): Promise<number>;
 }
 
+/** One connection (a session or a transaction): it always has `copyFrom`. */
+export interface Connection extends Queryable {
+  copyFrom(sql: string, data: AsyncIterable<string>): Promise<number>;
+}
+
 export interface TransactionOptions {
   /** Run the work, then roll back whatever happened (dry runs, verification). */
   rollback?: boolean;
 }
 
 /** A single connection, held for as long as the callback runs. */
-export interface Session extends Queryable {
-  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+export interface Session extends Connection {
+  transaction<T>(work: (tx: Connection) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 export interface Database extends Queryable {

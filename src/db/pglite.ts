@@ -5,7 +5,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PersistorError, messageOf } from '../errors.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { createFromTemplate } from './pglite-template.js';
-import type { Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
+import type { Connection, Database, QueryResult, Session, TransactionOptions } from './database.js';
 import { INT8_OID, parseInt8 } from './type-parsers.js';
 
 export interface PgliteOptions {
@@ -19,7 +19,7 @@ export interface PgliteOptions {
 
 type PgliteQueryable = Pick<PGlite | Transaction, 'query' | 'exec'>;
 
-export function queryableOver(target: PgliteQueryable): Queryable {
+export function queryableOver(target: PgliteQueryable): Connection {
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
       const result = await target.query<Row>(sql, [...params]);
@@ -77,7 +77,7 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
 class PgliteDatabase implements Database {
   readonly engine = 'pglite' as const;
   readonly target: string;
-  private readonly base: Queryable;
+  private readonly base: Connection;
 
   constructor(
     private readonly pglite: PGlite,
@@ -97,7 +97,7 @@ class PgliteDatabase implements Database {
     return this.base.exec(script);
   }
 
-  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(work: (tx: Connection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.pglite.transaction(async (tx) => {
       const result = await work(queryableOver(tx));
       if (options.rollback) await tx.rollback();
@@ -110,7 +110,7 @@ class PgliteDatabase implements Database {
     const session: Session = {
       query: (sql, params) => this.query(sql, params),
       exec: (script) => this.exec(script),
-      copyFrom: (sql, data) => this.base.copyFrom!(sql, data),
+      copyFrom: (sql, data) => this.base.copyFrom(sql, data),
       transaction: (inner, options) => this.transaction(inner, options),
     };
     return work(session);

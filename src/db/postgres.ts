@@ -5,7 +5,7 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { PersistorError, messageOf } from '../errors.js';
 import { maskDatabaseUrl, passwordsOf, redact } from '../util/redact.js';
-import type { Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
+import type { Connection, Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
 import { INT8_OID, parseInt8 } from './type-parsers.js';
 
 export interface PostgresOptions {
@@ -36,7 +36,7 @@ function queryableOver(client: pg.PoolClient | pg.Pool): Queryable {
 }
 
 /** A connection's queryable with COPY FROM STDIN (pg-copy-streams), streamed with back-pressure. */
-function connectionQueryable(client: pg.PoolClient): Queryable {
+function connectionQueryable(client: pg.PoolClient): Connection {
   return {
     ...queryableOver(client),
     async copyFrom(sql: string, data: AsyncIterable<string>): Promise<number> {
@@ -47,7 +47,7 @@ function connectionQueryable(client: pg.PoolClient): Queryable {
   };
 }
 
-async function inTransaction<T>(client: pg.PoolClient, work: (tx: Queryable) => Promise<T>, options: TransactionOptions): Promise<T> {
+async function inTransaction<T>(client: pg.PoolClient, work: (tx: Connection) => Promise<T>, options: TransactionOptions): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await work(connectionQueryable(client));
@@ -158,7 +158,7 @@ class PostgresDatabase implements Database {
     };
   }
 
-  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(work: (tx: Connection) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const { client, release } = await this.checkout();
     try {
       return await inTransaction(client, work, options);
@@ -175,7 +175,7 @@ class PostgresDatabase implements Database {
       return await work({
         query: (sql, params) => base.query(sql, params),
         exec: (script) => base.exec(script),
-        copyFrom: (sql, data) => base.copyFrom!(sql, data),
+        copyFrom: (sql, data) => base.copyFrom(sql, data),
         transaction: (inner, options = {}) => inTransaction(client, inner, options),
       });
     } catch (error) {

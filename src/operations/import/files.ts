@@ -12,7 +12,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse, CsvError } from 'csv-parse';
-import type { Queryable } from '../../db/database.js';
+import type { Connection } from '../../db/database.js';
 import { PersistorError } from '../../errors.js';
 import { sqlFile } from '../../sql-files.js';
 import type { ImportProblem } from './report.js';
@@ -223,6 +223,12 @@ async function* records(file: TableFile, problems: ImportProblem[]): AsyncGenera
   }
 }
 
+/** A database error caused by the values sent: SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). */
+function isInputError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 /** The last byte of a file (a bcp file ends with its row terminator unless it was cut short). */
 async function lastByte(path: string): Promise<number | undefined> {
   const { size } = await stat(path);
@@ -241,7 +247,7 @@ async function lastByte(path: string): Promise<number | undefined> {
  * Loads one file into its staging table; returns the rows loaded and adds
  * its problems (each naming the file, line and column) to `problems`.
  */
-export async function loadTableFile(tx: Queryable, file: TableFile, problems: ImportProblem[]): Promise<number> {
+export async function loadTableFile(tx: Connection, file: TableFile, problems: ImportProblem[]): Promise<number> {
   const { table } = file;
   const fileName = basename(file.path);
   const mine: ImportProblem[] = [];
@@ -312,13 +318,19 @@ export async function loadTableFile(tx: Queryable, file: TableFile, problems: Im
     if (pending.length > 0) yield `${pending.join('\n')}\n`;
   }
 
+  if (typeof tx.copyFrom !== 'function') {
+    throw new PersistorError('OPERATION_FAILED', 'this database connection cannot COPY (no copyFrom): import files through a session of a PostgreSQL server or PGlite database');
+  }
   let loaded = 0;
-  // A COPY that fails aborts only its savepoint: the other files are still read and checked.
+  // A COPY that fails on its input aborts only its savepoint: the other files are still read and checked.
   await tx.query(sqlFile('import/copy-savepoint.sql'));
   try {
-    loaded = await tx.copyFrom!(sqlFile(`import/copy/${table.table}.sql`), chunks());
+    loaded = await tx.copyFrom(sqlFile(`import/copy/${table.table}.sql`), chunks());
     await tx.query(sqlFile('import/copy-release.sql'));
   } catch (error) {
+    // Only the input's fault is the input's: data exceptions (class 22) and integrity violations (class 23).
+    // Anything else (a lost connection, a cancel, a full disk, a bug) is no problem of the file: it fails the import.
+    if (!isInputError(error)) throw error;
     await tx.query(sqlFile('import/copy-rollback.sql'));
     // Every value was checked before it was sent; what is left is the server's word, without the row's values.
     const where = /line (\d+)/.exec((error as { where?: string }).where ?? '');
