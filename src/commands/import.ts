@@ -6,20 +6,17 @@
  * that holds data), keeping every member able to sign in with their key.
  * `--dry-run` does everything and rolls it back.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import { exitAfterReport } from './interrupt.js';
 import type { Output } from '../cli/output.js';
-import { KeyError } from '../client/errors.js';
-import { DATA_KEYS_ENV, loadSecrets, type Keyring } from '../client/keyring.js';
-import { devSecretsFileFor } from '../client/open.js';
+import { DATA_KEYS_ENV, type Keyring } from '../client/keyring.js';
+import { resolveDataKeys } from './data-keys.js';
 import { ExitCode, PersistorError } from '../errors.js';
 import type { FileFormat } from '../operations/import/files.js';
 import type { ImportProblem, ImportReport } from '../operations/import/report.js';
 import { DEFAULT_STAGING_SCHEMA, assertStagingSchema, runImport, type ImportSource } from '../operations/import/run.js';
 import { formatDuration, table } from '../util/format.js';
-import { resolveDataKeys } from './rotate-keys.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
 export type { ImportReport, ImportProblem, ImportTableReport, ImportNote } from '../operations/import/report.js';
@@ -27,7 +24,7 @@ export type { ImportReport, ImportProblem, ImportTableReport, ImportNote } from 
 export interface ImportCommandOptions extends PersistorOptions {
   /** A staging schema pgloader filled (default ecliptix_import), or a directory of exported files (one per table). */
   source?: ImportSource;
-  /** The data keyring, current key first (default ECLIPTIX_DATA_KEYS; embedded: its development keys). */
+  /** The data keyring, current key first (default ECLIPTIX_DATA_KEYS; embedded and opened here: its development keys). Required with `db` unless ECLIPTIX_DATA_KEYS is set. */
   dataKeys?: Keyring | string;
   dryRun?: boolean;
   merge?: boolean;
@@ -50,20 +47,18 @@ export async function importDatabase(options: ImportCommandOptions = {}): Promis
   if ('schema' in source && !SCHEMA_NAME.test(source.schema)) throw new PersistorError('INVALID_ARGUMENT', `--schema must be a schema name (letters, digits, _; got "${source.schema}")`);
   if ('schema' in source) assertStagingSchema(source.schema);
   const config = resolveConfig(rest);
-  const embedded = rest.db ? rest.db.engine === 'pglite' : !config.databaseUrl;
-  let keyring: Keyring;
-  const devFile = devSecretsFileFor(config.dataDir);
-  if (dataKeys === undefined && !(env ?? process.env)[DATA_KEYS_ENV] && embedded && !existsSync(devFile)) {
-    // A new embedded database has no development keys yet: make them now, as the client would on its first start, so it reads what the import encrypts.
-    try {
-      keyring = loadSecrets({ env: {}, devSecretsFile: devFile, ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) }).dataKeys;
-    } catch (error) {
-      if (error instanceof KeyError) throw new PersistorError('INVALID_CONFIG', error.message, { cause: error });
-      throw error;
-    }
-  } else {
-    keyring = resolveDataKeys({ ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) }, embedded, config.dataDir);
-  }
+  // A database the caller opened: its clients' keys are not known here (the default data directory's development keys
+  // may belong to another database), so they must be given. Opened here: embedded, its development keys (made when missing).
+  const keyring = resolveDataKeys(
+    { ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) },
+    {
+      keys: rest.db ? 'none' : config.databaseUrl ? 'none' : 'create',
+      dataDir: config.dataDir,
+      ...(rest.db
+        ? { missing: `importing into a database you opened (db) needs the data keyring its clients use: pass dataKeys (or set ${DATA_KEYS_ENV}); no development keys are made or read for it` }
+        : {}),
+    },
+  );
   return withRuntime(rest, ({ db, migrationsDir }) =>
     runImport(db, {
       source,

@@ -4,14 +4,12 @@
  * how many rows use each key id, so an old key can be removed when none does.
  * `--dry-run` only counts.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import { exitAfterReport, interruptOnSignals } from './interrupt.js';
 import type { Output } from '../cli/output.js';
-import { KeyError } from '../client/errors.js';
-import { DATA_KEYS_ENV, keyringFromText, loadSecrets, type Keyring } from '../client/keyring.js';
-import { devSecretsFileFor } from '../client/open.js';
+import { DATA_KEYS_ENV, type Keyring } from '../client/keyring.js';
+import { resolveDataKeys } from './data-keys.js';
 import { ExitCode, PersistorError } from '../errors.js';
 import {
   DEFAULT_ROTATE_BATCH_SIZE,
@@ -39,33 +37,6 @@ export interface RotateKeysCommandOptions extends PersistorOptions, Omit<RotateK
   onDevelopmentKeys?: (file: string) => void;
 }
 
-/** Keys, with a KeyError (a malformed keyring or secrets file) as a configuration error (exit 2). */
-function keys(load: () => Keyring): Keyring {
-  try {
-    return load();
-  } catch (error) {
-    if (error instanceof KeyError) throw new PersistorError('INVALID_CONFIG', error.message, { cause: error });
-    throw error;
-  }
-}
-
-/** The data keyring to rotate to: given, from the environment, or (embedded only) the development keys. */
-export function resolveDataKeys(options: Pick<RotateKeysCommandOptions, 'dataKeys' | 'env' | 'onDevelopmentKeys'>, embedded: boolean, dataDir: string): Keyring {
-  const given = options.dataKeys;
-  if (given !== undefined) return typeof given === 'string' ? keys(() => keyringFromText('dataKeys', given)) : given;
-  const text = (options.env ?? process.env)[DATA_KEYS_ENV];
-  if (text) return keys(() => keyringFromText(DATA_KEYS_ENV, text));
-  const file = devSecretsFileFor(dataDir);
-  if (embedded && existsSync(file)) {
-    // The client's own loader (its checks of the file), told that no key is in the environment: it never creates keys here.
-    return keys(() => loadSecrets({ env: {}, devSecretsFile: file, ...(options.onDevelopmentKeys ? { onDevelopmentKeys: options.onDevelopmentKeys } : {}) }).dataKeys);
-  }
-  throw new PersistorError(
-    'INVALID_CONFIG',
-    `set ${DATA_KEYS_ENV} to the data keyring, the new key first and every older key after it ("new-id:base64,old-id:base64") — the same value the application uses`,
-  );
-}
-
 /** Re-encrypts every secure key not under the current data key; returns the per-key report. */
 export async function rotateKeys(options: RotateKeysCommandOptions = {}): Promise<RotateKeysReport> {
   const { batchSize, dryRun, signal, onProgress, dataKeys, env, onDevelopmentKeys, ...rest } = options;
@@ -78,7 +49,10 @@ export async function rotateKeys(options: RotateKeysCommandOptions = {}): Promis
   validateRotateKeysOptions(rotateOptions); // bad numbers and keys fail before anything is opened
   const config = resolveConfig(rest);
   const embedded = rest.db ? rest.db.engine === 'pglite' : !config.databaseUrl;
-  const dataKeyring = resolveDataKeys({ ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) }, embedded, config.dataDir);
+  const dataKeyring = resolveDataKeys(
+    { ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) },
+    { keys: embedded ? 'read' : 'none', dataDir: config.dataDir },
+  );
   return withRuntime(rest, ({ db }) => runRotateKeys(db, { ...rotateOptions, dataKeys: dataKeyring }));
 }
 

@@ -8,12 +8,14 @@
  * passes, and no key or hash was printed or stored as the original held it.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../src/commands/verify.js';
 import { importDatabase, type ImportReport } from '../../src/commands/import.js';
 import { generateKeyring, keyringToText, type Keyring } from '../../src/client/keyring.js';
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
+import { devSecretsFileFor } from '../../src/client/open.js';
 import type { Queryable } from '../../src/db/database.js';
 import { advanceClock } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
@@ -224,6 +226,14 @@ describe.each(engines)('import on %s', (engine) => {
     expect((await db.query("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'ecliptix_import' and c.relkind = 'r'")).rows).toEqual([{ relname: 'operator_notes' }]);
     expect((await db.query('select note from ecliptix_import.operator_notes')).rows).toEqual([{ note: 'keep me' }]);
     expect((await db.query('select kept from public.app_devices')).rows).toEqual([{ kept: 'mine' }]);
+  });
+
+  it('into a database the caller opened, without dataKeys: refused (exit 2), no development keys made for it', async () => {
+    const { db, target } = fresh;
+    const dataDir = join(target.workDir, 'elsewhere', 'data');
+    await expect(importDatabase({ db, env: {}, dataDir })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('pass dataKeys') });
+    expect(existsSync(devSecretsFileFor(dataDir))).toBe(false);
+    expect(existsSync(join(target.workDir, 'elsewhere'))).toBe(false);
   });
 
   it('from CSV files with a header: the JSON report, then every member signs in', async () => {
