@@ -139,14 +139,14 @@ with p (tbl, col, row_id, line, problem) as (
   select 'LoginAttempts', v.col, s.id, s.source_line, v.problem
     from (select * from stage_login_attempts
            where num_nulls(id, attempted_at, phone_number, outcome, is_success, created_at, updated_at) > 0 or length(outcome) > 255
-             or (outcome like 'LOCKED_UNTIL:%' and pg_temp.import_locked_until(outcome) is null)) s
+             or (starts_with(outcome, 'LOCKED_UNTIL:') and pg_temp.import_locked_until(outcome) is null)) s
    cross join lateral (values
      ('Id', s.id is null, 'is NULL'),
      ('Timestamp', s.attempted_at is null, 'is NULL'),
      ('PhoneNumber', s.phone_number is null, 'is NULL'),
      ('Outcome', s.outcome is null, 'is NULL'),
      ('Outcome', length(s.outcome) > 255, 'is longer than 255 characters'),
-     ('Outcome', s.outcome like 'LOCKED_UNTIL:%' and pg_temp.import_locked_until(s.outcome) is null,
+     ('Outcome', starts_with(s.outcome, 'LOCKED_UNTIL:') and pg_temp.import_locked_until(s.outcome) is null,
       'is LOCKED_UNTIL: without a valid time (expected yyyy-mm-ddThh:mm:ss[.fffffff])'),
      ('IsSuccess', s.is_success is null, 'is NULL'),
      ('CreatedAt', s.created_at is null, 'is NULL'),

@@ -82,10 +82,10 @@ export function describeProblem(p: ImportProblem): string {
 function printReport(output: Output, report: ImportReport): void {
   const s = output.style;
   if (report.status === 'invalid') {
-    output.line(s.bad(`the input is not valid: ${report.problemRows} problem row(s); nothing was written`));
+    output.line(s.bad(`the input is not valid: ${report.problemCount} problem(s); nothing was written`));
     for (const p of report.problems) output.line(`  ${describeProblem(p)}`);
-    const unlisted = report.problemRows - report.problems.length;
-    if (unlisted > 0) output.line(s.dim(`  … and ${unlisted} more row(s) with the same problems (--json gives each kind's count)`));
+    const unlisted = report.problemCount - report.problems.length;
+    if (unlisted > 0) output.line(s.dim(`  … and ${unlisted} more problem(s) (--json gives each checked kind's count)`));
     return;
   }
   output.line(
@@ -155,6 +155,6 @@ target is not migrated.`,
       });
       if (output.json) output.document(report);
       else printReport(output, report);
-      if (report.status === 'invalid') exitAfterReport(ExitCode.validation, `the input is not valid (${report.problemRows} problem row(s)); nothing was written`);
+      if (report.status === 'invalid') exitAfterReport(ExitCode.validation, `the input is not valid (${report.problemCount} problem(s)); nothing was written`);
     });
 }

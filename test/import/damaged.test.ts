@@ -83,8 +83,8 @@ describe.each(engines)('damaged import input on %s', (engine) => {
     expect(at('PhoneNumbers', 'PhoneNumber')).toEqual([{ table: 'PhoneNumbers', column: 'PhoneNumber', row: 6, problem: 'is NULL', rows: 1 }]);
     // Each kind counted once (its listed rows all carry its total).
     const kinds = new Map(report.problems.map((p) => [`${p.table}.${p.column}: ${p.problem}`, p.rows!]));
-    expect(report.problemRows).toBe([...kinds.values()].reduce((a, b) => a + b, 0));
-    expect(report.problemRows).toBeLessThan(report.problems.reduce((n, p) => n + p.rows!, 0));
+    expect(report.problemCount).toBe([...kinds.values()].reduce((a, b) => a + b, 0));
+    expect(report.problemCount).toBeLessThan(report.problems.reduce((n, p) => n + p.rows!, 0));
   });
 
   it('bcp files with a malformed GUID, date, BIT and key, a missing file, a truncated file: file, line and column named; a key is never shown', async () => {
@@ -113,6 +113,21 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       ]),
     );
     expect(JSON.stringify(report)).not.toContain('NOT-HEX-SECRET-KEY');
+  });
+
+  it('a file with more bad values than are listed: every line read, every problem counted, the first 20 listed', async () => {
+    const { db, target } = fresh;
+    small();
+    const dir = join(target.workDir, 'bcp');
+    const paths = await writeFiles(data, dir, { format: 'bcp' });
+    expect(data.rows.LoginAttempts!.length).toBeGreaterThan(40);
+    for (let line = 1; line <= 30; line++) editBcpField(paths.LoginAttempts!, line, 4, 'maybe');
+    editBcpField(paths.LoginAttempts!, 40, 1, '2026-02-30 00:00:00.0000000');
+    const report = await importInvalid(db, { db, source: { directory: dir } });
+    const listed = report.problems.filter((p) => p.table === 'LoginAttempts');
+    expect(listed).toHaveLength(20);
+    expect(listed[0]).toEqual({ table: 'LoginAttempts', file: 'LoginAttempts.bcp', line: 1, column: 'IsSuccess', problem: 'is not a BIT (0 or 1) ("maybe")' });
+    expect(report.problemCount).toBe(31);
   });
 
   it('CSV files a quote breaks inside an OTP hash and a secure key: file, line and column named, the value read so far in no output', async () => {
@@ -165,7 +180,7 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       await db.close();
       const run = await runCli([...target.cliArgs, 'import', '--files', dir, '--json'], { env, timeoutMs: 120_000 });
       expect(run.code).toBe(5);
-      expect(run.stderr).toBe('error: the input is not valid (2 problem row(s)); nothing was written\n');
+      expect(run.stderr).toBe('error: the input is not valid (2 problem(s)); nothing was written\n');
       const report = JSON.parse(run.stdout) as { status: string; problems: unknown[] };
       expect(report.status).toBe('invalid');
       // Values that cannot be read stop the import before references are checked.
@@ -182,7 +197,7 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       expect(text.code).toBe(5);
       const id = Number(attempts[2]!.split(',')[0]);
       expect(text.stdout).toBe(
-        `the input is not valid: 1 problem row(s); nothing was written\n  MembershipAttempts.PhoneNumberId, row Id ${id}, MembershipAttempts.csv line 3: refers to a PhoneNumbers.UniqueId that is not there\n`,
+        `the input is not valid: 1 problem(s); nothing was written\n  MembershipAttempts.PhoneNumberId, row Id ${id}, MembershipAttempts.csv line 3: refers to a PhoneNumbers.UniqueId that is not there\n`,
       );
       const after = await target.open();
       try {

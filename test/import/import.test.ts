@@ -236,6 +236,18 @@ describe.each(engines)('import on %s', (engine) => {
     expect(existsSync(join(target.workDir, 'elsewhere'))).toBe(false);
   });
 
+  it('an outcome that only looks like LOCKED_UNTIL: (another character for its _) is an ordinary outcome, kept as it is', async () => {
+    const { db } = fresh;
+    const data = makeDataset({ members: 20, seed: 6 });
+    await writeStagingSchema(db, data);
+    const row = data.rows.LoginAttempts!.find((r) => /^\+[1-9]\d{6,14}$/.test(String(r[2])) && r[4] === false)!;
+    await db.query("update ecliptix_import.login_attempts set outcome = 'LOCKED-UNTIL:soon' where id = $1", [row[0]]);
+    const report = await importDatabase({ db, dataKeys: DATA_KEYS });
+    expect(report.problems).toEqual([]);
+    expect(report.status).toBe('imported');
+    expect((await db.query("select outcome, locked_until from ecliptix.login_attempts where outcome like 'LOCKED%UNTIL%'")).rows).toEqual([{ outcome: 'LOCKED-UNTIL:soon', locked_until: null }]);
+  });
+
   it('from CSV files with a header: the JSON report, then every member signs in', async () => {
     const { db, target } = fresh;
     const data = makeDataset({ members: MEMBERS, seed: 3 });

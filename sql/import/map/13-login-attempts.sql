@@ -17,7 +17,7 @@ select g.attempted_at at time zone 'UTC', g.phone_number,
     select l.*,
            count(*) filter (where l.is_success and l.lock_until is null)
              over (partition by l.phone_number order by l.attempted_at, l.id) as successes
-      from (select s.*, case when s.outcome like 'LOCKED_UNTIL:%' then pg_temp.import_locked_until(s.outcome) end as lock_until
+      from (select s.*, case when starts_with(s.outcome, 'LOCKED_UNTIL:') then pg_temp.import_locked_until(s.outcome) end as lock_until
               from stage_login_attempts s
              where s.phone_number ~ '^\+[1-9][0-9]{6,14}$') l
   ) g

@@ -20,8 +20,8 @@ union all select 'membership-merged', count(*) from import_memberships where mer
 union all select 'key-encrypted', count(*) from import_keys
 union all select 'key-empty', count(*) from import_memberships where empty_key
 union all select 'lockout-typed', count(*) from stage_login_attempts
-           where phone_number ~ '^\+[1-9][0-9]{6,14}$' and outcome like 'LOCKED_UNTIL:%'
+           where phone_number ~ '^\+[1-9][0-9]{6,14}$' and starts_with(outcome, 'LOCKED_UNTIL:')
 union all select 'login-refused', count(*) from stage_login_attempts where phone_number !~ '^\+[1-9][0-9]{6,14}$'
 union all select 'lockout-in-force', count(*) from stage_login_attempts
-           where outcome like 'LOCKED_UNTIL:%' and phone_number ~ '^\+[1-9][0-9]{6,14}$'
+           where starts_with(outcome, 'LOCKED_UNTIL:') and phone_number ~ '^\+[1-9][0-9]{6,14}$'
              and pg_temp.import_locked_until(outcome) at time zone 'UTC' > ecliptix_internal.now()

@@ -26,8 +26,8 @@ export interface TableFile {
   format: FileFormat;
 }
 
-/** Problems reported per file before the rest of it is skipped. */
-export const MAX_PROBLEMS_PER_FILE = 20;
+/** Problems listed per file; the rest are counted (the whole file is still read and checked). */
+const LISTED_PER_FILE = 20;
 /** Rows per piece of COPY input. */
 const ROWS_PER_CHUNK = 2000;
 
@@ -176,7 +176,7 @@ async function headerColumn(file: TableFile, field: number): Promise<string | un
   }
 }
 
-async function* records(file: TableFile, problems: ImportProblem[]): AsyncGenerator<Parsed> {
+async function* records(file: TableFile, note: (problem: ImportProblem) => void): AsyncGenerator<Parsed> {
   if (file.format === 'bcp') {
     // bcp's character format has no quoting: one row per line, fields split at tabs, NULL as an empty field.
     let line = 0;
@@ -211,7 +211,7 @@ async function* records(file: TableFile, problems: ImportProblem[]): AsyncGenera
     const { lines, column } = error as CsvError & { lines?: unknown; column?: unknown };
     const field = typeof column === 'number' ? column : undefined;
     const name = field === undefined || lines === 1 ? undefined : await headerColumn(file, field);
-    problems.push({
+    note({
       table: file.table.source,
       file: basename(file.path),
       ...(typeof lines === 'number' ? { line: lines } : {}),
@@ -244,15 +244,18 @@ async function lastByte(path: string): Promise<number | undefined> {
 }
 
 /**
- * Loads one file into its staging table; returns the rows loaded and adds
- * its problems (each naming the file, line and column) to `problems`.
+ * Loads one file into its staging table; returns the rows loaded and how
+ * many of its problems were not listed, and adds the first few problems (each
+ * naming the file, line and column) to `problems`.
  */
-export async function loadTableFile(tx: Connection, file: TableFile, problems: ImportProblem[]): Promise<number> {
+export async function loadTableFile(tx: Connection, file: TableFile, problems: ImportProblem[]): Promise<{ rows: number; unlisted: number }> {
   const { table } = file;
   const fileName = basename(file.path);
   const mine: ImportProblem[] = [];
+  let unlisted = 0;
   const note = (problem: ImportProblem): void => {
-    mine.push(problem);
+    if (mine.length < LISTED_PER_FILE) mine.push(problem);
+    else unlisted++;
   };
 
   const last = file.format === 'bcp' ? await lastByte(file.path) : undefined;
@@ -264,8 +267,7 @@ export async function loadTableFile(tx: Connection, file: TableFile, problems: I
     let order: (number | undefined)[] = table.columns.map((_, i) => i);
     let expectHeader = file.format === 'csv';
     let pending: string[] = [];
-    for await (const { record, line } of records(file, mine)) {
-      if (mine.length >= MAX_PROBLEMS_PER_FILE) break;
+    for await (const { record, line } of records(file, note)) {
       if (expectHeader) {
         expectHeader = false;
         const keys = record.map((name) => matchKey((name ?? '').trim()));
@@ -337,5 +339,5 @@ export async function loadTableFile(tx: Connection, file: TableFile, problems: I
     note({ table: table.source, file: fileName, problem: `could not be loaded${where ? ` (COPY input line ${where[1]})` : ''}: ${(error as Error).message.replace(/: ".*"$/, '')}` });
   }
   problems.push(...mine);
-  return loaded;
+  return { rows: loaded, unlisted };
 }

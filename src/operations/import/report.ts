@@ -52,8 +52,12 @@ export interface ImportReport {
   status: 'imported' | 'dry-run' | 'invalid';
   tables: ImportTableReport[];
   problems: ImportProblem[];
-  /** Every problem row, the ones not listed included. */
-  problemRows: number;
+  /**
+   * Every problem found, the ones not listed included: one per bad value,
+   * line or file read, and one per row of each kind the checks after loading
+   * found (a row with two problems counts twice).
+   */
+  problemCount: number;
   /** Secure keys encrypted under the current data key (its id only). */
   secureKeys: { encrypted: number; keyId: string };
   /** Whether the staging schema's tables the import read (they held the original's plaintext secure keys) were dropped with the import. */

@@ -83,7 +83,11 @@ const NOTES: Record<string, { table: string; kind: ImportNoteKind; reason: strin
 
 /** The input is wrong: the report lists why; the transaction is rolled back. */
 class InvalidInput extends Error {
-  constructor(readonly problems: ImportProblem[]) {
+  /** `unlisted`: problems read from files beyond the ones listed. */
+  constructor(
+    readonly problems: ImportProblem[],
+    readonly unlisted = 0,
+  ) {
     super('invalid input');
   }
 }
@@ -304,7 +308,7 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
     status: dryRun ? 'dry-run' : 'imported',
     tables,
     problems: [],
-    problemRows: 0,
+    problemCount: 0,
     secureKeys: { encrypted: 0, keyId: options.dataKeys.currentId },
     stagingDropped: false,
     stagingSchemaDropped: false,
@@ -346,11 +350,13 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
           const problems: ImportProblem[] = [];
           const fileOf = new Map<string, string>();
           let staged: string[] = [];
+          let unlisted = 0;
           if (found) {
             problems.push(...found.problems);
             for (const file of found.files) {
               options.onStep?.(`loading ${file.path}`);
-              const rows = await loadTableFile(tx, file, problems);
+              const { rows, unlisted: more } = await loadTableFile(tx, file, problems);
+              unlisted += more;
               const name = file.path.split(/[\\/]/).pop()!;
               fileOf.set(file.table.source, name);
               if (report.source.kind === 'files') report.source.files.push({ table: file.table.source, file: name, format: file.format, rows });
@@ -359,7 +365,7 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
             options.onStep?.('copying the staging schema');
             staged = await stageFromSchema(tx, schema, problems);
           }
-          if (problems.length > 0) throw new InvalidInput(problems);
+          if (problems.length > 0) throw new InvalidInput(problems, unlisted);
 
           options.onStep?.('analyzing the staged rows');
           await tx.query(sqlFile('import/analyze-stage.sql'));
@@ -391,10 +397,11 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
     if (error instanceof InvalidInput) {
       report.status = 'invalid';
       report.problems = error.problems;
-      // A problem read from a file is one row; a listed row of a checked kind carries the kind's total: count the kind once.
+      // A problem read from a file is one problem (the unlisted ones counted apart); a listed row of a checked kind
+      // carries the kind's total: count the kind once.
       const kinds = new Map<string, number>();
       for (const p of error.problems) if (p.rows !== undefined) kinds.set(`${p.table}|${p.column ?? ''}|${p.problem}`, p.rows);
-      report.problemRows = error.problems.filter((p) => p.rows === undefined).length + [...kinds.values()].reduce((sum, n) => sum + n, 0);
+      report.problemCount = error.problems.filter((p) => p.rows === undefined).length + error.unlisted + [...kinds.values()].reduce((sum, n) => sum + n, 0);
       for (const t of tables) {
         t.written = 0;
         t.merged = t.expired = t.refused = 0;
