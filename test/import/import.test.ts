@@ -248,6 +248,47 @@ describe.each(engines)('import on %s', (engine) => {
     expect((await db.query("select outcome, locked_until from ecliptix.login_attempts where outcome like 'LOCKED%UNTIL%'")).rows).toEqual([{ outcome: 'LOCKED-UNTIL:soon', locked_until: null }]);
   });
 
+  it('in a session whose time zone is not UTC: DATETIME2 values (and a staged timestamptz) are stored as the same UTC instants, lockouts until the same instant', async () => {
+    const { target } = fresh;
+    let db = fresh.db;
+    let own: typeof db | undefined;
+    if (engine === 'postgres') {
+      // Every new connection of the database in Asia/Kolkata (+05:30): a pool opened after the change.
+      const name = (await db.query<{ name: string }>('select current_database() as name')).rows[0]!.name;
+      await db.exec(`alter database "${name}" set timezone = 'Asia/Kolkata'`);
+      db = own = await target.open();
+    } else {
+      await db.exec("set time zone 'Asia/Kolkata'");
+    }
+    try {
+      expect((await db.query<{ tz: string }>('select current_setting(\'TimeZone\') as tz')).rows[0]!.tz).toBe('Asia/Kolkata');
+      const data = makeDataset({ members: 30, seed: 8 });
+      await writeStagingSchema(db, data);
+      // pgloader without the README's CAST rules would make DATETIME2 a timestamptz (the instant as UTC).
+      await db.exec("alter table ecliptix_import.memberships alter column created_at type timestamptz using created_at at time zone 'UTC'");
+      const report = await importDatabase({ db, dataKeys: DATA_KEYS });
+      expect(report.status).toBe('imported');
+
+      const ms = (datetime2: string) => Date.parse(`${datetime2.slice(0, 10)}T${datetime2.slice(11, 23)}Z`);
+      const epoch = async (sql: string, params: unknown[]) => (await db.query<{ ms: number }>(sql, params)).rows.map((r) => Number(r.ms));
+      for (const row of data.rows.Memberships!.slice(0, 5)) {
+        const [stored] = await epoch('select extract(epoch from created_at) * 1000 as ms from ecliptix.memberships where unique_id = $1', [row[10]]);
+        expect(Math.abs(stored! - ms(row[7] as string)), String(row[7])).toBeLessThan(1);
+      }
+      const lockouts = data.rows.LoginAttempts!.filter((r) => String(r[3]).startsWith('LOCKED_UNTIL:') && /^\+[1-9]\d{6,14}$/.test(String(r[2])));
+      expect(lockouts.length).toBeGreaterThan(3);
+      for (const row of lockouts.slice(0, 5)) {
+        const until = ms(String(row[3]).slice('LOCKED_UNTIL:'.length));
+        const stored = await epoch("select extract(epoch from locked_until) * 1000 as ms from ecliptix.login_attempts where phone_number = $1 and outcome = 'imported_lockout'", [row[2]]);
+        expect(stored.some((s) => Math.abs(s - until) < 1), `${row[2]} ${row[3]}`).toBe(true);
+        const [at] = await epoch("select extract(epoch from attempted_at) * 1000 as ms from ecliptix.login_attempts where phone_number = $1 and abs(extract(epoch from locked_until) * 1000 - $2) < 1", [row[2], until]);
+        expect(Math.abs(at! - ms(row[1] as string))).toBeLessThan(1);
+      }
+    } finally {
+      await own?.close();
+    }
+  });
+
   it('from CSV files with a header: the JSON report, then every member signs in', async () => {
     const { db, target } = fresh;
     const data = makeDataset({ members: MEMBERS, seed: 3 });
