@@ -38,7 +38,7 @@ export interface Dataset {
   now: Date;
   rows: Record<string, Row[]>;
   members: Member[];
-  /** Numbers with 4 failed sign-ins in the last two minutes: the next failure locks them. */
+  /** Numbers with 4 failed sign-ins 90 seconds before `now`: the next failure locks them. */
   oneFailureFromLockout: string[];
   /** Numbers with 30 flows in the last hour: a new flow is refused. */
   flowLimitReached: string[];
@@ -71,6 +71,7 @@ export function datetime2(ms: number, ticks = 0): string {
 export interface DatasetOptions {
   members: number;
   seed?: number;
+  /** The moment of the move (default: this process's clock; tests pass databaseNow(db)). */
   now?: Date;
   /** Extra login attempts per member (history volume, for the benchmark). */
   extraLoginsPerMember?: number;
@@ -368,6 +369,16 @@ const PGLOADER_TYPE: Record<string, string> = {
 };
 
 /** pgloader's snake_case of a SQL Server name (AppDevices -> app_devices, UniqueId -> unique_id). */
+/**
+ * The database's clock (ecliptix_internal.now(), clock_offset included): a
+ * dataset anchored to it is "just before the move" for the checks the
+ * database makes with its own clock (lockout and rate-limit windows).
+ */
+export async function databaseNow(db: Queryable): Promise<Date> {
+  const now = (await db.query<{ now: Date | string }>('select ecliptix_internal.now() as now')).rows[0]!.now;
+  return now instanceof Date ? now : new Date(now);
+}
+
 export function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }

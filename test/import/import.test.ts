@@ -17,10 +17,10 @@ import { generateKeyring, keyringToText, type Keyring } from '../../src/client/k
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
 import { devSecretsFileFor } from '../../src/client/open.js';
 import type { Queryable } from '../../src/db/database.js';
-import { advanceClock } from '../support/clock.js';
+import { advanceClock, setClockOffset } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, engines, freshDatabaseEach } from '../support/databases.js';
-import { makeDataset, writeFiles, writeStagingSchema, type Dataset } from './dataset.js';
+import { databaseNow, makeDataset, writeFiles, writeStagingSchema, type Dataset } from './dataset.js';
 
 const DATA_KEYS = generateKeyring('data-2026');
 const OTP_KEYS = generateKeyring('otp-2026');
@@ -133,7 +133,9 @@ describe.each(engines)('import on %s', (engine) => {
 
   it('from a staging schema shaped as pgloader makes it: every member signs in with the same key, lockouts and limits hold, verify passes', async () => {
     const { db } = fresh;
-    const data = makeDataset({ members: MEMBERS, seed: 1 });
+    // The database's clock seven minutes ahead of this process's: the dataset is anchored to the database's.
+    await setClockOffset(db, 7 * 60);
+    const data = makeDataset({ members: MEMBERS, seed: 1, now: await databaseNow(db) });
     await writeStagingSchema(db, data);
 
     const dry = await importDatabase({ db, dataKeys: DATA_KEYS, dryRun: true });
@@ -156,7 +158,9 @@ describe.each(engines)('import on %s', (engine) => {
     // Its own database, not open here while the CLI runs (the embedded database is one process's at a time).
     const target = await createTestDatabase(engine, { withSchema: true });
     try {
-      const data = makeDataset({ members: MEMBERS, seed: 2 });
+      const opened = await target.open();
+      const now = await databaseNow(opened).finally(() => opened.close());
+      const data = makeDataset({ members: MEMBERS, seed: 2, now });
       const dir = join(target.workDir, 'bcp');
       await writeFiles(data, dir, { format: 'bcp' });
 
@@ -196,7 +200,7 @@ describe.each(engines)('import on %s', (engine) => {
 
   it("from pgloader's default naming (downcase identifiers) under another schema name, kept with --keep-staging", async () => {
     const { db } = fresh;
-    const data = makeDataset({ members: 40, seed: 4 });
+    const data = makeDataset({ members: 40, seed: 4, now: await databaseNow(db) });
     await writeStagingSchema(db, data, 'legacy', { naming: 'downcase' });
     expect((await db.query("select 1 from information_schema.columns where table_schema = 'legacy' and table_name = 'phonenumberdevices' and column_name = 'appdeviceid'")).rows).toHaveLength(1);
     const report = await importDatabase({ db, dataKeys: DATA_KEYS, source: { schema: 'legacy' }, keepStaging: true });
@@ -211,7 +215,7 @@ describe.each(engines)('import on %s', (engine) => {
 
   it('a committed import drops only the staging tables it read: a staging schema holding anything else keeps it; public and ecliptix are refused', async () => {
     const { db } = fresh;
-    const data = makeDataset({ members: 20, seed: 5 });
+    const data = makeDataset({ members: 20, seed: 5, now: await databaseNow(db) });
     await writeStagingSchema(db, data);
     await db.exec("create table ecliptix_import.operator_notes (note text); insert into ecliptix_import.operator_notes values ('keep me')");
     await db.exec("create table public.app_devices (kept text); insert into public.app_devices values ('mine')");
@@ -238,7 +242,7 @@ describe.each(engines)('import on %s', (engine) => {
 
   it('an outcome that only looks like LOCKED_UNTIL: (another character for its _) is an ordinary outcome, kept as it is', async () => {
     const { db } = fresh;
-    const data = makeDataset({ members: 20, seed: 6 });
+    const data = makeDataset({ members: 20, seed: 6, now: await databaseNow(db) });
     await writeStagingSchema(db, data);
     const row = data.rows.LoginAttempts!.find((r) => /^\+[1-9]\d{6,14}$/.test(String(r[2])) && r[4] === false)!;
     await db.query("update ecliptix_import.login_attempts set outcome = 'LOCKED-UNTIL:soon' where id = $1", [row[0]]);
@@ -262,7 +266,7 @@ describe.each(engines)('import on %s', (engine) => {
     }
     try {
       expect((await db.query<{ tz: string }>('select current_setting(\'TimeZone\') as tz')).rows[0]!.tz).toBe('Asia/Kolkata');
-      const data = makeDataset({ members: 30, seed: 8 });
+      const data = makeDataset({ members: 30, seed: 8, now: await databaseNow(db) });
       await writeStagingSchema(db, data);
       // pgloader without the README's CAST rules would make DATETIME2 a timestamptz (the instant as UTC).
       await db.exec("alter table ecliptix_import.memberships alter column created_at type timestamptz using created_at at time zone 'UTC'");
@@ -291,7 +295,7 @@ describe.each(engines)('import on %s', (engine) => {
 
   it('from CSV files with a header: the JSON report, then every member signs in', async () => {
     const { db, target } = fresh;
-    const data = makeDataset({ members: MEMBERS, seed: 3 });
+    const data = makeDataset({ members: MEMBERS, seed: 3, now: await databaseNow(db) });
     const dir = join(target.workDir, 'csv');
     await writeFiles(data, dir, { format: 'csv' });
     const report = await importDatabase({ db, dataKeys: DATA_KEYS, source: { directory: dir } });
