@@ -44,7 +44,7 @@ describe('a COPY failure while importing files', () => {
     for (const code of ['22P02', '23505']) {
       const tx = failingCopy(Object.assign(new Error('duplicate key value violates unique constraint "x": "secret"'), { code, where: 'COPY stage_app_devices, line 3' }));
       const problems: ImportProblem[] = [];
-      expect(await loadTableFile(tx, await ready, problems)).toBe(0);
+      expect(await loadTableFile(tx, await ready, problems)).toEqual({ rows: 0, unlisted: 0 });
       expect(problems).toEqual([{ table: 'AppDevices', file: 'AppDevices.bcp', problem: 'could not be loaded (COPY input line 3): duplicate key value violates unique constraint "x"' }]);
       expect(tx.ran.some((sql) => /rollback to savepoint/i.test(sql))).toBe(true);
     }
