@@ -20,6 +20,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Queryable } from '../../src/db/database.js';
 import { ORIGINAL_TABLES, type OriginalTable } from '../../src/operations/import/tables.js';
+import { seededRandom } from '../faults/support.js';
 
 /** A row in the original's column order: numbers, GUID strings, DATETIME2 strings, booleans, strings, Buffers, NULLs. */
 export type Value = number | string | boolean | Buffer | null;
@@ -50,18 +51,6 @@ export interface Dataset {
   duplicatePhones: number;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** DATETIME2 as bcp writes it: yyyy-mm-dd hh:mm:ss.fffffff (UTC, no zone). */
 export function datetime2(ms: number, ticks = 0): string {
   const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.sssZ
@@ -85,7 +74,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 export function makeDataset(options: DatasetOptions): Dataset {
-  const random = prng(options.seed ?? 15);
+  const random = seededRandom(options.seed ?? 15);
   const now = options.now ?? new Date();
   const t0 = now.getTime();
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -394,7 +383,7 @@ export async function writeStagingSchema(db: Queryable, data: Pick<Dataset, 'row
   await db.exec(`create schema ${schema}`);
   for (const table of ORIGINAL_TABLES) {
     const cols = table.columns.map((c) => `${name(c.source)} ${PGLOADER_TYPE[c.kind]}${c.nullable ? '' : ' not null'}`);
-    const key = table.hasId ? `primary key (${name('Id')})` : `primary key (${name('PhoneNumberId')}, ${name('AppDeviceId')})`;
+    const key = table.columns[0]!.source === 'Id' ? `primary key (${name('Id')})` : `primary key (${name('PhoneNumberId')}, ${name('AppDeviceId')})`;
     await db.exec(`create table ${schema}.${name(table.source)} (${cols.join(', ')}, ${key})`);
     const all = data.rows[table.source]!;
     for (let start = 0; start < all.length; start += 5000) {

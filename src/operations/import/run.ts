@@ -34,8 +34,6 @@ export interface ImportOptions {
   /** Shipped or configured migrations: the target must be up to date with them. */
   migrationsDir: string;
   lockTimeoutMs: number;
-  /** Rows listed per kind of problem (the rest are counted). */
-  problemsPerKind?: number;
   /** Told what the import is doing (for a progress line). */
   onStep?: (step: string) => void;
 }
@@ -43,7 +41,8 @@ export interface ImportOptions {
 export const DEFAULT_STAGING_SCHEMA = 'ecliptix_import';
 const IMPORT_LOCK_KEY = 7_412_990_015;
 const KEY_BATCH = 2000;
-const DEFAULT_PROBLEMS_PER_KIND = 5;
+/** Rows listed per kind of problem the checks find (the rest are counted). */
+const PROBLEMS_PER_KIND = 5;
 
 /** Kind and reason of each count 16-counts.sql returns, and the ecliptix table it belongs to. */
 const NOTES: Record<string, { table: string; kind: ImportNoteKind; reason: string }> = {
@@ -219,7 +218,7 @@ const INSERTS: readonly { step: string; table: string }[] = [
 ];
 
 /** Maps the validated staging tables into ecliptix; fills the report's tables. */
-async function mapIntoEcliptix(tx: Queryable, options: ImportOptions, tables: ImportTableReport[]): Promise<{ encrypted: number; events: number }> {
+async function mapIntoEcliptix(tx: Queryable, options: ImportOptions, tables: ImportTableReport[]): Promise<number> {
   const byTable = new Map(tables.map((t) => [t.table, t]));
   const step = (name: string) => options.onStep?.(name);
   let encrypted = 0;
@@ -265,10 +264,11 @@ async function mapIntoEcliptix(tx: Queryable, options: ImportOptions, tables: Im
       throw new PersistorError('OPERATION_FAILED', `import check failed: ${t.source} had ${t.read} row(s), ${t.written} written and ${t.refused} refused; nothing was imported`);
     }
   }
-  return { encrypted, events };
+  return encrypted;
 }
 
-function sortProblems(rows: { table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }[], fileOf: Map<string, string>): ImportProblem[] {
+/** validate.sql's rows as the report's problems, in the order it returns them (a file's row named by its file and line). */
+function toProblems(rows: { table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }[], fileOf: Map<string, string>): ImportProblem[] {
   return rows.map((r) => ({
     table: r.table,
     ...(r.column ? { column: r.column } : {}),
@@ -373,10 +373,10 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
             tables.find((t) => t.source === table)!.read = Number(rows);
           }
           options.onStep?.('validating');
-          const invalid = (await tx.query<{ table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }>(sqlFile('import/validate.sql'), [options.problemsPerKind ?? DEFAULT_PROBLEMS_PER_KIND])).rows;
-          if (invalid.length > 0) throw new InvalidInput(sortProblems(invalid, fileOf));
+          const invalid = (await tx.query<{ table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }>(sqlFile('import/validate.sql'), [PROBLEMS_PER_KIND])).rows;
+          if (invalid.length > 0) throw new InvalidInput(toProblems(invalid, fileOf));
 
-          const { encrypted } = await mapIntoEcliptix(tx, options, tables);
+          const encrypted = await mapIntoEcliptix(tx, options, tables);
           report.secureKeys.encrypted = encrypted;
           const summary = `imported from SQL Server (${schema === undefined ? 'exported files' : `staging schema ${schema}`}): ${tables
             .map((t) => `${t.table} ${t.written}`)

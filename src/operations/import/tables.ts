@@ -30,8 +30,6 @@ export interface OriginalTable {
   /** The ecliptix table it is imported into, and the staging table's name after "stage_". */
   table: string;
   columns: readonly OriginalColumn[];
-  /** Whether rows have an Id (all but PhoneNumberDevices): problems name a row by it. */
-  hasId: boolean;
 }
 
 function col(source: string, stage: string, kind: ColumnKind, options: { nullable?: boolean; secret?: boolean } = {}): OriginalColumn {
@@ -49,25 +47,21 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'AppDevices',
     table: 'app_devices',
-    hasId: true,
     columns: [id, col('AppInstanceId', 'app_instance_id', 'guid'), col('DeviceId', 'device_id', 'guid'), col('DeviceType', 'device_type', 'int'), created, updated, deleted, uniqueId],
   },
   {
     source: 'PhoneNumbers',
     table: 'phone_numbers',
-    hasId: true,
     columns: [id, col('PhoneNumber', 'phone_number', 'text'), col('Region', 'region', 'text', { nullable: true }), created, updated, deleted, uniqueId],
   },
   {
     source: 'PhoneNumberDevices',
     table: 'phone_number_devices',
-    hasId: false,
     columns: [col('PhoneNumberId', 'phone_number_id', 'guid'), col('AppDeviceId', 'app_device_id', 'guid'), col('IsPrimary', 'is_primary', 'bit'), created, updated, deleted],
   },
   {
     source: 'VerificationFlows',
     table: 'verification_flows',
-    hasId: true,
     columns: [
       id,
       col('PhoneNumberId', 'phone_number_id', 'bigint'),
@@ -86,7 +80,6 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'OtpRecords',
     table: 'otp_records',
-    hasId: true,
     columns: [
       id,
       col('FlowUniqueId', 'flow_unique_id', 'guid'),
@@ -105,13 +98,11 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'FailedOtpAttempts',
     table: 'failed_otp_attempts',
-    hasId: true,
     columns: [id, col('OtpUniqueId', 'otp_unique_id', 'guid'), col('FlowUniqueId', 'flow_unique_id', 'guid'), col('AttemptTime', 'attempt_time', 'datetime'), created, updated, deleted],
   },
   {
     source: 'Memberships',
     table: 'memberships',
-    hasId: true,
     columns: [
       id,
       col('PhoneNumberId', 'phone_number_id', 'guid'),
@@ -129,19 +120,16 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'MembershipAttempts',
     table: 'membership_attempts',
-    hasId: true,
     columns: [id, col('PhoneNumberId', 'phone_number_id', 'guid'), col('Timestamp', 'attempted_at', 'datetime'), col('Outcome', 'outcome', 'text'), col('IsSuccess', 'is_success', 'bit'), created, updated, deleted],
   },
   {
     source: 'LoginAttempts',
     table: 'login_attempts',
-    hasId: true,
     columns: [id, col('Timestamp', 'attempted_at', 'datetime'), col('PhoneNumber', 'phone_number', 'text'), col('Outcome', 'outcome', 'text'), col('IsSuccess', 'is_success', 'bit'), created, updated],
   },
   {
     source: 'EventLog',
     table: 'event_log',
-    hasId: true,
     columns: [id, col('EventType', 'event_type', 'text'), col('Message', 'message', 'text'), created],
   },
 ];
