@@ -8,33 +8,27 @@ import type pg from 'pg';
 import { resolveConfig, type PersistorOptions } from '../commands/runtime.js';
 import type { Database, Queryable } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
+import { queryableOver } from '../db/pglite.js';
+import { queryableOverPgPool } from '../db/postgres.js';
 import { loadSecrets, type Secrets } from './keyring.js';
 import { MembershipsClient } from './memberships-client.js';
 
-/** A `pg` Pool as the client's database (the application owns and ends the pool). */
+/**
+ * A `pg` Pool as the client's database (the application owns and ends the
+ * pool). Values come back as the driver's own pool gives them (bigint as a
+ * number), without the pool's or pg's global type parsers being changed.
+ */
 export function fromPgPool(pool: pg.Pool): Queryable {
-  return {
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await pool.query(sql, [...params]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
-    },
-    async exec(script: string) {
-      await pool.query(script);
-    },
-  };
+  return queryableOverPgPool(pool);
 }
 
-/** A PGlite instance as the client's database (the application owns and closes it). */
+/**
+ * A PGlite instance as the client's database (the application owns and
+ * closes it). Bigint comes back as a number whatever parsers the instance
+ * was created with.
+ */
 export function fromPglite(pglite: PGlite): Queryable {
-  return {
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await pglite.query<Row>(sql, [...params]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-    },
-    async exec(script: string) {
-      await pglite.exec(script);
-    },
-  };
+  return queryableOver(pglite);
 }
 
 /** Where the embedded database keeps its generated development keys: beside the data directory. */

@@ -19,10 +19,22 @@ export interface PgliteOptions {
 
 type PgliteQueryable = Pick<PGlite | Transaction, 'query' | 'exec'>;
 
+/**
+ * Bigint as number. Set on every query, since PGlite fixes an instance's
+ * parsers when it is constructed: an instance the application created
+ * (`fromPglite`) has its own, and PGlite's default turns a bigint past 2^53
+ * into a BigInt where ours throws.
+ */
+const PARSERS = { [INT8_OID]: parseInt8 };
+
+/**
+ * A PGlite instance or transaction as a Connection — the tool's own
+ * instances and one the application created alike.
+ */
 export function queryableOver(target: PgliteQueryable): Connection {
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await target.query<Row>(sql, [...params]);
+      const result = await target.query<Row>(sql, [...params], { parsers: PARSERS });
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
     },
     async exec(script: string): Promise<void> {
@@ -32,7 +44,7 @@ export function queryableOver(target: PgliteQueryable): Connection {
       // PGlite reads a COPY's input from a Blob it calls /dev/blob.
       const parts: string[] = [];
       for await (const part of data) parts.push(part);
-      const result = await target.query(sql.replace(/\bfrom\s+stdin\b/i, "from '/dev/blob'"), [], { blob: new Blob(parts) });
+      const result = await target.query(sql.replace(/\bfrom\s+stdin\b/i, "from '/dev/blob'"), [], { blob: new Blob(parts), parsers: PARSERS });
       return result.affectedRows ?? 0;
     },
   };

@@ -16,6 +16,11 @@ export interface PostgresOptions {
   applicationName?: string;
 }
 
+/**
+ * The parsers every query of this tool uses: pg's defaults but bigint as a
+ * number (as on PGlite). Given with each query, so an application's own pool
+ * gets them without pg's global types being changed.
+ */
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID) return parseInt8;
@@ -26,13 +31,23 @@ const typeParsers = {
 function queryableOver(client: pg.PoolClient | pg.Pool): Queryable {
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await client.query(sql, [...params]);
+      const result = await client.query({ text: sql, values: [...params], types: typeParsers });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(script: string): Promise<void> {
-      await client.query(script);
+      // No values: the simple protocol, which runs a script of several statements.
+      await client.query({ text: script, types: typeParsers });
     },
   };
+}
+
+/**
+ * A `pg` Pool the application owns as a Queryable: the same adapter and type
+ * parsing (bigint as number) as the driver's own pool, set per query — the
+ * pool's configuration and pg's global types are left as they are.
+ */
+export function queryableOverPgPool(pool: pg.Pool): Queryable {
+  return queryableOver(pool);
 }
 
 /** A connection's queryable with COPY FROM STDIN (pg-copy-streams), streamed with back-pressure. */
