@@ -30,7 +30,7 @@ export async function cleanup(options: CleanupCommandOptions = {}): Promise<Clea
     ...(rest.limitGuardRetentionDays === undefined ? {} : { limitGuardRetentionDays: rest.limitGuardRetentionDays }),
   };
   validateCleanupOptions(cleanupOptions); // bad numbers fail before anything is opened
-  return withRuntime(rest, ({ db }) => runCleanup(db, cleanupOptions));
+  return withRuntime(rest, ({ db }) => runCleanup(db, cleanupOptions), { mustExist: true });
 }
 
 function parseWhole(flag: string, value: string | undefined): number | undefined {

@@ -53,7 +53,7 @@ export async function rotateKeys(options: RotateKeysCommandOptions = {}): Promis
     { ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) },
     { keys: embedded ? 'read' : 'none', dataDir: config.dataDir },
   );
-  return withRuntime(rest, ({ db }) => runRotateKeys(db, { ...rotateOptions, dataKeys: dataKeyring }));
+  return withRuntime(rest, ({ db }) => runRotateKeys(db, { ...rotateOptions, dataKeys: dataKeyring }), { mustExist: true });
 }
 
 function parseWhole(flag: string, value: string | undefined): number | undefined {

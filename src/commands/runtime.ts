@@ -5,7 +5,7 @@
  */
 import { configSchema, type Config, type ConfigInput } from '../config/schema.js';
 import type { Database } from '../db/database.js';
-import { openDatabase } from '../db/open.js';
+import { openDatabase, type OpenOptions } from '../db/open.js';
 import { PersistorError } from '../errors.js';
 import { shippedMigrationsDir } from '../sql-files.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -33,10 +33,22 @@ export function resolveConfig(options: PersistorOptions): Config {
   return parsed.data;
 }
 
-export async function withRuntime<T>(options: PersistorOptions, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+/**
+ * How a command opens the database. `mustExist`: the command only reads (or
+ * works on data that must already be there), so an embedded data directory
+ * that holds no database is an error (exit 3, saying how to make one) instead
+ * of a new database nobody asked for. Which commands pass it: see README
+ * (status, verify, validate, test, cleanup, rotate-keys).
+ */
+export interface RuntimeOptions {
+  mustExist?: boolean;
+}
+
+export async function withRuntime<T>(options: PersistorOptions, work: (runtime: Runtime) => Promise<T>, runtime: RuntimeOptions = {}): Promise<T> {
   const config = resolveConfig(options);
   const logger = options.logger ?? silentLogger;
-  const db = options.db ?? (await openDatabase(config));
+  const open: OpenOptions = runtime.mustExist ? { mustExist: true } : {};
+  const db = options.db ?? (await openDatabase(config, open));
   logger.debug({ target: db.target, engine: db.engine, ...(db.created ? { created: db.created } : {}) }, 'database opened');
   try {
     return await work({ config, db, logger, migrationsDir: config.migrationsDir ?? shippedMigrationsDir });

@@ -63,7 +63,7 @@ export function status(options: StatusOptions = {}): Promise<StatusReport> {
       ...(drift ? { drift } : {}),
       ...(roles.length > 0 ? { roles } : {}),
     };
-  });
+  }, { mustExist: true });
 }
 
 const stateLabel: Record<MigrationStatus['state'], string> = {

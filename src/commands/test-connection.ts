@@ -42,7 +42,7 @@ export function testConnection(options: PersistorOptions = {}): Promise<Connecti
       canCreate: info.can_create,
       latencyMs: Number(samples[Math.floor(samples.length / 2)]!.toFixed(3)),
     };
-  });
+  }, { mustExist: true });
 }
 
 export function registerTestCommand(program: Command, cli: CliContext): void {

@@ -15,7 +15,7 @@ export function validate(options: PersistorOptions = {}): Promise<ValidateReport
     const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).validate();
     const checked = plan.statuses.filter((s) => s.appliedChecksum !== null && s.checksum !== null).length;
     return { valid: true, checked, warnings: plan.warnings };
-  });
+  }, { mustExist: true });
 }
 
 export function registerValidateCommand(program: Command, cli: CliContext): void {

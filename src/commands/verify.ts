@@ -21,7 +21,7 @@ export async function verify(options: VerifyCommandOptions = {}): Promise<Verify
   return withRuntime(rest, async ({ db, config, migrationsDir }) => {
     const report = await verifyDatabase(db, { migrationsDir, lockTimeoutMs: config.lockTimeoutMs, ...(appRole ? { appRole } : {}) });
     return { target: db.target, engine: db.engine, ...report };
-  });
+  }, { mustExist: true });
 }
 
 function printReport(output: Output, report: VerifyReport & { target: string }): void {

@@ -1,6 +1,7 @@
 /** The embedded engine: PGlite (PostgreSQL in WASM) stored in a directory. */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PersistorError, messageOf } from '../errors.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
@@ -15,6 +16,25 @@ export interface PgliteOptions {
   lockTimeoutMs: number;
   /** Create a missing database from the packaged empty template when there is one (default true). */
   useTemplate?: boolean;
+  /**
+   * Open only a database that exists: when `dataDir` holds none, fail (exit 3)
+   * without creating anything — no directory, parent, or lock file. For
+   * commands that only read (`status`, `verify`, …).
+   */
+  mustExist?: boolean;
+}
+
+/** Whether `dataDir` holds a PGlite database (PostgreSQL's data directory marker; the template's rename makes it appear whole). */
+export function isPgliteDataDir(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'PG_VERSION'));
+}
+
+/** The error of a read-only command on a data directory that holds no database yet. */
+export function noEmbeddedDatabase(dataDir: string): PersistorError {
+  return new PersistorError(
+    'CONNECTION_FAILED',
+    `no embedded database at ${dataDir} yet: create one with \`ecliptix-persistor migrate\`, or point at an existing one with --data-dir <dir> (nothing was created)`,
+  );
 }
 
 type PgliteQueryable = Pick<PGlite | Transaction, 'query' | 'exec'>;
@@ -68,6 +88,7 @@ export function createPglite(dataDir: string, options: { loadDataDir?: Blob } = 
 
 export async function openPglite(options: PgliteOptions): Promise<Database> {
   const dataDir = resolve(options.dataDir);
+  if (options.mustExist && !isPgliteDataDir(dataDir)) throw noEmbeddedDatabase(dataDir);
   await mkdir(dataDir, { recursive: true });
   const lock = await acquireDataDirLock(dataDir, options.lockTimeoutMs);
   let pglite: PGlite;

@@ -1,0 +1,101 @@
+/**
+ * Commands that only read (and those that work on data that must already be
+ * there) never create an embedded database: on a data directory that holds
+ * none they exit 3 naming it and `migrate`, and leave nothing behind — no
+ * directory, no parent, no lock file. After `migrate` they work.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { status } from '../src/commands/status.js';
+import { openDatabase } from '../src/db/open.js';
+import { runCli } from './support/cli.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'persistor-read-only-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Keys for rotate-keys (which reads them before it opens anything). */
+const env = { ECLIPTIX_DATA_KEYS: `k1:${randomBytes(32).toString('base64')}` };
+
+const commands: readonly (readonly string[])[] = [
+  ['status'],
+  ['status', '--drift'],
+  ['verify'],
+  ['validate'],
+  ['test'],
+  ['cleanup', '--dry-run'],
+  ['cleanup'],
+  ['rotate-keys', '--dry-run'],
+  ['rotate-keys'],
+];
+
+describe('read-only commands on an embedded data directory without a database', () => {
+  it('exit 3 naming the directory and `migrate`, and create nothing (not the directory, its parent or a lock file)', async () => {
+    for (const command of commands) {
+      const parent = join(scratch, `missing-${command.join('-')}`);
+      const dataDir = join(parent, 'db');
+      const result = await runCli([...command, '--data-dir', dataDir], { env });
+      expect({ command, code: result.code }).toEqual({ command, code: 3 });
+      expect(result.stderr).toContain(`no embedded database at ${dataDir}`);
+      expect(result.stderr).toContain('ecliptix-persistor migrate');
+      expect(result.stderr).toContain('--data-dir');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect({ command, parent: existsSync(parent) }).toEqual({ command, parent: false });
+    }
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 120_000);
+
+  it('the default data directory (.ecliptix/db) is not created either', async () => {
+    const cwd = join(scratch, 'project');
+    mkdirSync(cwd);
+    const result = await runCli(['status'], { cwd });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(join(cwd, '.ecliptix', 'db'));
+    expect(result.stderr).toContain('migrate');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('an existing empty directory stays empty, with no lock file beside it', async () => {
+    const dataDir = join(scratch, 'empty', 'db');
+    mkdirSync(dataDir, { recursive: true });
+    const result = await runCli(['validate', '--data-dir', dataDir]);
+    expect(result.code).toBe(3);
+    expect(readdirSync(dataDir)).toEqual([]);
+    expect(readdirSync(join(scratch, 'empty'))).toEqual(['db']);
+  });
+
+  it('--json gives the JSON error document', async () => {
+    for (const command of commands) {
+      const dataDir = join(scratch, `json-${command.join('-')}`, 'db');
+      const result = await runCli([...command, '--json', '--data-dir', dataDir], { env });
+      expect({ command, code: result.code }).toEqual({ command, code: 3 });
+      const document = JSON.parse(result.stdout) as { error: { code: string; message: string; details: string[] } };
+      expect(document.error.code).toBe('CONNECTION_FAILED');
+      expect(document.error.message).toContain(dataDir);
+      expect(document.error.message).toContain('ecliptix-persistor migrate');
+      expect(existsSync(dataDir)).toBe(false);
+    }
+  }, 120_000);
+
+  it('the programmatic API does the same; openDatabase creates only without mustExist', async () => {
+    const dataDir = join(scratch, 'api', 'db');
+    await expect(status({ dataDir })).rejects.toMatchObject({ code: 'CONNECTION_FAILED', exitCode: 3, message: expect.stringContaining('migrate') });
+    await expect(openDatabase({ dataDir, connectTimeoutMs: 5_000, lockTimeoutMs: 5_000 }, { mustExist: true })).rejects.toMatchObject({ exitCode: 3 });
+    expect(existsSync(join(scratch, 'api'))).toBe(false);
+  });
+});
+
+describe('after `migrate`', () => {
+  it('each of them works on the database it made', async () => {
+    const dataDir = join(scratch, 'migrated', 'db');
+    const migrated = await runCli(['migrate', '--data-dir', dataDir]);
+    expect(migrated.code).toBe(0);
+    for (const command of commands) {
+      const result = await runCli([...command, '--data-dir', dataDir], { env, timeoutMs: 120_000 });
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: expect.any(String) });
+      expect(result.stderr).not.toContain('no embedded database');
+    }
+  }, 600_000);
+});
