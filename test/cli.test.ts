@@ -33,7 +33,7 @@ describe('help and arguments', () => {
     expect(option.stderr).toContain("unknown option '--force'");
     const missing = await runCli(['baseline']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("required option '--version <version>' not specified");
+    expect(missing.stderr).toContain('baseline needs either --version <version> or --from-flyway');
     const badTarget = await runCli(['migrate', '--target', 'latest', '--data-dir', join(scratch(), 'db')]);
     expect(badTarget.code).toBe(2);
     expect(badTarget.stderr).toContain('invalid version "latest"');

@@ -4,6 +4,10 @@
  *   V<version>__<description>.sql  versioned: applied once, in numeric order
  *   R__<description>.sql           repeatable: re-applied when its checksum changes
  *
+ * Versions are read as Flyway reads them: digits separated by `.` or `_`
+ * (V1_1__x.sql and V1.1__x.sql are both version 1.1, V001__x.sql is 1),
+ * compared numerically part by part, so a Flyway project's folder runs unchanged.
+ *
  * Header directives (SQL comments, anywhere in the file):
  *   -- persistor:no-transaction          run outside a transaction (CREATE INDEX CONCURRENTLY)
  *   -- persistor:depends-on <description> apply after that repeatable migration
@@ -29,7 +33,7 @@ export interface Migration {
   dependsOn: string[];
 }
 
-const VERSIONED = /^V(\d+(?:\.\d+)*)__(.+)\.sql$/;
+const VERSIONED = /^V(\d+(?:[._]\d+)*)__(.+)\.sql$/;
 const REPEATABLE = /^R__(.+)\.sql$/;
 const DIRECTIVE = /^\s*--\s*persistor:([\w-]+)\s*(.*?)\s*$/gm;
 
@@ -37,15 +41,26 @@ export function checksumOf(sql: string): string {
   return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
 }
 
+/** "1_1" and "01.1" → "1.1": parts separated by `.` or `_` (as Flyway), leading zeros dropped. */
 export function normaliseVersion(version: string): string {
   return version
-    .split('.')
+    .split(/[._]/)
     .map((part) => String(Number.parseInt(part, 10)))
     .join('.');
 }
 
 export function isValidVersion(version: string): boolean {
-  return /^\d+(\.\d+)*$/.test(version);
+  return /^\d+([._]\d+)*$/.test(version);
+}
+
+/** Equal versions (compareVersions 0: 1.0 is 1, as Flyway compares them) share one key. */
+function versionKey(version: string): string {
+  return version.replace(/(\.0+)+$/, '');
+}
+
+/** How Flyway shows a description: its underscores as spaces. */
+export function flywayDescription(description: string): string {
+  return description.replace(/_/g, ' ');
 }
 
 export function compareVersions(a: string, b: string): number {
@@ -103,11 +118,11 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   for (const script of scripts) {
     const migration = parseMigration(script, await readFile(join(dir, script), 'utf8'));
     if (migration) migrations.push(migration);
-    else problems.push(`${script}: not a migration name (expected V<number>__<description>.sql or R__<description>.sql)`);
+    else problems.push(`${script}: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)`);
   }
   const seen = new Map<string, string>();
   for (const migration of migrations) {
-    const key = migration.type === 'versioned' ? `version ${migration.version}` : `repeatable ${migration.description}`;
+    const key = migration.type === 'versioned' ? `version ${versionKey(migration.version!)}` : `repeatable ${migration.description}`;
     const earlier = seen.get(key);
     if (earlier) problems.push(`${migration.script}: ${key} is also defined by ${earlier}`);
     seen.set(key, migration.script);

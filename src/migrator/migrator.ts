@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Database, Queryable, Session } from '../db/database.js';
 import { PersistorError } from '../errors.js';
 import { compareVersions, isValidVersion, loadMigrations, normaliseVersion, type Migration } from './files.js';
+import { DEFAULT_FLYWAY_TABLE, planFlywayAdoption, readFlywayHistory, type FlywayAdoption } from './flyway.js';
 import { deleteFailedEntries, ensureJournal, readJournal, recordMigration, updateChecksum } from './journal.js';
 import { RoleKeeper, type RolesUpkeep } from './keep-roles.js';
 import { computePlan, type Plan } from './plan.js';
@@ -101,10 +102,7 @@ export class Migrator {
     return this.locked((session) =>
       session.transaction(async (tx) => {
         await ensureJournal(tx);
-        const journal = await readJournal(tx);
-        if (journal.length > 0) {
-          throw new PersistorError('VALIDATION_FAILED', `cannot baseline: the database already has ${journal.length} journal entries (baseline is for a database that never used this tool)`);
-        }
+        await assertEmptyJournal(tx);
         const migrations = await loadMigrations(this.options.migrationsDir);
         const adopted = migrations.filter((m) => m.type === 'versioned' && compareVersions(m.version!, baselineVersion) <= 0);
         if (adopted.length === 0) {
@@ -112,6 +110,27 @@ export class Migrator {
         }
         for (const migration of adopted) await recordMigration(tx, migration, { type: 'baseline', executionMs: 0, success: true });
         return adopted;
+      }),
+    );
+  }
+
+  /**
+   * Adopts a database that Flyway managed: reads its history table (see
+   * flyway.ts) and, in one transaction, records as baseline every versioned
+   * migration up to Flyway's highest successful version, and as applied the
+   * repeatables Flyway ran that are unchanged since.
+   */
+  async baselineFromFlyway(flywayTable: string = DEFAULT_FLYWAY_TABLE): Promise<FlywayAdoption> {
+    return this.locked((session) =>
+      session.transaction(async (tx) => {
+        await ensureJournal(tx);
+        await assertEmptyJournal(tx);
+        const migrations = await loadMigrations(this.options.migrationsDir);
+        const { table, rows } = await readFlywayHistory(tx, flywayTable);
+        const adoption = planFlywayAdoption(table, rows, migrations);
+        for (const migration of adoption.versioned) await recordMigration(tx, migration, { type: 'baseline', executionMs: 0, success: true });
+        for (const migration of adoption.repeatables) await recordMigration(tx, migration, { executionMs: 0, success: true });
+        return adoption;
       }),
     );
   }
@@ -229,6 +248,13 @@ function migrationFailure(migration: Migration, error: unknown, prefix = ''): Pe
     details: [...details, rolledBack],
     cause: error,
   });
+}
+
+async function assertEmptyJournal(db: Queryable): Promise<void> {
+  const journal = await readJournal(db);
+  if (journal.length > 0) {
+    throw new PersistorError('VALIDATION_FAILED', `cannot baseline: the database already has ${journal.length} journal entries (baseline is for a database that never used this tool)`);
+  }
 }
 
 function assertValid(plan: Plan): void {

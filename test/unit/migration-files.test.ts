@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checksumOf, compareVersions, loadMigrations, parseMigration } from '../../src/migrator/files.js';
+import { checksumOf, compareVersions, flywayDescription, isValidVersion, loadMigrations, normaliseVersion, parseMigration } from '../../src/migrator/files.js';
+import { flywayChecksum, parseFlywayTable, planFlywayAdoption, type FlywayRow } from '../../src/migrator/flyway.js';
 import { orderRepeatables } from '../../src/migrator/order.js';
 import { computePlan } from '../../src/migrator/plan.js';
 
@@ -23,6 +24,31 @@ describe('migration files', () => {
     expect(parseMigration('R__views.sql', '-- persistor:depends-on a, b\n-- persistor:depends-on c')).toMatchObject({ type: 'repeatable', dependsOn: ['a', 'b', 'c'] });
     expect(parseMigration('V2__idx.sql', '-- persistor:no-transaction\n')).toMatchObject({ transactional: false });
     expect(parseMigration('notes.sql', '')).toBeUndefined();
+  });
+
+  it('reads versions as Flyway does: digits separated by . or _', () => {
+    expect(parseMigration('V1_1__x.sql', '')).toMatchObject({ type: 'versioned', version: '1.1', description: 'x' });
+    expect(parseMigration('V2.3.4__y_z.sql', '')).toMatchObject({ version: '2.3.4', description: 'y_z' });
+    expect(parseMigration('V2_03_4__y.sql', '')).toMatchObject({ version: '2.3.4' });
+    expect(parseMigration('V001__z.sql', '')).toMatchObject({ version: '1' });
+    expect(parseMigration('V1__a_b.sql', '')).toMatchObject({ version: '1', description: 'a_b' });
+    expect(flywayDescription('add_email_column')).toBe('add email column');
+    expect(normaliseVersion('1_01')).toBe('1.1');
+    expect(isValidVersion('1_1')).toBe(true);
+    expect(isValidVersion('1__1')).toBe(false);
+    for (const bad of ['V1_x__y.sql', 'V_1__x.sql', 'V1.__x.sql']) expect(parseMigration(bad, '')).toBeUndefined();
+  });
+
+  it('refuses two files with the same version, however written, naming both', async () => {
+    await expect(loadMigrations(folder({ 'V1_1__a.sql': '', 'V1.1__b.sql': '', 'V2__c.sql': '', 'V2.0__d.sql': '' }))).rejects.toMatchObject({
+      code: 'MIGRATION_FILES_INVALID',
+      details: ['V1_1__a.sql: version 1.1 is also defined by V1.1__b.sql', 'V2__c.sql: version 2 is also defined by V2.0__d.sql'],
+    });
+  });
+
+  it('orders a Flyway folder 1, 1.1, 2, 10', async () => {
+    const loaded = await loadMigrations(folder({ 'V10__d.sql': '', 'V2__c.sql': '', 'V1_1__b.sql': '', 'V1__a.sql': '', 'R__v.sql': '' }));
+    expect(loaded.map((m) => m.script)).toEqual(['V1__a.sql', 'V1_1__b.sql', 'V2__c.sql', 'V10__d.sql', 'R__v.sql']);
   });
 
   it('rejects unknown directives and depends-on in versioned files', () => {
@@ -47,7 +73,7 @@ describe('migration files', () => {
     await expect(loadMigrations(folder({ 'V1__a.sql': '', 'b/V01__b.sql': '', 'oops.sql': '', 'README.md': '' }))).rejects.toMatchObject({
       code: 'MIGRATION_FILES_INVALID',
       exitCode: 5,
-      details: ['oops.sql: not a migration name (expected V<number>__<description>.sql or R__<description>.sql)', 'b/V01__b.sql: version 1 is also defined by V1__a.sql'],
+      details: ['oops.sql: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)', 'b/V01__b.sql: version 1 is also defined by V1__a.sql'],
     });
     await expect(loadMigrations('/nonexistent/dir')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
@@ -76,5 +102,75 @@ describe('plan', () => {
     expect(plan.problems).toEqual([]);
     expect(plan.warnings).toEqual(['V1__gone.sql: recorded as applied, but no such migration file exists any more']);
     expect(plan.statuses[0]!.state).toBe('missing');
+  });
+});
+
+describe('adopting a Flyway history', () => {
+  const files = [
+    parseMigration('V1__a.sql', 'create table a ();\n')!,
+    parseMigration('V1_1__b.sql', 'create table b ();\n')!,
+    parseMigration('V2__c.sql', 'create table c ();\n')!,
+    parseMigration('V3__d.sql', 'create table d ();\n')!,
+    parseMigration('R__v.sql', 'create view v as select 1;\n')!,
+    parseMigration('R__w_x.sql', 'create view w as select 2;\n')!,
+  ];
+  let rank = 0;
+  const row = (version: string | null, description: string, checksum: number | null, extra: Partial<FlywayRow> = {}): FlywayRow => ({
+    installedRank: ++rank,
+    version,
+    description,
+    type: 'SQL',
+    script: version === null ? `R__${description.replace(/ /g, '_')}.sql` : `V${version}__${description}.sql`,
+    checksum,
+    success: true,
+    ...extra,
+  });
+
+  it("computes Flyway's checksum: CRC32 of the lines, line ends left out, signed", () => {
+    expect(flywayChecksum('')).toBe(0);
+    expect(flywayChecksum('a\r\nb\n')).toBe(flywayChecksum('a\nb'));
+    expect(flywayChecksum('\uFEFFa\nb')).toBe(flywayChecksum('ab'));
+    // CRC32("123456789") is 0xcbf43926, which Java's int reads as negative.
+    expect(flywayChecksum('123456789')).toBe(0xcbf43926 | 0);
+  });
+
+  it('baselines every file up to the highest version, and only the unchanged repeatables', () => {
+    const adoption = planFlywayAdoption('public.flyway_schema_history', [
+      row('1', 'a', 1),
+      row('1.1', 'b', 2),
+      row('2', 'c', 3),
+      row(null, 'v', flywayChecksum('create view v as select 1;\n')),
+      row(null, 'w x', 12345),
+    ], files);
+    expect(adoption.version).toBe('2');
+    expect(adoption.versioned.map((m) => m.script)).toEqual(['V1__a.sql', 'V1_1__b.sql', 'V2__c.sql']);
+    expect(adoption.repeatables.map((m) => m.script)).toEqual(['R__v.sql']);
+    expect(adoption.repeatablesPending.map((m) => m.script)).toEqual(['R__w_x.sql']);
+  });
+
+  it("counts files below Flyway's own baseline as adopted", () => {
+    const adoption = planFlywayAdoption('t', [row('1.1', '<< Flyway Baseline >>', null, { type: 'BASELINE' }), row('2', 'c', 3)], files);
+    expect(adoption.versioned.map((m) => m.script)).toEqual(['V1__a.sql', 'V1_1__b.sql', 'V2__c.sql']);
+  });
+
+  it('refuses failed rows, versions without files, and files Flyway skipped', () => {
+    expect(() => planFlywayAdoption('t', [row('1', 'a', 1), row('1.1', 'b', 2, { success: false })], files)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', exitCode: 5, details: [expect.stringMatching(/^t installed_rank \d+ \(version 1\.1, V1\.1__b\.sql\): failed in Flyway \(success false\); repair it with Flyway first$/)] }),
+    );
+    expect(() => planFlywayAdoption('t', [row('1', 'a', 1), row('4', 'e', 2)], files)).toThrow(
+      expect.objectContaining({ details: expect.arrayContaining([expect.stringContaining('Flyway applied version 4, but no migration file has that version')]) }),
+    );
+    expect(() => planFlywayAdoption('t', [row('1', 'a', 1), row('2', 'c', 2)], files)).toThrow(
+      expect.objectContaining({ details: ["V1_1__b.sql: version 1.1 is below Flyway's highest (2) but Flyway never applied it"] }),
+    );
+    expect(() => planFlywayAdoption('t', [], files)).toThrow(/records no successful versioned migration/);
+  });
+
+  it('accepts only plain schema.table names', () => {
+    expect(parseFlywayTable('flyway.flyway_schema_history')).toEqual({ schema: 'flyway', table: 'flyway_schema_history' });
+    expect(parseFlywayTable('history')).toEqual({ schema: null, table: 'history' });
+    for (const bad of ['a.b.c', 'x"; drop table y; --', '', 'a.', '1a.b']) {
+      expect(() => parseFlywayTable(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', exitCode: 2 }));
+    }
   });
 });
