@@ -26,8 +26,10 @@
 --   * A failure while a lockout runs inserts nothing: it adds one to the
 --     lockout row's calls_while_locked (so a caller hammering a locked number
 --     cannot grow the table), and counts toward nothing.
--- Callers hold the number's limit guard, 'login:<number>' (V014), so counting
--- is exact at every isolation level (or the call fails with 40001).
+-- Callers take the number's limit guard, 'login:<number>' (V014), before they
+-- call it — so counting is exact at every isolation level (or the call fails
+-- with 40001) — and it does not take it again: a second update of the guard row
+-- in the same transaction would only write another row version.
 
 drop function if exists ecliptix_internal.login_lock_until(varchar, timestamptz);
 -- record_login_attempt's result gained "inserted" (CREATE OR REPLACE cannot change it).
@@ -84,8 +86,6 @@ declare
   v_lock_number  int;
   v_id           bigint;
 begin
-  perform ecliptix_internal.take_guard('login:' || p_phone_number);
-
   if v_is_failure then
     select l.id, l.locked_until into v_running
       from ecliptix_internal.note_call_while_locked(p_phone_number, p_now) l;

@@ -66,7 +66,7 @@ begin
   end if;
   perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
 
-  -- Serialise per number (record_login_attempt takes the same guard again).
+  -- Serialise per number; record_login_attempt relies on this guard.
   perform ecliptix_internal.take_guard('login:' || p_phone_number);
 
   select l.id, l.locked_until into v_running
