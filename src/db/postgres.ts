@@ -2,7 +2,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
 import { PersistorError, messageOf } from '../errors.js';
 import { maskDatabaseUrl, passwordsOf, redact } from '../util/redact.js';
 import type { Connection, Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
@@ -55,6 +54,8 @@ function connectionQueryable(client: pg.PoolClient): Connection {
   return {
     ...queryableOver(client),
     async copyFrom(sql: string, data: AsyncIterable<string>): Promise<number> {
+      // Loaded on first use: only `import` copies, and every other command starts without it.
+      const { from: copyFromStdin } = await import('pg-copy-streams');
       const stream = client.query(copyFromStdin(sql));
       await pipeline(Readable.from(data), stream);
       return stream.rowCount ?? 0;
