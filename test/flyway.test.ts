@@ -6,7 +6,7 @@ import { baseline } from '../src/index.js';
 import type { Database } from '../src/db/database.js';
 import { flywayChecksum } from '../src/migrator/flyway.js';
 import { runCli } from './support/cli.js';
-import { createTestDatabase, engines, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, engines, type TestDatabase, withOpenDatabase } from './support/databases.js';
 import { journalRows } from './support/snapshot.js';
 
 const FILES: Record<string, string> = {
@@ -50,14 +50,7 @@ describe.each(engines)('Flyway projects on %s', (engine) => {
     await target.drop();
   });
 
-  async function inspect<T>(work: (db: Database) => Promise<T>): Promise<T> {
-    const db = await target.open();
-    try {
-      return await work(db);
-    } finally {
-      await db.close();
-    }
-  }
+  const inspect = <T>(work: (db: Database) => Promise<T>): Promise<T> => withOpenDatabase(target, work);
 
   /** Builds what Flyway would have: the objects of the given files, and its history of them. */
   async function asFlywayLeftIt(table: string, history: { version: string | null; file: string; success?: boolean }[]): Promise<void> {

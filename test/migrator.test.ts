@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { baseline, migrate, repair, status, validate } from '../src/index.js';
 import type { Database } from '../src/db/database.js';
 import { runCli } from './support/cli.js';
-import { createTestDatabase, engines, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, engines, type TestDatabase, withOpenDatabase } from './support/databases.js';
 import { copyFixtures } from './support/fixtures.js';
 import { catalogSnapshot, journalRows } from './support/snapshot.js';
 
@@ -23,14 +23,7 @@ describe.each(engines)('migrator on %s', (engine) => {
     await target.drop();
   });
 
-  async function inspect<T>(work: (db: Database) => Promise<T>): Promise<T> {
-    const db = await target.open();
-    try {
-      return await work(db);
-    } finally {
-      await db.close();
-    }
-  }
+  const inspect = <T>(work: (db: Database) => Promise<T>): Promise<T> => withOpenDatabase(target, work);
 
   it('deploys from empty with one progress line per migration, in dependency order', async () => {
     const result = await runCli([...args, 'migrate']);

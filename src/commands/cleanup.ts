@@ -2,10 +2,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
-import { ExitCode, PersistorError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, actionDone, runCleanup, validateCleanupOptions, type CleanupOptions, type CleanupProgress, type CleanupReport } from '../operations/cleanup.js';
 import { formatDuration, table } from '../util/format.js';
 import { exitAfterReport, interruptOnSignals } from './interrupt.js';
+import { parseWhole, progressPrinter } from './progress.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface CleanupCommandOptions extends PersistorOptions, Omit<CleanupOptions, 'retentionDays' | 'eventLogRetentionDays' | 'failedAttemptRetentionDays' | 'limitGuardRetentionDays' | 'lockTimeoutMs'> {}
@@ -31,30 +32,6 @@ export async function cleanup(options: CleanupCommandOptions = {}): Promise<Clea
   };
   validateCleanupOptions(cleanupOptions); // bad numbers fail before anything is opened
   return withRuntime(rest, ({ db }) => runCleanup(db, cleanupOptions), { mustExist: true });
-}
-
-function parseWhole(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw new PersistorError('INVALID_ARGUMENT', `${flag} must be a whole number (got "${value}")`);
-  return Number(value.trim());
-}
-
-/** One line on stderr, rewritten in place (only on a terminal). */
-function progressPrinter(): { update: (p: CleanupProgress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
-  let shown = false;
-  return {
-    update(p) {
-      const percent = p.total === 0 ? 100 : Math.min(100, Math.floor((p.done / p.total) * 100));
-      const rate = p.elapsedMs > 0 ? Math.round((p.done / p.elapsedMs) * 1000) : 0;
-      process.stderr.write(`\r\u001b[2K${p.table} (${p.rule}): ${actionDone(p.action)} ${p.done}/${p.total} (${percent}%) ${rate} rows/s`);
-      shown = true;
-    },
-    done() {
-      if (shown) process.stderr.write('\r\u001b[2K');
-      shown = false;
-    },
-  };
 }
 
 function printReport(output: Output, report: CleanupReport): void {
@@ -110,7 +87,7 @@ export function registerCleanupCommand(program: Command, cli: CliContext): void 
       const batchSize = parseWhole('--batch-size', options.batchSize);
       const { config, output } = cli.prepare(command);
       const interruption = interruptOnSignals(config);
-      const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter();
+      const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter<CleanupProgress>((p) => `${p.table} (${p.rule}): ${actionDone(p.action)}`);
       let report: CleanupReport;
       try {
         report = await cleanup({

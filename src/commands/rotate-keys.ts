@@ -10,7 +10,7 @@ import { exitAfterReport, interruptOnSignals } from './interrupt.js';
 import type { Output } from '../cli/output.js';
 import { DATA_KEYS_ENV, type Keyring } from '../client/keyring.js';
 import { resolveDataKeys } from './data-keys.js';
-import { ExitCode, PersistorError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import {
   DEFAULT_ROTATE_BATCH_SIZE,
   runRotateKeys,
@@ -20,6 +20,7 @@ import {
   type RotateKeysReport,
 } from '../operations/rotate-keys.js';
 import { formatDuration, table } from '../util/format.js';
+import { parseWhole, progressPrinter } from './progress.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
 export type { RotateKeysReport, KeyUsage } from '../operations/rotate-keys.js';
@@ -54,30 +55,6 @@ export async function rotateKeys(options: RotateKeysCommandOptions = {}): Promis
     { keys: embedded ? 'read' : 'none', dataDir: config.dataDir },
   );
   return withRuntime(rest, ({ db }) => runRotateKeys(db, { ...rotateOptions, dataKeys: dataKeyring }), { mustExist: true });
-}
-
-function parseWhole(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw new PersistorError('INVALID_ARGUMENT', `${flag} must be a whole number (got "${value}")`);
-  return Number(value.trim());
-}
-
-/** One line on stderr, rewritten in place (only on a terminal). */
-function progressPrinter(): { update: (p: RotateKeysProgress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
-  let shown = false;
-  return {
-    update(p) {
-      const percent = p.total === 0 ? 100 : Math.min(100, Math.floor((p.done / p.total) * 100));
-      const rate = p.elapsedMs > 0 ? Math.round((p.done / p.elapsedMs) * 1000) : 0;
-      process.stderr.write(`\r\u001b[2Kre-encrypted ${p.done}/${p.total} (${percent}%) ${rate} rows/s`);
-      shown = true;
-    },
-    done() {
-      if (shown) process.stderr.write('\r\u001b[2K');
-      shown = false;
-    },
-  };
 }
 
 function printReport(output: Output, report: RotateKeysReport): void {
@@ -131,7 +108,7 @@ encrypted secure keys, or fail to decrypt (they cannot be rotated).`,
       validateRotateKeysOptions(batchSize === undefined ? {} : { batchSize });
       const { config, output } = cli.prepare(command);
       const interruption = interruptOnSignals(config);
-      const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter();
+      const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter<RotateKeysProgress>(() => 're-encrypted');
       let report: RotateKeysReport;
       try {
         report = await rotateKeys({

@@ -22,6 +22,7 @@ import { setUpAppRole, type AppRole } from '../support/app-role.js';
 import { advanceClock } from '../support/clock.js';
 import { migrateAsAt } from '../support/old-migrations.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { sqlState } from '../support/sql-state.js';
 import { nextUsPhone, wrongCode } from '../client/client-harness.js';
 
 type Row = Record<string, unknown>;
@@ -44,15 +45,6 @@ async function call(db: Queryable, name: string, args: readonly unknown[]): Prom
   const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');
   const { rows } = await db.query<Row>(`SELECT * FROM ecliptix.${name}(${placeholders})`, args);
   return rows[0]!;
-}
-
-async function sqlState(work: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await work;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'no code';
-  }
 }
 
 const outcomes = (rows: Row[]) => rows.map((r) => r.outcome);

@@ -17,16 +17,8 @@ import { TABLE_NAMES } from '../../src/schema/manifest.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
+import { sqlState } from '../support/sql-state.js';
 import { nextUsPhone, phoneIdOf, wrongCode } from '../client/client-harness.js';
-
-async function sqlState(work: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await work;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code ?? 'no code';
-  }
-}
 
 /** The journey through the client, as whatever role `db` runs as. */
 async function journey(client: MembershipsClient): Promise<void> {

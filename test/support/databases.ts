@@ -61,6 +61,16 @@ export async function createTestDatabase(engine: Engine, options: TestDatabaseOp
   };
 }
 
+/** Opens the test's database for `work` and closes it after, whatever happens (for looking at what a CLI run left). */
+export async function withOpenDatabase<T>(target: TestDatabase, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await target.open();
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
 /** The database of the test running now, and a connection to it (see {@link freshDatabaseEach}). */
 export interface FreshDatabase {
   readonly target: TestDatabase;
