@@ -17,7 +17,8 @@ import { BULK_PHONE_SQL } from './support.js';
  * index on a uuid column, and the load would take many minutes on a
  * small shared_buffers instead of one; lookups cost the same either way.
  */
-const uid = (kind: number, i: string) => `(lpad(to_hex(${i}), 12, '0') || '7${kind.toString(16).padStart(3, '0')}8000' || substr(md5('${kind}:' || ${i}), 1, 12))::uuid`;
+const uid = (kind: number, i: string) =>
+  `(lpad(to_hex(${i}), 12, '0') || '7${kind.toString(16).padStart(3, '0')}8000' || substr(md5('${kind}:' || ${i}), 1, 12))::uuid`;
 
 /**
  * `n` rows in each hot table — every table the journey's routines read or
@@ -99,7 +100,8 @@ export function expiredRowsSql(n: number): string {
   const phones = Math.max(10, Math.floor(per / 100));
   const stay = Math.max(10, Math.floor(per / 10));
   // Old: spread over 31..60 days ago; recent: the last 10 days.
-  const old = (i: string, count: number, baseDays = 31) => `now() - interval '${baseDays} days' - make_interval(secs => (${i} % ${count}) * ${(29 * 86400) / Math.max(1, count)})`;
+  const old = (i: string, count: number, baseDays = 31) =>
+    `now() - interval '${baseDays} days' - make_interval(secs => (${i} % ${count}) * ${(29 * 86400) / Math.max(1, count)})`;
   const recent = (i: string) => `now() - make_interval(secs => (${i} % 864000))`;
   return `
 SET session_replication_role = replica;

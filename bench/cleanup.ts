@@ -10,7 +10,19 @@ import { performance } from 'node:perf_hooks';
 import { migrate, type CleanupReport } from '../src/index.js';
 import { expiredRowsSql, loadBulk } from './bulk.js';
 import { BENCH_SETTINGS_SQL, SIGN_UP, openServerClient, runJourney, warmUp } from './journey.js';
-import { createDatabase, drive, execOn, phoneFor, round, runCli, summarize, withoutOutputs, type BenchOptions, type DriveSummary, type LatencySummary } from './support.js';
+import {
+  createDatabase,
+  drive,
+  execOn,
+  phoneFor,
+  round,
+  runCli,
+  summarize,
+  withoutOutputs,
+  type BenchOptions,
+  type DriveSummary,
+  type LatencySummary,
+} from './support.js';
 
 export interface CleanupRun {
   rowsAffected: number;
@@ -53,7 +65,13 @@ function startCleanup(url: string): { done: Promise<CleanupRun>; finished: () =>
       durationMs: report.durationMs,
       rowsPerSec: round(report.totalAffected / (report.durationMs / 1000), 0),
       processWallMs: wallMs,
-      rules: report.rules.map((r) => ({ table: r.table, affected: r.affected, remaining: r.remaining, durationMs: r.durationMs, batches: r.batches })),
+      rules: report.rules.map((r) => ({
+        table: r.table,
+        affected: r.affected,
+        remaining: r.remaining,
+        durationMs: r.durationMs,
+        batches: r.batches,
+      })),
     };
   });
   done.catch(() => undefined); // awaited only after the sign-ups: not an unhandled rejection meanwhile
@@ -90,14 +108,18 @@ export async function benchCleanup(options: BenchOptions): Promise<CleanupBenchR
       try {
         await warmUp(client, clients, 72);
         const idleCalls: number[] = [];
-        const idle = await drive(clients, { count: 1_000_000, timeMs: idleMs }, (i) => runJourney(client, phoneFor(70, i), SIGN_UP, (_, ms) => idleCalls.push(ms)));
+        const idle = await drive(clients, { count: 1_000_000, timeMs: idleMs }, (i) =>
+          runJourney(client, phoneFor(70, i), SIGN_UP, (_, ms) => idleCalls.push(ms)),
+        );
         const busyCalls: number[] = [];
         const cleanup = startCleanup(db.url);
         const busy = await drive(clients, { count: 1_000_000, timeMs: 600_000, until: cleanup.finished }, (i) =>
           runJourney(client, phoneFor(71, i), SIGN_UP, (_, ms) => busyCalls.push(ms)),
         );
         const concurrent = await cleanup.done;
-        options.log(`  with ${clients} clients signing up: ${concurrent.rowsAffected} rows in ${concurrent.durationMs} ms = ${concurrent.rowsPerSec} rows/s`);
+        options.log(
+          `  with ${clients} clients signing up: ${concurrent.rowsAffected} rows in ${concurrent.durationMs} ms = ${concurrent.rowsPerSec} rows/s`,
+        );
         options.log(`  sign-up p99: idle ${idle.p99Ms} ms, during clean-up ${busy.p99Ms} ms`);
         const idleCallSummary = summarize(idleCalls);
         const busyCallSummary = summarize(busyCalls);

@@ -12,7 +12,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { migrate, sql } from '../src/index.js';
-import { createDatabase, median, pgBin, repoRoot, round, runCli, runProcess, tempDir, type BenchDatabase, type BenchOptions } from './support.js';
+import {
+  createDatabase,
+  median,
+  pgBin,
+  repoRoot,
+  round,
+  runCli,
+  runProcess,
+  tempDir,
+  type BenchDatabase,
+  type BenchOptions,
+} from './support.js';
 
 export interface Timing {
   medianMs: number;
@@ -118,7 +129,9 @@ export async function benchDeploy(options: BenchOptions): Promise<DeployResult> 
       inProcessRatio: round(median(inProcess) / median(scriptRuns), 2),
       ...serverUpToDate,
     };
-    options.log(`  server: migrate ${server.migrateCli.medianMs} ms vs psql ${server.psqlFloor.medianMs} ms (x${server.ratio}); no-op ${server.noopMigrateCli.medianMs} ms; status ${server.statusCli.medianMs} ms`);
+    options.log(
+      `  server: migrate ${server.migrateCli.medianMs} ms vs psql ${server.psqlFloor.medianMs} ms (x${server.ratio}); no-op ${server.noopMigrateCli.medianMs} ms; status ${server.statusCli.medianMs} ms`,
+    );
 
     const bareNode: number[] = [];
     const cliVersion: number[] = [];
@@ -154,7 +167,9 @@ export async function benchDeploy(options: BenchOptions): Promise<DeployResult> 
       ratio: round(median(pgliteMigrate) / median(pgliteFloor), 2),
       ...(await upToDateRuns(['--data-dir', pgliteDir!], pgliteReps)),
     };
-    options.log(`  PGlite: migrate ${pglite.migrateCli.medianMs} ms vs bare PGlite exec ${pglite.execFloor.medianMs} ms (x${pglite.ratio}); no-op ${pglite.noopMigrateCli.medianMs} ms; status ${pglite.statusCli.medianMs} ms`);
+    options.log(
+      `  PGlite: migrate ${pglite.migrateCli.medianMs} ms vs bare PGlite exec ${pglite.execFloor.medianMs} ms (x${pglite.ratio}); no-op ${pglite.noopMigrateCli.medianMs} ms; status ${pglite.statusCli.medianMs} ms`,
+    );
     return { repetitions: reps, pgliteRepetitions: pgliteReps, server, startup, pglite };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,20 @@ import { performance } from 'node:perf_hooks';
 import { migrate, type MembershipsClient } from '../src/index.js';
 import { hotTablesSql, loadBulk } from './bulk.js';
 import { BENCH_SETTINGS_SQL, openServerClient, routinesAlone, runJourney, warmUp } from './journey.js';
-import { adminQuery, bulkPhone, createDatabase, drive, execOn, median, phoneFor, round, runCli, summarize, type BenchDatabase, type BenchOptions } from './support.js';
+import {
+  adminQuery,
+  bulkPhone,
+  createDatabase,
+  drive,
+  execOn,
+  median,
+  phoneFor,
+  round,
+  runCli,
+  summarize,
+  type BenchDatabase,
+  type BenchOptions,
+} from './support.js';
 
 export interface GrowthRow {
   routine: string;
@@ -56,7 +69,12 @@ async function existingMembers(url: string, rows: number, count: number, round: 
       WHERE p.phone_number = ANY($1::text[])`,
     [phones],
   );
-  return found.map((r: Record<string, string>) => ({ phone: r.phone!, phoneId: r.phone_id!, appDeviceId: r.app_device_id!, membershipId: r.membership_id! }));
+  return found.map((r: Record<string, string>) => ({
+    phone: r.phone!,
+    phoneId: r.phone_id!,
+    appDeviceId: r.app_device_id!,
+    membershipId: r.membership_id!,
+  }));
 }
 
 type Samples = Map<string, { ms: number[]; unexpected: number }>;
@@ -68,11 +86,20 @@ function add(samples: Samples, name: string, ms: number[], unexpected: number): 
   samples.set(name, entry);
 }
 
-async function measureRound(client: MembershipsClient, url: string, rows: number, count: number, round: number, rounds: number, samples: Samples): Promise<void> {
+async function measureRound(
+  client: MembershipsClient,
+  url: string,
+  rows: number,
+  count: number,
+  round: number,
+  rounds: number,
+  samples: Samples,
+): Promise<void> {
   const bound = { count, timeMs: 600_000 };
   // New identities, each routine alone.
   const alone = await routinesAlone(client, 1, bound, 50 + round);
-  for (const [name, ms] of Object.entries(alone.samples)) add(samples, name, ms, alone.summaries[name]!.unexpected + alone.summaries[name]!.errors);
+  for (const [name, ms] of Object.entries(alone.samples))
+    add(samples, name, ms, alone.summaries[name]!.unexpected + alone.summaries[name]!.errors);
   // The journey as one.
   const journey = await drive(1, { count: Math.ceil(count / 2), timeMs: 600_000 }, (i) => runJourney(client, phoneFor(60 + round, i)));
   add(samples, 'journey (all steps)', journey.samplesMs, journey.unexpected + journey.errors);
@@ -81,7 +108,12 @@ async function measureRound(client: MembershipsClient, url: string, rows: number
   for (const m of members) {
     // A new key under the client's data key, so that login can decrypt it (untimed): the member recovers
     // through a verified password_recovery flow, the proof a key replacement needs.
-    const flow = await client.initiateVerificationFlow({ appDeviceId: m.appDeviceId, phoneId: m.phoneId, purpose: 'password_recovery', connectionId: 7 });
+    const flow = await client.initiateVerificationFlow({
+      appDeviceId: m.appDeviceId,
+      phoneId: m.phoneId,
+      purpose: 'password_recovery',
+      connectionId: 7,
+    });
     if (flow.outcome !== 'created') throw new Error(`cannot prepare member ${m.phone}: recovery flow ${flow.outcome}`);
     const otp = await client.issueOtp(flow.flow.flowId);
     if (otp.outcome !== 'issued') throw new Error(`cannot prepare member ${m.phone}: code ${otp.outcome}`);
@@ -101,7 +133,12 @@ async function measureRound(client: MembershipsClient, url: string, rows: number
     [
       'initiateVerificationFlow (existing phone)',
       async (m) => {
-        const r = await client.initiateVerificationFlow({ appDeviceId: m.appDeviceId, phoneId: m.phoneId, purpose: 'login', connectionId: 7 });
+        const r = await client.initiateVerificationFlow({
+          appDeviceId: m.appDeviceId,
+          phoneId: m.phoneId,
+          purpose: 'login',
+          connectionId: 7,
+        });
         return { ok: r.outcome === 'created', outcome: r.outcome };
       },
     ],
@@ -126,7 +163,11 @@ async function measureRound(client: MembershipsClient, url: string, rows: number
   }
 }
 
-async function prepare(options: BenchOptions, label: string, rows: number): Promise<{ db: BenchDatabase; loadSeconds: number; mb: number }> {
+async function prepare(
+  options: BenchOptions,
+  label: string,
+  rows: number,
+): Promise<{ db: BenchDatabase; loadSeconds: number; mb: number }> {
   const db = await createDatabase(options.adminUrl, label);
   await migrate({ databaseUrl: db.url });
   await execOn(db.url, BENCH_SETTINGS_SQL);
@@ -170,7 +211,14 @@ export async function benchGrowth(options: BenchOptions): Promise<GrowthResult> 
       const l = samples.large.get(routine)!;
       const sp = summarize(s.ms).p50Ms;
       const lp = summarize(l.ms).p50Ms;
-      rowsOut.push({ routine, smallP50Ms: sp, largeP50Ms: lp, ratio: round(lp / sp, 2), samples: Math.min(s.ms.length, l.ms.length), unexpected: s.unexpected + l.unexpected });
+      rowsOut.push({
+        routine,
+        smallP50Ms: sp,
+        largeP50Ms: lp,
+        ratio: round(lp / sp, 2),
+        samples: Math.min(s.ms.length, l.ms.length),
+        unexpected: s.unexpected + l.unexpected,
+      });
     }
     const worst = rowsOut.reduce((w, r) => (r.ratio > w.ratio ? r : w), rowsOut[0]!);
     const statusRuns = { small: [] as number[], large: [] as number[] };
@@ -192,7 +240,9 @@ export async function benchGrowth(options: BenchOptions): Promise<GrowthResult> 
       rows: rowsOut,
       worstRatio: worst.ratio,
       worstRoutine: worst.routine,
-      statusCliMs: statusRuns.large.length ? { small: round(median(statusRuns.small), 1), large: round(median(statusRuns.large), 1) } : null,
+      statusCliMs: statusRuns.large.length
+        ? { small: round(median(statusRuns.small), 1), large: round(median(statusRuns.large), 1) }
+        : null,
     };
     for (const r of rowsOut) options.log(`  ${r.routine}: ${r.smallP50Ms} -> ${r.largeP50Ms} ms (x${r.ratio})`);
     if (result.statusCliMs) options.log(`  status: ${result.statusCliMs.small} -> ${result.statusCliMs.large} ms`);

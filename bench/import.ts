@@ -38,7 +38,10 @@ const steps = (list: { step: string; ms: number }[]): string => {
     const name = step.startsWith('loading ') ? 'loading the files' : step;
     sums.set(name, (sums.get(name) ?? 0) + ms);
   }
-  return [...sums].sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${round(ms / 1000, 1)} s`).join(', ');
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${round(ms / 1000, 1)} s`)
+    .join(', ');
 };
 
 async function migrated(label: string): Promise<string> {
@@ -52,7 +55,11 @@ async function main(): Promise<void> {
   let started = performance.now();
   const data = makeDataset({ members, seed: 2026, extraLoginsPerMember: 4, extraEventsPerMember: 3 });
   const rows = Object.values(data.rows).reduce((sum, r) => sum + r.length, 0);
-  log(`dataset: ${members} members, ${rows} rows (${Object.entries(data.rows).map(([t, r]) => `${t} ${r.length}`).join(', ')}) in ${round((performance.now() - started) / 1000, 1)} s; load ${load1()}`);
+  log(
+    `dataset: ${members} members, ${rows} rows (${Object.entries(data.rows)
+      .map(([t, r]) => `${t} ${r.length}`)
+      .join(', ')}) in ${round((performance.now() - started) / 1000, 1)} s; load ${load1()}`,
+  );
 
   // 1. bcp files, imported by the CLI.
   const dir = tempDir('import-bcp');
@@ -66,7 +73,13 @@ async function main(): Promise<void> {
     timeoutMs: 3_600_000,
   });
   if (cli.code !== 0) throw new Error(`import --files failed (${cli.code}): ${cli.stderr}`);
-  const filesReport = JSON.parse(cli.stdout) as { rowsRead: number; rowsWritten: number; durationMs: number; secureKeys: { encrypted: number }; steps: { step: string; ms: number }[] };
+  const filesReport = JSON.parse(cli.stdout) as {
+    rowsRead: number;
+    rowsWritten: number;
+    durationMs: number;
+    secureKeys: { encrypted: number };
+    steps: { step: string; ms: number }[];
+  };
   log(
     `bcp files -> server (CLI): ${filesReport.rowsRead} rows read, ${filesReport.rowsWritten} written, ${filesReport.secureKeys.encrypted} keys encrypted; ` +
       `import ${round(filesReport.durationMs / 1000, 1)} s = ${Math.round((filesReport.rowsRead / filesReport.durationMs) * 1000)} rows/s; ` +

@@ -8,7 +8,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { generateKeyring, openMembershipsClient, type MembershipsClient, type OpenedMembershipsClient, type Secrets } from '../src/index.js';
+import {
+  generateKeyring,
+  openMembershipsClient,
+  type MembershipsClient,
+  type OpenedMembershipsClient,
+  type Secrets,
+} from '../src/index.js';
 import { drive, phoneFor, withoutOutputs, type DriveSummary } from './support.js';
 
 export interface Identity {
@@ -61,8 +67,15 @@ export const JOURNEY: readonly Step[] = [
     name: 'initiateVerificationFlow',
     roundTrips: 1,
     async run(client, id) {
-      const r = await client.initiateVerificationFlow({ appDeviceId: id.appDeviceId!, phoneId: id.phoneId!, purpose: 'registration', connectionId: CONNECTION_ID });
-      return r.outcome === 'created' ? { ok: true, outcome: r.outcome, value: { ...id, flowId: r.flow.flowId } } : { ok: false, outcome: r.outcome };
+      const r = await client.initiateVerificationFlow({
+        appDeviceId: id.appDeviceId!,
+        phoneId: id.phoneId!,
+        purpose: 'registration',
+        connectionId: CONNECTION_ID,
+      });
+      return r.outcome === 'created'
+        ? { ok: true, outcome: r.outcome, value: { ...id, flowId: r.flow.flowId } }
+        : { ok: false, outcome: r.outcome };
     },
   },
   {
@@ -70,7 +83,9 @@ export const JOURNEY: readonly Step[] = [
     roundTrips: 1,
     async run(client, id) {
       const r = await client.issueOtp(id.flowId!);
-      return r.outcome === 'issued' ? { ok: true, outcome: r.outcome, value: { ...id, otpId: r.otpId, code: r.code } } : { ok: false, outcome: r.outcome };
+      return r.outcome === 'issued'
+        ? { ok: true, outcome: r.outcome, value: { ...id, otpId: r.otpId, code: r.code } }
+        : { ok: false, outcome: r.outcome };
     },
   },
   {
@@ -86,7 +101,9 @@ export const JOURNEY: readonly Step[] = [
     roundTrips: 1,
     async run(client, id) {
       const r = await client.createMembership({ flowId: id.flowId!, otpId: id.otpId!, connectionId: CONNECTION_ID });
-      return r.outcome === 'created' ? { ok: true, outcome: r.outcome, value: { ...id, membershipId: r.membershipId } } : { ok: false, outcome: r.outcome };
+      return r.outcome === 'created'
+        ? { ok: true, outcome: r.outcome, value: { ...id, membershipId: r.membershipId } }
+        : { ok: false, outcome: r.outcome };
     },
   },
   {
@@ -169,7 +186,12 @@ export const OTP_LIFETIME_SECONDS = 3600;
 
 /** A client over a server database with `connections` pooled connections, all opened before it is returned. */
 export async function openServerClient(url: string, connections: number, secrets = benchSecrets()): Promise<OpenedMembershipsClient> {
-  const client = await openMembershipsClient({ databaseUrl: url, maxConnections: connections, secrets, otpLifetimeSeconds: OTP_LIFETIME_SECONDS });
+  const client = await openMembershipsClient({
+    databaseUrl: url,
+    maxConnections: connections,
+    secrets,
+    otpLifetimeSeconds: OTP_LIFETIME_SECONDS,
+  });
   await Promise.all(Array.from({ length: connections }, () => client.database.query('SELECT pg_sleep(0.01)')));
   return client;
 }

@@ -63,21 +63,31 @@ export async function benchMemory(options: BenchOptions): Promise<MemoryResult> 
         server.noopMigrate.push(await peak(['migrate', '-s', db.url]));
         server.status.push(await peak(['status', '-s', db.url]));
         floors.nodePg.push(
-          await nodePeak(['--input-type=module', '-e', `import pg from 'pg'; const c = new pg.Client(${JSON.stringify(db.url)}); await c.connect(); await c.query('SELECT 1'); await c.end();`]),
+          await nodePeak([
+            '--input-type=module',
+            '-e',
+            `import pg from 'pg'; const c = new pg.Client(${JSON.stringify(db.url)}); await c.connect(); await c.query('SELECT 1'); await c.end();`,
+          ]),
         );
       } finally {
         await db.drop();
       }
       floors.node.push(await nodePeak(['-e', '']));
     }
-    options.log(`  server: migrate ${median(server.migrate)} MB, no-op migrate ${median(server.noopMigrate)} MB, status ${median(server.status)} MB (node + pg alone: ${median(floors.nodePg)} MB)`);
+    options.log(
+      `  server: migrate ${median(server.migrate)} MB, no-op migrate ${median(server.noopMigrate)} MB, status ${median(server.status)} MB (node + pg alone: ${median(floors.nodePg)} MB)`,
+    );
     for (let i = 0; i < reps; i++) {
       const dataDir = join(dir, `db-${i}`);
       pglite.migrate.push(await peak(['migrate', '--data-dir', dataDir]));
       pglite.noopMigrate.push(await peak(['migrate', '--data-dir', dataDir]));
       pglite.status.push(await peak(['status', '--data-dir', dataDir]));
       floors.pgliteOpen.push(
-        await nodePeak(['--input-type=module', '-e', `import { PGlite } from '@electric-sql/pglite'; const db = await PGlite.create(${JSON.stringify(dataDir)}); await db.query('SELECT 1'); await db.close();`]),
+        await nodePeak([
+          '--input-type=module',
+          '-e',
+          `import { PGlite } from '@electric-sql/pglite'; const db = await PGlite.create(${JSON.stringify(dataDir)}); await db.query('SELECT 1'); await db.close();`,
+        ]),
       );
       rmSync(dataDir, { recursive: true, force: true });
       const floorDir = join(dir, `floor-${i}`);
@@ -92,7 +102,9 @@ export async function benchMemory(options: BenchOptions): Promise<MemoryResult> 
       `(bare PGlite: create + deploy ${median(floors.pgliteCreateAndDeploy)} MB, open ${median(floors.pgliteOpen)} MB)`,
   );
   return {
-    method: haveGnuTime ? '/usr/bin/time -f %M (peak RSS of the node process)' : 'process.resourceUsage().maxRSS at exit (node --import bench/helpers/report-rss.mjs)',
+    method: haveGnuTime
+      ? '/usr/bin/time -f %M (peak RSS of the node process)'
+      : 'process.resourceUsage().maxRSS at exit (node --import bench/helpers/report-rss.mjs)',
     repetitions: reps,
     server: { migrate: rss(server.migrate), noopMigrate: rss(server.noopMigrate), status: rss(server.status) },
     pglite: { migrate: rss(pglite.migrate), noopMigrate: rss(pglite.noopMigrate), status: rss(pglite.status) },

@@ -27,7 +27,19 @@ export async function pgbenchInit(url: string, scale: number): Promise<number> {
 export async function pgbench(url: string, script: PgbenchScript, clients: number, durationS: number): Promise<PgbenchResult> {
   const dir = tempDir('pgbench');
   try {
-    const args = ['-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(durationS), '-n', '-l', `--log-prefix=${join(dir, 'tx')}`];
+    const args = [
+      '-M',
+      'extended',
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, 2)),
+      '-T',
+      String(durationS),
+      '-n',
+      '-l',
+      `--log-prefix=${join(dir, 'tx')}`,
+    ];
     if (script === 'select-only') args.push('-S');
     const run = await runProcess(join(pgBin, 'pgbench'), [...args, url], { timeoutMs: (durationS + 60) * 1000 });
     if (run.code !== 0) throw new Error(`pgbench ${script} -c ${clients} failed: ${run.stderr.trim()}`);

@@ -74,7 +74,9 @@ function safe(fn: () => string): string {
 /** HEAD, and whether the code under test (src, sql, migrations) differs from it. */
 function commitOf(): string {
   const head = safe(() => execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }));
-  const dirty = safe(() => execFileSync('git', ['status', '--porcelain', '--', 'src', 'sql', 'migrations'], { cwd: repoRoot, encoding: 'utf8' }));
+  const dirty = safe(() =>
+    execFileSync('git', ['status', '--porcelain', '--', 'src', 'sql', 'migrations'], { cwd: repoRoot, encoding: 'utf8' }),
+  );
   return dirty && dirty !== 'unknown' ? `${head} with uncommitted changes in src/sql/migrations` : head;
 }
 
@@ -130,7 +132,12 @@ export function judge(sections: Results['sections']): Target[] {
   );
   targets.push(
     deploy
-      ? { name: 'No-op `migrate` on a server (process wall time)', goal: '<= 400 ms', measured: ms(deploy.server.noopMigrateCli.medianMs), met: deploy.server.noopMigrateCli.medianMs <= 400 }
+      ? {
+          name: 'No-op `migrate` on a server (process wall time)',
+          goal: '<= 400 ms',
+          measured: ms(deploy.server.noopMigrateCli.medianMs),
+          met: deploy.server.noopMigrateCli.medianMs <= 400,
+        }
       : { name: 'No-op `migrate` on a server', goal: '<= 400 ms', measured: 'not measured', met: null },
   );
   const at16 = sections.runtime?.result?.server.find((l) => l.clients === 16);
@@ -179,12 +186,25 @@ export function judge(sections: Results['sections']): Target[] {
   const memory = sections.memory?.result;
   if (memory) {
     const worst = (m: MemoryResult['server']) =>
-      (['migrate', 'noopMigrate', 'status'] as const).reduce((w, k) => (m[k].maxMb > w.mb ? { mb: m[k].maxMb, what: k } : w), { mb: 0, what: '' });
+      (['migrate', 'noopMigrate', 'status'] as const).reduce((w, k) => (m[k].maxMb > w.mb ? { mb: m[k].maxMb, what: k } : w), {
+        mb: 0,
+        what: '',
+      });
     const label = (what: string) => (what === 'migrate' ? '`migrate` from empty' : what === 'noopMigrate' ? 'no-op `migrate`' : '`status`');
     const server = worst(memory.server);
     const pglite = worst(memory.pglite);
-    targets.push({ name: 'CLI peak RSS on a server (migrate, status; highest run)', goal: '<= 100 MB', measured: `${server.mb} MB (${label(server.what)})`, met: server.mb <= 100 });
-    targets.push({ name: 'CLI peak RSS on PGlite (migrate, status; highest run)', goal: '<= 400 MB', measured: `${pglite.mb} MB (${label(pglite.what)})`, met: pglite.mb <= 400 });
+    targets.push({
+      name: 'CLI peak RSS on a server (migrate, status; highest run)',
+      goal: '<= 100 MB',
+      measured: `${server.mb} MB (${label(server.what)})`,
+      met: server.mb <= 100,
+    });
+    targets.push({
+      name: 'CLI peak RSS on PGlite (migrate, status; highest run)',
+      goal: '<= 400 MB',
+      measured: `${pglite.mb} MB (${label(pglite.what)})`,
+      met: pglite.mb <= 400,
+    });
   } else {
     targets.push({ name: 'CLI peak RSS on a server', goal: '<= 100 MB', measured: 'not measured', met: null });
     targets.push({ name: 'CLI peak RSS on PGlite', goal: '<= 400 MB', measured: 'not measured', met: null });
@@ -201,7 +221,8 @@ function table(head: string[], rows: Array<Array<string | number>>, rightFrom = 
 }
 
 const met = (m: boolean | null) => (m === null ? '–' : m ? '**met**' : '**missed**');
-const when = (s: SectionRecord<unknown> | undefined) => (s ? `measured ${s.measuredAt.replace('T', ' ').slice(0, 16)} UTC, load ${s.loadAtStart} at start, ${s.durationS} s` : '');
+const when = (s: SectionRecord<unknown> | undefined) =>
+  s ? `measured ${s.measuredAt.replace('T', ' ').slice(0, 16)} UTC, load ${s.loadAtStart} at start, ${s.durationS} s` : '';
 
 export function markdown(results: Results): string {
   const out: string[] = [];
@@ -216,7 +237,13 @@ export function markdown(results: Results): string {
   out.push('');
   out.push('### Targets');
   out.push('');
-  out.push(table(['Target', 'Goal', 'Measured', 'Result'], results.targets.map((t) => [t.name, t.goal, t.measured, met(t.met)]), 4));
+  out.push(
+    table(
+      ['Target', 'Goal', 'Measured', 'Result'],
+      results.targets.map((t) => [t.name, t.goal, t.measured, met(t.met)]),
+      4,
+    ),
+  );
 
   const d = results.sections.deploy;
   if (d?.result) {
@@ -227,12 +254,32 @@ export function markdown(results: Results): string {
       table(
         ['What', 'Persistor', 'Floor', 'Ratio'],
         [
-          ['Server: full deploy from empty (`migrate` vs `psql -1 -f` of `sql`)', ms(r.server.migrateCli.medianMs), ms(r.server.psqlFloor.medianMs), `${r.server.ratio}x`],
-          ['Server: same, in-process (`migrate()` vs the script as one query on an open connection)', ms(r.server.migrateInProcess.medianMs), ms(r.server.scriptInProcess.medianMs), `${r.server.inProcessRatio}x`],
+          [
+            'Server: full deploy from empty (`migrate` vs `psql -1 -f` of `sql`)',
+            ms(r.server.migrateCli.medianMs),
+            ms(r.server.psqlFloor.medianMs),
+            `${r.server.ratio}x`,
+          ],
+          [
+            'Server: same, in-process (`migrate()` vs the script as one query on an open connection)',
+            ms(r.server.migrateInProcess.medianMs),
+            ms(r.server.scriptInProcess.medianMs),
+            `${r.server.inProcessRatio}x`,
+          ],
           ['Server: no-op `migrate` (up to date)', ms(r.server.noopMigrateCli.medianMs), '', ''],
           ['Server: `status` (up to date, empty tables)', ms(r.server.statusCli.medianMs), '', ''],
-          ['Start-up alone: `ecliptix-persistor --version` vs `node -e ""`', ms(r.startup.cliVersion.medianMs), ms(r.startup.bareNode.medianMs), `${round(r.startup.cliVersion.medianMs / r.startup.bareNode.medianMs, 2)}x`],
-          ['PGlite: full deploy into a new directory (`migrate` vs bare PGlite exec of the script)', ms(r.pglite.migrateCli.medianMs), ms(r.pglite.execFloor.medianMs), `${r.pglite.ratio}x`],
+          [
+            'Start-up alone: `ecliptix-persistor --version` vs `node -e ""`',
+            ms(r.startup.cliVersion.medianMs),
+            ms(r.startup.bareNode.medianMs),
+            `${round(r.startup.cliVersion.medianMs / r.startup.bareNode.medianMs, 2)}x`,
+          ],
+          [
+            'PGlite: full deploy into a new directory (`migrate` vs bare PGlite exec of the script)',
+            ms(r.pglite.migrateCli.medianMs),
+            ms(r.pglite.execFloor.medianMs),
+            `${r.pglite.ratio}x`,
+          ],
           ['PGlite: no-op `migrate`', ms(r.pglite.noopMigrateCli.medianMs), '', ''],
           ['PGlite: `status`', ms(r.pglite.statusCli.medianMs), '', ''],
         ],
@@ -252,7 +299,19 @@ export function markdown(results: Results): string {
     );
     out.push(
       table(
-        ['Clients', 'Journeys/s', 'Journey p50 ms', 'Journey p99 ms', 'Client CPU', 'tpcb-like tps', 'tpcb p50 ms', 'tpcb p99 ms', 'select-only tps', 'Journey/tpcb', 'Round trips/tpcb'],
+        [
+          'Clients',
+          'Journeys/s',
+          'Journey p50 ms',
+          'Journey p99 ms',
+          'Client CPU',
+          'tpcb-like tps',
+          'tpcb p50 ms',
+          'tpcb p99 ms',
+          'select-only tps',
+          'Journey/tpcb',
+          'Round trips/tpcb',
+        ],
         r.server.map((l) => [
           l.clients,
           l.journey.opsPerSec,
@@ -268,7 +327,11 @@ export function markdown(results: Results): string {
         ]),
       ),
     );
-    out.push('', `Each routine alone (calls/s, p50 / p99 ms); PGlite: one client, in-process. Up to ${Object.values(r.config.routineCount).join('/')} calls per level, ${r.config.routineTimeS} s cap.`, '');
+    out.push(
+      '',
+      `Each routine alone (calls/s, p50 / p99 ms); PGlite: one client, in-process. Up to ${Object.values(r.config.routineCount).join('/')} calls per level, ${r.config.routineTimeS} s cap.`,
+      '',
+    );
     const names = Object.keys(r.server[0]?.routines ?? {});
     out.push(
       table(
@@ -277,7 +340,9 @@ export function markdown(results: Results): string {
           ...names.map((n) => [
             n,
             ...r.server.map((l) => `${l.routines[n]!.opsPerSec}/s · ${l.routines[n]!.p50Ms} / ${l.routines[n]!.p99Ms}`),
-            r.pglite.routines[n] ? `${r.pglite.routines[n]!.opsPerSec}/s · ${r.pglite.routines[n]!.p50Ms} / ${r.pglite.routines[n]!.p99Ms}` : '',
+            r.pglite.routines[n]
+              ? `${r.pglite.routines[n]!.opsPerSec}/s · ${r.pglite.routines[n]!.p50Ms} / ${r.pglite.routines[n]!.p99Ms}`
+              : '',
           ]),
           [
             '**journey**',
@@ -287,10 +352,13 @@ export function markdown(results: Results): string {
         ],
       ),
     );
-    const problems = [...r.server.flatMap((l) => [['journey', l.journey] as const, ...Object.entries(l.routines)]), ['PGlite journey', r.pglite.journey] as const, ...Object.entries(r.pglite.routines)].filter(
-      ([, s]) => s.unexpected + s.errors > 0,
-    );
-    if (problems.length) out.push('', `Unexpected outcomes: ${problems.map(([n, s]) => `${n}: ${s.unexpected + s.errors} (${s.firstProblem})`).join('; ')}`);
+    const problems = [
+      ...r.server.flatMap((l) => [['journey', l.journey] as const, ...Object.entries(l.routines)]),
+      ['PGlite journey', r.pglite.journey] as const,
+      ...Object.entries(r.pglite.routines),
+    ].filter(([, s]) => s.unexpected + s.errors > 0);
+    if (problems.length)
+      out.push('', `Unexpected outcomes: ${problems.map(([n, s]) => `${n}: ${s.unexpected + s.errors} (${s.firstProblem})`).join('; ')}`);
   }
 
   const g = results.sections.growth;
@@ -304,11 +372,31 @@ export function markdown(results: Results): string {
     );
     out.push(
       table(
-        ['Routine', `p50 ms at ${r.small / 1000}k`, `p50 ms at ${r.large >= 1e6 ? `${r.large / 1e6}M` : `${r.large / 1000}k`}`, 'Ratio', 'Samples'],
         [
-          ...r.rows.map((row) => [row.routine, row.smallP50Ms, row.largeP50Ms, `${row.ratio}x`, row.samples + (row.unexpected ? ` (${row.unexpected} unexpected)` : '')]),
+          'Routine',
+          `p50 ms at ${r.small / 1000}k`,
+          `p50 ms at ${r.large >= 1e6 ? `${r.large / 1e6}M` : `${r.large / 1000}k`}`,
+          'Ratio',
+          'Samples',
+        ],
+        [
+          ...r.rows.map((row) => [
+            row.routine,
+            row.smallP50Ms,
+            row.largeP50Ms,
+            `${row.ratio}x`,
+            row.samples + (row.unexpected ? ` (${row.unexpected} unexpected)` : ''),
+          ]),
           ...(r.statusCliMs
-            ? [['`status` CLI (process wall time)', round(r.statusCliMs.small, 0), round(r.statusCliMs.large, 0), `${round(r.statusCliMs.large / r.statusCliMs.small, 2)}x`, 3]]
+            ? [
+                [
+                  '`status` CLI (process wall time)',
+                  round(r.statusCliMs.small, 0),
+                  round(r.statusCliMs.large, 0),
+                  `${round(r.statusCliMs.large / r.statusCliMs.small, 2)}x`,
+                  3,
+                ],
+              ]
             : []),
         ],
       ),
@@ -327,8 +415,28 @@ export function markdown(results: Results): string {
       table(
         ['Run', 'Rows', 'Clean-up ms', 'Rows/s', 'Process ms', 'Sign-ups/s', 'Sign-up p50 ms', 'Sign-up p99 ms', 'Call p99 ms'],
         [
-          ['Clean-up alone', r.alone.rowsAffected, round(r.alone.durationMs, 0), r.alone.rowsPerSec, round(r.alone.processWallMs, 0), '', '', '', ''],
-          ['Sign-ups alone (idle)', '', '', '', '', r.signUps.idle.opsPerSec, r.signUps.idle.p50Ms, r.signUps.idle.p99Ms, r.signUps.idleCalls.p99Ms],
+          [
+            'Clean-up alone',
+            r.alone.rowsAffected,
+            round(r.alone.durationMs, 0),
+            r.alone.rowsPerSec,
+            round(r.alone.processWallMs, 0),
+            '',
+            '',
+            '',
+            '',
+          ],
+          [
+            'Sign-ups alone (idle)',
+            '',
+            '',
+            '',
+            '',
+            r.signUps.idle.opsPerSec,
+            r.signUps.idle.p50Ms,
+            r.signUps.idle.p99Ms,
+            r.signUps.idleCalls.p99Ms,
+          ],
           [
             'Clean-up with sign-ups',
             r.concurrent.rowsAffected,
@@ -343,7 +451,12 @@ export function markdown(results: Results): string {
         ],
       ),
     );
-    out.push('', 'Per rule (with sign-ups): ' + r.concurrent.rules.map((x) => `${x.table} ${x.affected} rows in ${round(x.durationMs, 0)} ms (${x.batches} batches)`).join('; ') + '.');
+    out.push(
+      '',
+      'Per rule (with sign-ups): ' +
+        r.concurrent.rules.map((x) => `${x.table} ${x.affected} rows in ${round(x.durationMs, 0)} ms (${x.batches} batches)`).join('; ') +
+        '.',
+    );
   }
 
   const mem = results.sections.memory;
@@ -355,13 +468,33 @@ export function markdown(results: Results): string {
       table(
         ['Command', 'Server MB', 'PGlite MB'],
         [
-          ['`migrate` from empty (PGlite: a new directory)', `${r.server.migrate.medianMb} (${r.server.migrate.maxMb})`, `${r.pglite.migrate.medianMb} (${r.pglite.migrate.maxMb})`],
-          ['no-op `migrate` (up to date)', `${r.server.noopMigrate.medianMb} (${r.server.noopMigrate.maxMb})`, `${r.pglite.noopMigrate.medianMb} (${r.pglite.noopMigrate.maxMb})`],
-          ['`status` (up to date)', `${r.server.status.medianMb} (${r.server.status.maxMb})`, `${r.pglite.status.medianMb} (${r.pglite.status.maxMb})`],
+          [
+            '`migrate` from empty (PGlite: a new directory)',
+            `${r.server.migrate.medianMb} (${r.server.migrate.maxMb})`,
+            `${r.pglite.migrate.medianMb} (${r.pglite.migrate.maxMb})`,
+          ],
+          [
+            'no-op `migrate` (up to date)',
+            `${r.server.noopMigrate.medianMb} (${r.server.noopMigrate.maxMb})`,
+            `${r.pglite.noopMigrate.medianMb} (${r.pglite.noopMigrate.maxMb})`,
+          ],
+          [
+            '`status` (up to date)',
+            `${r.server.status.medianMb} (${r.server.status.maxMb})`,
+            `${r.pglite.status.medianMb} (${r.pglite.status.maxMb})`,
+          ],
           ['floor: bare `node -e ""`', `${r.floors.node.medianMb}`, ''],
           ['floor: node + pg, connect and SELECT 1', `${r.floors.nodePg.medianMb}`, ''],
-          ['floor: node + PGlite, create a directory and run the deployment script', '', `${r.floors.pgliteCreateAndDeploy.medianMb} (${r.floors.pgliteCreateAndDeploy.maxMb})`],
-          ['floor: node + PGlite, open an existing directory and SELECT 1', '', `${r.floors.pgliteOpen.medianMb} (${r.floors.pgliteOpen.maxMb})`],
+          [
+            'floor: node + PGlite, create a directory and run the deployment script',
+            '',
+            `${r.floors.pgliteCreateAndDeploy.medianMb} (${r.floors.pgliteCreateAndDeploy.maxMb})`,
+          ],
+          [
+            'floor: node + PGlite, open an existing directory and SELECT 1',
+            '',
+            `${r.floors.pgliteOpen.medianMb} (${r.floors.pgliteOpen.maxMb})`,
+          ],
         ],
       ),
     );

@@ -43,8 +43,15 @@ function options(): BenchOptions {
     process.stdout.write(`${HELP}\n`);
     process.exit(0);
   }
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...SECTIONS];
-  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (choose from ${SECTIONS.join(', ')})`);
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...SECTIONS];
+  for (const s of only)
+    if (!(SECTIONS as readonly string[]).includes(s))
+      throw new Error(`--only: unknown section "${s}" (choose from ${SECTIONS.join(', ')})`);
   const wait = Number(values['wait-quiet']);
   if (!Number.isFinite(wait) || wait < 0) throw new Error('--wait-quiet must be a number of seconds');
   return {
@@ -87,7 +94,9 @@ async function main(): Promise<number> {
 
   const machine = await describeMachine(opts.adminUrl);
   opts.log(`ecliptix-persistor benchmarks${opts.quick ? ' (quick)' : ''}: ${opts.only.join(', ')}`);
-  opts.log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB; PostgreSQL ${machine.postgres}; Node ${machine.node}; load ${load1()}`);
+  opts.log(
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB; PostgreSQL ${machine.postgres}; Node ${machine.node}; load ${load1()}`,
+  );
   const previous = opts.quick ? undefined : previousResults();
   const sections: Results['sections'] = previous?.quick === false ? { ...previous.sections } : {};
   let failed = false;

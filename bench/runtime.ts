@@ -7,9 +7,30 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate, openMembershipsClient } from '../src/index.js';
-import { BENCH_SETTINGS_SQL, JOURNEY_ROUND_TRIPS, OTP_LIFETIME_SECONDS, benchSecrets, openServerClient, routinesAlone, runJourney, warmUp } from './journey.js';
+import {
+  BENCH_SETTINGS_SQL,
+  JOURNEY_ROUND_TRIPS,
+  OTP_LIFETIME_SECONDS,
+  benchSecrets,
+  openServerClient,
+  routinesAlone,
+  runJourney,
+  warmUp,
+} from './journey.js';
 import { pgbench, pgbenchInit, type PgbenchResult } from './pgbench.js';
-import { checkpoint, createDatabase, drive, execOn, load1, phoneFor, round, tempDir, withoutOutputs, type BenchOptions, type DriveSummary } from './support.js';
+import {
+  checkpoint,
+  createDatabase,
+  drive,
+  execOn,
+  load1,
+  phoneFor,
+  round,
+  tempDir,
+  withoutOutputs,
+  type BenchOptions,
+  type DriveSummary,
+} from './support.js';
 
 type Drive = DriveSummary;
 
@@ -28,7 +49,14 @@ export interface RuntimeLevel {
 }
 
 export interface RuntimeResult {
-  config: { journeyTimeS: number; routineCount: Record<number, number>; routineTimeS: number; pgbenchScale: number; pgbenchDurationS: number; journeyRoundTrips: number };
+  config: {
+    journeyTimeS: number;
+    routineCount: Record<number, number>;
+    routineTimeS: number;
+    pgbenchScale: number;
+    pgbenchDurationS: number;
+    journeyRoundTrips: number;
+  };
   server: RuntimeLevel[];
   pglite: { journey: Drive; routines: Record<string, Drive> };
 }
@@ -65,9 +93,15 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
         const cpu = process.cpuUsage(cpuBefore);
         clientCpu = round((cpu.user + cpu.system) / 1000 / run.wallMs, 2);
         journey = withoutOutputs(run);
-        options.log(`  ${clients} client(s): journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms, client process ${Math.round(clientCpu * 100)} % of a core (load ${startLoad})`);
+        options.log(
+          `  ${clients} client(s): journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms, client process ${Math.round(clientCpu * 100)} % of a core (load ${startLoad})`,
+        );
         routines = (await routinesAlone(client, clients, { count: routineCount[clients]!, timeMs: routineTimeMs }, 20 + clients)).summaries;
-        options.log(`  ${clients} client(s): routines ${Object.entries(routines).map(([n, r]) => `${n} ${r.opsPerSec}/s`).join(', ')}`);
+        options.log(
+          `  ${clients} client(s): routines ${Object.entries(routines)
+            .map(([n, r]) => `${n} ${r.opsPerSec}/s`)
+            .join(', ')}`,
+        );
       } finally {
         await client.close();
       }

@@ -39,7 +39,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export const round = (value: number, digits = 2): number => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
@@ -184,10 +187,20 @@ export function runProcess(
       argv = ['--import', join(repoRoot, 'bench', 'helpers', 'report-rss.mjs'), ...args];
     }
   }
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env, ...(rssFile && !haveGnuTime ? { BENCH_RSS_FILE: rssFile } : {}) };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NO_COLOR: '1',
+    ...options.env,
+    ...(rssFile && !haveGnuTime ? { BENCH_RSS_FILE: rssFile } : {}),
+  };
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(file, argv, { cwd: options.cwd ?? repoRoot, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, {
+      cwd: options.cwd ?? repoRoot,
+      env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -204,15 +217,25 @@ export function runProcess(
         if (Number.isFinite(kb) && kb > 0) maxRssMb = round(kb / 1024, 1);
       }
       if (rssDir) rmSync(rssDir, { recursive: true, force: true });
-      resolve({ wallMs: round(wallMs, 1), code: code ?? (signal ? 128 : 1), stdout, stderr, ...(maxRssMb === undefined ? {} : { maxRssMb }) });
+      resolve({
+        wallMs: round(wallMs, 1),
+        code: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr,
+        ...(maxRssMb === undefined ? {} : { maxRssMb }),
+      });
     });
   });
 }
 
 /** Runs the built CLI (`node dist/cli/main.js …`); throws when it exits non-zero. */
-export async function runCli(args: readonly string[], options: { measureRss?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ProcessRun> {
+export async function runCli(
+  args: readonly string[],
+  options: { measureRss?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ProcessRun> {
   const run = await runProcess(process.execPath, [cliPath, ...args], options);
-  if (run.code !== 0) throw new Error(`ecliptix-persistor ${args.join(' ')} exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (run.code !== 0)
+    throw new Error(`ecliptix-persistor ${args.join(' ')} exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return run;
 }
 
@@ -289,7 +312,8 @@ export function load1(): number {
 export async function waitForQuiet(options: BenchOptions, what: string): Promise<number> {
   const until = performance.now() + options.waitQuietSeconds * 1000;
   let load = load1();
-  if (load >= 1 && options.waitQuietSeconds > 0) options.log(`  ${what}: load ${load}, waiting up to ${options.waitQuietSeconds} s for it to drop under 1`);
+  if (load >= 1 && options.waitQuietSeconds > 0)
+    options.log(`  ${what}: load ${load}, waiting up to ${options.waitQuietSeconds} s for it to drop under 1`);
   while (load >= 1 && performance.now() < until) {
     await new Promise((r) => setTimeout(r, 5000));
     load = load1();
@@ -306,7 +330,8 @@ export async function waitForQuiet(options: BenchOptions, what: string): Promise
  * apply. `block` separates the sets of different phases.
  */
 export function phoneFor(block: number, i: number): string {
-  if (!Number.isInteger(block) || block < 0 || block > 99 || !Number.isInteger(i) || i < 0 || i >= 1_000_000) throw new Error(`phoneFor(${block}, ${i}): out of range`);
+  if (!Number.isInteger(block) || block < 0 || block > 99 || !Number.isInteger(i) || i < 0 || i >= 1_000_000)
+    throw new Error(`phoneFor(${block}, ${i}): out of range`);
   return `+4479${String(block * 1_000_000 + i).padStart(8, '0')}`;
 }
 

@@ -15,7 +15,14 @@ export { testConnection, type ConnectionReport } from './commands/test-connectio
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
 export { cleanup, type CleanupCommandOptions, type CleanupReport } from './commands/cleanup.js';
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
-export { importDatabase, type ImportCommandOptions, type ImportReport, type ImportProblem, type ImportTableReport, type ImportNote } from './commands/import.js';
+export {
+  importDatabase,
+  type ImportCommandOptions,
+  type ImportReport,
+  type ImportProblem,
+  type ImportTableReport,
+  type ImportNote,
+} from './commands/import.js';
 export { backup, type BackupCommandOptions, type BackupResult } from './commands/backup.js';
 export { restore, type RestoreCommandOptions, type RestoreResult } from './commands/restore.js';
 export type { PersistorOptions } from './commands/runtime.js';
@@ -30,7 +37,13 @@ export { shippedMigrationsDir } from './sql-files.js';
 export { MANIFEST, OBJECT_KINDS, SCHEMA_NAME, type ManifestObject, type ObjectKind } from './schema/manifest.js';
 export { inspectObjects, type ObjectsReport } from './schema/objects.js';
 export { MembershipsClient, createMembershipsClient, type MembershipsClientOptions } from './client/memberships-client.js';
-export { openMembershipsClient, fromPgPool, fromPglite, type OpenMembershipsClientOptions, type OpenedMembershipsClient } from './client/open.js';
+export {
+  openMembershipsClient,
+  fromPgPool,
+  fromPglite,
+  type OpenMembershipsClientOptions,
+  type OpenedMembershipsClient,
+} from './client/open.js';
 export { loadSecrets, keyringFromText, generateKeyring, keyringToText, type Keyring, type Secrets } from './client/keyring.js';
 export { InvalidInputError, KeyError } from './client/errors.js';
 export type * from './client/outcomes.js';

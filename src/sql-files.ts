@@ -5,9 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The package root: src/ and dist/ both sit one level below it. */
-export const packageRoot = fileURLToPath(new URL('..', import.meta.url));
-
 /** The EcliptixMemberships schema shipped with the package. */
 export const shippedMigrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
 

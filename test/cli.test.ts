@@ -49,21 +49,45 @@ describe('help and arguments', () => {
 describe('configuration', () => {
   it('precedence is flags > environment > config file > defaults, and file paths are relative to the file', () => {
     const dir = scratch();
-    writeFileSync(join(dir, 'ecliptix-persistor.config.json'), JSON.stringify({ dataDir: 'from-file', lockTimeoutMs: 1000, connectTimeoutMs: 2000 }));
+    writeFileSync(
+      join(dir, 'ecliptix-persistor.config.json'),
+      JSON.stringify({ dataDir: 'from-file', lockTimeoutMs: 1000, connectTimeoutMs: 2000 }),
+    );
     const fileOnly = loadConfig({ cwd: dir, env: {} });
-    expect(fileOnly.config).toMatchObject({ dataDir: join(dir, 'from-file'), lockTimeoutMs: 1000, connectTimeoutMs: 2000, logLevel: 'warn' });
+    expect(fileOnly.config).toMatchObject({
+      dataDir: join(dir, 'from-file'),
+      lockTimeoutMs: 1000,
+      connectTimeoutMs: 2000,
+      logLevel: 'warn',
+    });
     const withEnv = loadConfig({ cwd: dir, env: { ECLIPTIX_DATA_DIR: '/env/db', ECLIPTIX_LOCK_TIMEOUT_MS: '3000' } });
     expect(withEnv.config).toMatchObject({ dataDir: '/env/db', lockTimeoutMs: 3000, connectTimeoutMs: 2000 });
-    const withFlags = loadConfig({ cwd: dir, env: { ECLIPTIX_DATA_DIR: '/env/db' }, flags: { dataDir: '/flag/db', lockTimeoutMs: '4000' } });
+    const withFlags = loadConfig({
+      cwd: dir,
+      env: { ECLIPTIX_DATA_DIR: '/env/db' },
+      flags: { dataDir: '/flag/db', lockTimeoutMs: '4000' },
+    });
     expect(withFlags.config).toMatchObject({ dataDir: '/flag/db', lockTimeoutMs: 4000 });
-    expect(withFlags.origins).toMatchObject({ dataDir: '--data-dir', lockTimeoutMs: '--lock-timeout', connectTimeoutMs: join(dir, 'ecliptix-persistor.config.json') });
-    expect(loadConfig({ cwd: scratch(), env: {} }).config).toMatchObject({ dataDir: expect.stringMatching(/\.ecliptix\/db$/), connectTimeoutMs: 10_000, lockTimeoutMs: 60_000 });
+    expect(withFlags.origins).toMatchObject({
+      dataDir: '--data-dir',
+      lockTimeoutMs: '--lock-timeout',
+      connectTimeoutMs: join(dir, 'ecliptix-persistor.config.json'),
+    });
+    expect(loadConfig({ cwd: scratch(), env: {} }).config).toMatchObject({
+      dataDir: expect.stringMatching(/\.ecliptix\/db$/),
+      connectTimeoutMs: 10_000,
+      lockTimeoutMs: 60_000,
+    });
   });
 
   it('a bad config is one line naming the key and its source, exit 2, before connecting', async () => {
     const dir = scratch();
     const cases: { files?: Record<string, string>; args: string[]; env?: Record<string, string>; message: string }[] = [
-      { files: { 'ecliptix-persistor.config.json': '{"dataDir": "x", "databseUrl": "postgres://h/db"}' }, args: ['status'], message: 'unknown key databseUrl in' },
+      {
+        files: { 'ecliptix-persistor.config.json': '{"dataDir": "x", "databseUrl": "postgres://h/db"}' },
+        args: ['status'],
+        message: 'unknown key databseUrl in',
+      },
       { files: { 'ecliptix-persistor.config.json': '{"dataDir": ' }, args: ['status'], message: 'is not valid JSON' },
       { files: { 'c.json': '[1]' }, args: ['status', '--config', 'c.json'], message: 'must hold one JSON object' },
       { args: ['status', '--config', 'nope.json'], message: 'nope.json does not exist' },

@@ -37,7 +37,9 @@ describe.each(engines)('deploying the schema on %s', (engine) => {
     expect(report.schema.unexpected).toEqual([]);
     expect(report.schema.complete).toBe(true);
     const human = await runCli([...target.cliArgs, 'status']);
-    expect(human.stdout).toContain('objects (schema ecliptix): tables 10/10, functions 3/3, procedures 14/14, triggers 9/9 — 36/36 present');
+    expect(human.stdout).toContain(
+      'objects (schema ecliptix): tables 10/10, functions 3/3, procedures 14/14, triggers 9/9 — 36/36 present',
+    );
   });
 
   it('the sql script deploys the same 36 objects, and migrate then has nothing to do', async () => {
@@ -81,9 +83,14 @@ describe.each(engines)('deploying the schema on %s', (engine) => {
       // One identity per E.164 number: another region (or none) finds the same row and leaves its region.
       for (const region of ["'GB'", 'NULL']) {
         const elsewhere = await db.query(`SELECT * FROM ecliptix.ensure_phone_number('+1234567890', ${region}, NULL)`);
-        expect(elsewhere.rows).toEqual([expect.objectContaining({ outcome: 'exists', unique_id: (phone.rows[0] as { unique_id: string }).unique_id })]);
+        expect(elsewhere.rows).toEqual([
+          expect.objectContaining({ outcome: 'exists', unique_id: (phone.rows[0] as { unique_id: string }).unique_id }),
+        ]);
       }
-      expect((await db.query('SELECT count(*)::int AS n, min(region) AS region FROM ecliptix.phone_numbers')).rows[0]).toEqual({ n: 1, region: 'US' });
+      expect((await db.query('SELECT count(*)::int AS n, min(region) AS region FROM ecliptix.phone_numbers')).rows[0]).toEqual({
+        n: 1,
+        region: 'US',
+      });
     } finally {
       await db.close();
     }

@@ -81,8 +81,14 @@ describe('read-only commands on an embedded data directory without a database', 
 
   it('the programmatic API does the same; openDatabase creates only without mustExist', async () => {
     const dataDir = join(scratch, 'api', 'db');
-    await expect(status({ dataDir })).rejects.toMatchObject({ code: 'CONNECTION_FAILED', exitCode: 3, message: expect.stringContaining('migrate') });
-    await expect(openDatabase({ dataDir, connectTimeoutMs: 5_000, lockTimeoutMs: 5_000 }, { mustExist: true })).rejects.toMatchObject({ exitCode: 3 });
+    await expect(status({ dataDir })).rejects.toMatchObject({
+      code: 'CONNECTION_FAILED',
+      exitCode: 3,
+      message: expect.stringContaining('migrate'),
+    });
+    await expect(openDatabase({ dataDir, connectTimeoutMs: 5_000, lockTimeoutMs: 5_000 }, { mustExist: true })).rejects.toMatchObject({
+      exitCode: 3,
+    });
     expect(existsSync(join(scratch, 'api'))).toBe(false);
   });
 });

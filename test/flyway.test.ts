@@ -10,10 +10,10 @@ import { createTestDatabase, engines, type TestDatabase, withOpenDatabase } from
 import { journalRows } from './support/snapshot.js';
 
 const FILES: Record<string, string> = {
-  'V1__a.sql': 'CREATE SCHEMA fly;\nCREATE TABLE fly.steps (step text NOT NULL);\nINSERT INTO fly.steps VALUES (\'1\');\n',
+  'V1__a.sql': "CREATE SCHEMA fly;\nCREATE TABLE fly.steps (step text NOT NULL);\nINSERT INTO fly.steps VALUES ('1');\n",
   'V1_1__b.sql': "INSERT INTO fly.steps VALUES ('1.1');\n",
   'V2__c.sql': "INSERT INTO fly.steps VALUES ('2');\n",
-  'R__v.sql': "CREATE OR REPLACE VIEW fly.step_count AS SELECT count(*) AS steps FROM fly.steps;\n",
+  'R__v.sql': 'CREATE OR REPLACE VIEW fly.step_count AS SELECT count(*) AS steps FROM fly.steps;\n',
 };
 
 /** The history table as Flyway 9 creates it (PostgreSQL). */
@@ -98,7 +98,9 @@ describe.each(engines)('Flyway projects on %s', (engine) => {
     const adopted = await runCli([...args, 'baseline', '--from-flyway']);
     expect(adopted.stderr).toBe('');
     expect(adopted.code).toBe(0);
-    expect(adopted.stdout).toContain("baseline at version 1.1 (from Flyway's public.flyway_schema_history): 3 migration(s) recorded as applied");
+    expect(adopted.stdout).toContain(
+      "baseline at version 1.1 (from Flyway's public.flyway_schema_history): 3 migration(s) recorded as applied",
+    );
     await inspect(async (db) => {
       expect((await journalRows(db)).map((j) => [j.version, j.type])).toEqual([
         ['1', 'baseline'],
@@ -108,7 +110,12 @@ describe.each(engines)('Flyway projects on %s', (engine) => {
     });
     const migrated = await runCli([...args, 'migrate']);
     expect(migrated.code).toBe(0);
-    expect(migrated.stdout.split('\n').filter((l) => l.startsWith('applied')).map((l) => l.split(/\s+/)[1])).toEqual(['V2__c.sql']);
+    expect(
+      migrated.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('applied'))
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['V2__c.sql']);
     await inspect(async (db) => {
       expect((await db.query<{ step: string }>('SELECT step FROM fly.steps')).rows.map((r) => r.step)).toEqual(['1', '1.1', '2']);
     });
@@ -124,7 +131,10 @@ describe.each(engines)('Flyway projects on %s', (engine) => {
       { version: '2', file: 'V2__c.sql' },
       { version: null, file: 'R__v.sql' },
     ]);
-    writeFileSync(join(migrations, 'R__v.sql'), 'CREATE OR REPLACE VIEW fly.step_count AS SELECT count(*) AS steps, 1 AS edited FROM fly.steps;\n');
+    writeFileSync(
+      join(migrations, 'R__v.sql'),
+      'CREATE OR REPLACE VIEW fly.step_count AS SELECT count(*) AS steps, 1 AS edited FROM fly.steps;\n',
+    );
     const report = await baseline({ ...target.config, migrationsDir: migrations, fromFlyway: true, flywayTable: 'legacy.schema_version' });
     expect(report).toEqual({
       version: '2',
@@ -133,7 +143,12 @@ describe.each(engines)('Flyway projects on %s', (engine) => {
     });
     const migrated = await runCli([...args, 'migrate']);
     expect(migrated.code).toBe(0);
-    expect(migrated.stdout.split('\n').filter((l) => l.startsWith('applied')).map((l) => l.split(/\s+/)[1])).toEqual(['R__v.sql']);
+    expect(
+      migrated.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('applied'))
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['R__v.sql']);
   });
 
   it('refuses failed Flyway rows and leaves the journal empty (exit 5)', async () => {
@@ -150,7 +165,9 @@ describe.each(engines)('Flyway projects on %s', (engine) => {
 
   it('refuses versions Flyway applied that are not among the files, and bad or missing tables (exit 2)', async () => {
     await asFlywayLeftIt('flyway_schema_history', [{ version: '1', file: 'V1__a.sql' }]);
-    await inspect((db) => db.exec("INSERT INTO flyway_schema_history VALUES (2, '3', 'gone', 'SQL', 'V3__gone.sql', 7, 'flyway', now(), 1, true)"));
+    await inspect((db) =>
+      db.exec("INSERT INTO flyway_schema_history VALUES (2, '3', 'gone', 'SQL', 'V3__gone.sql', 7, 'flyway', now(), 1, true)"),
+    );
     const missing = await runCli([...args, 'baseline', '--from-flyway']);
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain('Flyway applied version 3, but no migration file has that version');

@@ -106,7 +106,9 @@ describe.each(engines)('migrator on %s', (engine) => {
     copyFixtures(target.workDir, 'broken');
     const result = await runCli([...args, 'migrate']);
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/error: migration V4__broken\.sql failed at line 4, column \d+: relation "app\.missing_table" does not exist \[SQLSTATE 42P01\]/);
+    expect(result.stderr).toMatch(
+      /error: migration V4__broken\.sql failed at line 4, column \d+: relation "app\.missing_table" does not exist \[SQLSTATE 42P01\]/,
+    );
     expect(result.stderr).toContain('near: INSERT INTO app.missing_table VALUES (1);');
     expect(result.stderr).toContain('rolled back: nothing of it was applied');
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -144,9 +146,12 @@ describe.each(engines)('migrator on %s', (engine) => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('count(*)', 'count(*) + 0'));
     const result = await runCli([...args, 'migrate']);
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n').filter((l) => l.startsWith('applied')).map((l) => l.split(/\s+/)[1])).toEqual([
-      'routines/R__z_account_count.sql',
-    ]);
+    expect(
+      result.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('applied'))
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['routines/R__z_account_count.sql']);
     await inspect(async (db) => {
       const journal = await journalRows(db);
       expect(journal.filter((j) => j.description === 'z_account_count')).toHaveLength(2);
@@ -156,7 +161,9 @@ describe.each(engines)('migrator on %s', (engine) => {
   });
 
   it('8 concurrent migrate processes on one fresh database apply each migration exactly once and all exit 0', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, () => runCli([...args, 'migrate', '--lock-timeout', '90000'], { timeoutMs: 110_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => runCli([...args, 'migrate', '--lock-timeout', '90000'], { timeoutMs: 110_000 })),
+    );
     for (const result of results) expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const appliedLines = results.flatMap((r) => r.stdout.split('\n').filter((l) => l.startsWith('applied')));
     expect(appliedLines).toHaveLength(5);
@@ -191,10 +198,19 @@ describe.each(engines)('migrator on %s', (engine) => {
     expect(dry.dryRun).toBe(true);
     expect(dry.applied).toHaveLength(5);
     const result = await migrate({ ...target.config, migrationsDir: migrations });
-    expect(result.applied.map((m) => m.description)).toEqual(['create_accounts', 'add_email', 'seed_accounts', 'z_account_count', 'a_summary']);
+    expect(result.applied.map((m) => m.description)).toEqual([
+      'create_accounts',
+      'add_email',
+      'seed_accounts',
+      'z_account_count',
+      'a_summary',
+    ]);
     expect((await validate({ ...target.config, migrationsDir: migrations })).checked).toBe(5);
     expect((await repair({ ...target.config, migrationsDir: migrations })).checksumsUpdated).toEqual([]);
-    await expect(baseline({ ...target.config, migrationsDir: migrations, version: 'x1' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', exitCode: 2 });
+    await expect(baseline({ ...target.config, migrationsDir: migrations, version: 'x1' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      exitCode: 2,
+    });
   });
 
   it('refuses a pending migration older than the newest applied one (exit 5)', async () => {

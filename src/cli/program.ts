@@ -34,7 +34,17 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
 export const commandNames: readonly string[] = Object.keys(commandLoaders);
 
 /** Global options that take a value as the next argument (`--opt=value` and `-svalue` need no special case). */
-const globalOptionsWithValue = new Set(['-s', '--database-url', '--data-dir', '-c', '--config', '--migrations', '--connect-timeout', '--lock-timeout', '--log-level']);
+const globalOptionsWithValue = new Set([
+  '-s',
+  '--database-url',
+  '--data-dir',
+  '-c',
+  '--config',
+  '--migrations',
+  '--connect-timeout',
+  '--lock-timeout',
+  '--log-level',
+]);
 
 /** The command named on the command line (the first argument that is not a global option or its value), if any. */
 export function invokedCommand(args: readonly string[]): string | undefined {
@@ -64,7 +74,15 @@ export async function buildProgram(cli: CliContext, args: readonly string[] = []
     .option('--migrations <dir>', 'migrations folder (env ECLIPTIX_MIGRATIONS_DIR; default: the shipped EcliptixMemberships schema)')
     .option('--connect-timeout <ms>', 'give up connecting after this long (env ECLIPTIX_CONNECT_TIMEOUT_MS; default 10000)')
     .option('--lock-timeout <ms>', 'wait this long for another migrator run or process (env ECLIPTIX_LOCK_TIMEOUT_MS; default 60000)')
-    .addOption(new Option('--log-level <level>', 'diagnostics on stderr (env ECLIPTIX_LOG_LEVEL; default warn)').choices(['silent', 'error', 'warn', 'info', 'debug']))
+    .addOption(
+      new Option('--log-level <level>', 'diagnostics on stderr (env ECLIPTIX_LOG_LEVEL; default warn)').choices([
+        'silent',
+        'error',
+        'warn',
+        'info',
+        'debug',
+      ]),
+    )
     .option('-v, --verbose', 'same as --log-level debug')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(

@@ -15,13 +15,16 @@ export interface Keyring {
   keys: ReadonlyMap<string, Buffer>;
 }
 
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
 
 export function keyringFromText(name: string, text: string): Keyring {
   const keys = new Map<string, Buffer>();
   let currentId: string | undefined;
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const separator = part.indexOf(':');
     if (separator < 1) throw new KeyError(`${name}: expected id:base64key entries separated by commas`);
     const id = part.slice(0, separator);
@@ -56,7 +59,7 @@ export interface Secrets {
   dataKeys: Keyring;
 }
 
-export const OTP_KEYS_ENV = 'ECLIPTIX_OTP_KEYS';
+const OTP_KEYS_ENV = 'ECLIPTIX_OTP_KEYS';
 export const DATA_KEYS_ENV = 'ECLIPTIX_DATA_KEYS';
 
 /**
@@ -82,7 +85,9 @@ export function loadSecrets(options: {
     );
   }
   if (!options.devSecretsFile) {
-    throw new KeyError(`set ${OTP_KEYS_ENV} and ${DATA_KEYS_ENV} (id:base64 of ${KEY_BYTES} random bytes, e.g. "k1:$(openssl rand -base64 32)")`);
+    throw new KeyError(
+      `set ${OTP_KEYS_ENV} and ${DATA_KEYS_ENV} (id:base64 of ${KEY_BYTES} random bytes, e.g. "k1:$(openssl rand -base64 32)")`,
+    );
   }
   const secrets = loadDevSecrets(options.devSecretsFile);
   options.onDevelopmentKeys?.(options.devSecretsFile);
@@ -114,7 +119,9 @@ function loadDevSecrets(file: string): Secrets {
     throw new KeyError(`${file} is not valid JSON (${(error as Error).message}); delete it to generate new development keys`);
   }
   if (typeof stored?.otpKeys !== 'string' || typeof stored.dataKeys !== 'string') {
-    throw new KeyError(`${file} must hold {"otpKeys": "id:base64,…", "dataKeys": "id:base64,…"}; delete it to generate new development keys`);
+    throw new KeyError(
+      `${file} must hold {"otpKeys": "id:base64,…", "dataKeys": "id:base64,…"}; delete it to generate new development keys`,
+    );
   }
   return { otpKeys: keyringFromText(`${file} otpKeys`, stored.otpKeys), dataKeys: keyringFromText(`${file} dataKeys`, stored.dataKeys) };
 }

@@ -133,23 +133,42 @@ export class MembershipsClient {
     return { outcome: row.outcome, deviceId: row.unique_id };
   }
 
-  async ensurePhoneNumber(input: { phoneNumber: string; region?: string | null; appDeviceId?: string | null }): Promise<EnsurePhoneNumberResult> {
+  async ensurePhoneNumber(input: {
+    phoneNumber: string;
+    region?: string | null;
+    appDeviceId?: string | null;
+  }): Promise<EnsurePhoneNumberResult> {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
     const appDeviceId = check.optionalUuid('appDeviceId', input.appDeviceId);
-    const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; unique_id: string | null }>('ensure-phone-number', [phone.e164, phone.region, appDeviceId]);
-    if (row.outcome === 'exists_but_invalid_app_device' || row.outcome === 'created_but_invalid_app_device') return { outcome: row.outcome, phone };
+    const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; unique_id: string | null }>('ensure-phone-number', [
+      phone.e164,
+      phone.region,
+      appDeviceId,
+    ]);
+    if (row.outcome === 'exists_but_invalid_app_device' || row.outcome === 'created_but_invalid_app_device')
+      return { outcome: row.outcome, phone };
     return { outcome: row.outcome, phoneId: row.unique_id!, phone };
   }
 
   async verifyPhoneForSecretKeyRecovery(input: { phoneNumber: string; region?: string | null }): Promise<RecoveryEligibilityResult> {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
-    const row = await this.one<{ outcome: RecoveryEligibilityResult['outcome']; phone_unique_id: string | null }>('verify-phone-for-secret-key-recovery', [phone.e164, null]);
-    return row.outcome === 'eligible_for_recovery' ? { outcome: row.outcome, phoneId: row.phone_unique_id! } : ({ outcome: row.outcome } as RecoveryEligibilityResult);
+    const row = await this.one<{ outcome: RecoveryEligibilityResult['outcome']; phone_unique_id: string | null }>(
+      'verify-phone-for-secret-key-recovery',
+      [phone.e164, null],
+    );
+    return row.outcome === 'eligible_for_recovery'
+      ? { outcome: row.outcome, phoneId: row.phone_unique_id! }
+      : ({ outcome: row.outcome } as RecoveryEligibilityResult);
   }
 
-  async initiateVerificationFlow(input: { appDeviceId: string; phoneId: string; purpose: FlowPurpose; connectionId?: number | null }): Promise<InitiateFlowResult> {
+  async initiateVerificationFlow(input: {
+    appDeviceId: string;
+    phoneId: string;
+    purpose: FlowPurpose;
+    connectionId?: number | null;
+  }): Promise<InitiateFlowResult> {
     check.input(input);
     const params = [
       check.uuid('appDeviceId', input.appDeviceId),
@@ -157,7 +176,10 @@ export class MembershipsClient {
       check.oneOf('purpose', input.purpose, FLOW_PURPOSES),
       check.optionalInteger('connectionId', input.connectionId, 0, MAX_CONNECTION_ID),
     ];
-    const row = await this.one<FlowRow & { outcome: InitiateFlowResult['outcome']; retry_after_seconds?: number | null }>('initiate-verification-flow', params);
+    const row = await this.one<FlowRow & { outcome: InitiateFlowResult['outcome']; retry_after_seconds?: number | null }>(
+      'initiate-verification-flow',
+      params,
+    );
     switch (row.outcome) {
       case 'created':
       case 'retrieved':
@@ -171,8 +193,12 @@ export class MembershipsClient {
   }
 
   async requestResendOtp(flowId: string): Promise<ResendResult> {
-    const row = await this.one<{ outcome: ResendResult['outcome']; retry_after_seconds: number | null }>('request-resend-otp', [check.uuid('flowId', flowId)]);
-    return row.outcome === 'resend_cooldown_active' ? { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 } : ({ outcome: row.outcome } as ResendResult);
+    const row = await this.one<{ outcome: ResendResult['outcome']; retry_after_seconds: number | null }>('request-resend-otp', [
+      check.uuid('flowId', flowId),
+    ]);
+    return row.outcome === 'resend_cooldown_active'
+      ? { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 }
+      : ({ outcome: row.outcome } as ResendResult);
   }
 
   /**
@@ -248,7 +274,9 @@ export class MembershipsClient {
   }
 
   async expireAssociatedOtp(flowId: string): Promise<ExpireOtpResult> {
-    const row = await this.one<{ outcome: ExpireOtpResult['outcome']; expired_count: number }>('expire-associated-otp', [check.uuid('flowId', flowId)]);
+    const row = await this.one<{ outcome: ExpireOtpResult['outcome']; expired_count: number }>('expire-associated-otp', [
+      check.uuid('flowId', flowId),
+    ]);
     return row.outcome === 'expired' ? { outcome: 'expired', expiredCount: row.expired_count } : { outcome: row.outcome };
   }
 
@@ -258,7 +286,11 @@ export class MembershipsClient {
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
     const outcome = check.text('outcome', input.outcome, 255);
     if (outcome === 'key_released') throw new InvalidInputError('outcome', 'key_released is reserved for the key releases of login');
-    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; id: number | null }>('log-login-attempt', [phone.e164, outcome, input.isSuccess]);
+    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; id: number | null }>('log-login-attempt', [
+      phone.e164,
+      outcome,
+      input.isSuccess,
+    ]);
     return row.outcome === 'logged' ? { outcome: 'logged', id: row.id! } : { outcome: row.outcome };
   }
 
@@ -283,7 +315,12 @@ export class MembershipsClient {
     return row.outcome === 'logged' ? { outcome: 'logged', attemptId: row.unique_id! } : { outcome: row.outcome };
   }
 
-  async createMembership(input: { flowId: string; otpId: string; connectionId?: number | null; creationStatus?: CreationStatus }): Promise<CreateMembershipResult> {
+  async createMembership(input: {
+    flowId: string;
+    otpId: string;
+    connectionId?: number | null;
+    creationStatus?: CreationStatus;
+  }): Promise<CreateMembershipResult> {
     check.input(input);
     const params = [
       check.uuid('flowId', input.flowId),
@@ -323,7 +360,8 @@ export class MembershipsClient {
       creation_status: CreationStatus | null;
       retry_after_minutes: number | null;
     }>('update-membership-secure-key', [id, encryptSecureKey(this.secrets.dataKeys, id, plaintext), flowId]);
-    if (row.outcome === 'updated') return { outcome: 'updated', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
+    if (row.outcome === 'updated')
+      return { outcome: 'updated', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
     if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: (row.retry_after_minutes ?? 0) * 60_000 };
     return { outcome: row.outcome } as SetSecureKeyResult;
   }
@@ -370,7 +408,9 @@ export class MembershipsClient {
   }
 
   async getPhoneNumberDetails(phoneId: string): Promise<{ phoneId: string; phoneNumber: string; region: string | null } | null> {
-    const row = await this.maybe<{ phone_number: string; region: string | null; unique_id: string }>('get-phone-number-details', [check.uuid('phoneId', phoneId)]);
+    const row = await this.maybe<{ phone_number: string; region: string | null; unique_id: string }>('get-phone-number-details', [
+      check.uuid('phoneId', phoneId),
+    ]);
     return row ? { phoneId: row.unique_id, phoneNumber: row.phone_number, region: row.region } : null;
   }
 

@@ -6,10 +6,12 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { keyFor, type Keyring } from './keyring.js';
 
-export const OTP_DIGITS = 6;
+const OTP_DIGITS = 6;
 
 export function generateOtpCode(): string {
-  return randomInt(0, 10 ** OTP_DIGITS).toString().padStart(OTP_DIGITS, '0');
+  return randomInt(0, 10 ** OTP_DIGITS)
+    .toString()
+    .padStart(OTP_DIGITS, '0');
 }
 
 export interface StoredOtp {

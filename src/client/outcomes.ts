@@ -10,8 +10,9 @@ export const FLOW_PURPOSES = ['unspecified', 'registration', 'login', 'password_
 export type FlowPurpose = (typeof FLOW_PURPOSES)[number];
 export const FLOW_STATUSES = ['pending', 'verified', 'expired', 'failed'] as const;
 export type FlowStatus = (typeof FLOW_STATUSES)[number];
-export const OTP_STATUSES = FLOW_STATUSES;
-export type OtpStatus = FlowStatus;
+/** An OTP's statuses (otp_records_status_check); the same words as a flow's, checked by their own constraint. */
+export const OTP_STATUSES = ['pending', 'verified', 'expired', 'failed'] as const;
+export type OtpStatus = (typeof OTP_STATUSES)[number];
 export const CREATION_STATUSES = ['otp_verified', 'secure_key_set', 'passphrase_set'] as const;
 export type CreationStatus = (typeof CREATION_STATUSES)[number];
 export type MembershipStatus = 'active' | 'inactive' | 'blocked';
@@ -81,7 +82,8 @@ export type UpdateOtpStatusResult = {
   retryAfterMs: number | null;
 };
 
-export type UpdateFlowStatusResult = { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' | 'invalid_status_transition' };
+export type UpdateFlowStatusResult =
+  { outcome: 'updated'; rowsAffected: number } | { outcome: 'flow_not_found' | 'invalid_status_transition' };
 export type ExpireOtpResult = { outcome: 'expired'; expiredCount: number } | { outcome: 'flow_not_found' };
 export type LogLoginAttemptResult =
   | { outcome: 'logged'; id: number }

@@ -10,7 +10,7 @@ export interface PhoneNumber {
 }
 
 /** libphonenumber's region code for numbers that belong to no country. */
-export const NON_GEOGRAPHIC_REGION = '001';
+const NON_GEOGRAPHIC_REGION = '001';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,9 +64,10 @@ export function bytes(field: string, value: unknown, minLength: number, maxLengt
   return value;
 }
 
-export function region(field: string, value: unknown): CountryCode | null {
+function region(field: string, value: unknown): CountryCode | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !/^[A-Za-z]{2}$/.test(value)) throw new InvalidInputError(field, 'must be a two-letter ISO 3166-1 region code');
+  if (typeof value !== 'string' || !/^[A-Za-z]{2}$/.test(value))
+    throw new InvalidInputError(field, 'must be a two-letter ISO 3166-1 region code');
   return value.toUpperCase() as CountryCode;
 }
 
@@ -85,9 +86,9 @@ export function phoneNumber(field: string, value: unknown, defaultRegion?: unkno
     const reason = error instanceof ParseError ? error.message.toLowerCase().replace(/_/g, ' ') : 'unparseable';
     throw new InvalidInputError(field, `is not a phone number (${reason})`);
   }
-  if (!parsed.isValid()) throw new InvalidInputError(field, `${parsed.number} is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ''}`);
+  if (!parsed.isValid())
+    throw new InvalidInputError(field, `${parsed.number} is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ''}`);
   // The region is the number's own, never the caller's: a region is a
   // description, not part of the identity (one number, one set of limits).
   return { e164: parsed.number, region: parsed.country ?? NON_GEOGRAPHIC_REGION };
 }
-

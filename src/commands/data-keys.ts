@@ -36,7 +36,10 @@ function keys(load: () => Keyring): Keyring {
   }
 }
 
-export function resolveDataKeys(options: DataKeysOptions, development: { keys: DevelopmentKeys; dataDir: string; missing?: string }): Keyring {
+export function resolveDataKeys(
+  options: DataKeysOptions,
+  development: { keys: DevelopmentKeys; dataDir: string; missing?: string },
+): Keyring {
   const given = options.dataKeys;
   if (given !== undefined) return typeof given === 'string' ? keys(() => keyringFromText('dataKeys', given)) : given;
   const text = (options.env ?? process.env)[DATA_KEYS_ENV];
@@ -45,7 +48,14 @@ export function resolveDataKeys(options: DataKeysOptions, development: { keys: D
   if (development.keys === 'create' || (development.keys === 'read' && existsSync(file))) {
     // The client's own loader (its checks of the file), told that no key is in the environment: with `create`, it makes the file
     // when missing, so the client later reads what was encrypted now.
-    return keys(() => loadSecrets({ env: {}, devSecretsFile: file, ...(options.onDevelopmentKeys ? { onDevelopmentKeys: options.onDevelopmentKeys } : {}) }).dataKeys);
+    return keys(
+      () =>
+        loadSecrets({
+          env: {},
+          devSecretsFile: file,
+          ...(options.onDevelopmentKeys ? { onDevelopmentKeys: options.onDevelopmentKeys } : {}),
+        }).dataKeys,
+    );
   }
   throw new PersistorError(
     'INVALID_CONFIG',

@@ -29,14 +29,21 @@ export async function migrate(options: MigrateCommandOptions = {}): Promise<Migr
   if (target !== undefined) parseTarget(target); // a bad --target fails before anything is opened
   let taken: BackupResult | undefined;
   if (backup && !dryRun) {
-    if (rest.db) throw new PersistorError('INVALID_ARGUMENT', 'migrate --backup opens the database itself: pass databaseUrl or dataDir, not an open db');
+    if (rest.db)
+      throw new PersistorError(
+        'INVALID_ARGUMENT',
+        'migrate --backup opens the database itself: pass databaseUrl or dataDir, not an open db',
+      );
     // Only when something will be applied (and the plan is valid: otherwise migrate refuses anyway).
     const needed = await withRuntime(rest, async ({ db, config, migrationsDir }) => {
       const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
       return plan.pending.length > 0 && plan.problems.length === 0;
     });
     if (needed) {
-      taken = await backupDatabase(resolveConfig(rest), { ...(typeof backup === 'string' ? { output: backup } : {}), ...(pgBin ? { pgBin } : {}) });
+      taken = await backupDatabase(resolveConfig(rest), {
+        ...(typeof backup === 'string' ? { output: backup } : {}),
+        ...(pgBin ? { pgBin } : {}),
+      });
       onBackup?.(taken);
     }
   }
@@ -46,7 +53,8 @@ export async function migrate(options: MigrateCommandOptions = {}): Promise<Migr
       migrationsDir,
       lockTimeoutMs: config.lockTimeoutMs,
       onEvent: (event) => {
-        if (event.type === 'migration-done') logger.info({ script: event.migration.script, durationMs: event.durationMs }, 'migration applied');
+        if (event.type === 'migration-done')
+          logger.info({ script: event.migration.script, durationMs: event.durationMs }, 'migration applied');
         onEvent?.(event);
       },
     });
@@ -66,14 +74,23 @@ export function registerMigrateCommand(program: Command, cli: CliContext): void 
     .command('migrate')
     .description('apply pending migrations, each in its own transaction, under a database-wide lock')
     .option('-t, --target <version>', 'apply versioned migrations up to and including this version only')
-    .addOption(new Option('-d, --dry-run', 'print the plan and its SQL, run it in a transaction that is rolled back, report whether it would succeed'))
-    .option('-b, --backup [file]', 'first back up the database when something will be applied (pg_dump / PGlite dump; default <backupDir>/<timestamp>.dump|.tar.gz)')
+    .addOption(
+      new Option(
+        '-d, --dry-run',
+        'print the plan and its SQL, run it in a transaction that is rolled back, report whether it would succeed',
+      ),
+    )
+    .option(
+      '-b, --backup [file]',
+      'first back up the database when something will be applied (pg_dump / PGlite dump; default <backupDir>/<timestamp>.dump|.tar.gz)',
+    )
     .option('--pg-bin <dir>', 'directory holding pg_dump for --backup (default: /usr/lib/postgresql/<server major>/bin, else PATH)')
     .option('--json', 'print one JSON document')
     .action(async (options: { target?: string; dryRun?: boolean; backup?: boolean | string; pgBin?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);
       const s = output.style;
-      if (options.backup !== undefined && options.dryRun) output.warn('--backup is not needed with --dry-run (nothing changes): no backup taken');
+      if (options.backup !== undefined && options.dryRun)
+        output.warn('--backup is not needed with --dry-run (nothing changes): no backup taken');
       const onEvent = (event: MigratorEvent): void => {
         if (output.json) return;
         const name = event.migration.script;

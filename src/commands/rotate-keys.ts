@@ -62,25 +62,47 @@ function printReport(output: Output, report: RotateKeysReport): void {
   const rows: string[][] = report.keys.map((k) => [
     k.keyId,
     String(k.rows),
-    k.current ? 'current' : k.configured ? (k.rows === 0 ? s.ok('older: no rows, safe to remove') : s.warn('older: still in use')) : s.bad('NOT IN THE KEYRING: cannot be rotated'),
+    k.current
+      ? 'current'
+      : k.configured
+        ? k.rows === 0
+          ? s.ok('older: no rows, safe to remove')
+          : s.warn('older: still in use')
+        : s.bad('NOT IN THE KEYRING: cannot be rotated'),
   ]);
-  if (report.malformedRows > 0) rows.push(['(malformed)', String(report.malformedRows), s.bad('not an encrypted secure key: cannot be rotated')]);
+  if (report.malformedRows > 0)
+    rows.push(['(malformed)', String(report.malformedRows), s.bad('not an encrypted secure key: cannot be rotated')]);
   output.line(table(['KEY ID', 'ROWS', 'STATUS'], rows));
   output.line(s.dim(`memberships without a secure key: ${report.rowsWithoutKey}`));
   output.line();
 
   const rate = report.rotated > 0 && report.durationMs > 0 ? `, ${Math.round((report.rotated / report.durationMs) * 1000)} rows/s` : '';
   if (report.dryRun) output.line(`dry run: ${report.matched} row(s) would be re-encrypted to ${report.currentKeyId}; nothing was changed`);
-  else if (report.interrupted) output.line(s.warn(`interrupted: ${report.rotated} row(s) re-encrypted to ${report.currentKeyId} in ${formatDuration(report.durationMs)} before stopping; every finished batch is kept — run again to finish`));
-  else output.line(`${s.ok('done')}: ${report.rotated} row(s) re-encrypted to ${report.currentKeyId} in ${formatDuration(report.durationMs)}${rate} (batches of ${report.batchSize})`);
+  else if (report.interrupted)
+    output.line(
+      s.warn(
+        `interrupted: ${report.rotated} row(s) re-encrypted to ${report.currentKeyId} in ${formatDuration(report.durationMs)} before stopping; every finished batch is kept — run again to finish`,
+      ),
+    );
+  else
+    output.line(
+      `${s.ok('done')}: ${report.rotated} row(s) re-encrypted to ${report.currentKeyId} in ${formatDuration(report.durationMs)}${rate} (batches of ${report.batchSize})`,
+    );
 
   const held = report.remainingOld - report.undecryptable.rows;
-  if (!report.dryRun && !report.interrupted && held > 0) output.line(s.warn(`${held} row(s) were held locked by live traffic and are still under an older key; run again`));
+  if (!report.dryRun && !report.interrupted && held > 0)
+    output.line(s.warn(`${held} row(s) were held locked by live traffic and are still under an older key; run again`));
   if (report.undecryptable.rows > 0) {
-    output.line(s.bad(`${report.undecryptable.rows} row(s) under a configured key failed authentication (tampered, or encrypted under another key with the same id) and were left as they are; memberships: ${report.undecryptable.membershipIds.join(', ')}${report.undecryptable.rows > report.undecryptable.membershipIds.length ? ', …' : ''}`));
+    output.line(
+      s.bad(
+        `${report.undecryptable.rows} row(s) under a configured key failed authentication (tampered, or encrypted under another key with the same id) and were left as they are; memberships: ${report.undecryptable.membershipIds.join(', ')}${report.undecryptable.rows > report.undecryptable.membershipIds.length ? ', …' : ''}`,
+      ),
+    );
   }
   if (report.removableKeyIds.length > 0 && !report.dryRun) {
-    output.line(`no secure key uses ${report.removableKeyIds.join(', ')}: ${report.removableKeyIds.length === 1 ? 'it' : 'they'} may be removed from ${DATA_KEYS_ENV}`);
+    output.line(
+      `no secure key uses ${report.removableKeyIds.join(', ')}: ${report.removableKeyIds.length === 1 ? 'it' : 'they'} may be removed from ${DATA_KEYS_ENV}`,
+    );
   }
 }
 
@@ -108,7 +130,9 @@ encrypted secure keys, or fail to decrypt (they cannot be rotated).`,
       validateRotateKeysOptions(batchSize === undefined ? {} : { batchSize });
       const { config, output } = cli.prepare(command);
       const interruption = interruptOnSignals(config);
-      const progress = output.json ? { update: () => undefined, done: () => undefined } : progressPrinter<RotateKeysProgress>(() => 're-encrypted');
+      const progress = output.json
+        ? { update: () => undefined, done: () => undefined }
+        : progressPrinter<RotateKeysProgress>(() => 're-encrypted');
       let report: RotateKeysReport;
       try {
         report = await rotateKeys({
@@ -118,7 +142,8 @@ encrypted secure keys, or fail to decrypt (they cannot be rotated).`,
           logger: cli.logger,
           signal: interruption.signal,
           onProgress: progress.update,
-          onDevelopmentKeys: (file) => output.warn(`using the embedded database's development data keys from ${file}; configure ${DATA_KEYS_ENV} for production`),
+          onDevelopmentKeys: (file) =>
+            output.warn(`using the embedded database's development data keys from ${file}; configure ${DATA_KEYS_ENV} for production`),
         });
       } finally {
         progress.done();
@@ -132,11 +157,16 @@ encrypted secure keys, or fail to decrypt (they cannot be rotated).`,
       } else if (unrotatable > 0) {
         const unknownIds = report.keys.filter((k) => !k.configured).map((k) => k.keyId);
         const parts = [
-          report.unknownKeyRows > 0 ? `${report.unknownKeyRows} under key id(s) not in ${DATA_KEYS_ENV} (${unknownIds.join(', ')}): add those keys and run again` : '',
+          report.unknownKeyRows > 0
+            ? `${report.unknownKeyRows} under key id(s) not in ${DATA_KEYS_ENV} (${unknownIds.join(', ')}): add those keys and run again`
+            : '',
           report.malformedRows > 0 ? `${report.malformedRows} not encrypted secure keys` : '',
           report.undecryptable.rows > 0 ? `${report.undecryptable.rows} that fail to decrypt` : '',
         ].filter(Boolean);
-        exitAfterReport(ExitCode.validation, `${unrotatable} secure key(s) cannot be rotated — ${parts.join('; ')}; do not remove a key that rows still use`);
+        exitAfterReport(
+          ExitCode.validation,
+          `${unrotatable} secure key(s) cannot be rotated — ${parts.join('; ')}; do not remove a key that rows still use`,
+        );
       }
     });
 }

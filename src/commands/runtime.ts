@@ -44,7 +44,11 @@ export interface RuntimeOptions {
   mustExist?: boolean;
 }
 
-export async function withRuntime<T>(options: PersistorOptions, work: (runtime: Runtime) => Promise<T>, runtime: RuntimeOptions = {}): Promise<T> {
+export async function withRuntime<T>(
+  options: PersistorOptions,
+  work: (runtime: Runtime) => Promise<T>,
+  runtime: RuntimeOptions = {},
+): Promise<T> {
   const config = resolveConfig(options);
   const logger = options.logger ?? silentLogger;
   const open: OpenOptions = runtime.mustExist ? { mustExist: true } : {};

@@ -42,28 +42,32 @@ export interface StatusOptions extends PersistorOptions {
 
 export function status(options: StatusOptions = {}): Promise<StatusReport> {
   const { drift: withDrift, ...rest } = options;
-  return withRuntime(rest, async ({ db, config, migrationsDir }) => {
-    const schema = config.migrationsDir === undefined ? await inspectObjects(db) : undefined;
-    const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
-    const data = tablesDeployed ? await summariseData(db) : undefined;
-    const drift = withDrift ? (await findDrift(db, migrationsDir)).drifted : undefined;
-    const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
-    const roles = schema ? await readRolePrivileges(db) : [];
-    const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
-    return {
-      engine: db.engine,
-      target: db.target,
-      upToDate: plan.pending.length === 0 && plan.problems.length === 0,
-      counts: { applied, pending: plan.pending.length, problems: plan.problems.length },
-      migrations: plan.statuses,
-      problems: plan.problems,
-      warnings: plan.warnings,
-      ...(schema ? { schema } : {}),
-      ...(data ? { data } : {}),
-      ...(drift ? { drift } : {}),
-      ...(roles.length > 0 ? { roles } : {}),
-    };
-  }, { mustExist: true });
+  return withRuntime(
+    rest,
+    async ({ db, config, migrationsDir }) => {
+      const schema = config.migrationsDir === undefined ? await inspectObjects(db) : undefined;
+      const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
+      const data = tablesDeployed ? await summariseData(db) : undefined;
+      const drift = withDrift ? (await findDrift(db, migrationsDir)).drifted : undefined;
+      const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
+      const roles = schema ? await readRolePrivileges(db) : [];
+      const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
+      return {
+        engine: db.engine,
+        target: db.target,
+        upToDate: plan.pending.length === 0 && plan.problems.length === 0,
+        counts: { applied, pending: plan.pending.length, problems: plan.problems.length },
+        migrations: plan.statuses,
+        problems: plan.problems,
+        warnings: plan.warnings,
+        ...(schema ? { schema } : {}),
+        ...(data ? { data } : {}),
+        ...(drift ? { drift } : {}),
+        ...(roles.length > 0 ? { roles } : {}),
+      };
+    },
+    { mustExist: true },
+  );
 }
 
 const stateLabel: Record<MigrationStatus['state'], string> = {
@@ -81,7 +85,12 @@ export function printMigrationTable(output: Output, migrations: readonly Migrati
   const s = output.style;
   const rows = migrations.map((m) => {
     const label = stateLabel[m.state];
-    const styled = m.state === 'applied' || m.state === 'baselined' ? s.ok(label) : m.state === 'pending' || m.state === 'outdated' ? s.warn(label) : s.bad(label);
+    const styled =
+      m.state === 'applied' || m.state === 'baselined'
+        ? s.ok(label)
+        : m.state === 'pending' || m.state === 'outdated'
+          ? s.warn(label)
+          : s.bad(label);
     return [
       m.version ?? 'R',
       m.description,
@@ -105,7 +114,8 @@ export function printObjectSummary(output: Output, schema: ObjectsReport): void 
   output.line(`objects (schema ecliptix): ${parts.join(', ')} — ${present}/${expected} present`);
   if (present === 0) return output.line(`  ${s.warn('not deployed')}: run \`ecliptix-persistor migrate\``);
   for (const object of schema.objects.filter((o) => !o.present)) output.line(`  ${s.bad('missing')}   ${object.kind} ${object.name}`);
-  for (const object of schema.objects.filter((o) => o.present && !o.enabled)) output.line(`  ${s.bad('disabled')}  ${object.kind} ${object.name}`);
+  for (const object of schema.objects.filter((o) => o.present && !o.enabled))
+    output.line(`  ${s.bad('disabled')}  ${object.kind} ${object.name}`);
   for (const object of schema.unexpected) output.line(`  ${s.warn('unexpected')} ${object.kind} ${object.name}`);
 }
 
@@ -114,7 +124,11 @@ export function printDataSummary(output: Output, data: DataSummary): void {
   output.line(
     table(
       ['TABLE', 'ROWS', 'SOFT-DELETED'],
-      data.tables.map((t) => [t.table, String(t.rows), t.table === 'login_attempts' || t.table === 'event_log' ? s.dim('-') : String(t.softDeleted)]),
+      data.tables.map((t) => [
+        t.table,
+        String(t.rows),
+        t.table === 'login_attempts' || t.table === 'event_log' ? s.dim('-') : String(t.softDeleted),
+      ]),
     ),
   );
   const a = data.activity;
@@ -130,8 +144,13 @@ export function printDataSummary(output: Output, data: DataSummary): void {
 export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')
-    .description('show applied and pending migrations, whether the database is up to date, the 36 objects, row counts per table and the last 24 hours of activity')
-    .option('--drift', "also compare each object's definition with what the migration files build (rebuilt in a transaction that is rolled back)")
+    .description(
+      'show applied and pending migrations, whether the database is up to date, the 36 objects, row counts per table and the last 24 hours of activity',
+    )
+    .option(
+      '--drift',
+      "also compare each object's definition with what the migration files build (rebuilt in a transaction that is rolled back)",
+    )
     .option('--json', 'print one JSON document')
     .action(async (options: { drift?: boolean }, command: Command) => {
       const { config, output } = cli.prepare(command);
@@ -145,7 +164,8 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
       if (report.schema) printObjectSummary(output, report.schema);
       if (report.drift) {
         if (report.drift.length === 0) output.line(`  ${s.ok('no drift')}: every definition is what the migration files build`);
-        for (const d of report.drift) output.line(`  ${s.bad('drift')}     ${d.kind} ${d.name}: edited since deployed (run \`verify\` for the lines)`);
+        for (const d of report.drift)
+          output.line(`  ${s.bad('drift')}     ${d.kind} ${d.name}: edited since deployed (run \`verify\` for the lines)`);
       }
       if (report.roles) {
         output.line();

@@ -21,34 +21,40 @@ export interface ConnectionReport {
 const ROUND_TRIPS = 5;
 
 export function testConnection(options: PersistorOptions = {}): Promise<ConnectionReport> {
-  return withRuntime(options, async ({ db }) => {
-    const { rows } = await db.query<{ server_version: string; database: string; user: string; can_create: boolean }>(
-      sqlFile('persistor/connection-info.sql'),
-    );
-    const info = rows[0]!;
-    const samples: number[] = [];
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      const started = performance.now();
-      await db.query('SELECT 1');
-      samples.push(performance.now() - started);
-    }
-    samples.sort((a, b) => a - b);
-    return {
-      engine: db.engine,
-      target: db.target,
-      serverVersion: info.server_version,
-      database: info.database,
-      user: info.user,
-      canCreate: info.can_create,
-      latencyMs: Number(samples[Math.floor(samples.length / 2)]!.toFixed(3)),
-    };
-  }, { mustExist: true });
+  return withRuntime(
+    options,
+    async ({ db }) => {
+      const { rows } = await db.query<{ server_version: string; database: string; user: string; can_create: boolean }>(
+        sqlFile('persistor/connection-info.sql'),
+      );
+      const info = rows[0]!;
+      const samples: number[] = [];
+      for (let i = 0; i < ROUND_TRIPS; i++) {
+        const started = performance.now();
+        await db.query('SELECT 1');
+        samples.push(performance.now() - started);
+      }
+      samples.sort((a, b) => a - b);
+      return {
+        engine: db.engine,
+        target: db.target,
+        serverVersion: info.server_version,
+        database: info.database,
+        user: info.user,
+        canCreate: info.can_create,
+        latencyMs: Number(samples[Math.floor(samples.length / 2)]!.toFixed(3)),
+      };
+    },
+    { mustExist: true },
+  );
 }
 
 export function registerTestCommand(program: Command, cli: CliContext): void {
   program
     .command('test')
-    .description('connect and report server version, database, user, create permission and round-trip latency (exit 3 when it cannot connect)')
+    .description(
+      'connect and report server version, database, user, create permission and round-trip latency (exit 3 when it cannot connect)',
+    )
     .option('--json', 'print one JSON document')
     .action(async (_options, command: Command) => {
       const { config, output } = cli.prepare(command);

@@ -11,11 +11,15 @@ export interface ValidateReport {
 }
 
 export function validate(options: PersistorOptions = {}): Promise<ValidateReport> {
-  return withRuntime(options, async ({ db, config, migrationsDir }) => {
-    const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).validate();
-    const checked = plan.statuses.filter((s) => s.appliedChecksum !== null && s.checksum !== null).length;
-    return { valid: true, checked, warnings: plan.warnings };
-  }, { mustExist: true });
+  return withRuntime(
+    options,
+    async ({ db, config, migrationsDir }) => {
+      const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).validate();
+      const checked = plan.statuses.filter((s) => s.appliedChecksum !== null && s.checksum !== null).length;
+      return { valid: true, checked, warnings: plan.warnings };
+    },
+    { mustExist: true },
+  );
 }
 
 export function registerValidateCommand(program: Command, cli: CliContext): void {

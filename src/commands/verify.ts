@@ -18,10 +18,14 @@ export type { VerifyReport };
 export async function verify(options: VerifyCommandOptions = {}): Promise<VerifyReport & { target: string; engine: string }> {
   const { appRole, ...rest } = options;
   if (appRole !== undefined && appRole.trim() === '') throw new PersistorError('INVALID_ARGUMENT', '--app-role must name a role');
-  return withRuntime(rest, async ({ db, config, migrationsDir }) => {
-    const report = await verifyDatabase(db, { migrationsDir, lockTimeoutMs: config.lockTimeoutMs, ...(appRole ? { appRole } : {}) });
-    return { target: db.target, engine: db.engine, ...report };
-  }, { mustExist: true });
+  return withRuntime(
+    rest,
+    async ({ db, config, migrationsDir }) => {
+      const report = await verifyDatabase(db, { migrationsDir, lockTimeoutMs: config.lockTimeoutMs, ...(appRole ? { appRole } : {}) });
+      return { target: db.target, engine: db.engine, ...report };
+    },
+    { mustExist: true },
+  );
 }
 
 function printReport(output: Output, report: VerifyReport & { target: string }): void {
@@ -52,12 +56,21 @@ function printReport(output: Output, report: VerifyReport & { target: string }):
 export function registerVerifyCommand(program: Command, cli: CliContext): void {
   program
     .command('verify')
-    .description("the post-deployment checklist: the 36 objects (present, right kind, enabled, no drift), core functionality (rolled back), journal, application access — the seed's 5 success criteria (exit 5 unless all pass)")
-    .option('--app-role <role>', 'the role the application connects as: check its privileges and run the basic operations as it (default: the application role set up by `roles`, else the connected user)')
+    .description(
+      "the post-deployment checklist: the 36 objects (present, right kind, enabled, no drift), core functionality (rolled back), journal, application access — the seed's 5 success criteria (exit 5 unless all pass)",
+    )
+    .option(
+      '--app-role <role>',
+      'the role the application connects as: check its privileges and run the basic operations as it (default: the application role set up by `roles`, else the connected user)',
+    )
     .option('--json', 'print one JSON document')
     .action(async (options: { appRole?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);
-      const report = await verify({ ...config, logger: cli.logger, ...(options.appRole === undefined ? {} : { appRole: options.appRole }) });
+      const report = await verify({
+        ...config,
+        logger: cli.logger,
+        ...(options.appRole === undefined ? {} : { appRole: options.appRole }),
+      });
       if (output.json) output.document(report);
       else printReport(output, report);
       if (!report.passed) {

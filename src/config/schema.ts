@@ -4,7 +4,7 @@
 import { z } from 'zod/v3';
 
 export const DEFAULT_DATA_DIR = '.ecliptix/db';
-export const DEFAULT_BACKUP_DIR = '.ecliptix/backups';
+const DEFAULT_BACKUP_DIR = '.ecliptix/backups';
 export const CONFIG_FILE_NAME = 'ecliptix-persistor.config.json';
 
 const databaseUrl = z.string().refine(
@@ -79,6 +79,13 @@ export const flagNames: Partial<Record<ConfigKey, string>> = {
   limitGuardRetentionDays: '--limit-guard-retention-days',
 };
 
-export const numericKeys: ReadonlySet<ConfigKey> = new Set(['connectTimeoutMs', 'lockTimeoutMs', 'retentionDays', 'eventLogRetentionDays', 'failedAttemptRetentionDays', 'limitGuardRetentionDays']);
+export const numericKeys: ReadonlySet<ConfigKey> = new Set([
+  'connectTimeoutMs',
+  'lockTimeoutMs',
+  'retentionDays',
+  'eventLogRetentionDays',
+  'failedAttemptRetentionDays',
+  'limitGuardRetentionDays',
+]);
 /** Keys that name paths: relative values in a config file are relative to that file. */
 export const pathKeys: ReadonlySet<ConfigKey> = new Set(['dataDir', 'migrationsDir', 'backupDir']);

@@ -27,7 +27,7 @@ export interface DataDirLock {
 
 const POLL_INTERVAL_MS = 100;
 
-export function lockPathFor(dataDir: string): string {
+function lockPathFor(dataDir: string): string {
   return `${dataDir.replace(/[\\/]+$/, '')}.lock`;
 }
 

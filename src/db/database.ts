@@ -50,10 +50,3 @@ export interface Database extends Queryable {
   withSession<T>(work: (session: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
-
-/** Thrown inside a transaction callback to roll it back on purpose. */
-export class RollbackSignal<T> extends Error {
-  constructor(readonly value: T) {
-    super('rollback requested');
-  }
-}

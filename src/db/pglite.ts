@@ -25,12 +25,12 @@ export interface PgliteOptions {
 }
 
 /** Whether `dataDir` holds a PGlite database (PostgreSQL's data directory marker; the template's rename makes it appear whole). */
-export function isPgliteDataDir(dataDir: string): boolean {
+function isPgliteDataDir(dataDir: string): boolean {
   return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
 /** The error of a read-only command on a data directory that holds no database yet. */
-export function noEmbeddedDatabase(dataDir: string): PersistorError {
+function noEmbeddedDatabase(dataDir: string): PersistorError {
   return new PersistorError(
     'CONNECTION_FAILED',
     `no embedded database at ${dataDir} yet: create one with \`ecliptix-persistor migrate\`, or point at an existing one with --data-dir <dir> (nothing was created)`,
@@ -64,7 +64,10 @@ export function queryableOver(target: PgliteQueryable): Connection {
       // PGlite reads a COPY's input from a Blob it calls /dev/blob.
       const parts: string[] = [];
       for await (const part of data) parts.push(part);
-      const result = await target.query(sql.replace(/\bfrom\s+stdin\b/i, "from '/dev/blob'"), [], { blob: new Blob(parts), parsers: PARSERS });
+      const result = await target.query(sql.replace(/\bfrom\s+stdin\b/i, "from '/dev/blob'"), [], {
+        blob: new Blob(parts),
+        parsers: PARSERS,
+      });
       return result.affectedRows ?? 0;
     },
   };

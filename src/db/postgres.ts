@@ -76,7 +76,7 @@ async function inTransaction<T>(client: pg.PoolClient, work: (tx: Connection) =>
 }
 
 /** Why a connection failed, in words an operator can act on. */
-export function describeConnectionFailure(error: unknown, target: string, timeoutMs: number): string {
+function describeConnectionFailure(error: unknown, target: string, timeoutMs: number): string {
   const err = error as { code?: string; message?: string };
   switch (err.code) {
     case 'ECONNREFUSED':
@@ -124,11 +124,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     probe.release();
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new PersistorError(
-      'CONNECTION_FAILED',
-      redact(describeConnectionFailure(error, target, options.connectTimeoutMs), passwords),
-      { cause: error },
-    );
+    throw new PersistorError('CONNECTION_FAILED', redact(describeConnectionFailure(error, target, options.connectTimeoutMs), passwords), {
+      cause: error,
+    });
   }
   return new PostgresDatabase(pool, target);
 }

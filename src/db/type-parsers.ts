@@ -3,7 +3,6 @@
  * the types whose default parsing differs between `pg` and PGlite.
  */
 export const INT8_OID = 20;
-export const NUMERIC_OID = 1700;
 
 /** bigint columns (identity ids, count(*)) as numbers: ours stay far below 2^53. */
 export function parseInt8(value: string): number {

@@ -85,11 +85,17 @@ export function parseMigration(script: string, sql: string): Migration | undefin
     if (name === 'no-transaction') transactional = false;
     else if (name === 'depends-on' && argument) dependsOn.push(...argument.split(/[\s,]+/).filter(Boolean));
     else {
-      throw new PersistorError('MIGRATION_FILES_INVALID', `${script}: unknown directive "-- persistor:${name}" (known: no-transaction, depends-on <description>)`);
+      throw new PersistorError(
+        'MIGRATION_FILES_INVALID',
+        `${script}: unknown directive "-- persistor:${name}" (known: no-transaction, depends-on <description>)`,
+      );
     }
   }
   if (versioned && dependsOn.length > 0) {
-    throw new PersistorError('MIGRATION_FILES_INVALID', `${script}: depends-on is for repeatable migrations; versioned ones run in version order`);
+    throw new PersistorError(
+      'MIGRATION_FILES_INVALID',
+      `${script}: depends-on is for repeatable migrations; versioned ones run in version order`,
+    );
   }
   const base = { script, sql, checksum: checksumOf(sql), transactional, dependsOn };
   return versioned
@@ -118,7 +124,10 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   for (const script of scripts) {
     const migration = parseMigration(script, await readFile(join(dir, script), 'utf8'));
     if (migration) migrations.push(migration);
-    else problems.push(`${script}: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)`);
+    else
+      problems.push(
+        `${script}: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)`,
+      );
   }
   const seen = new Map<string, string>();
   for (const migration of migrations) {
@@ -130,8 +139,6 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   if (problems.length > 0) {
     throw new PersistorError('MIGRATION_FILES_INVALID', `invalid migrations in ${dir}`, { details: problems });
   }
-  const versioned = migrations
-    .filter((m) => m.type === 'versioned')
-    .sort((a, b) => compareVersions(a.version!, b.version!));
+  const versioned = migrations.filter((m) => m.type === 'versioned').sort((a, b) => compareVersions(a.version!, b.version!));
   return [...versioned, ...migrations.filter((m) => m.type === 'repeatable')];
 }

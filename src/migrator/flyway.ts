@@ -51,7 +51,10 @@ const APPLIED_TYPES = new Set(['SQL', 'JDBC', 'SPRING_JDBC', 'SCRIPT', 'CUSTOM']
 export function parseFlywayTable(name: string): { schema: string | null; table: string } {
   const parts = name.split('.');
   if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
-    throw new PersistorError('INVALID_ARGUMENT', `invalid --flyway-table "${name}": expected <schema>.<table> (or <table>), plain identifiers`);
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `invalid --flyway-table "${name}": expected <schema>.<table> (or <table>), plain identifiers`,
+    );
   }
   return parts.length === 2 ? { schema: parts[0]!, table: parts[1]! } : { schema: null, table: parts[0]! };
 }
@@ -68,11 +71,17 @@ interface RawRow {
 
 export async function readFlywayHistory(db: Queryable, name: string): Promise<{ table: string; rows: FlywayRow[] }> {
   const { schema, table } = parseFlywayTable(name);
-  const found = await db.query<{ schema_name: string; table_name: string; select_sql: string }>(sqlFile('persistor/find-flyway-table.sql'), [schema, table]);
+  const found = await db.query<{ schema_name: string; table_name: string; select_sql: string }>(
+    sqlFile('persistor/find-flyway-table.sql'),
+    [schema, table],
+  );
   const location = found.rows[0];
   if (!location) {
     const where = schema === null ? 'in the search path' : `in schema ${schema}`;
-    throw new PersistorError('INVALID_ARGUMENT', `cannot baseline from Flyway: no table ${table} ${where} (name it with --flyway-table <schema>.<table>)`);
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `cannot baseline from Flyway: no table ${table} ${where} (name it with --flyway-table <schema>.<table>)`,
+    );
   }
   const { rows } = await db.query<RawRow>(location.select_sql);
   return {
@@ -99,7 +108,8 @@ export function flywayChecksum(sql: string): number {
 
 export function planFlywayAdoption(table: string, rows: readonly FlywayRow[], migrations: readonly Migration[]): FlywayAdoption {
   const problems: string[] = [];
-  const row = (r: FlywayRow) => `${table} installed_rank ${r.installedRank} (${r.version === null ? '' : `version ${r.version}, `}${r.script})`;
+  const row = (r: FlywayRow) =>
+    `${table} installed_rank ${r.installedRank} (${r.version === null ? '' : `version ${r.version}, `}${r.script})`;
   for (const r of rows) {
     if (!r.success) problems.push(`${row(r)}: failed in Flyway (success false); repair it with Flyway first`);
     else if (r.type.startsWith('UNDO') || r.type === 'DELETE') problems.push(`${row(r)}: type ${r.type} is not supported`);
@@ -136,7 +146,9 @@ export function planFlywayAdoption(table: string, rows: readonly FlywayRow[], mi
     }
   }
   if (problems.length > 0) {
-    throw new PersistorError('VALIDATION_FAILED', `cannot baseline from Flyway: ${problems.length} problem(s) in ${table}`, { details: problems });
+    throw new PersistorError('VALIDATION_FAILED', `cannot baseline from Flyway: ${problems.length} problem(s) in ${table}`, {
+      details: problems,
+    });
   }
 
   // The latest successful run of each repeatable, by its description as Flyway writes it.

@@ -31,7 +31,7 @@ interface JournalRow {
   success: boolean;
 }
 
-export async function journalExists(db: Queryable): Promise<boolean> {
+async function journalExists(db: Queryable): Promise<boolean> {
   const { rows } = await db.query<{ journal_exists: boolean }>(sqlFile('persistor/journal-exists.sql'));
   return rows[0]?.journal_exists === true;
 }

@@ -57,12 +57,16 @@ function rolesFailure(migration: Migration, error: unknown, options: { prefix?: 
   const outcome = options.applied
     ? `${migration.script} itself was applied (it runs without a transaction); run \`ecliptix-persistor roles\` once the cause is fixed`
     : `rolled back together with ${migration.script}: nothing of it was applied`;
-  return new PersistorError('MIGRATION_FAILED', `${options.prefix ?? ''}re-applying the least-privilege roles after migration ${migration.script} failed${message}`, {
-    details: [
-      ...details,
-      'the migrating user must be a superuser or a member of the owner role, which owns every object, persistor\'s role functions included (a database set up by an older version: run `ecliptix-persistor roles` once as its administrator)',
-      outcome,
-    ],
-    cause: error,
-  });
+  return new PersistorError(
+    'MIGRATION_FAILED',
+    `${options.prefix ?? ''}re-applying the least-privilege roles after migration ${migration.script} failed${message}`,
+    {
+      details: [
+        ...details,
+        "the migrating user must be a superuser or a member of the owner role, which owns every object, persistor's role functions included (a database set up by an older version: run `ecliptix-persistor roles` once as its administrator)",
+        outcome,
+      ],
+      cause: error,
+    },
+  );
 }

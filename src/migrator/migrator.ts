@@ -93,7 +93,13 @@ export class Migrator {
       const keeper = toApply.length > 0 ? await RoleKeeper.forRun(session) : undefined;
       const applied: AppliedMigration[] = [];
       for (const migration of toApply) applied.push(await this.apply(session, migration, keeper));
-      return { dryRun: false, applied, notApplied, upToDate: notApplied.length === 0, rolesReapplied: applied.some((m) => m.roles !== undefined) };
+      return {
+        dryRun: false,
+        applied,
+        notApplied,
+        upToDate: notApplied.length === 0,
+        rolesReapplied: applied.some((m) => m.roles !== undefined),
+      };
     });
   }
 
@@ -106,7 +112,10 @@ export class Migrator {
         const migrations = await loadMigrations(this.options.migrationsDir);
         const adopted = migrations.filter((m) => m.type === 'versioned' && compareVersions(m.version!, baselineVersion) <= 0);
         if (adopted.length === 0) {
-          throw new PersistorError('INVALID_ARGUMENT', `cannot baseline at version ${version}: no versioned migration has that version or a lower one`);
+          throw new PersistorError(
+            'INVALID_ARGUMENT',
+            `cannot baseline at version ${version}: no versioned migration has that version or a lower one`,
+          );
         }
         for (const migration of adopted) await recordMigration(tx, migration, { type: 'baseline', executionMs: 0, success: true });
         return adopted;
@@ -128,7 +137,8 @@ export class Migrator {
         const migrations = await loadMigrations(this.options.migrationsDir);
         const { table, rows } = await readFlywayHistory(tx, flywayTable);
         const adoption = planFlywayAdoption(table, rows, migrations);
-        for (const migration of adoption.versioned) await recordMigration(tx, migration, { type: 'baseline', executionMs: 0, success: true });
+        for (const migration of adoption.versioned)
+          await recordMigration(tx, migration, { type: 'baseline', executionMs: 0, success: true });
         for (const migration of adoption.repeatables) await recordMigration(tx, migration, { executionMs: 0, success: true });
         return adoption;
       }),
@@ -253,7 +263,10 @@ function migrationFailure(migration: Migration, error: unknown, prefix = ''): Pe
 async function assertEmptyJournal(db: Queryable): Promise<void> {
   const journal = await readJournal(db);
   if (journal.length > 0) {
-    throw new PersistorError('VALIDATION_FAILED', `cannot baseline: the database already has ${journal.length} journal entries (baseline is for a database that never used this tool)`);
+    throw new PersistorError(
+      'VALIDATION_FAILED',
+      `cannot baseline: the database already has ${journal.length} journal entries (baseline is for a database that never used this tool)`,
+    );
   }
 }
 
@@ -285,7 +298,9 @@ function selectForTarget(plan: Plan, target: string | undefined): { toApply: Mig
   const repeatables = plan.pending.filter((m) => m.type === 'repeatable');
   const notApplied = beyond.map((m) => ({ script: m.script, reason: `above --target ${target}` }));
   if (beyond.length > 0) {
-    notApplied.push(...repeatables.map((m) => ({ script: m.script, reason: 'repeatables wait until every versioned migration is applied' })));
+    notApplied.push(
+      ...repeatables.map((m) => ({ script: m.script, reason: 'repeatables wait until every versioned migration is applied' })),
+    );
     return { toApply: within, notApplied };
   }
   return { toApply: [...within, ...repeatables], notApplied };

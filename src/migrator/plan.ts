@@ -91,10 +91,14 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
 
     if (state === 'pending') pending.push(migration);
     if (state === 'out_of_order') {
-      problems.push(`${migration.script}: version ${migration.version} is pending but the later version ${highestApplied} is already applied`);
+      problems.push(
+        `${migration.script}: version ${migration.version} is pending but the later version ${highestApplied} is already applied`,
+      );
     }
     if (state === 'failed') {
-      problems.push(`${migration.script}: failed part-way in an earlier run (no transaction); fix the database by hand, then run \`repair\``);
+      problems.push(
+        `${migration.script}: failed part-way in an earlier run (no transaction); fix the database by hand, then run \`repair\``,
+      );
     }
     if (state === 'checksum_mismatch') {
       problems.push(
@@ -108,10 +112,19 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
     const entry = repeatableEntries.get(migration.description);
     const failed = failedRepeatables.get(migration.description);
     const failedLater = failed && (!entry || failed.installedRank > entry.installedRank);
-    const state: MigrationState = failedLater ? 'failed' : !entry ? 'pending' : entry.checksum === migration.checksum ? 'applied' : 'outdated';
+    const state: MigrationState = failedLater
+      ? 'failed'
+      : !entry
+        ? 'pending'
+        : entry.checksum === migration.checksum
+          ? 'applied'
+          : 'outdated';
     statuses.push(statusOf(migration, state, entry));
     if (state === 'pending' || state === 'outdated') pending.push(migration);
-    if (state === 'failed') problems.push(`${migration.script}: failed part-way in an earlier run (no transaction); fix the database by hand, then run \`repair\``);
+    if (state === 'failed')
+      problems.push(
+        `${migration.script}: failed part-way in an earlier run (no transaction); fix the database by hand, then run \`repair\``,
+      );
   }
 
   const known = new Set(migrations.map((m) => (m.type === 'versioned' ? `v:${m.version}` : `r:${m.description}`)));

@@ -8,7 +8,7 @@ import { PersistorError } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 
 /** A fixed key (the first 8 bytes of sha256("ecliptix-persistor")), shared by every version of the tool. */
-export const RUN_LOCK_KEY = '-751836953389445539';
+const RUN_LOCK_KEY = '-751836953389445539';
 
 const POLL_MS = 50;
 const MAX_POLL_MS = 500;

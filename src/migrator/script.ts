@@ -13,11 +13,20 @@ function literal(value: string | null): string {
 }
 
 function journalInsert(migration: Migration): string {
-  const values = [literal(migration.version ?? null), literal(migration.description), literal(migration.type), literal(migration.script), literal(migration.checksum)];
+  const values = [
+    literal(migration.version ?? null),
+    literal(migration.description),
+    literal(migration.type),
+    literal(migration.script),
+    literal(migration.checksum),
+  ];
   return `INSERT INTO persistor.schema_history (version, description, type, script, checksum, execution_ms, success)\nVALUES (${values.join(', ')}, 0, true);`;
 }
 
-export async function deploymentScript(migrationsDir: string, options: { journal: boolean }): Promise<{ script: string; migrations: Migration[] }> {
+export async function deploymentScript(
+  migrationsDir: string,
+  options: { journal: boolean },
+): Promise<{ script: string; migrations: Migration[] }> {
   const all = await loadMigrations(migrationsDir);
   const ordered = [...all.filter((m) => m.type === 'versioned'), ...orderRepeatables(all.filter((m) => m.type === 'repeatable'))];
   const parts = [
@@ -29,7 +38,8 @@ export async function deploymentScript(migrationsDir: string, options: { journal
   if (options.journal) parts.push(sqlFile('persistor/create-journal.sql').trimEnd(), '');
   for (const migration of ordered) {
     parts.push(`-- ==== ${migration.script} (${migration.type}, sha256 ${migration.checksum})`);
-    if (!migration.transactional) parts.push('-- NOTE: this migration runs outside a transaction with `migrate`; apply it separately without -1.');
+    if (!migration.transactional)
+      parts.push('-- NOTE: this migration runs outside a transaction with `migrate`; apply it separately without -1.');
     parts.push(migration.sql.trimEnd(), '');
     if (options.journal) parts.push(journalInsert(migration), '');
   }

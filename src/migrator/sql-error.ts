@@ -15,7 +15,7 @@ interface DriverError {
   hint?: string;
 }
 
-export function locate(sql: string, position: number): SqlErrorLocation {
+function locate(sql: string, position: number): SqlErrorLocation {
   const before = sql.slice(0, Math.max(0, position - 1));
   const lines = before.split('\n');
   const line = lines.length;

@@ -49,17 +49,18 @@ export interface BackupOptions {
 
 export type BackupConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'connectTimeoutMs' | 'lockTimeoutMs' | 'backupDir'>;
 
-export function extensionFor(engine: Engine): string {
+function extensionFor(engine: Engine): string {
   return engine === 'postgres' ? '.dump' : '.tar.gz';
 }
 
 /** <backupDir>/2025-01-31T12-00-00-000Z.dump (or .tar.gz): sorts by time, safe in every file system. */
-export function defaultBackupFile(backupDir: string, engine: Engine, now = new Date()): string {
+function defaultBackupFile(backupDir: string, engine: Engine, now = new Date()): string {
   return resolve(backupDir, `${now.toISOString().replace(/[:.]/g, '-')}${extensionFor(engine)}`);
 }
 
 function refuseExisting(file: string): void {
-  if (existsSync(file)) throw new PersistorError('INVALID_ARGUMENT', `${file} already exists: backups are never overwritten (choose another --output)`);
+  if (existsSync(file))
+    throw new PersistorError('INVALID_ARGUMENT', `${file} already exists: backups are never overwritten (choose another --output)`);
 }
 
 /**
@@ -72,7 +73,9 @@ async function prepareOutput(file: string): Promise<{ partial: string; handle: F
   try {
     await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIRECTORY });
   } catch (error) {
-    throw new PersistorError('INVALID_ARGUMENT', `cannot create the backup directory ${dirname(file)}: ${messageOf(error)}`, { cause: error });
+    throw new PersistorError('INVALID_ARGUMENT', `cannot create the backup directory ${dirname(file)}: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
   const partial = `${file}.partial`;
   await rm(partial, { force: true });
@@ -100,7 +103,10 @@ async function discard(handle: FileHandle, partial: string): Promise<void> {
   await rm(partial, { force: true });
 }
 
-export async function serverVersion(databaseUrl: string, connectTimeoutMs: number): Promise<{ major: number; version: string; target: string }> {
+export async function serverVersion(
+  databaseUrl: string,
+  connectTimeoutMs: number,
+): Promise<{ major: number; version: string; target: string }> {
   const db = await openPostgres({ databaseUrl, connectTimeoutMs, maxConnections: 1 });
   try {
     const row = (await db.query<{ version_num: number; version: string }>(sqlFile('operations/server-version.sql'))).rows[0]!;
@@ -110,7 +116,11 @@ export async function serverVersion(databaseUrl: string, connectTimeoutMs: numbe
   }
 }
 
-async function backupServer(config: BackupConfig & { databaseUrl: string }, file: string, pgBin: string | undefined): Promise<BackupResult> {
+async function backupServer(
+  config: BackupConfig & { databaseUrl: string },
+  file: string,
+  pgBin: string | undefined,
+): Promise<BackupResult> {
   const started = performance.now();
   const server = await serverVersion(config.databaseUrl, config.connectTimeoutMs);
   const tools = await findPgTools(server.major, pgBin);
@@ -123,9 +133,15 @@ async function backupServer(config: BackupConfig & { databaseUrl: string }, file
   try {
     // pg_dump writes to our 0600 file through its standard output (a regular file: seekable, so the archive
     // keeps its data offsets), and finds the password in its environment, never on its command line.
-    const result = await runTool(tools.pgDump, ['--format=custom', '--no-password', `--dbname=${connection.url}`], connection.env, connection.secrets, {
-      stdout: handle.fd,
-    });
+    const result = await runTool(
+      tools.pgDump,
+      ['--format=custom', '--no-password', `--dbname=${connection.url}`],
+      connection.env,
+      connection.secrets,
+      {
+        stdout: handle.fd,
+      },
+    );
     if (result.code !== 0) {
       throw new PersistorError('BACKUP_FAILED', `backup failed: ${tools.pgDump} exited with ${result.code}; no backup was written`, {
         details: result.stderr.split('\n').filter(Boolean),
@@ -158,7 +174,10 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
   const started = performance.now();
   const dataDir = resolve(config.dataDir);
   if (!isPgliteDataDir(dataDir)) {
-    throw new PersistorError('CONNECTION_FAILED', `no embedded database at ${dataDir}: nothing to back up (run \`migrate\` first, or pass --data-dir)`);
+    throw new PersistorError(
+      'CONNECTION_FAILED',
+      `no embedded database at ${dataDir}: nothing to back up (run \`migrate\` first, or pass --data-dir)`,
+    );
   }
   const lock = await acquireDataDirLock(dataDir, config.lockTimeoutMs);
   try {
@@ -168,7 +187,9 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
       const { createPglite } = await import('../db/pglite.js');
       pglite = await createPglite(dataDir);
     } catch (error) {
-      throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, { cause: error });
+      throw new PersistorError('CONNECTION_FAILED', `cannot open the embedded database at ${dataDir}: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
     try {
       const { partial, handle } = await prepareOutput(file);
@@ -181,7 +202,14 @@ async function backupEmbedded(config: BackupConfig, file: string): Promise<Backu
         await discard(handle, partial);
         throw new PersistorError('BACKUP_FAILED', `backup failed: ${messageOf(error)}; no backup was written`, { cause: error });
       }
-      return { engine: 'pglite', target: `pglite:${dataDir}`, file, format: 'pglite-datadir', bytes, durationMs: Number((performance.now() - started).toFixed(1)) };
+      return {
+        engine: 'pglite',
+        target: `pglite:${dataDir}`,
+        file,
+        format: 'pglite-datadir',
+        bytes,
+        durationMs: Number((performance.now() - started).toFixed(1)),
+      };
     } finally {
       await pglite.close().catch(() => undefined);
     }
@@ -195,7 +223,9 @@ export async function backupDatabase(config: BackupConfig, options: BackupOption
   const engine: Engine = config.databaseUrl ? 'postgres' : 'pglite';
   const file = options.output ? resolve(options.output) : defaultBackupFile(config.backupDir, engine);
   refuseExisting(file); // before connecting or opening anything
-  return config.databaseUrl ? backupServer({ ...config, databaseUrl: config.databaseUrl }, file, options.pgBin) : backupEmbedded(config, file);
+  return config.databaseUrl
+    ? backupServer({ ...config, databaseUrl: config.databaseUrl }, file, options.pgBin)
+    : backupEmbedded(config, file);
 }
 
 /** What a backup file is, from its first bytes: a pg_dump custom archive ("PGDMP") or a gzip (PGlite data directory). */
@@ -204,14 +234,20 @@ export async function detectBackupFormat(file: string): Promise<BackupFormat> {
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    throw new PersistorError('INVALID_ARGUMENT', `cannot read backup ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(error)}`);
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `cannot read backup ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(error)}`,
+    );
   }
   try {
     const head = Buffer.alloc(5);
     const { bytesRead } = await handle.read(head, 0, 5, 0);
     if (bytesRead === 5 && head.toString('latin1') === 'PGDMP') return 'pg_dump-custom';
     if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'pglite-datadir';
-    throw new PersistorError('INVALID_ARGUMENT', `${file} is not a backup made by this tool (neither a pg_dump custom archive nor a PGlite .tar.gz)`);
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `${file} is not a backup made by this tool (neither a pg_dump custom archive nor a PGlite .tar.gz)`,
+    );
   } finally {
     await handle.close();
   }

@@ -56,7 +56,13 @@ export interface RetentionRule {
 /** The rules, in the order they run: the expiry rules first, so that what they expire is cleaned up by the retention rules in the same run. */
 export const RETENTION_RULES: readonly RetentionRule[] = [
   { rule: 'abandoned-flows', table: 'verification_flows', action: 'expire', rows: 'pending flows past their expires_at', period: 'expiry' },
-  { rule: 'expired-otps', table: 'otp_records', action: 'expire', rows: 'pending OTPs past their expires_at (made inactive)', period: 'expiry' },
+  {
+    rule: 'expired-otps',
+    table: 'otp_records',
+    action: 'expire',
+    rows: 'pending OTPs past their expires_at (made inactive)',
+    period: 'expiry',
+  },
   {
     rule: 'finished-flow-otps',
     table: 'otp_records',
@@ -66,8 +72,22 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     keyset: ['00000000-0000-0000-0000-000000000000'], // the nil uuid: before every flow
     countsAfterExpiry: true,
   },
-  { rule: 'verification-flows', table: 'verification_flows', action: 'soft-delete', rows: 'expired or failed flows', period: 'retention', countsAfterExpiry: true },
-  { rule: 'otp-records', table: 'otp_records', action: 'soft-delete', rows: 'expired, failed or verified OTPs', period: 'retention', countsAfterExpiry: true },
+  {
+    rule: 'verification-flows',
+    table: 'verification_flows',
+    action: 'soft-delete',
+    rows: 'expired or failed flows',
+    period: 'retention',
+    countsAfterExpiry: true,
+  },
+  {
+    rule: 'otp-records',
+    table: 'otp_records',
+    action: 'soft-delete',
+    rows: 'expired, failed or verified OTPs',
+    period: 'retention',
+    countsAfterExpiry: true,
+  },
   { rule: 'failed-otp-attempts', table: 'failed_otp_attempts', action: 'soft-delete', rows: 'failed OTP attempts', period: 'retention' },
   {
     rule: 'login-attempts',
@@ -85,7 +105,13 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     period: 'failed-attempts',
     cutoff: 'failed-login',
   },
-  { rule: 'membership-attempts', table: 'membership_attempts', action: 'soft-delete', rows: 'successful membership attempts', period: 'retention' },
+  {
+    rule: 'membership-attempts',
+    table: 'membership_attempts',
+    action: 'soft-delete',
+    rows: 'successful membership attempts',
+    period: 'retention',
+  },
   {
     rule: 'failed-membership-attempts',
     table: 'membership_attempts',
@@ -174,7 +200,7 @@ export interface CleanupReport {
 }
 
 export const DEFAULT_BATCH_SIZE = 5000;
-export const MAX_BATCH_SIZE = 100_000;
+const MAX_BATCH_SIZE = 100_000;
 const DEFAULT_BATCH_LOCK_TIMEOUT_MS = 10_000;
 /** A fixed key (first 8 bytes of sha256("ecliptix-persistor:cleanup")): one clean-up at a time per database. */
 export const CLEANUP_LOCK_KEY = '8543687813757298915';
@@ -223,12 +249,17 @@ export function ruleCutoff(rule: RetentionRule, retention: RetentionRow): { cuto
 }
 
 /** The parameters of a rule's batch statement: the cut-off, the batch size, and for a keyset walk where it goes on from. */
-export function batchParams(rule: RetentionRule, cutoff: string, batchSize: number, cursor: readonly (string | number)[] = rule.keyset ?? []): (string | number)[] {
+export function batchParams(
+  rule: RetentionRule,
+  cutoff: string,
+  batchSize: number,
+  cursor: readonly (string | number)[] = rule.keyset ?? [],
+): (string | number)[] {
   return [cutoff, batchSize, ...cursor];
 }
 
 /** The parameters of a rule's count statement; `expiredAt` is the instant of the expiry rules in a dry run, '-infinity' after them. */
-export function countParams(rule: RetentionRule, cutoff: string, expiredAt: string): string[] {
+function countParams(rule: RetentionRule, cutoff: string, expiredAt: string): string[] {
   return rule.countsAfterExpiry ? [cutoff, expiredAt] : [cutoff];
 }
 
@@ -264,13 +295,21 @@ async function readRetention(db: Queryable, options: CleanupOptions): Promise<Re
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === '3F000' || code === '42P01' || code === '42883') {
-      throw new PersistorError('VALIDATION_FAILED', 'the memberships schema is not deployed here (run `ecliptix-persistor migrate` first)', { cause: error });
+      throw new PersistorError(
+        'VALIDATION_FAILED',
+        'the memberships schema is not deployed here (run `ecliptix-persistor migrate` first)',
+        { cause: error },
+      );
     }
     if (code === '42704') {
       // A setting row is missing: the schema predates it (V015 added failed_attempt_retention_days), or it was deleted.
-      throw new PersistorError('VALIDATION_FAILED', `cannot read the retention settings: ${messageOf(error)} (run \`ecliptix-persistor migrate\` to bring the schema up to date)`, {
-        cause: error,
-      });
+      throw new PersistorError(
+        'VALIDATION_FAILED',
+        `cannot read the retention settings: ${messageOf(error)} (run \`ecliptix-persistor migrate\` to bring the schema up to date)`,
+        {
+          cause: error,
+        },
+      );
     }
     throw new PersistorError('VALIDATION_FAILED', `cannot read the retention settings: ${messageOf(error)}`, { cause: error });
   }
@@ -281,14 +320,20 @@ async function readRetention(db: Queryable, options: CleanupOptions): Promise<Re
     ['limit_guard_retention_days', row.limit_guard_retention_days],
   ] as const) {
     if (days < 1) {
-      throw new PersistorError('VALIDATION_FAILED', `the setting ${name} is ${days}: it must be at least 1 day (fix ecliptix_internal.settings, or pass a retention on the command line)`);
+      throw new PersistorError(
+        'VALIDATION_FAILED',
+        `the setting ${name} is ${days}: it must be at least 1 day (fix ecliptix_internal.settings, or pass a retention on the command line)`,
+      );
     }
   }
   return row;
 }
 
 async function countMatching(db: Queryable, rule: RetentionRule, cutoff: string, expiredAt: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(sqlFile(`operations/cleanup/${rule.rule}-count.sql`), countParams(rule, cutoff, expiredAt));
+  const { rows } = await db.query<{ n: number }>(
+    sqlFile(`operations/cleanup/${rule.rule}-count.sql`),
+    countParams(rule, cutoff, expiredAt),
+  );
   return Number(rows[0]!.n);
 }
 
@@ -305,7 +350,8 @@ export async function runCleanup(db: Database, options: CleanupOptions = {}): Pr
 
   return db.withSession(async (session) => {
     const retention = await readRetention(session, options);
-    const locked = (await session.query<{ acquired: boolean }>(sqlFile('persistor/try-advisory-lock.sql'), [CLEANUP_LOCK_KEY])).rows[0]?.acquired;
+    const locked = (await session.query<{ acquired: boolean }>(sqlFile('persistor/try-advisory-lock.sql'), [CLEANUP_LOCK_KEY])).rows[0]
+      ?.acquired;
     if (!locked) throw new PersistorError('LOCK_TIMEOUT', 'another clean-up is running on this database; try again when it has finished');
     const rules: RuleReport[] = [];
     let interrupted = false;
@@ -335,10 +381,18 @@ export async function runCleanup(db: Database, options: CleanupOptions = {}): Pr
               return (await tx.query<BatchRow>(sqlFile(`operations/cleanup/${rule.rule}-batch.sql`), params)).rows[0]!;
             });
             const changed = Number(batch.n);
-            if (rule.keyset && batch.last_at != null) cursor = rule.keyset.length === 2 ? [batch.last_at, Number(batch.last_id)] : [batch.last_at];
+            if (rule.keyset && batch.last_at != null)
+              cursor = rule.keyset.length === 2 ? [batch.last_at, Number(batch.last_id)] : [batch.last_at];
             batches++;
             affected += changed;
-            options.onProgress?.({ rule: rule.rule, table: rule.table, action: rule.action, done: affected, total: matched, elapsedMs: performance.now() - ruleStarted });
+            options.onProgress?.({
+              rule: rule.rule,
+              table: rule.table,
+              action: rule.action,
+              done: affected,
+              total: matched,
+              elapsedMs: performance.now() - ruleStarted,
+            });
             if (rule.slices ? batch.more !== true : changed === 0) break; // what is left is held locked by live traffic
           }
         }
@@ -361,11 +415,16 @@ export async function runCleanup(db: Database, options: CleanupOptions = {}): Pr
     } catch (error) {
       if (error instanceof PersistorError) throw error;
       const code = (error as { code?: string }).code;
-      const what = code === '55P03' ? `a batch waited more than ${lockTimeout} for a table lock (is a migration running?)` : messageOf(error);
-      throw new PersistorError('OPERATION_FAILED', `clean-up stopped: ${what}; every finished batch is kept, the failed one was rolled back — run it again`, {
-        details: rules.map((r) => `${r.table} (${r.rule}): ${r.affected} row(s) ${actionDone(r.action)}`),
-        cause: error,
-      });
+      const what =
+        code === '55P03' ? `a batch waited more than ${lockTimeout} for a table lock (is a migration running?)` : messageOf(error);
+      throw new PersistorError(
+        'OPERATION_FAILED',
+        `clean-up stopped: ${what}; every finished batch is kept, the failed one was rolled back — run it again`,
+        {
+          details: rules.map((r) => `${r.table} (${r.rule}): ${r.affected} row(s) ${actionDone(r.action)}`),
+          cause: error,
+        },
+      );
     } finally {
       await session.query(sqlFile('persistor/advisory-unlock.sql'), [CLEANUP_LOCK_KEY]).catch(() => undefined);
     }

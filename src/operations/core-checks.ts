@@ -65,29 +65,128 @@ function oneRow(test: (row: Row, j: Journey) => string | undefined): Step['check
 }
 
 const STEPS: Step[] = [
-  { name: 'register a device', routine: 'register_app_device_if_not_exists', file: '01-register-device', params: (j) => [j.appInstanceId, j.deviceId], check: outcome('created', (r, j) => (j.device = r.unique_id as string)) },
-  { name: 'register the same device again', routine: 'register_app_device_if_not_exists', file: '02-register-device-again', params: (j) => [j.appInstanceId, j.deviceId], check: outcome('exists') },
-  { name: 'create a phone number for the device', routine: 'ensure_phone_number', file: '03-ensure-phone-number', params: (j) => [j.phone, j.device], check: outcome('created_and_associated', (r, j) => (j.phoneUid = r.unique_id as string)) },
-  { name: 'read the phone number', routine: 'get_phone_number', file: '04-get-phone-number', params: (j) => [j.phoneUid], check: oneRow((r, j) => (r.phone_number === j.phone ? undefined : `expected ${j.phone}, got ${String(r.phone_number)}`)) },
-  { name: 'read the phone number details', routine: 'get_phone_number_details', file: '05-get-phone-number-details', params: (j) => [j.phoneUid], check: oneRow((r, j) => (r.unique_id === j.phoneUid ? undefined : 'unique_id does not match')) },
-  { name: 'start a registration flow', routine: 'initiate_verification_flow', file: '06-initiate-registration-flow', params: (j) => [j.device, j.phoneUid, j.connectionId], check: outcome('created', (r, j) => (j.flow = r.flow_unique_id as string)) },
-  { name: 'ask to send an OTP', routine: 'request_resend_otp', file: '07-request-resend-otp', params: (j) => [j.flow], check: outcome('resend_allowed') },
-  { name: 'store the OTP', routine: 'insert_otp_record', file: '08-insert-otp-record', params: (j) => [j.flow], check: outcome('created', (r, j) => (j.otp = r.otp_unique_id as string)) },
-  { name: 'read the flow with its OTP', routine: 'get_full_flow_state', file: '09-get-full-flow-state', params: (j) => [j.flow], check: oneRow((r, j) => (r.otp_unique_id === j.otp ? undefined : 'the active OTP is not the one stored')) },
+  {
+    name: 'register a device',
+    routine: 'register_app_device_if_not_exists',
+    file: '01-register-device',
+    params: (j) => [j.appInstanceId, j.deviceId],
+    check: outcome('created', (r, j) => (j.device = r.unique_id as string)),
+  },
+  {
+    name: 'register the same device again',
+    routine: 'register_app_device_if_not_exists',
+    file: '02-register-device-again',
+    params: (j) => [j.appInstanceId, j.deviceId],
+    check: outcome('exists'),
+  },
+  {
+    name: 'create a phone number for the device',
+    routine: 'ensure_phone_number',
+    file: '03-ensure-phone-number',
+    params: (j) => [j.phone, j.device],
+    check: outcome('created_and_associated', (r, j) => (j.phoneUid = r.unique_id as string)),
+  },
+  {
+    name: 'read the phone number',
+    routine: 'get_phone_number',
+    file: '04-get-phone-number',
+    params: (j) => [j.phoneUid],
+    check: oneRow((r, j) => (r.phone_number === j.phone ? undefined : `expected ${j.phone}, got ${String(r.phone_number)}`)),
+  },
+  {
+    name: 'read the phone number details',
+    routine: 'get_phone_number_details',
+    file: '05-get-phone-number-details',
+    params: (j) => [j.phoneUid],
+    check: oneRow((r, j) => (r.unique_id === j.phoneUid ? undefined : 'unique_id does not match')),
+  },
+  {
+    name: 'start a registration flow',
+    routine: 'initiate_verification_flow',
+    file: '06-initiate-registration-flow',
+    params: (j) => [j.device, j.phoneUid, j.connectionId],
+    check: outcome('created', (r, j) => (j.flow = r.flow_unique_id as string)),
+  },
+  {
+    name: 'ask to send an OTP',
+    routine: 'request_resend_otp',
+    file: '07-request-resend-otp',
+    params: (j) => [j.flow],
+    check: outcome('resend_allowed'),
+  },
+  {
+    name: 'store the OTP',
+    routine: 'insert_otp_record',
+    file: '08-insert-otp-record',
+    params: (j) => [j.flow],
+    check: outcome('created', (r, j) => (j.otp = r.otp_unique_id as string)),
+  },
+  {
+    name: 'read the flow with its OTP',
+    routine: 'get_full_flow_state',
+    file: '09-get-full-flow-state',
+    params: (j) => [j.flow],
+    check: oneRow((r, j) => (r.otp_unique_id === j.otp ? undefined : 'the active OTP is not the one stored')),
+  },
   { name: 'verify the OTP', routine: 'update_otp_status', file: '10-verify-otp', params: (j) => [j.otp], check: outcome('updated') },
-  { name: 'create the membership', routine: 'create_membership', file: '11-create-membership', params: (j) => [j.flow, j.connectionId, j.otp], check: outcome('created', (r, j) => (j.membership = r.membership_unique_id as string)) },
-  { name: 'set the secure key', routine: 'update_membership_secure_key', file: '12-set-secure-key', params: (j) => [j.membership, j.flow], check: outcome('updated') },
-  { name: 'check secret key recovery', routine: 'verify_phone_for_secret_key_recovery', file: '13-secret-key-recovery', params: (j) => [j.phone], check: outcome('eligible_for_recovery') },
+  {
+    name: 'create the membership',
+    routine: 'create_membership',
+    file: '11-create-membership',
+    params: (j) => [j.flow, j.connectionId, j.otp],
+    check: outcome('created', (r, j) => (j.membership = r.membership_unique_id as string)),
+  },
+  {
+    name: 'set the secure key',
+    routine: 'update_membership_secure_key',
+    file: '12-set-secure-key',
+    params: (j) => [j.membership, j.flow],
+    check: outcome('updated'),
+  },
+  {
+    name: 'check secret key recovery',
+    routine: 'verify_phone_for_secret_key_recovery',
+    file: '13-secret-key-recovery',
+    params: (j) => [j.phone],
+    check: outcome('eligible_for_recovery'),
+  },
   { name: 'log in', routine: 'login_membership', file: '14-login', params: (j) => [j.phone], check: outcome('success') },
-  { name: 'record a login attempt', routine: 'log_login_attempt', file: '15-log-login-attempt', params: (j) => [j.phone], check: outcome('logged') },
-  { name: 'record a membership attempt', routine: 'log_membership_attempt', file: '16-log-membership-attempt', params: (j) => [j.phoneUid], check: outcome('logged') },
-  { name: 'start a login flow', routine: 'initiate_verification_flow', file: '17-initiate-login-flow', params: (j) => [j.device, j.phoneUid], check: outcome('created', (r, j) => (j.loginFlow = r.flow_unique_id as string)) },
-  { name: "expire the login flow's OTPs", routine: 'expire_associated_otp', file: '18-expire-associated-otp', params: (j) => [j.loginFlow], check: outcome('expired') },
-  { name: 'mark the login flow failed', routine: 'update_verification_flow_status', file: '19-fail-flow', params: (j) => [j.loginFlow], check: outcome('updated') },
+  {
+    name: 'record a login attempt',
+    routine: 'log_login_attempt',
+    file: '15-log-login-attempt',
+    params: (j) => [j.phone],
+    check: outcome('logged'),
+  },
+  {
+    name: 'record a membership attempt',
+    routine: 'log_membership_attempt',
+    file: '16-log-membership-attempt',
+    params: (j) => [j.phoneUid],
+    check: outcome('logged'),
+  },
+  {
+    name: 'start a login flow',
+    routine: 'initiate_verification_flow',
+    file: '17-initiate-login-flow',
+    params: (j) => [j.device, j.phoneUid],
+    check: outcome('created', (r, j) => (j.loginFlow = r.flow_unique_id as string)),
+  },
+  {
+    name: "expire the login flow's OTPs",
+    routine: 'expire_associated_otp',
+    file: '18-expire-associated-otp',
+    params: (j) => [j.loginFlow],
+    check: outcome('expired'),
+  },
+  {
+    name: 'mark the login flow failed',
+    routine: 'update_verification_flow_status',
+    file: '19-fail-flow',
+    params: (j) => [j.loginFlow],
+    check: outcome('updated'),
+  },
 ];
-
-/** The 17 routines the journey calls. */
-export const CORE_CHECK_ROUTINES: readonly string[] = [...new Set(STEPS.map((s) => s.routine))];
 
 /** A random E.164 number in a range no real subscriber has (+1 999 …). */
 function randomPhone(): string {
@@ -95,7 +194,12 @@ function randomPhone(): string {
 }
 
 async function runSteps(tx: Queryable): Promise<CoreCheck[]> {
-  const journey: Journey = { appInstanceId: randomUUID(), deviceId: randomUUID(), phone: randomPhone(), connectionId: randomInt(1, 2 ** 31) };
+  const journey: Journey = {
+    appInstanceId: randomUUID(),
+    deviceId: randomUUID(),
+    phone: randomPhone(),
+    connectionId: randomInt(1, 2 ** 31),
+  };
   const checks: CoreCheck[] = [];
   let failed = false;
   for (const step of STEPS) {

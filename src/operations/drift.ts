@@ -77,49 +77,54 @@ function lineDiff(live: string, shipped: string): { live: string[]; shipped: str
  */
 export async function findDrift(db: Database, migrationsDir: string): Promise<DriftReport> {
   const migrations = await loadMigrations(migrationsDir);
-  const ordered = [...migrations.filter((m) => m.type === 'versioned'), ...orderRepeatables(migrations.filter((m) => m.type === 'repeatable'))];
+  const ordered = [
+    ...migrations.filter((m) => m.type === 'versioned'),
+    ...orderRepeatables(migrations.filter((m) => m.type === 'repeatable')),
+  ];
 
   const { rows } = await db.query<{ ecliptix_exists: boolean }>(sqlFile('operations/schema-exists.sql'));
   if (!rows[0]?.ecliptix_exists) return { checked: 0, drifted: [] };
 
-  return db.transaction(
-    async (tx) => {
-      const live = await describe(tx, 'operations/describe-objects.sql');
-      const liveSupport = await describe(tx, 'operations/describe-support-routines.sql');
-      await tx.exec(sqlFile('operations/set-aside-live-schema.sql'));
-      for (const migration of ordered) {
-        try {
-          await tx.exec(rebuildableSql(migration));
-        } catch (error) {
-          const { message, details } = describeSqlError(error, migration.sql);
-          throw new PersistorError('VALIDATION_FAILED', `drift check: cannot rebuild the schema from ${migration.script}${message}`, {
-            details: [...details, 'nothing was changed (the check runs in a transaction that is rolled back)'],
-            cause: error,
-          });
+  return db
+    .transaction(
+      async (tx) => {
+        const live = await describe(tx, 'operations/describe-objects.sql');
+        const liveSupport = await describe(tx, 'operations/describe-support-routines.sql');
+        await tx.exec(sqlFile('operations/set-aside-live-schema.sql'));
+        for (const migration of ordered) {
+          try {
+            await tx.exec(rebuildableSql(migration));
+          } catch (error) {
+            const { message, details } = describeSqlError(error, migration.sql);
+            throw new PersistorError('VALIDATION_FAILED', `drift check: cannot rebuild the schema from ${migration.script}${message}`, {
+              details: [...details, 'nothing was changed (the check runs in a transaction that is rolled back)'],
+              cause: error,
+            });
+          }
         }
-      }
-      const shipped = await describe(tx, 'operations/describe-objects.sql');
-      const shippedSupport = await describe(tx, 'operations/describe-support-routines.sql');
+        const shipped = await describe(tx, 'operations/describe-objects.sql');
+        const shippedSupport = await describe(tx, 'operations/describe-support-routines.sql');
 
-      const drifted: Drift[] = [];
-      let checked = 0;
-      for (const [before, after] of [
-        [live, shipped],
-        [liveSupport, shippedSupport],
-      ] as const) {
-        for (const [key, liveRow] of before) {
-          const shippedRow = after.get(key);
-          if (!shippedRow) continue;
-          checked++;
-          if (liveRow.definition === shippedRow.definition) continue;
-          drifted.push({ kind: liveRow.kind, name: liveRow.name, ...lineDiff(liveRow.definition, shippedRow.definition) });
+        const drifted: Drift[] = [];
+        let checked = 0;
+        for (const [before, after] of [
+          [live, shipped],
+          [liveSupport, shippedSupport],
+        ] as const) {
+          for (const [key, liveRow] of before) {
+            const shippedRow = after.get(key);
+            if (!shippedRow) continue;
+            checked++;
+            if (liveRow.definition === shippedRow.definition) continue;
+            drifted.push({ kind: liveRow.kind, name: liveRow.name, ...lineDiff(liveRow.definition, shippedRow.definition) });
+          }
         }
-      }
-      return { checked, drifted };
-    },
-    { rollback: true },
-  ).catch((error: unknown) => {
-    if (error instanceof PersistorError) throw error;
-    throw new PersistorError('OPERATION_FAILED', `drift check failed: ${messageOf(error)}`, { cause: error });
-  });
+        return { checked, drifted };
+      },
+      { rollback: true },
+    )
+    .catch((error: unknown) => {
+      if (error instanceof PersistorError) throw error;
+      throw new PersistorError('OPERATION_FAILED', `drift check failed: ${messageOf(error)}`, { cause: error });
+    });
 }

@@ -47,7 +47,9 @@ export function runTool(
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${program}: ${error.message}`, { cause: error })));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: redact(stdout, secrets), stderr: redact(stderr, secrets).trim() }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: redact(stdout, secrets), stderr: redact(stderr, secrets).trim() }),
+    );
   });
 }
 
@@ -154,8 +156,12 @@ export function runPipeline(
         consumer: { code: toCode, stdout: redact(out.toOut, secrets), stderr: redact(out.to, secrets).trim() },
       });
     };
-    from.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${producer.program}: ${error.message}`, { cause: error })));
-    to.on('error', (error) => reject(new PersistorError('TOOL_MISSING', `cannot run ${consumer.program}: ${error.message}`, { cause: error })));
+    from.on('error', (error) =>
+      reject(new PersistorError('TOOL_MISSING', `cannot run ${producer.program}: ${error.message}`, { cause: error })),
+    );
+    to.on('error', (error) =>
+      reject(new PersistorError('TOOL_MISSING', `cannot run ${consumer.program}: ${error.message}`, { cause: error })),
+    );
     to.stdin.write(head);
     from.stdout.pipe(to.stdin, { end: false });
     from.on('close', (code) => {
@@ -201,7 +207,11 @@ export async function openToolConnection(databaseUrl: string, connectTimeoutMs: 
   if (password !== undefined) env.PGPASSWORD = password;
   let serviceDir: string | undefined;
   if (sslPassword !== undefined) {
-    if (/[\r\n]/.test(sslPassword)) throw new PersistorError('INVALID_CONFIG', 'invalid configuration: the sslpassword of the database URL must not contain a line break');
+    if (/[\r\n]/.test(sslPassword))
+      throw new PersistorError(
+        'INVALID_CONFIG',
+        'invalid configuration: the sslpassword of the database URL must not contain a line break',
+      );
     serviceDir = await mkdtemp(join(tmpdir(), 'ecliptix-pg-service-')); // mode 0700
     const serviceFile = join(serviceDir, 'pg_service.conf');
     await writeFile(serviceFile, `[${SERVICE_NAME}]\nsslpassword=${sslPassword}\n`, { mode: 0o600, flag: 'wx' });

@@ -90,9 +90,13 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
 
   const listed = await runTool(tools.pgRestore, ['--list', options.file]);
   if (listed.code !== 0) {
-    throw new PersistorError('INVALID_ARGUMENT', `${options.file} cannot be read by ${tools.pgRestore} (${tools.version}): ${listed.stderr.split('\n')[0] ?? ''}`, {
-      details: listed.stderr.split('\n').slice(1).filter(Boolean),
-    });
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `${options.file} cannot be read by ${tools.pgRestore} (${tools.version}): ${listed.stderr.split('\n')[0] ?? ''}`,
+      {
+        details: listed.stderr.split('\n').slice(1).filter(Boolean),
+      },
+    );
   }
 
   // The schemas the backup holds: dropped whole, in the restore's transaction, before it re-creates them.
@@ -109,7 +113,18 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
       { program: tools.pgRestore, args: ['--clean', '--if-exists', '--no-owner', '--file=-', options.file] },
       {
         program: tools.psql,
-        args: ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=1', '-v', `schemas=${schemas.join(',')}`, `--dbname=${connection.url}`, '-f', '-'],
+        args: [
+          '-X',
+          '-q',
+          '--no-password',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-v',
+          `schemas=${schemas.join(',')}`,
+          `--dbname=${connection.url}`,
+          '-f',
+          '-',
+        ],
         env: { ...connection.env, PGOPTIONS: '-c client_min_messages=warning' },
       },
       `BEGIN;\n${sqlFile('operations/restore-drop-schemas.sql')}\n`,
@@ -117,9 +132,14 @@ async function restoreServer(config: BackupConfig & { databaseUrl: string }, opt
       connection.secrets,
     );
     if (producer.code !== 0 || consumer.code !== 0) {
-      const details = [...producer.stderr.split('\n'), ...consumer.stderr.split('\n')].filter((line) => line && !/NOTICE:|DETAIL:|^drop cascades/.test(line)).slice(0, 12);
+      const details = [...producer.stderr.split('\n'), ...consumer.stderr.split('\n')]
+        .filter((line) => line && !/NOTICE:|DETAIL:|^drop cascades/.test(line))
+        .slice(0, 12);
       const role = /role "([^"]+)" does not exist/.exec(consumer.stderr)?.[1];
-      if (role) details.push(`the backup grants privileges to role ${role}, which this server does not have: create it first (or run \`ecliptix-persistor roles\`), then restore again`);
+      if (role)
+        details.push(
+          `the backup grants privileges to role ${role}, which this server does not have: create it first (or run \`ecliptix-persistor roles\`), then restore again`,
+        );
       throw new PersistorError('RESTORE_FAILED', `restore failed and was rolled back: the database is as it was before`, { details });
     }
     // Restored without owners (the restoring user owns everything): give the least-privilege roles their objects back.
@@ -170,7 +190,11 @@ async function restoreEmbedded(config: BackupConfig, options: RestoreOptions): P
       }
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
-      throw new PersistorError('RESTORE_FAILED', `restore failed: ${options.file} does not load as a PGlite database (${messageOf(error)}); ${dataDir} was not changed`, { cause: error });
+      throw new PersistorError(
+        'RESTORE_FAILED',
+        `restore failed: ${options.file} does not load as a PGlite database (${messageOf(error)}); ${dataDir} was not changed`,
+        { cause: error },
+      );
     }
 
     // Swap: the old directory is moved aside first and removed only once the new one is in place.
@@ -179,7 +203,11 @@ async function restoreEmbedded(config: BackupConfig, options: RestoreOptions): P
       await rename(staging, dataDir);
     } catch (error) {
       if (existsSync(aside)) await rename(aside, dataDir);
-      throw new PersistorError('RESTORE_FAILED', `restore failed while moving the restored database into place: ${messageOf(error)}; ${dataDir} was not changed`, { cause: error });
+      throw new PersistorError(
+        'RESTORE_FAILED',
+        `restore failed while moving the restored database into place: ${messageOf(error)}; ${dataDir} was not changed`,
+        { cause: error },
+      );
     }
     await rm(aside, { recursive: true, force: true });
     return { engine: 'pglite', target, file: options.file, replaced, tables, durationMs: Number((performance.now() - started).toFixed(1)) };

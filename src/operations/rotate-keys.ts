@@ -90,7 +90,7 @@ export interface RotateKeysReport {
 }
 
 export const DEFAULT_ROTATE_BATCH_SIZE = 1000;
-export const MAX_ROTATE_BATCH_SIZE = 50_000;
+const MAX_ROTATE_BATCH_SIZE = 50_000;
 const DEFAULT_BATCH_LOCK_TIMEOUT_MS = 10_000;
 /** Passes over the table at most: later passes only take rows a previous pass found locked. */
 const MAX_PASSES = 3;
@@ -129,10 +129,16 @@ function failure(error: unknown, what: string): PersistorError {
   if (error instanceof PersistorError) return error;
   const code = (error as { code?: string }).code;
   if (code === '3F000' || code === '42P01') {
-    return new PersistorError('VALIDATION_FAILED', 'the memberships schema is not deployed here (run `ecliptix-persistor migrate` first)', { cause: error });
+    return new PersistorError('VALIDATION_FAILED', 'the memberships schema is not deployed here (run `ecliptix-persistor migrate` first)', {
+      cause: error,
+    });
   }
   if (code === '42501') {
-    return new PersistorError('OPERATION_FAILED', `${what}: the connected user may not read and update ecliptix.memberships — run rotate-keys as the owner (the user that migrates), not the application or reporting role`, { cause: error });
+    return new PersistorError(
+      'OPERATION_FAILED',
+      `${what}: the connected user may not read and update ecliptix.memberships — run rotate-keys as the owner (the user that migrates), not the application or reporting role`,
+      { cause: error },
+    );
   }
   return new PersistorError('OPERATION_FAILED', `${what}: ${messageOf(error)}`, { cause: error });
 }
@@ -169,7 +175,15 @@ interface BatchResult {
  * under an older configured key, re-encrypt them, write back those that still
  * hold what was read. Rows that fail to decrypt are left as they are.
  */
-async function rotateBatch(db: Session, keyring: Keyring, olderIds: readonly string[], afterId: number, limit: number, lockTimeout: string, undecryptable: Set<string>): Promise<BatchResult> {
+async function rotateBatch(
+  db: Session,
+  keyring: Keyring,
+  olderIds: readonly string[],
+  afterId: number,
+  limit: number,
+  lockTimeout: string,
+  undecryptable: Set<string>,
+): Promise<BatchResult> {
   return db.transaction(async (tx) => {
     await tx.query(sqlFile('operations/rotate-keys/batch-settings.sql'), [lockTimeout]);
     const { rows } = await tx.query<SelectedRow>(sqlFile('operations/rotate-keys/batch-select.sql'), [afterId, limit, olderIds]);
@@ -220,8 +234,10 @@ export async function runRotateKeys(db: Database, options: RotateKeysOptions): P
     let after = before;
 
     if (!options.dryRun) {
-      const locked = (await session.query<{ acquired: boolean }>(sqlFile('persistor/try-advisory-lock.sql'), [ROTATE_KEYS_LOCK_KEY])).rows[0]?.acquired;
-      if (!locked) throw new PersistorError('LOCK_TIMEOUT', 'another rotate-keys is running on this database; try again when it has finished');
+      const locked = (await session.query<{ acquired: boolean }>(sqlFile('persistor/try-advisory-lock.sql'), [ROTATE_KEYS_LOCK_KEY]))
+        .rows[0]?.acquired;
+      if (!locked)
+        throw new PersistorError('LOCK_TIMEOUT', 'another rotate-keys is running on this database; try again when it has finished');
       try {
         let left = matched;
         while (left > 0 && passes < MAX_PASSES && !interrupted) {
@@ -256,9 +272,13 @@ export async function runRotateKeys(db: Database, options: RotateKeysOptions): P
         const code = (error as { code?: string }).code;
         const what = code === '55P03' ? `a batch waited more than ${lockTimeout} for a table lock (is a migration running?)` : undefined;
         const cause = failure(error, 'rotate-keys stopped');
-        throw new PersistorError(cause.code, `${what ? `rotate-keys stopped: ${what}` : cause.message}; every finished batch is kept (${rotated} row(s) re-encrypted), the failed one was rolled back — run it again`, {
-          cause: error,
-        });
+        throw new PersistorError(
+          cause.code,
+          `${what ? `rotate-keys stopped: ${what}` : cause.message}; every finished batch is kept (${rotated} row(s) re-encrypted), the failed one was rolled back — run it again`,
+          {
+            cause: error,
+          },
+        );
       } finally {
         await session.query(sqlFile('persistor/advisory-unlock.sql'), [ROTATE_KEYS_LOCK_KEY]).catch(() => undefined);
       }

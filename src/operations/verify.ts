@@ -59,7 +59,7 @@ export interface VerifyOptions {
   appRole?: string;
 }
 
-export const CRITERIA_TITLES = {
+const CRITERIA_TITLES = {
   1: 'All 36 database objects created successfully',
   2: 'Status check shows all objects as active',
   3: 'Core functionality tests pass',
@@ -88,7 +88,13 @@ async function inspectKinds(db: Database): Promise<{ objects: Omit<VerifiedObjec
     const named = rows.filter((row) => row.name === object.name);
     const match = named.find((row) => row.kind === expectedKind(object) && (object.table === undefined || row.table_name === object.table));
     const other = named.find((row) => row !== match);
-    const actualKind = match ? undefined : other ? (other.table_name ? `${other.kind} on table ${other.table_name}` : other.kind) : undefined;
+    const actualKind = match
+      ? undefined
+      : other
+        ? other.table_name
+          ? `${other.kind} on table ${other.table_name}`
+          : other.kind
+        : undefined;
     return { ...object, present: match !== undefined, ...(actualKind ? { actualKind } : {}), enabled: match?.enabled ?? false };
   });
   const known = new Set(MANIFEST.map((o) => o.name));
@@ -108,11 +114,16 @@ function journalProblems(statuses: readonly MigrationStatus[], problems: readonl
   return [...details, ...problems];
 }
 
-async function checkConnection(db: Database, appRole: string | undefined): Promise<{ details: string[]; notes: string[]; role: string; latencyMs: number }> {
+async function checkConnection(
+  db: Database,
+  appRole: string | undefined,
+): Promise<{ details: string[]; notes: string[]; role: string; latencyMs: number }> {
   const started = performance.now();
   await db.query('SELECT 1');
   const latencyMs = Number((performance.now() - started).toFixed(2));
-  const { rows } = await db.query<{ role_name: string; role_exists: boolean; connected_as: string }>(sqlFile('operations/role-info.sql'), [appRole ?? null]);
+  const { rows } = await db.query<{ role_name: string; role_exists: boolean; connected_as: string }>(sqlFile('operations/role-info.sql'), [
+    appRole ?? null,
+  ]);
   const info = rows[0]!;
   const details: string[] = [];
   const notes = [`connected as ${info.connected_as} (round trip ${latencyMs} ms)`];
@@ -122,9 +133,12 @@ async function checkConnection(db: Database, appRole: string | undefined): Promi
   if (!hasSchema) return { details: ['schema ecliptix does not exist'], notes, role: info.role_name, latencyMs };
 
   const privileges = (
-    await db.query<{ schema_usage: boolean; can_act_as: boolean; routines_denied: string[] }>(sqlFile('operations/role-privileges.sql'), [info.role_name])
+    await db.query<{ schema_usage: boolean; can_act_as: boolean; routines_denied: string[] }>(sqlFile('operations/role-privileges.sql'), [
+      info.role_name,
+    ])
   ).rows[0]!;
-  if (!privileges.schema_usage) details.push(`role ${info.role_name} lacks USAGE on schema ecliptix (GRANT USAGE ON SCHEMA ecliptix TO ${info.role_name})`);
+  if (!privileges.schema_usage)
+    details.push(`role ${info.role_name} lacks USAGE on schema ecliptix (GRANT USAGE ON SCHEMA ecliptix TO ${info.role_name})`);
   if (privileges.routines_denied.length > 0) {
     details.push(
       `role ${info.role_name} may not EXECUTE ${privileges.routines_denied.join(', ')} (GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ecliptix TO ${info.role_name})`,
@@ -132,14 +146,18 @@ async function checkConnection(db: Database, appRole: string | undefined): Promi
   }
   const actAs = info.role_name !== info.connected_as && privileges.can_act_as;
   if (info.role_name !== info.connected_as && !actAs) {
-    notes.push(`basic operations run as ${info.connected_as}: it is not a member of ${info.role_name}, so privileges were checked from the catalog`);
+    notes.push(
+      `basic operations run as ${info.connected_as}: it is not a member of ${info.role_name}, so privileges were checked from the catalog`,
+    );
   }
   try {
     await db.transaction(
       async (tx) => {
         if (actAs) await tx.query(sqlFile('operations/act-as-role.sql'), [info.role_name]);
-        const result = (await tx.query<{ register_outcome: string; phones_found: number }>(sqlFile('operations/basic-operations.sql'))).rows[0]!;
-        if (result.register_outcome !== 'created') details.push(`registering a device returned ${result.register_outcome}, expected created`);
+        const result = (await tx.query<{ register_outcome: string; phones_found: number }>(sqlFile('operations/basic-operations.sql')))
+          .rows[0]!;
+        if (result.register_outcome !== 'created')
+          details.push(`registering a device returned ${result.register_outcome}, expected created`);
       },
       { rollback: true },
     );
@@ -156,14 +174,20 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   // 1. present, of the right kind
   const presence: string[] = [];
   for (const object of kinds) {
-    if (object.actualKind) presence.push(`wrong kind: ${object.name} is a ${object.actualKind}, expected ${expectedKind(object)}${object.table ? ` on table ${object.table}` : ''}`);
+    if (object.actualKind)
+      presence.push(
+        `wrong kind: ${object.name} is a ${object.actualKind}, expected ${expectedKind(object)}${object.table ? ` on table ${object.table}` : ''}`,
+      );
     else if (!object.present) presence.push(`missing: ${object.kind} ${object.name}`);
   }
   const presentCount = kinds.filter((o) => o.present).length;
 
   // 2. enabled, definitions as shipped
   const active: string[] = [];
-  if (presentCount < MANIFEST.length) active.push(`${MANIFEST.length - presentCount} of the ${MANIFEST.length} objects are missing or of the wrong kind, so not all are active`);
+  if (presentCount < MANIFEST.length)
+    active.push(
+      `${MANIFEST.length - presentCount} of the ${MANIFEST.length} objects are missing or of the wrong kind, so not all are active`,
+    );
   for (const object of kinds.filter((o) => o.present && !o.enabled)) active.push(`disabled: ${object.kind} ${object.name}`);
   let drift: Drift[] = [];
   let checked = 0;
@@ -181,9 +205,14 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   try {
     coreChecks = await runCoreChecks(db);
   } catch (error) {
-    coreChecks = { passed: false, checks: [{ name: 'run the core checks', routine: '', passed: false, detail: messageOf(error), durationMs: 0 }] };
+    coreChecks = {
+      passed: false,
+      checks: [{ name: 'run the core checks', routine: '', passed: false, detail: messageOf(error), durationMs: 0 }],
+    };
   }
-  const core = coreChecks.checks.filter((c) => !c.passed && c.detail !== 'not run (an earlier check failed)').map((c) => `${c.name} (${c.routine}): ${c.detail}`);
+  const core = coreChecks.checks
+    .filter((c) => !c.passed && c.detail !== 'not run (an earlier check failed)')
+    .map((c) => `${c.name} (${c.routine}): ${c.detail}`);
 
   // 4. the journal
   let journal: string[];
@@ -195,13 +224,17 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   }
 
   // 5. the application: the role named, else the application role set up by `roles`, else the connected user
-  const configuredApp = options.appRole ? undefined : (await readRolePrivileges(db).catch(() => [])).find((r) => r.purpose === 'app')?.roleName;
+  const configuredApp = options.appRole
+    ? undefined
+    : (await readRolePrivileges(db).catch(() => [])).find((r) => r.purpose === 'app')?.roleName;
   const connection = await checkConnection(db, options.appRole ?? configuredApp);
 
   const drifted = new Set(drift.filter((d) => d.kind !== 'support routine').map((d) => d.name));
   const criteria = [
     criterion(1, presence, [`${presentCount}/${MANIFEST.length} present, each of the right kind`]),
-    criterion(2, active, [`every trigger enabled; ${checked} definitions (the 36 and their support routines) identical to what the project ships`]),
+    criterion(2, active, [
+      `every trigger enabled; ${checked} definitions (the 36 and their support routines) identical to what the project ships`,
+    ]),
     criterion(3, core, [`${coreChecks.checks.length} checks through all 17 routines, rolled back`]),
     criterion(4, journal, ['every migration applied successfully; none pending, failed or edited']),
     criterion(5, connection.details, connection.notes),

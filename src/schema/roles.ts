@@ -30,10 +30,14 @@ const ROLE_NAME = /^[a-z_][a-z0-9_$]{0,62}$/;
 export function checkRoleNames(names: RoleNames): RoleNames {
   for (const [purpose, name] of Object.entries(names)) {
     if (!ROLE_NAME.test(name)) {
-      throw new PersistorError('INVALID_ARGUMENT', `--${purpose} role name "${name}" must be a lower-case identifier (letters, digits, _ and $; at most 63)`);
+      throw new PersistorError(
+        'INVALID_ARGUMENT',
+        `--${purpose} role name "${name}" must be a lower-case identifier (letters, digits, _ and $; at most 63)`,
+      );
     }
   }
-  if (new Set(Object.values(names)).size !== 3) throw new PersistorError('INVALID_ARGUMENT', 'the owner, application and reporting roles must be three different roles');
+  if (new Set(Object.values(names)).size !== 3)
+    throw new PersistorError('INVALID_ARGUMENT', 'the owner, application and reporting roles must be three different roles');
   return names;
 }
 
@@ -50,7 +54,7 @@ export async function applyRoles(db: Queryable, names: RoleNames): Promise<void>
 }
 
 /** The role names `roles` recorded on this database; undefined when it was never run. */
-export async function configuredRoleNames(db: Queryable): Promise<RoleNames | undefined> {
+async function configuredRoleNames(db: Queryable): Promise<RoleNames | undefined> {
   if (!(await rolesConfigured(db))) return undefined;
   const { rows } = await db.query<{ purpose: keyof RoleNames; role_name: string }>(sqlFile('roles/configured-roles.sql'));
   const name = (purpose: keyof RoleNames) => rows.find((r) => r.purpose === purpose)?.role_name;
@@ -81,7 +85,10 @@ export async function reapplyRoles(db: Queryable): Promise<boolean> {
  * and only then — persistor.keep_roles() compares a digest of the catalog
  * state with the one the last apply left. 'unchanged' when that still holds.
  */
-export async function keepRolesApplied(db: Queryable, options: { install?: boolean } = {}): Promise<'not-configured' | 'unchanged' | 'reapplied'> {
+export async function keepRolesApplied(
+  db: Queryable,
+  options: { install?: boolean } = {},
+): Promise<'not-configured' | 'unchanged' | 'reapplied'> {
   if (!(await rolesConfigured(db))) return 'not-configured';
   // This version's definitions (the database may hold an older tool's); `install: false` when this session already did.
   if (options.install !== false) await db.exec(sqlFile('roles/apply-roles.sql'));

@@ -101,7 +101,9 @@ export function maskDatabaseUrl(url: string): string {
     pieces.query === undefined
       ? undefined
       : queryPairs(pieces.query)
-          .map((pair) => (isPasswordPair(pair) && pair.value !== undefined ? `${pair.raw.slice(0, pair.raw.indexOf('='))}=${MASK}` : pair.raw))
+          .map((pair) =>
+            isPasswordPair(pair) && pair.value !== undefined ? `${pair.raw.slice(0, pair.raw.indexOf('='))}=${MASK}` : pair.raw,
+          )
           .join('&');
   return assemble(pieces, userInfo, query);
 }

@@ -97,7 +97,12 @@ export async function verifiedClientFlow(
 ): Promise<{ deviceId: string; phoneId: string; flowId: string; otpId: string }> {
   const deviceId = input.deviceId ?? (await registeredDevice(client));
   const phoneId = phoneIdOf(await client.ensurePhoneNumber({ phoneNumber: input.phoneNumber, appDeviceId: deviceId }));
-  const flow = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId, purpose: input.purpose, connectionId: input.connectionId ?? null });
+  const flow = await client.initiateVerificationFlow({
+    appDeviceId: deviceId,
+    phoneId,
+    purpose: input.purpose,
+    connectionId: input.connectionId ?? null,
+  });
   if (flow.outcome !== 'created') throw new Error(`expected a created flow, got ${flow.outcome}`);
   const issued = await client.issueOtp(flow.flow.flowId);
   if (issued.outcome !== 'issued') throw new Error(`expected an issued code, got ${issued.outcome}`);

@@ -53,11 +53,20 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     // A confirmation with no release to confirm writes nothing.
     expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'no_key_release' });
     const login = await client.login(phoneNumber);
-    expect(login).toEqual({ outcome: 'success', publicOutcome: 'success', membershipId: membership.membershipId, status: 'active', secureKey });
+    expect(login).toEqual({
+      outcome: 'success',
+      publicOutcome: 'success',
+      membershipId: membership.membershipId,
+      status: 'active',
+      secureKey,
+    });
 
     // Five failed sign-ins (e.g. a wrong passphrase after the key was released) start a lockout.
     for (let i = 0; i < 5; i++) {
-      expect(await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).toEqual({ outcome: 'logged', id: expect.any(Number) });
+      expect(await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).toEqual({
+        outcome: 'logged',
+        id: expect.any(Number),
+      });
     }
     const locked = await client.login(phoneNumber);
     if (locked.outcome !== 'locked') throw new Error(`expected locked, got ${locked.outcome}`);
@@ -102,10 +111,16 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     await advanceClock(db, 5 * 60 + 1);
     const recovery = await verifiedClientFlow(client, { phoneNumber, purpose: 'password_recovery' });
     const newKey = randomBytes(32);
-    expect(await client.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: newKey })).toMatchObject({ outcome: 'updated' });
-    expect(await client.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: randomBytes(32) })).toEqual({ outcome: 'invalid_proof' });
+    expect(await client.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: newKey })).toMatchObject({
+      outcome: 'updated',
+    });
+    expect(
+      await client.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: randomBytes(32) }),
+    ).toEqual({ outcome: 'invalid_proof' });
     // The registration flow proved the first key only.
-    expect(await client.setSecureKey({ membershipId: membership.membershipId, flowId, secureKey: randomBytes(32) })).toEqual({ outcome: 'invalid_proof' });
+    expect(await client.setSecureKey({ membershipId: membership.membershipId, flowId, secureKey: randomBytes(32) })).toEqual({
+      outcome: 'invalid_proof',
+    });
     expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey: newKey });
   });
 
@@ -116,10 +131,16 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     const membership = await client.createMembership({ flowId: registration.flowId, otpId: registration.otpId });
     if (membership.outcome !== 'created') throw new Error(membership.outcome);
     const secureKey = randomBytes(16);
-    expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: registration.flowId, secureKey })).outcome).toBe('updated');
+    expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: registration.flowId, secureKey })).outcome).toBe(
+      'updated',
+    );
 
     for (let i = 0; i < 10; i++) expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey });
-    expect(await client.login(phoneNumber)).toEqual({ outcome: 'too_many_key_releases', publicOutcome: 'too_many_attempts', retryAfterMs: null });
+    expect(await client.login(phoneNumber)).toEqual({
+      outcome: 'too_many_key_releases',
+      publicOutcome: 'too_many_attempts',
+      retryAfterMs: null,
+    });
     expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'confirmed' });
     expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', publicOutcome: 'success', secureKey });
   });
@@ -189,13 +210,21 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     expect((await client.issueOtp(first.flow.flowId)).outcome).toBe('flow_expired');
 
     for (const device of devices.slice(1, 30)) {
-      expect((await client.initiateVerificationFlow({ appDeviceId: device, phoneId: phoneIdOf(phone), purpose: 'registration' })).outcome).toBe('created');
+      expect(
+        (await client.initiateVerificationFlow({ appDeviceId: device, phoneId: phoneIdOf(phone), purpose: 'registration' })).outcome,
+      ).toBe('created');
     }
-    const limited = await client.initiateVerificationFlow({ appDeviceId: devices[30]!, phoneId: phoneIdOf(phone), purpose: 'registration' });
+    const limited = await client.initiateVerificationFlow({
+      appDeviceId: devices[30]!,
+      phoneId: phoneIdOf(phone),
+      purpose: 'registration',
+    });
     if (limited.outcome !== 'global_rate_limit_exceeded') throw new Error(limited.outcome);
     expect(limited.retryAfterMs).toBeGreaterThan(58 * 60_000);
     expect(limited.retryAfterMs).toBeLessThanOrEqual(60 * 60_000);
     await advanceClock(db, 3600);
-    expect((await client.initiateVerificationFlow({ appDeviceId: devices[30]!, phoneId: phoneIdOf(phone), purpose: 'registration' })).outcome).toBe('created');
+    expect(
+      (await client.initiateVerificationFlow({ appDeviceId: devices[30]!, phoneId: phoneIdOf(phone), purpose: 'registration' })).outcome,
+    ).toBe('created');
   });
 });

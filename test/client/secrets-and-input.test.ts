@@ -12,7 +12,15 @@ import { decryptSecureKey, encryptSecureKey } from '../../src/client/secure-key.
 import { fromPgPool, openMembershipsClient } from '../../src/client/open.js';
 import { MANIFEST } from '../../src/schema/manifest.js';
 import { engines } from '../support/databases.js';
-import { clientFixtureEach, nextUsPhone, phoneIdOf, registeredDevice, verifiedClientFlow, wrongCode, type ClientFixture } from './client-harness.js';
+import {
+  clientFixtureEach,
+  nextUsPhone,
+  phoneIdOf,
+  registeredDevice,
+  verifiedClientFlow,
+  wrongCode,
+  type ClientFixture,
+} from './client-harness.js';
 
 async function tableCounts(fx: Pick<ClientFixture, 'db'>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -31,29 +39,50 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
     const before = await tableCounts(fx);
     const cases: [Promise<unknown>, string][] = [
       [client.registerDevice({ appInstanceId: 'nope', deviceId: randomUUID() }), 'appInstanceId: must be a UUID'],
-      [client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID(), deviceType: 1.5 }), 'deviceType: must be a whole number'],
+      [
+        client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID(), deviceType: 1.5 }),
+        'deviceType: must be a whole number',
+      ],
       [client.ensurePhoneNumber({ phoneNumber: '+1234567890' }), 'phoneNumber: +1234567890 is not a valid phone number'],
       [client.ensurePhoneNumber({ phoneNumber: "'; DROP TABLE ecliptix.memberships; --" }), 'phoneNumber: is not a phone number'],
       [client.ensurePhoneNumber({ phoneNumber: '415 555 2671' }), 'phoneNumber: is not a phone number (invalid country)'],
       [client.ensurePhoneNumber({ phoneNumber: '4155552671', region: 'USA' }), 'region: must be a two-letter'],
       [client.ensurePhoneNumber({ phoneNumber: '+14155552671', appDeviceId: '123' }), 'appDeviceId: must be a UUID'],
-      [client.initiateVerificationFlow({ appDeviceId: randomUUID(), phoneId: randomUUID(), purpose: 'signup' as never }), 'purpose: must be one of unspecified, registration'],
-      [client.initiateVerificationFlow({ appDeviceId: randomUUID(), phoneId: randomUUID(), purpose: 'login', connectionId: -1 }), 'connectionId: must be a whole number'],
+      [
+        client.initiateVerificationFlow({ appDeviceId: randomUUID(), phoneId: randomUUID(), purpose: 'signup' as never }),
+        'purpose: must be one of unspecified, registration',
+      ],
+      [
+        client.initiateVerificationFlow({ appDeviceId: randomUUID(), phoneId: randomUUID(), purpose: 'login', connectionId: -1 }),
+        'connectionId: must be a whole number',
+      ],
       [client.verifyOtp(randomUUID(), '12345'), 'code: must be a string of 6 digits'],
       [client.verifyOtp(randomUUID(), '12345a'), 'code: must be a string of 6 digits'],
       [client.updateOtpStatus(randomUUID(), 'done' as never), 'status: must be one of pending, verified, expired, failed'],
-      [client.setSecureKey({ membershipId: randomUUID(), flowId: randomUUID(), secureKey: new Uint8Array(0) }), 'secureKey: must be 1 to 8192 bytes (got 0)'],
+      [
+        client.setSecureKey({ membershipId: randomUUID(), flowId: randomUUID(), secureKey: new Uint8Array(0) }),
+        'secureKey: must be 1 to 8192 bytes (got 0)',
+      ],
       [client.setSecureKey({ membershipId: randomUUID(), flowId: randomUUID(), secureKey: 'key' as never }), 'secureKey: must be bytes'],
       [client.setSecureKey({ membershipId: 'm-1', flowId: randomUUID(), secureKey: new Uint8Array(1) }), 'membershipId: must be a UUID'],
       [client.setSecureKey({ membershipId: randomUUID(), flowId: 'f-1', secureKey: new Uint8Array(1) }), 'flowId: must be a UUID'],
       [client.setSecureKey({ membershipId: randomUUID(), secureKey: new Uint8Array(1) } as never), 'flowId: must be a UUID'],
-      [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x'.repeat(256), isSuccess: false }), 'outcome: must be at most 255 characters'],
+      [
+        client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x'.repeat(256), isSuccess: false }),
+        'outcome: must be at most 255 characters',
+      ],
       [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'x', isSuccess: 'no' as never }), 'isSuccess: must be true or false'],
-      [client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'key_released', isSuccess: false }), 'outcome: key_released is reserved for the key releases of login'],
+      [
+        client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'key_released', isSuccess: false }),
+        'outcome: key_released is reserved for the key releases of login',
+      ],
       [client.login(''), 'phoneNumber: must be a non-empty phone number'],
       [client.confirmLogin(''), 'phoneNumber: must be a non-empty phone number'],
       [client.confirmLogin('+1234567890'), 'phoneNumber: +1234567890 is not a valid phone number'],
-      [client.createMembership({ flowId: randomUUID(), otpId: randomUUID(), creationStatus: 'done' as never }), 'creationStatus: must be one of'],
+      [
+        client.createMembership({ flowId: randomUUID(), otpId: randomUUID(), creationStatus: 'done' as never }),
+        'creationStatus: must be one of',
+      ],
     ];
     for (const [call, message] of cases) {
       const error = await call.then(
@@ -104,7 +133,9 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
       if (membership.outcome !== 'created') throw new Error(membership.outcome);
       const key = randomBytes(48);
       keys.push(key);
-      expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe('updated');
+      expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe(
+        'updated',
+      );
       expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey: key });
       expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'confirmed' });
     }
@@ -135,15 +166,23 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
     const registration = await verifiedClientFlow(client, { phoneNumber, purpose: 'registration' });
     const membership = await client.createMembership({ flowId: registration.flowId, otpId: registration.otpId });
     if (membership.outcome !== 'created') throw new Error(membership.outcome);
-    expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: registration.flowId, secureKey: randomBytes(32) })).outcome).toBe('updated');
+    expect(
+      (await client.setSecureKey({ membershipId: membership.membershipId, flowId: registration.flowId, secureKey: randomBytes(32) }))
+        .outcome,
+    ).toBe('updated');
 
-    await db.query("UPDATE ecliptix.memberships SET secure_key = set_byte(secure_key, length(secure_key) - 1, get_byte(secure_key, length(secure_key) - 1) # 1)");
+    await db.query(
+      'UPDATE ecliptix.memberships SET secure_key = set_byte(secure_key, length(secure_key) - 1, get_byte(secure_key, length(secure_key) - 1) # 1)',
+    );
     await expect(client.login(phoneNumber)).rejects.toThrow(/failed authentication: it was tampered with/);
 
     // A new key (proved by a verified recovery flow) set by a client with another data keyring.
     const otherKeys = createMembershipsClient({ db, secrets: { otpKeys: secrets.otpKeys, dataKeys: generateKeyring('data-other') } });
     const recovery = await verifiedClientFlow(otherKeys, { phoneNumber, purpose: 'password_recovery' });
-    expect((await otherKeys.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: randomBytes(32) })).outcome).toBe('updated');
+    expect(
+      (await otherKeys.setSecureKey({ membershipId: membership.membershipId, flowId: recovery.flowId, secureKey: randomBytes(32) }))
+        .outcome,
+    ).toBe('updated');
     await expect(client.login(phoneNumber)).rejects.toThrow(KeyError);
     await expect(client.login(phoneNumber)).rejects.toThrow(/key id "data-other", which is not in the configured keyring/);
   });
@@ -161,7 +200,9 @@ describe('keys', () => {
   });
 
   it('malformed keyrings and missing keys are clear errors', () => {
-    expect(() => keyringFromText('ECLIPTIX_DATA_KEYS', 'k1:c2hvcnQ=')).toThrow('ECLIPTIX_DATA_KEYS: key k1 must be 32 bytes of base64 (got 5 bytes)');
+    expect(() => keyringFromText('ECLIPTIX_DATA_KEYS', 'k1:c2hvcnQ=')).toThrow(
+      'ECLIPTIX_DATA_KEYS: key k1 must be 32 bytes of base64 (got 5 bytes)',
+    );
     expect(() => keyringFromText('ECLIPTIX_DATA_KEYS', 'nocolon')).toThrow(/expected id:base64key/);
     expect(() => keyringFromText('X', '')).toThrow('X: no key given');
     expect(() => loadSecrets({ env: {} })).toThrow(/set ECLIPTIX_OTP_KEYS and ECLIPTIX_DATA_KEYS/);

@@ -25,7 +25,16 @@ import { createMembershipsClient, type MembershipsClient } from '../../src/clien
 import type { Database } from '../../src/db/database.js';
 import { nextUsPhone, openClientFixture, phoneIdOf, type ClientFixture } from '../client/client-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { call, countAllTables, ensurePhone, initiateFlow, insertOtp, pendingFlow, registerDevice, snapshotAllTables } from '../schema/journey.js';
+import {
+  call,
+  countAllTables,
+  ensurePhone,
+  initiateFlow,
+  insertOtp,
+  pendingFlow,
+  registerDevice,
+  snapshotAllTables,
+} from '../schema/journey.js';
 import { faultSeed, isConnectionFault, seededRandom } from './support.js';
 
 const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -83,7 +92,12 @@ async function expectConsistent(db: Database): Promise<void> {
 async function journey(client: MembershipsClient, phone: string): Promise<string> {
   const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
   const phoneRow = await client.ensurePhoneNumber({ phoneNumber: phone, appDeviceId: device.deviceId });
-  const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phoneIdOf(phoneRow), purpose: 'registration', connectionId: 7 });
+  const flow = await client.initiateVerificationFlow({
+    appDeviceId: device.deviceId,
+    phoneId: phoneIdOf(phoneRow),
+    purpose: 'registration',
+    connectionId: 7,
+  });
   if (flow.outcome !== 'created' && flow.outcome !== 'retrieved') return `flow ${flow.outcome}`;
   const otp = await client.issueOtp(flow.flow.flowId);
   if (otp.outcome !== 'issued') return `otp ${otp.outcome}`;
@@ -143,7 +157,9 @@ describe('connection drop on postgres', () => {
 
     expect(await snapshotAllTables(db)).toEqual(before);
     // The pool replaces the dead connection: the next calls, and a whole journey, succeed.
-    const results = await Promise.all(Array.from({ length: 6 }, () => fx!.client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => fx!.client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })),
+    );
     expect(results.map((r) => r.outcome)).toEqual(Array(6).fill('created'));
     expect(await journey(fx.client, nextUsPhone())).toBe('success');
   });
@@ -239,7 +255,9 @@ describe('connection drop on postgres', () => {
     });
     await Promise.all([chaos, worker(), worker(), worker(), worker()]);
 
-    console.info(`[connection-drop] seed ${seed}: ${terminations} backends terminated; journeys: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+    console.info(
+      `[connection-drop] seed ${seed}: ${terminations} backends terminated; journeys: ${JSON.stringify(Object.fromEntries(outcomes))}`,
+    );
     expect(errors, 'every failure is a connection error').toEqual([]);
     expect(terminations).toBeGreaterThan(5);
     expect(outcomes.get('dropped') ?? 0, 'some journeys were cut').toBeGreaterThan(0);

@@ -100,7 +100,11 @@ describe.each(engines)('kill -9 of migrate on %s', (engine: Engine) => {
           run.child.kill('SIGKILL');
           const ended = await run.exited;
           const killed = ended.signal === 'SIGKILL';
-          records.push({ plan: `${plan} → ${killed ? `killed after ${appliedBeforeKill} applied` : `finished first (exit ${ended.code})`}`, killed, appliedBeforeKill });
+          records.push({
+            plan: `${plan} → ${killed ? `killed after ${appliedBeforeKill} applied` : `finished first (exit ${ended.code})`}`,
+            killed,
+            appliedBeforeKill,
+          });
           if (!killed) expect(ended.code, run.stderr()).toBe(0);
 
           const again = await runCli([...target.cliArgs, 'migrate'], { cwd: target.workDir, timeoutMs: RUN_TIMEOUT_MS });
@@ -109,8 +113,13 @@ describe.each(engines)('kill -9 of migrate on %s', (engine: Engine) => {
 
           const verified = await runCli([...target.cliArgs, 'verify', '--json'], { cwd: target.workDir, timeoutMs: RUN_TIMEOUT_MS });
           expect(verified.code, `verify after the kill (${plan}): ${verified.stderr}\n${verified.stdout.slice(0, 2000)}`).toBe(0);
-          const report = JSON.parse(verified.stdout) as { passed: boolean; criteria: { number: number; passed: boolean; details: string[] }[] };
-          expect(report.criteria.map((c) => [c.number, c.passed, c.passed ? [] : c.details])).toEqual([1, 2, 3, 4, 5].map((n) => [n, true, []]));
+          const report = JSON.parse(verified.stdout) as {
+            passed: boolean;
+            criteria: { number: number; passed: boolean; details: string[] }[];
+          };
+          expect(report.criteria.map((c) => [c.number, c.passed, c.passed ? [] : c.details])).toEqual(
+            [1, 2, 3, 4, 5].map((n) => [n, true, []]),
+          );
           expect(report.passed).toBe(true);
         } finally {
           await target.drop();
@@ -125,7 +134,13 @@ describe.each(engines)('kill -9 of migrate on %s', (engine: Engine) => {
     const plans = records.map((r) => r.plan).join('\n');
     // Timing on a shared machine varies; a trial whose run outpaced its kill still checked the re-run, but most must be kills.
     expect(records.filter((r) => r.killed).length, plans).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2));
-    expect(records.some((r) => r.killed && r.appliedBeforeKill === 0), plans).toBe(true);
-    expect(records.some((r) => r.killed && r.appliedBeforeKill > 0 && r.appliedBeforeKill < profile.appliedAt.length), plans).toBe(true);
+    expect(
+      records.some((r) => r.killed && r.appliedBeforeKill === 0),
+      plans,
+    ).toBe(true);
+    expect(
+      records.some((r) => r.killed && r.appliedBeforeKill > 0 && r.appliedBeforeKill < profile.appliedAt.length),
+      plans,
+    ).toBe(true);
   });
 });

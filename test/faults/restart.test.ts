@@ -105,10 +105,7 @@ describe('database restarted under load (throw-away server)', () => {
       }
     };
 
-    const workers = [
-      ...Array.from({ length: WORKERS - 1 }, (_, i) => clientWorker(`client-${i}`)),
-      transactionWorker('transaction'),
-    ];
+    const workers = [...Array.from({ length: WORKERS - 1 }, (_, i) => clientWorker(`client-${i}`)), transactionWorker('transaction')];
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const restartStarted = performance.now();
     await server.restart('fast');
@@ -123,20 +120,32 @@ describe('database restarted under load (throw-away server)', () => {
     // Grace for a pooled connection whose termination the client has not yet read.
     const after = records.filter((r) => r.startedAt >= restartEnded + 250);
     const summary = `restart took ${Math.round(restartEnded - restartStarted)} ms; calls before ${before.length}, during ${during.length} (${during.filter((r) => r.error).length} failed), after ${after.length}`;
-    const kinds = new Set(records.filter((r) => r.error).map((r) => `${(r.error as { code?: string }).code ?? ''} ${(r.error as Error).message}`.trim()));
+    const kinds = new Set(
+      records.filter((r) => r.error).map((r) => `${(r.error as { code?: string }).code ?? ''} ${(r.error as Error).message}`.trim()),
+    );
     console.info(`[restart] ${summary}; errors seen: ${[...kinds].join(' | ')}`);
 
     expect(unhandled, 'no unhandled error or rejection').toEqual([]);
     expect(before.length, summary).toBeGreaterThan(0);
-    expect(before.filter((r) => r.error).map((r) => String(r.error)), 'calls before the restart').toEqual([]);
-    const unclear = records.filter((r) => r.error && !isConnectionFault(r.error)).map((r) => `${r.worker}: ${(r.error as Error)?.name}: ${(r.error as Error)?.message}`);
+    expect(
+      before.filter((r) => r.error).map((r) => String(r.error)),
+      'calls before the restart',
+    ).toEqual([]);
+    const unclear = records
+      .filter((r) => r.error && !isConnectionFault(r.error))
+      .map((r) => `${r.worker}: ${(r.error as Error)?.name}: ${(r.error as Error)?.message}`);
     expect(unclear, 'every failure is a clear connection error').toEqual([]);
     expect(after.length, summary).toBeGreaterThan(WORKERS);
-    expect(after.filter((r) => r.error).map((r) => `${r.worker}: ${(r.error as Error)?.message}`), 'calls after the restart').toEqual([]);
+    expect(
+      after.filter((r) => r.error).map((r) => `${r.worker}: ${(r.error as Error)?.message}`),
+      'calls after the restart',
+    ).toEqual([]);
     expect(new Set(after.map((r) => r.worker)).size, 'every worker, the transaction one included, succeeds again').toBe(WORKERS);
 
     // The pool recovers fully: a burst wider than the pool succeeds, within the pool's size.
-    const burst = await Promise.all(Array.from({ length: POOL_SIZE * 4 }, () => client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })));
+    const burst = await Promise.all(
+      Array.from({ length: POOL_SIZE * 4 }, () => client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })),
+    );
     expect(burst.every((r) => r.outcome === 'created')).toBe(true);
     const admin = new pg.Client({ connectionString: server.adminUrl });
     await admin.connect();

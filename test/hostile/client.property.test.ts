@@ -39,8 +39,21 @@ const NUM_RUNS = 25;
 /** Each method's documented outcomes (src/client/outcomes.ts); the getters resolve to null or a row. */
 const OUTCOMES: Record<string, readonly string[]> = {
   registerDevice: ['created', 'exists'],
-  ensurePhoneNumber: ['created', 'exists', 'associated', 'created_and_associated', 'exists_but_invalid_app_device', 'created_but_invalid_app_device'],
-  verifyPhoneForSecretKeyRecovery: ['eligible_for_recovery', 'phone_not_found', 'membership_not_found', 'no_secure_key', 'membership_blocked'],
+  ensurePhoneNumber: [
+    'created',
+    'exists',
+    'associated',
+    'created_and_associated',
+    'exists_but_invalid_app_device',
+    'created_but_invalid_app_device',
+  ],
+  verifyPhoneForSecretKeyRecovery: [
+    'eligible_for_recovery',
+    'phone_not_found',
+    'membership_not_found',
+    'no_secure_key',
+    'membership_blocked',
+  ],
   initiateVerificationFlow: ['created', 'retrieved', 'verified', 'phone_not_found', 'app_device_not_found', 'global_rate_limit_exceeded'],
   requestResendOtp: ['resend_allowed', 'resend_cooldown_active', 'flow_not_found_or_invalid', 'flow_expired', 'max_otp_attempts_reached'],
   issueOtp: ['issued', 'resend_cooldown_active', 'flow_not_found_or_invalid', 'flow_expired', 'max_otp_attempts_reached'],
@@ -72,9 +85,35 @@ const OUTCOMES: Record<string, readonly string[]> = {
   logLoginAttempt: ['logged', 'no_key_release', 'locked'],
   confirmLogin: ['confirmed', 'no_key_release'],
   logMembershipAttempt: ['logged', 'phone_not_found'],
-  createMembership: ['created', 'rate_limit_exceeded', 'membership_already_exists', 'flow_not_found', 'connection_mismatch', 'invalid_flow_purpose', 'flow_not_verified', 'flow_expired', 'otp_not_found'],
-  setSecureKey: ['updated', 'membership_not_found', 'rate_limit_exceeded', 'membership_blocked', 'membership_inactive', 'invalid_proof', 'secure_key_cannot_be_empty'],
-  login: ['success', 'locked', 'phone_number_not_found', 'membership_not_found', 'secure_key_not_set', 'inactive_membership', 'too_many_key_releases'],
+  createMembership: [
+    'created',
+    'rate_limit_exceeded',
+    'membership_already_exists',
+    'flow_not_found',
+    'connection_mismatch',
+    'invalid_flow_purpose',
+    'flow_not_verified',
+    'flow_expired',
+    'otp_not_found',
+  ],
+  setSecureKey: [
+    'updated',
+    'membership_not_found',
+    'rate_limit_exceeded',
+    'membership_blocked',
+    'membership_inactive',
+    'invalid_proof',
+    'secure_key_cannot_be_empty',
+  ],
+  login: [
+    'success',
+    'locked',
+    'phone_number_not_found',
+    'membership_not_found',
+    'secure_key_not_set',
+    'inactive_membership',
+    'too_many_key_releases',
+  ],
 };
 
 /** Refusals that disclose no identifier (#10): the id field each must not carry. */
@@ -104,8 +143,10 @@ function checkShape(method: string, result: unknown): void {
   }
   if (method === 'issueOtp' && r!.outcome === 'issued') expect(r!.code).toMatch(/^\d{6}$/);
   const hidden = NO_IDENTIFIER[method];
-  if (hidden && !new RegExp(hidden.unless).test(String(r!.outcome))) expect(r, `${method} ${String(r!.outcome)} discloses ${hidden.field}`).not.toHaveProperty(hidden.field);
-  if (method === 'ensurePhoneNumber') expect((r!.phone as { region: unknown }).region, 'the number\'s own region').toMatch(/^([A-Z]{2}|001)$/);
+  if (hidden && !new RegExp(hidden.unless).test(String(r!.outcome)))
+    expect(r, `${method} ${String(r!.outcome)} discloses ${hidden.field}`).not.toHaveProperty(hidden.field);
+  if (method === 'ensurePhoneNumber')
+    expect((r!.phone as { region: unknown }).region, "the number's own region").toMatch(/^([A-Z]{2}|001)$/);
   if (method === 'login' && r!.outcome === 'success') expect(Buffer.isBuffer(r!.secureKey)).toBe(true);
 }
 
@@ -154,7 +195,14 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
   let fx: ClientFixture;
   let watched: WatchedDatabase;
   let client: MembershipsClient;
-  const known = { devices: [] as string[], phones: [] as string[], phoneIds: [] as string[], flows: [] as string[], otps: [] as string[], memberships: [] as string[] };
+  const known = {
+    devices: [] as string[],
+    phones: [] as string[],
+    phoneIds: [] as string[],
+    flows: [] as string[],
+    otps: [] as string[],
+    memberships: [] as string[],
+  };
   const stats = { resolved: 0, invalidInput: 0, keyError: 0, refusedAfterQuery: 0 };
 
   beforeAll(async () => {
@@ -170,7 +218,9 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
     expect((await setup.verifyOtp(flow.flow.flowId, otp.code)).outcome).toBe('verified');
     const membership = await setup.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId, connectionId: 42 });
     if (membership.outcome !== 'created') throw new Error(`fixture: ${membership.outcome}`);
-    expect((await setup.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: randomBytes(32) })).outcome).toBe('updated');
+    expect(
+      (await setup.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: randomBytes(32) })).outcome,
+    ).toBe('updated');
 
     const other = await registeredDevice(setup);
     const linkedId = phoneIdOf(await setup.ensurePhoneNumber({ phoneNumber: '+442071838750', appDeviceId: other }));
@@ -199,21 +249,41 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
   });
 
   // Ids of the fixture (looked up when generating: they exist only after beforeAll), random and upper-case UUIDs.
-  const idFrom = (list: () => string[]) => fc.oneof(fc.constant(0).chain(() => fc.constantFrom(...list())), fc.uuid(), fc.uuid().map((u) => u.toUpperCase()));
+  const idFrom = (list: () => string[]) =>
+    fc.oneof(
+      fc.constant(0).chain(() => fc.constantFrom(...list())),
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+    );
   const id = (name: string, list: () => string[]): FieldSpec => ({ name, arb: () => field(idFrom(list)), plain: () => list()[0] });
   const devices = () => known.devices;
   const flows = () => known.flows;
   const allIds = () => [...known.devices, ...known.phoneIds, ...known.flows, ...known.otps, ...known.memberships];
   const phone = (name = 'phoneNumber'): FieldSpec => ({
     name,
-    arb: () => field(fc.oneof(fc.constant(0).chain(() => fc.constantFrom(...known.phones)), validPhone.map((p) => p.phone))),
+    arb: () =>
+      field(
+        fc.oneof(
+          fc.constant(0).chain(() => fc.constantFrom(...known.phones)),
+          validPhone.map((p) => p.phone),
+        ),
+      ),
     plain: () => known.phones[0],
   });
-  const region: FieldSpec = { name: 'region', arb: () => field(fc.constantFrom(undefined, null, 'US', 'GB', 'us', 'DE', 'ZZ', 'AQ')), plain: () => null };
-  const oneOf = (name: string, values: readonly string[]): FieldSpec => ({ name, arb: () => field(fc.constantFrom(...values)), plain: () => values[0] });
+  const region: FieldSpec = {
+    name: 'region',
+    arb: () => field(fc.constantFrom(undefined, null, 'US', 'GB', 'us', 'DE', 'ZZ', 'AQ')),
+    plain: () => null,
+  };
+  const oneOf = (name: string, values: readonly string[]): FieldSpec => ({
+    name,
+    arb: () => field(fc.constantFrom(...values)),
+    plain: () => values[0],
+  });
   const connectionId: FieldSpec = {
     name: 'connectionId',
-    arb: () => field(fc.oneof(fc.constant(42), fc.constant(null), fc.constant(undefined), fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat())),
+    arb: () =>
+      field(fc.oneof(fc.constant(42), fc.constant(null), fc.constant(undefined), fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat())),
     plain: () => 42,
   };
   const outcomeText: FieldSpec = {
@@ -240,7 +310,12 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
       fields: [phone(), region, id('appDeviceId', devices)],
       call: (c, [input]) => c.ensurePhoneNumber(input as never),
     },
-    { method: 'verifyPhoneForSecretKeyRecovery', object: true, fields: [phone(), region], call: (c, [input]) => c.verifyPhoneForSecretKeyRecovery(input as never) },
+    {
+      method: 'verifyPhoneForSecretKeyRecovery',
+      object: true,
+      fields: [phone(), region],
+      call: (c, [input]) => c.verifyPhoneForSecretKeyRecovery(input as never),
+    },
     {
       method: 'initiateVerificationFlow',
       object: true,
@@ -268,7 +343,12 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
       call: (c, [a, b]) => c.updateVerificationFlowStatus(a as never, b as never),
     },
     { method: 'expireAssociatedOtp', object: false, fields: [id('flowId', flows)], call: (c, [a]) => c.expireAssociatedOtp(a as never) },
-    { method: 'logLoginAttempt', object: true, fields: [phone(), outcomeText, isSuccess], call: (c, [input]) => c.logLoginAttempt(input as never) },
+    {
+      method: 'logLoginAttempt',
+      object: true,
+      fields: [phone(), outcomeText, isSuccess],
+      call: (c, [input]) => c.logLoginAttempt(input as never),
+    },
     { method: 'confirmLogin', object: false, fields: [phone()], call: (c, [a]) => c.confirmLogin(a as never) },
     {
       method: 'logMembershipAttempt',
@@ -304,8 +384,18 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
       call: (c, [input]) => c.setSecureKey(input as never),
     },
     { method: 'login', object: false, fields: [phone(), region], call: (c, [a, b]) => c.login(a as never, b as never) },
-    { method: 'getPhoneNumber', object: false, fields: [id('phoneId', () => known.phoneIds)], call: (c, [a]) => c.getPhoneNumber(a as never) },
-    { method: 'getPhoneNumberDetails', object: false, fields: [id('phoneId', allIds)], call: (c, [a]) => c.getPhoneNumberDetails(a as never) },
+    {
+      method: 'getPhoneNumber',
+      object: false,
+      fields: [id('phoneId', () => known.phoneIds)],
+      call: (c, [a]) => c.getPhoneNumber(a as never),
+    },
+    {
+      method: 'getPhoneNumberDetails',
+      object: false,
+      fields: [id('phoneId', allIds)],
+      call: (c, [a]) => c.getPhoneNumberDetails(a as never),
+    },
     { method: 'getFlowState', object: false, fields: [id('flowId', flows)], call: (c, [a]) => c.getFlowState(a as never) },
   ];
 
@@ -328,7 +418,7 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
       try {
         checkShape(spec.method, result);
       } catch (e) {
-        throw new Error(`${what} resolved to ${describeValue(result)}: ${(e as Error).message}`);
+        throw new Error(`${what} resolved to ${describeValue(result)}: ${(e as Error).message}`, { cause: e });
       }
       return;
     }
@@ -387,16 +477,23 @@ describe.each(engines)('hostile input to the memberships client on %s', (engine:
       try {
         new MembershipsClient({ db: fx.db, secrets: fx.secrets, otpLifetimeSeconds: lifetime as number });
         // Accepted: absent (null/undefined: the 30 s default) or a whole number of seconds from 1 to 3600.
-        if (lifetime !== undefined && lifetime !== null) expect(lifetime).toSatisfy((v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 3600);
+        if (lifetime !== undefined && lifetime !== null)
+          expect(lifetime).toSatisfy((v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 3600);
       } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw new Error(`otpLifetimeSeconds ${describeValue(lifetime)}: ${(error as Error)?.name}: ${(error as Error)?.message}`);
+        if (!(error instanceof InvalidInputError))
+          throw new Error(`otpLifetimeSeconds ${describeValue(lifetime)}: ${(error as Error)?.name}: ${(error as Error)?.message}`, {
+            cause: error,
+          });
       }
     }
   });
 
   it('every region libphonenumber gives a number is one the database accepts', async () => {
     const regions = [...getCountries(), '001'];
-    const { rows } = await fx.db.query<{ region: string }>('SELECT r AS region FROM unnest($1::text[]) r WHERE NOT ecliptix_internal.is_known_region(r)', [regions]);
+    const { rows } = await fx.db.query<{ region: string }>(
+      'SELECT r AS region FROM unnest($1::text[]) r WHERE NOT ecliptix_internal.is_known_region(r)',
+      [regions],
+    );
     expect(rows).toEqual([]);
   });
 

@@ -62,7 +62,8 @@ const ALLOWED_SQLSTATE = /^(22[0-9A-Z]{3}|42804)$/;
 const BINARY_PARAMETER_SQLSTATE = '08P01';
 
 /** The driver refusing a JavaScript value before sending anything (PGlite's serialisers, JavaScript's own). */
-const DRIVER_REFUSAL = /^(Invalid input for \w+ type|Invalid time value|Do not know how to serialize a BigInt|Cannot convert a Symbol value to a string|\w+\.toString is not a function)/;
+const DRIVER_REFUSAL =
+  /^(Invalid input for \w+ type|Invalid time value|Do not know how to serialize a BigInt|Cannot convert a Symbol value to a string|\w+\.toString is not a function)/;
 
 interface Param {
   name: string;
@@ -102,7 +103,7 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
       await client.connect();
       dedicated = client;
       sql = {
-        query: async <Row,>(text: string, params: readonly unknown[] = []) => {
+        query: async <Row>(text: string, params: readonly unknown[] = []) => {
           const result = await client.query(text, [...params]);
           return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
         },
@@ -128,20 +129,47 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
 
   // Fixture ids exist only after beforeAll: arbitraries look them up when they generate.
   const anyFixtureId = () =>
-    fc.constant(0).chain(() =>
-      fc.constantFrom(m.deviceUid, m.phoneUid, m.flowUid, m.otpUid, m.membershipUid, pending.deviceUid, pending.phoneUid, pending.flowUid, pending.otpUid),
-    );
+    fc
+      .constant(0)
+      .chain(() =>
+        fc.constantFrom(
+          m.deviceUid,
+          m.phoneUid,
+          m.flowUid,
+          m.otpUid,
+          m.membershipUid,
+          pending.deviceUid,
+          pending.phoneUid,
+          pending.flowUid,
+          pending.otpUid,
+        ),
+      );
   const uuid = (name: string, pick: () => string[]): Param => ({
     name,
-    plausible: () => fc.oneof(fc.constant(0).chain(() => fc.constantFrom(...pick())), anyFixtureId(), fc.uuid(), fc.constant(null)),
+    plausible: () =>
+      fc.oneof(
+        fc.constant(0).chain(() => fc.constantFrom(...pick())),
+        anyFixtureId(),
+        fc.uuid(),
+        fc.constant(null),
+      ),
     plain: () => pick()[0],
   });
   const phone = (name = 'p_phone_number'): Param => ({
     name,
-    plausible: () => fc.oneof(fc.constant(0).chain(() => fc.constantFrom(m.phone, pending.phone)), validPhone.map((p) => p.phone).filter((p) => p.startsWith('+')), fc.constant(null)),
+    plausible: () =>
+      fc.oneof(
+        fc.constant(0).chain(() => fc.constantFrom(m.phone, pending.phone)),
+        validPhone.map((p) => p.phone).filter((p) => p.startsWith('+')),
+        fc.constant(null),
+      ),
     plain: () => m.phone,
   });
-  const region: Param = { name: 'p_region', plausible: () => fc.constantFrom(null, 'US', 'GB', 'DE', '001', 'ZZ', 'USA'), plain: () => null };
+  const region: Param = {
+    name: 'p_region',
+    plausible: () => fc.constantFrom(null, 'US', 'GB', 'DE', '001', 'ZZ', 'USA'),
+    plain: () => null,
+  };
   const oneOf = (name: string, values: readonly string[]): Param => ({
     name,
     plausible: () => fc.oneof(fc.constantFrom(...values), fc.constant(null)),
@@ -152,7 +180,11 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
     plausible: () => fc.oneof(fc.string({ minLength: 1, maxLength: 64 }), fc.constantFrom('invalid_passphrase', 'aGFzaA==', 'c2FsdA==')),
     plain: () => 'aGFzaA==',
   });
-  const bool = (name: string): Param => ({ name, plausible: () => fc.oneof(fc.boolean(), fc.constantFrom('t', 'off', null)), plain: () => false });
+  const bool = (name: string): Param => ({
+    name,
+    plausible: () => fc.oneof(fc.boolean(), fc.constantFrom('t', 'off', null)),
+    plain: () => false,
+  });
   const flows = () => [pending.flowUid, m.flowUid];
   const statuses = ['pending', 'verified', 'expired', 'failed'] as const;
 
@@ -169,7 +201,14 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
     {
       name: 'ensure_phone_number',
       params: [phone(), region, uuid('p_app_device_id', () => [pending.deviceUid, m.deviceUid])],
-      outcomes: ['exists', 'created', 'associated', 'created_and_associated', 'exists_but_invalid_app_device', 'created_but_invalid_app_device'],
+      outcomes: [
+        'exists',
+        'created',
+        'associated',
+        'created_and_associated',
+        'exists_but_invalid_app_device',
+        'created_but_invalid_app_device',
+      ],
     },
     {
       name: 'verify_phone_for_secret_key_recovery',
@@ -199,7 +238,11 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
         text('p_otp_salt'),
         {
           name: 'p_expires_at',
-          plausible: () => fc.oneof(fc.integer({ min: -HOUR, max: HOUR }).map((ms) => new Date(now.getTime() + ms)), fc.constantFrom(...EXTREME_DATES)),
+          plausible: () =>
+            fc.oneof(
+              fc.integer({ min: -HOUR, max: HOUR }).map((ms) => new Date(now.getTime() + ms)),
+              fc.constantFrom(...EXTREME_DATES),
+            ),
           plain: () => new Date(now.getTime() + HOUR),
         },
         oneOf('p_status', statuses),
@@ -227,7 +270,11 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
       outcomes: ['updated', 'flow_not_found', 'invalid_status_transition'],
     },
     { name: 'expire_associated_otp', params: [uuid('p_flow_unique_id', flows)], outcomes: ['expired', 'flow_not_found'] },
-    { name: 'log_login_attempt', params: [phone(), text('p_outcome'), bool('p_is_success')], outcomes: ['logged', 'no_key_release', 'locked'] },
+    {
+      name: 'log_login_attempt',
+      params: [phone(), text('p_outcome'), bool('p_is_success')],
+      outcomes: ['logged', 'no_key_release', 'locked'],
+    },
     {
       name: 'log_membership_attempt',
       params: [uuid('p_phone_unique_id', () => [m.phoneUid, pending.phoneUid]), text('p_outcome'), bool('p_is_success')],
@@ -241,7 +288,17 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
         uuid('p_otp_unique_id', () => [m.otpUid, pending.otpUid]),
         oneOf('p_creation_status', ['otp_verified', 'secure_key_set', 'passphrase_set']),
       ],
-      outcomes: ['flow_not_found', 'rate_limit_exceeded', 'connection_mismatch', 'invalid_flow_purpose', 'flow_not_verified', 'flow_expired', 'otp_not_found', 'membership_already_exists', 'created'],
+      outcomes: [
+        'flow_not_found',
+        'rate_limit_exceeded',
+        'connection_mismatch',
+        'invalid_flow_purpose',
+        'flow_not_verified',
+        'flow_expired',
+        'otp_not_found',
+        'membership_already_exists',
+        'created',
+      ],
     },
     {
       name: 'update_membership_secure_key',
@@ -249,12 +306,24 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
         uuid('p_membership_unique_id', () => [m.membershipUid]),
         {
           name: 'p_secure_key',
-          plausible: () => fc.oneof(fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), fc.constant(null)),
+          plausible: () =>
+            fc.oneof(
+              fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+              fc.constant(null),
+            ),
           plain: () => Buffer.from([1, 2, 3, 4, 5]),
         },
         uuid('p_flow_unique_id', () => [m.flowUid, pending.flowUid]),
       ],
-      outcomes: ['secure_key_cannot_be_empty', 'membership_not_found', 'rate_limit_exceeded', 'membership_blocked', 'membership_inactive', 'invalid_proof', 'updated'],
+      outcomes: [
+        'secure_key_cannot_be_empty',
+        'membership_not_found',
+        'rate_limit_exceeded',
+        'membership_blocked',
+        'membership_inactive',
+        'invalid_proof',
+        'updated',
+      ],
     },
     {
       name: 'login_membership',
@@ -306,13 +375,15 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
     const message = (error as { message?: string } | null)?.message ?? String(error);
     if (code) {
       const binary = code === BINARY_PARAMETER_SQLSTATE && args.some((a) => a instanceof Uint8Array);
-      if (!ALLOWED_SQLSTATE.test(code) && !binary) throw new Error(`${what} failed with SQLSTATE ${code} (not a data exception): ${message}`);
+      if (!ALLOWED_SQLSTATE.test(code) && !binary)
+        throw new Error(`${what} failed with SQLSTATE ${code} (not a data exception): ${message}`);
       stats.sqlstates.set(code, (stats.sqlstates.get(code) ?? 0) + 1);
     } else {
       // The driver's TypeError for a value it cannot serialise ("x.toString is not a function", "Cannot
       // convert object to primitive value", "The "src" argument must be of type string").
       const unserialisable = error instanceof TypeError && args.some(nonSerialisable);
-      if (!DRIVER_REFUSAL.test(message) && !unserialisable) throw new Error(`${what} failed without a SQLSTATE: ${(error as Error)?.name}: ${message}`);
+      if (!DRIVER_REFUSAL.test(message) && !unserialisable)
+        throw new Error(`${what} failed without a SQLSTATE: ${(error as Error)?.name}: ${message}`);
       stats.driver += 1;
     }
     expect(await tableDigest(sql), `${what} failed (${code ?? message}) but changed rows`).toEqual(tables);
@@ -320,8 +391,29 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
 
   it('nonSerialisable tells the values the driver cannot turn into text, and the driver does refuse them', async () => {
     // The kinds fast-check's anything() draws: a toString (or an array element's) that is no function.
-    const odd: unknown[] = [{ toString: 0 }, { toString: {} }, { toString: null, valueOf: 1 }, Object.create(null), [{ toString: 0 }], [[Object.create(null)]]];
-    const fine: unknown[] = [null, undefined, 'x', 1, 10n, true, {}, { a: { toString: 0 } }, [1, 'a'], [], new Date(), Buffer.from([1]), { toString: () => 'x' }];
+    const odd: unknown[] = [
+      { toString: 0 },
+      { toString: {} },
+      { toString: null, valueOf: 1 },
+      Object.create(null),
+      [{ toString: 0 }],
+      [[Object.create(null)]],
+    ];
+    const fine: unknown[] = [
+      null,
+      undefined,
+      'x',
+      1,
+      10n,
+      true,
+      {},
+      { a: { toString: 0 } },
+      [1, 'a'],
+      [],
+      new Date(),
+      Buffer.from([1]),
+      { toString: () => 'x' },
+    ];
     for (const value of [...odd, { toString: () => ({}) }]) expect(nonSerialisable(value), describeValue(value)).toBe(true);
     for (const value of fine) expect(nonSerialisable(value), describeValue(value)).toBe(false);
     // On PGlite each odd value, as a text parameter, fails in the driver with a TypeError before anything
@@ -347,7 +439,7 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
         const digests = [];
         await tx.query("INSERT INTO ecliptix.event_log (event_type, message) VALUES ('digest', 'check')");
         digests.push(await tableDigest(tx));
-        await tx.query("UPDATE ecliptix.app_devices SET device_type = device_type WHERE unique_id = $1", [m.deviceUid]);
+        await tx.query('UPDATE ecliptix.app_devices SET device_type = device_type WHERE unique_id = $1', [m.deviceUid]);
         digests.push(await tableDigest(tx));
         await tx.query('DELETE FROM ecliptix.login_attempts WHERE id = (SELECT min(id) FROM ecliptix.login_attempts)');
         digests.push(await tableDigest(tx));
@@ -366,7 +458,14 @@ describe.each(engines)('hostile input to the routines on %s', (engine: Engine) =
   for (const routine of ROUTINES) {
     describe(routine.name, () => {
       it('every edge value in every parameter: a documented result, or a clean data exception and nothing written', async () => {
-        expect((await db.query('SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = $3', ['ecliptix', routine.name, routine.params.length])).rows).toHaveLength(1);
+        expect(
+          (
+            await db.query(
+              'SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = $3',
+              ['ecliptix', routine.name, routine.params.length],
+            )
+          ).rows,
+        ).toHaveLength(1);
         for (let i = 0; i < routine.params.length; i += 1) {
           for (const value of EDGE_SAMPLE) {
             const args = plainArgs(routine);

@@ -12,7 +12,7 @@ import examples from 'libphonenumber-js/mobile/examples';
 import type { Queryable } from '../../src/db/database.js';
 import { TABLES } from '../schema/journey.js';
 
-export const SQL_INJECTION = [
+const SQL_INJECTION = [
   "'; DROP TABLE ecliptix.memberships; --",
   "' OR '1'='1",
   "' OR 1=1 --",
@@ -20,14 +20,14 @@ export const SQL_INJECTION = [
   "'); TRUNCATE ecliptix.login_attempts; --",
   '$1',
   '$$; SELECT pg_sleep(5); $$',
-  "1; SELECT pg_terminate_backend(pg_backend_pid())",
+  '1; SELECT pg_terminate_backend(pg_backend_pid())',
   "00000000-0000-0000-0000-000000000000' OR '1'='1",
   "+14155552671'; UPDATE ecliptix.memberships SET status = 'active'; --",
   "registration' OR purpose <> '",
-  'pending\'; --',
+  "pending'; --",
   "\\'; DROP SCHEMA ecliptix CASCADE; --",
-  'E\'\\x27\'',
-  "%s%s%s%n",
+  "E'\\x27'",
+  '%s%s%s%n',
   '${process.exit(1)}',
   '{{7*7}}',
   '<script>alert(1)</script>',
@@ -44,7 +44,7 @@ export const SQL_INJECTION = [
   '\t\n\r',
 ];
 
-export const UNICODE_EDGES = [
+const UNICODE_EDGES = [
   '\u0000',
   'a\u0000b',
   '+14155552671\u0000',
@@ -75,7 +75,14 @@ export const UNICODE_EDGES = [
   'pendıng',
 ];
 
-export const HUGE_STRINGS = ['x'.repeat(256), 'y'.repeat(10_000), '9'.repeat(1_000_000), '+1'.padEnd(100_000, '5'), '€'.repeat(70_000), '😀'.repeat(30_000)];
+const HUGE_STRINGS = [
+  'x'.repeat(256),
+  'y'.repeat(10_000),
+  '9'.repeat(1_000_000),
+  '+1'.padEnd(100_000, '5'),
+  '€'.repeat(70_000),
+  '😀'.repeat(30_000),
+];
 
 /** Timestamps in the far past and far future, and text PostgreSQL parses as special dates. */
 export const EXTREME_DATES: unknown[] = [
@@ -105,7 +112,7 @@ export const EXTREME_DATES: unknown[] = [
   'not a date',
 ];
 
-export const NUMBER_EDGES: unknown[] = [
+const NUMBER_EDGES: unknown[] = [
   0,
   -0,
   -1,
@@ -132,7 +139,7 @@ export const NUMBER_EDGES: unknown[] = [
 ];
 
 /** Values of the wrong JavaScript type for any parameter. */
-export const ODD_VALUES: unknown[] = [
+const ODD_VALUES: unknown[] = [
   null,
   undefined,
   true,
@@ -164,16 +171,18 @@ const exampleNumbers = getCountries()
   .filter((n): n is NonNullable<typeof n> => !!n);
 
 /** Valid numbers of every country, in E.164, national and international formats, with their region. */
-export const validPhone = fc.constantFrom(...exampleNumbers).chain((n) =>
-  fc.constantFrom<{ phone: string; region: string | null }>(
-    { phone: n.number, region: null },
-    { phone: n.formatInternational(), region: null },
-    { phone: n.formatNational(), region: n.country ?? null },
-    { phone: n.number, region: n.country ?? null },
-  ),
-);
+export const validPhone = fc
+  .constantFrom(...exampleNumbers)
+  .chain((n) =>
+    fc.constantFrom<{ phone: string; region: string | null }>(
+      { phone: n.number, region: null },
+      { phone: n.formatInternational(), region: null },
+      { phone: n.formatNational(), region: n.country ?? null },
+      { phone: n.number, region: n.country ?? null },
+    ),
+  );
 
-export const hostileString: fc.Arbitrary<string> = fc.oneof(
+const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...SQL_INJECTION),
   fc.constantFrom(...UNICODE_EDGES),
   fc.constantFrom(...HUGE_STRINGS),
@@ -187,15 +196,46 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Every edge constant, for the deterministic sweeps (each one through each field). */
-export const EDGE_CONSTANTS: unknown[] = [...SQL_INJECTION, ...UNICODE_EDGES, ...HUGE_STRINGS, ...NUMBER_EDGES, ...ODD_VALUES, ...EXTREME_DATES];
+export const EDGE_CONSTANTS: unknown[] = [
+  ...SQL_INJECTION,
+  ...UNICODE_EDGES,
+  ...HUGE_STRINGS,
+  ...NUMBER_EDGES,
+  ...ODD_VALUES,
+  ...EXTREME_DATES,
+];
 
 /**
  * A smaller sample of the edge constants, one or a few of each behaviour
  * (for sweeps where every call reaches the database).
  */
 export const EDGE_SAMPLE: unknown[] = [
-  ...SQL_INJECTION.filter((s) => ["'; DROP TABLE ecliptix.memberships; --", "' OR '1'='1", '$1', "1; SELECT pg_terminate_backend(pg_backend_pid())", "00000000-0000-0000-0000-000000000000' OR '1'='1", '', ' ', 'NULL', 'true'].includes(s)),
-  ...UNICODE_EDGES.filter((s) => ['\u0000', 'a\u0000b', '\ud800', '\uFEFF+14155552671', '＋１４１５５５５２６７１', '+١٤١٥٥٥٥٢٦٧١', '👨‍👩‍👧‍👦', 'Registration', 'ｒｅｇｉｓｔｒａｔｉｏｎ'].includes(s)),
+  ...SQL_INJECTION.filter((s) =>
+    [
+      "'; DROP TABLE ecliptix.memberships; --",
+      "' OR '1'='1",
+      '$1',
+      '1; SELECT pg_terminate_backend(pg_backend_pid())',
+      "00000000-0000-0000-0000-000000000000' OR '1'='1",
+      '',
+      ' ',
+      'NULL',
+      'true',
+    ].includes(s),
+  ),
+  ...UNICODE_EDGES.filter((s) =>
+    [
+      '\u0000',
+      'a\u0000b',
+      '\ud800',
+      '\uFEFF+14155552671',
+      '＋１４１５５５５２６７１',
+      '+١٤١٥٥٥٥٢٦٧١',
+      '👨‍👩‍👧‍👦',
+      'Registration',
+      'ｒｅｇｉｓｔｒａｔｉｏｎ',
+    ].includes(s),
+  ),
   HUGE_STRINGS[0],
   HUGE_STRINGS[2],
   HUGE_STRINGS[5],
@@ -249,7 +289,8 @@ export function field<T>(plausible: fc.Arbitrary<T>, hostileShare = 1, plausible
 
 /** Describes a value for a failure message (without printing a megabyte). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return value.length > 60 ? `string(${value.length}) ${JSON.stringify(value.slice(0, 30))}…` : JSON.stringify(value);
+  if (typeof value === 'string')
+    return value.length > 60 ? `string(${value.length}) ${JSON.stringify(value.slice(0, 30))}…` : JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'symbol' || typeof value === 'function') return String(value);
   if (value instanceof Uint8Array) return `bytes(${value.length})`;
@@ -263,7 +304,7 @@ export function describeValue(value: unknown): string {
 }
 
 /** numRuns for a property: HOSTILE_RUNS overrides the default. */
-export function runs(fallback: number): number {
+function runs(fallback: number): number {
   const fromEnv = Number(process.env.HOSTILE_RUNS);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
 }
@@ -273,7 +314,7 @@ export function runs(fallback: number): number {
  * the same values on every run, so a run is reproducible and a rare draw
  * cannot fail an unrelated change.
  */
-export const DEFAULT_FAST_CHECK_SEED = 20_261_201;
+const DEFAULT_FAST_CHECK_SEED = 20_261_201;
 
 /**
  * The fast-check seed: FAST_CHECK_SEED=<integer> runs another one (a failing
@@ -281,7 +322,7 @@ export const DEFAULT_FAST_CHECK_SEED = 20_261_201;
  * … }"), FAST_CHECK_SEED=random a new one on every run; HOSTILE_SEED is the
  * old name. Undefined means fast-check's own random seed.
  */
-export function fastCheckSeed(env: NodeJS.ProcessEnv = process.env): number | undefined {
+function fastCheckSeed(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const text = (env.FAST_CHECK_SEED ?? env.HOSTILE_SEED)?.trim();
   if (text === undefined || text === '') return DEFAULT_FAST_CHECK_SEED;
   if (text === 'random') return undefined;
@@ -338,7 +379,8 @@ function stringifies(value: unknown): boolean {
  */
 export async function tableDigest(db: Queryable): Promise<Record<string, string>> {
   const sql = TABLES.map(
-    (t) => `SELECT '${t}' AS t, count(*) || ':' || coalesce(sum(hashtextextended(x.ctid::text || '/' || x.xmin::text, 0)), 0) AS s FROM ecliptix.${t} x`,
+    (t) =>
+      `SELECT '${t}' AS t, count(*) || ':' || coalesce(sum(hashtextextended(x.ctid::text || '/' || x.xmin::text, 0)), 0) AS s FROM ecliptix.${t} x`,
   ).join(' UNION ALL ');
   const { rows } = await db.query<{ t: string; s: string }>(sql);
   return Object.fromEntries(rows.map((r) => [r.t, r.s]));

@@ -42,10 +42,21 @@ describe('a COPY failure while importing files', () => {
 
   it('of the values (class 22 or 23): a problem naming the file, the savepoint rolled back', async () => {
     for (const code of ['22P02', '23505']) {
-      const tx = failingCopy(Object.assign(new Error('duplicate key value violates unique constraint "x": "secret"'), { code, where: 'COPY stage_app_devices, line 3' }));
+      const tx = failingCopy(
+        Object.assign(new Error('duplicate key value violates unique constraint "x": "secret"'), {
+          code,
+          where: 'COPY stage_app_devices, line 3',
+        }),
+      );
       const problems: ImportProblem[] = [];
       expect(await loadTableFile(tx, await ready, problems)).toEqual({ rows: 0, unlisted: 0 });
-      expect(problems).toEqual([{ table: 'AppDevices', file: 'AppDevices.bcp', problem: 'could not be loaded (COPY input line 3): duplicate key value violates unique constraint "x"' }]);
+      expect(problems).toEqual([
+        {
+          table: 'AppDevices',
+          file: 'AppDevices.bcp',
+          problem: 'could not be loaded (COPY input line 3): duplicate key value violates unique constraint "x"',
+        },
+      ]);
       expect(tx.ran.some((sql) => /rollback to savepoint/i.test(sql))).toBe(true);
     }
   });
@@ -61,6 +72,9 @@ describe('a COPY failure while importing files', () => {
 
   it('without copyFrom on the connection: a clear error, not a TypeError', async () => {
     const tx = { query: async () => ({ rows: [], rowCount: 0 }), exec: async () => undefined } as unknown as Connection;
-    await expect(loadTableFile(tx, await ready, [])).rejects.toMatchObject({ code: 'OPERATION_FAILED', message: expect.stringContaining('cannot COPY') });
+    await expect(loadTableFile(tx, await ready, [])).rejects.toMatchObject({
+      code: 'OPERATION_FAILED',
+      message: expect.stringContaining('cannot COPY'),
+    });
   });
 });

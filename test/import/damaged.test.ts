@@ -49,7 +49,11 @@ describe.each(engines)('damaged import input on %s', (engine) => {
     await db.exec('drop table ecliptix_import.event_log');
     const report = await importInvalid(db, { db });
     expect(report.problems).toEqual([
-      { table: 'AppDevices', column: 'UniqueId', problem: expect.stringMatching(/^is text in ecliptix_import\.app_devices; expected UNIQUEIDENTIFIER \(uuid\)/) },
+      {
+        table: 'AppDevices',
+        column: 'UniqueId',
+        problem: expect.stringMatching(/^is text in ecliptix_import\.app_devices; expected UNIQUEIDENTIFIER \(uuid\)/),
+      },
       { table: 'Memberships', column: 'VerificationFlowId', problem: 'is missing from ecliptix_import.memberships' },
       { table: 'EventLog', problem: expect.stringMatching(/^no table EventLog in schema ecliptix_import/) },
     ]);
@@ -73,14 +77,28 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       { table: 'Memberships', column: 'PhoneNumberId', row: 2, problem: 'refers to a PhoneNumbers.UniqueId that is not there', rows: 2 },
       { table: 'Memberships', column: 'PhoneNumberId', row: 3, problem: 'refers to a PhoneNumbers.UniqueId that is not there', rows: 2 },
     ]);
-    expect(at('OtpRecords', 'PhoneNumberId')).toEqual([{ table: 'OtpRecords', column: 'PhoneNumberId', row: 4, problem: 'refers to a PhoneNumbers.Id that is not there', rows: 1 }]);
-    expect(at('VerificationFlows', 'Status')).toEqual([{ table: 'VerificationFlows', column: 'Status', row: 1, problem: 'is not one of pending, verified, expired, failed', rows: 1 }]);
+    expect(at('OtpRecords', 'PhoneNumberId')).toEqual([
+      { table: 'OtpRecords', column: 'PhoneNumberId', row: 4, problem: 'refers to a PhoneNumbers.Id that is not there', rows: 1 },
+    ]);
+    expect(at('VerificationFlows', 'Status')).toEqual([
+      { table: 'VerificationFlows', column: 'Status', row: 1, problem: 'is not one of pending, verified, expired, failed', rows: 1 },
+    ]);
     expect(at('AppDevices', 'UniqueId').map((p) => [p.row, p.problem])).toEqual([
       [1, 'appears more than once'],
       [2, 'appears more than once'],
     ]);
-    expect(at('LoginAttempts', 'Outcome')).toEqual([{ table: 'LoginAttempts', column: 'Outcome', row: 5, problem: expect.stringMatching(/^is LOCKED_UNTIL: without a valid time/), rows: 1 }]);
-    expect(at('PhoneNumbers', 'PhoneNumber')).toEqual([{ table: 'PhoneNumbers', column: 'PhoneNumber', row: 6, problem: 'is NULL', rows: 1 }]);
+    expect(at('LoginAttempts', 'Outcome')).toEqual([
+      {
+        table: 'LoginAttempts',
+        column: 'Outcome',
+        row: 5,
+        problem: expect.stringMatching(/^is LOCKED_UNTIL: without a valid time/),
+        rows: 1,
+      },
+    ]);
+    expect(at('PhoneNumbers', 'PhoneNumber')).toEqual([
+      { table: 'PhoneNumbers', column: 'PhoneNumber', row: 6, problem: 'is NULL', rows: 1 },
+    ]);
     // Each kind counted once (its listed rows all carry its total).
     const kinds = new Map(report.problems.map((p) => [`${p.table}.${p.column}: ${p.problem}`, p.rows!]));
     expect(report.problemCount).toBe([...kinds.values()].reduce((a, b) => a + b, 0));
@@ -88,7 +106,7 @@ describe.each(engines)('damaged import input on %s', (engine) => {
   });
 
   it('bcp files with a malformed GUID, date, BIT and key, a missing file, a truncated file: file, line and column named; a key is never shown', async () => {
-    const { db, target } = fresh;
+    const { target } = fresh;
     small();
     const dir = join(target.workDir, 'bcp');
     const paths = await writeFiles(data, dir, { format: 'bcp' });
@@ -105,10 +123,20 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       expect.arrayContaining([
         { table: 'EventLog', problem: `no file for EventLog in ${dir} (expected EventLog.bcp or EventLog.csv)` },
         { table: 'AppDevices', file: 'AppDevices.bcp', line: 3, column: 'UniqueId', problem: 'is not a GUID ("D9A8C7B6-1234-5678-9ABC")' },
-        { table: 'VerificationFlows', file: 'VerificationFlows.bcp', line: 2, column: 'ExpiresAt', problem: 'is not a valid date and time ("2025-13-01 00:00:00.0000000")' },
+        {
+          table: 'VerificationFlows',
+          file: 'VerificationFlows.bcp',
+          line: 2,
+          column: 'ExpiresAt',
+          problem: 'is not a valid date and time ("2025-13-01 00:00:00.0000000")',
+        },
         { table: 'Memberships', file: 'Memberships.bcp', line: 4, column: 'IsDeleted', problem: 'is not a BIT (0 or 1) ("yes")' },
         { table: 'Memberships', file: 'Memberships.bcp', line: 5, column: 'SecureKey', problem: 'is not VARBINARY as hexadecimal' },
-        { table: 'LoginAttempts', file: 'LoginAttempts.bcp', problem: 'the file does not end with a row terminator: it was cut short (truncated export or copy)' },
+        {
+          table: 'LoginAttempts',
+          file: 'LoginAttempts.bcp',
+          problem: 'the file does not end with a row terminator: it was cut short (truncated export or copy)',
+        },
         expect.objectContaining({ table: 'LoginAttempts', file: 'LoginAttempts.bcp', line: lines }),
       ]),
     );
@@ -126,7 +154,13 @@ describe.each(engines)('damaged import input on %s', (engine) => {
     const report = await importInvalid(db, { db, source: { directory: dir } });
     const listed = report.problems.filter((p) => p.table === 'LoginAttempts');
     expect(listed).toHaveLength(20);
-    expect(listed[0]).toEqual({ table: 'LoginAttempts', file: 'LoginAttempts.bcp', line: 1, column: 'IsSuccess', problem: 'is not a BIT (0 or 1) ("maybe")' });
+    expect(listed[0]).toEqual({
+      table: 'LoginAttempts',
+      file: 'LoginAttempts.bcp',
+      line: 1,
+      column: 'IsSuccess',
+      problem: 'is not a BIT (0 or 1) ("maybe")',
+    });
     expect(report.problemCount).toBe(31);
   });
 
@@ -150,8 +184,20 @@ describe.each(engines)('damaged import input on %s', (engine) => {
     const report = await importInvalid(db, { db, source: { directory: dir } });
     expect(report.problems).toEqual(
       expect.arrayContaining([
-        { table: 'OtpRecords', file: 'OtpRecords.csv', line: 3, column: 'OtpHash', problem: 'unreadable CSV: a quote inside a field that is not quoted (quote the whole field, doubling its quotes)' },
-        { table: 'Memberships', file: 'Memberships.csv', line: 2, column: 'SecureKey', problem: 'unreadable CSV: a quote inside a field that is not quoted (quote the whole field, doubling its quotes)' },
+        {
+          table: 'OtpRecords',
+          file: 'OtpRecords.csv',
+          line: 3,
+          column: 'OtpHash',
+          problem: 'unreadable CSV: a quote inside a field that is not quoted (quote the whole field, doubling its quotes)',
+        },
+        {
+          table: 'Memberships',
+          file: 'Memberships.csv',
+          line: 2,
+          column: 'SecureKey',
+          problem: 'unreadable CSV: a quote inside a field that is not quoted (quote the whole field, doubling its quotes)',
+        },
       ]),
     );
     const printed = JSON.stringify(report) + report.problems.map(describeProblem).join('\n');
@@ -186,7 +232,13 @@ describe.each(engines)('damaged import input on %s', (engine) => {
       // Values that cannot be read stop the import before references are checked.
       expect(report.problems).toEqual([
         { table: 'AppDevices', file: 'AppDevices.csv', line: 1, column: 'DeviceType', problem: 'the header has no such column' },
-        { table: 'VerificationFlows', file: 'VerificationFlows.csv', line: 4, column: 'ExpiresAt', problem: expect.stringMatching(/^is not a DATETIME2 .*T25:/) },
+        {
+          table: 'VerificationFlows',
+          file: 'VerificationFlows.csv',
+          line: 4,
+          column: 'ExpiresAt',
+          problem: expect.stringMatching(/^is not a DATETIME2 .*T25:/),
+        },
       ]);
 
       // Fixed files: the dangling reference is found after loading, named by its file and line.

@@ -52,7 +52,7 @@ export interface Dataset {
 }
 
 /** DATETIME2 as bcp writes it: yyyy-mm-dd hh:mm:ss.fffffff (UTC, no zone). */
-export function datetime2(ms: number, ticks = 0): string {
+function datetime2(ms: number, ticks = 0): string {
   const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.sssZ
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(ticks % 10000).padStart(4, '0')}`;
 }
@@ -68,7 +68,38 @@ export interface DatasetOptions {
   extraEventsPerMember?: number;
 }
 
-const US_AREAS = ['201', '202', '203', '206', '212', '213', '214', '215', '216', '217', '303', '305', '310', '312', '313', '404', '415', '503', '512', '602', '617', '646', '702', '713', '718', '720', '773', '804', '818', '917'];
+const US_AREAS = [
+  '201',
+  '202',
+  '203',
+  '206',
+  '212',
+  '213',
+  '214',
+  '215',
+  '216',
+  '217',
+  '303',
+  '305',
+  '310',
+  '312',
+  '313',
+  '404',
+  '415',
+  '503',
+  '512',
+  '602',
+  '617',
+  '646',
+  '702',
+  '713',
+  '718',
+  '720',
+  '773',
+  '804',
+  '818',
+  '917',
+];
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -121,19 +152,56 @@ export function makeDataset(options: DatasetOptions): Dataset {
   const otp = (flowUid: string, phoneId: number, createdMs: number, status: string, active: boolean, deleted = false): string => {
     const uid = uuid();
     const salt = bytes(16).toString('base64');
-    const hash = createHash('sha256').update(`${String(Math.floor(random() * 1e6)).padStart(6, '0')}${salt}`).digest('hex');
+    const hash = createHash('sha256')
+      .update(`${String(Math.floor(random() * 1e6)).padStart(6, '0')}${salt}`)
+      .digest('hex');
     secrets.push(hash, salt);
-    rows.OtpRecords!.push([nextId('OtpRecords'), flowUid, phoneId, hash, salt, ts(createdMs + 30_000), status, active, ts(createdMs), ts(createdMs), deleted, uid]);
+    rows.OtpRecords!.push([
+      nextId('OtpRecords'),
+      flowUid,
+      phoneId,
+      hash,
+      salt,
+      ts(createdMs + 30_000),
+      status,
+      active,
+      ts(createdMs),
+      ts(createdMs),
+      deleted,
+      uid,
+    ]);
     return uid;
   };
-  const flow = (phoneId: number, deviceUid: string, purpose: string, status: string, createdMs: number, otps: number, deleted = false): { uid: string; otpUids: string[] } => {
+  const flow = (
+    phoneId: number,
+    deviceUid: string,
+    purpose: string,
+    status: string,
+    createdMs: number,
+    otps: number,
+    deleted = false,
+  ): { uid: string; otpUids: string[] } => {
     const uid = uuid();
     const expires = status === 'verified' ? createdMs + DAY : createdMs + MINUTE;
-    rows.VerificationFlows!.push([nextId('VerificationFlows'), phoneId, deviceUid, status, purpose, ts(expires), otps, chance(0.5) ? Math.floor(random() * 100000) : null, ts(createdMs), ts(createdMs), deleted, uid]);
+    rows.VerificationFlows!.push([
+      nextId('VerificationFlows'),
+      phoneId,
+      deviceUid,
+      status,
+      purpose,
+      ts(expires),
+      otps,
+      chance(0.5) ? Math.floor(random() * 100000) : null,
+      ts(createdMs),
+      ts(createdMs),
+      deleted,
+      uid,
+    ]);
     const otpUids: string[] = [];
     for (let i = 0; i < otps; i++) {
       const last = i === otps - 1;
-      const otpStatus = status === 'verified' && last ? 'verified' : status === 'pending' && last ? 'pending' : status === 'failed' ? 'failed' : 'expired';
+      const otpStatus =
+        status === 'verified' && last ? 'verified' : status === 'pending' && last ? 'pending' : status === 'failed' ? 'failed' : 'expired';
       otpUids.push(otp(uid, phoneId, createdMs + i * 31_000, otpStatus, last && status === 'pending', deleted));
     }
     return { uid, otpUids };
@@ -141,10 +209,30 @@ export function makeDataset(options: DatasetOptions): Dataset {
   const failedCheck = (otpUid: string, flowUid: string, atMs: number): void => {
     rows.FailedOtpAttempts!.push([nextId('FailedOtpAttempts'), otpUid, flowUid, ts(atMs), ts(atMs), ts(atMs), false]);
   };
-  const membership = (phoneUid: string, deviceUid: string, flowUid: string, key: Buffer | null, status: string, createdMs: number, deleted = false): string => {
+  const membership = (
+    phoneUid: string,
+    deviceUid: string,
+    flowUid: string,
+    key: Buffer | null,
+    status: string,
+    createdMs: number,
+    deleted = false,
+  ): string => {
     const uid = uuid();
     if (key && key.length > 0) secrets.push(key.toString('hex'), key.toString('base64'));
-    rows.Memberships!.push([nextId('Memberships'), phoneUid, deviceUid, flowUid, key, status, key ? 'secure_key_set' : 'otp_verified', ts(createdMs), ts(createdMs), deleted, uid]);
+    rows.Memberships!.push([
+      nextId('Memberships'),
+      phoneUid,
+      deviceUid,
+      flowUid,
+      key,
+      status,
+      key ? 'secure_key_set' : 'otp_verified',
+      ts(createdMs),
+      ts(createdMs),
+      deleted,
+      uid,
+    ]);
     return uid;
   };
   const membershipAttempt = (phoneUid: string, atMs: number, outcome: string, success: boolean): void => {
@@ -153,7 +241,8 @@ export function makeDataset(options: DatasetOptions): Dataset {
   const login = (number: string, atMs: number, outcome: string, success: boolean): void => {
     rows.LoginAttempts!.push([nextId('LoginAttempts'), ts(atMs), number, outcome, success, ts(atMs), ts(atMs)]);
   };
-  const lockedUntil = (ms: number): string => `LOCKED_UNTIL:${new Date(ms).toISOString().slice(0, 23)}${String(Math.floor(random() * 10000)).padStart(4, '0')}`;
+  const lockedUntil = (ms: number): string =>
+    `LOCKED_UNTIL:${new Date(ms).toISOString().slice(0, 23)}${String(Math.floor(random() * 10000)).padStart(4, '0')}`;
   const event = (type: string, message: string, atMs: number): void => {
     rows.EventLog!.push([nextId('EventLog'), type, message, ts(atMs)]);
   };
@@ -161,14 +250,20 @@ export function makeDataset(options: DatasetOptions): Dataset {
   // Distinct for up to 300,000 members.
   const numberOf = (i: number): { number: string; region: string } => {
     const kind = i % 10;
-    if (kind < 7) return { number: `+1${US_AREAS[i % US_AREAS.length]}555${String(Math.floor(i / US_AREAS.length) % 10000).padStart(4, '0')}`, region: 'US' };
+    if (kind < 7)
+      return {
+        number: `+1${US_AREAS[i % US_AREAS.length]}555${String(Math.floor(i / US_AREAS.length) % 10000).padStart(4, '0')}`,
+        region: 'US',
+      };
     if (kind < 9) return { number: `+4420794${String(i).padStart(5, '0').slice(-5)}`, region: 'GB' };
     return { number: `+336${String(10_000_000 + i).slice(-8)}`, region: 'FR' };
   };
   const used = new Set<string>();
 
   for (let i = 0; i < options.members; i++) {
-    let { number, region } = numberOf(i);
+    const first = numberOf(i);
+    const region = first.region;
+    let number = first.number;
     while (used.has(number)) number = `${number.slice(0, -4)}${String(Math.floor(random() * 10000)).padStart(4, '0')}`;
     used.add(number);
     const joined = t0 - (30 + Math.floor(random() * 300)) * DAY;
@@ -333,7 +428,10 @@ export async function writeFiles(data: Pick<Dataset, 'rows'>, dir: string, optio
     if (options.format === 'csv') out.write(`${table.columns.map((c) => c.source).join(',')}${newline}`);
     let buffer = '';
     for (const row of data.rows[table.source]!) {
-      buffer += row.map((v, i) => (options.format === 'bcp' ? bcpField(v, table, i) : csvField(v, table, i))).join(options.format === 'bcp' ? '\t' : ',') + newline;
+      buffer +=
+        row
+          .map((v, i) => (options.format === 'bcp' ? bcpField(v, table, i) : csvField(v, table, i)))
+          .join(options.format === 'bcp' ? '\t' : ',') + newline;
       if (buffer.length > 1 << 20) {
         if (!out.write(buffer)) await once(out, 'drain');
         buffer = '';
@@ -368,7 +466,7 @@ export async function databaseNow(db: Queryable): Promise<Date> {
   return now instanceof Date ? now : new Date(now);
 }
 
-export function snakeCase(name: string): string {
+function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
@@ -378,12 +476,18 @@ export function snakeCase(name: string): string {
  * pgloader's default "downcase identifiers" makes them), the cast types,
  * primary keys.
  */
-export async function writeStagingSchema(db: Queryable, data: Pick<Dataset, 'rows'>, schema = 'ecliptix_import', options: { naming?: 'snake_case' | 'downcase' } = {}): Promise<void> {
+export async function writeStagingSchema(
+  db: Queryable,
+  data: Pick<Dataset, 'rows'>,
+  schema = 'ecliptix_import',
+  options: { naming?: 'snake_case' | 'downcase' } = {},
+): Promise<void> {
   const name = (n: string) => (options.naming === 'downcase' ? n.toLowerCase() : snakeCase(n));
   await db.exec(`create schema ${schema}`);
   for (const table of ORIGINAL_TABLES) {
     const cols = table.columns.map((c) => `${name(c.source)} ${PGLOADER_TYPE[c.kind]}${c.nullable ? '' : ' not null'}`);
-    const key = table.columns[0]!.source === 'Id' ? `primary key (${name('Id')})` : `primary key (${name('PhoneNumberId')}, ${name('AppDeviceId')})`;
+    const key =
+      table.columns[0]!.source === 'Id' ? `primary key (${name('Id')})` : `primary key (${name('PhoneNumberId')}, ${name('AppDeviceId')})`;
     await db.exec(`create table ${schema}.${name(table.source)} (${cols.join(', ')}, ${key})`);
     const all = data.rows[table.source]!;
     for (let start = 0; start < all.length; start += 5000) {
@@ -396,7 +500,9 @@ export async function writeStagingSchema(db: Queryable, data: Pick<Dataset, 'row
           return String(v);
         }),
       );
-      const select = table.columns.map((c, i) => (c.kind === 'binary' ? `decode(c${i}, 'hex')` : `c${i}::${PGLOADER_TYPE[c.kind]}`)).join(', ');
+      const select = table.columns
+        .map((c, i) => (c.kind === 'binary' ? `decode(c${i}, 'hex')` : `c${i}::${PGLOADER_TYPE[c.kind]}`))
+        .join(', ');
       const unnest = table.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
       const alias = table.columns.map((_, i) => `c${i}`).join(', ');
       await db.query(`insert into ${schema}.${name(table.source)} select ${select} from unnest(${unnest}) as u (${alias})`, arrays);

@@ -26,7 +26,8 @@ const DATA_KEYS = generateKeyring('data-2026');
 const OTP_KEYS = generateKeyring('otp-2026');
 const MEMBERS = 300;
 
-const clientFor = (db: Queryable, dataKeys: Keyring = DATA_KEYS): MembershipsClient => createMembershipsClient({ db, secrets: { otpKeys: OTP_KEYS, dataKeys } });
+const clientFor = (db: Queryable, dataKeys: Keyring = DATA_KEYS): MembershipsClient =>
+  createMembershipsClient({ db, secrets: { otpKeys: OTP_KEYS, dataKeys } });
 
 function table(report: ImportReport, source: string) {
   return report.tables.find((t) => t.source === source)!;
@@ -54,19 +55,39 @@ async function expectImported(db: Queryable, data: Dataset, report: ImportReport
   expect(await count('select count(*) n from ecliptix.memberships')).toBe(data.rows.Memberships!.length);
   const uids = data.rows.Memberships!.map((r) => r[10] as string);
   expect(await count(`select count(*) n from ecliptix.memberships where unique_id = any('{${uids.join(',')}}'::uuid[])`)).toBe(uids.length);
-  for (const [source, table, at] of [['AppDevices', 'app_devices', 7], ['PhoneNumbers', 'phone_numbers', 6], ['VerificationFlows', 'verification_flows', 11], ['OtpRecords', 'otp_records', 11]] as const) {
+  for (const [source, table, at] of [
+    ['AppDevices', 'app_devices', 7],
+    ['PhoneNumbers', 'phone_numbers', 6],
+    ['VerificationFlows', 'verification_flows', 11],
+    ['OtpRecords', 'otp_records', 11],
+  ] as const) {
     const ids = data.rows[source]!.map((r) => r[at] as string);
-    expect(await count(`select count(*) n from ecliptix.${table} where unique_id = any('{${ids.join(',')}}'::uuid[])`), table).toBe(ids.length);
+    expect(await count(`select count(*) n from ecliptix.${table} where unique_id = any('{${ids.join(',')}}'::uuid[])`), table).toBe(
+      ids.length,
+    );
   }
   const numbers = new Set(data.rows.PhoneNumbers!.filter((r) => r[5] === false).map((r) => r[1]));
   expect(await count('select count(*) n from ecliptix.phone_numbers where not is_deleted')).toBe(numbers.size);
   // Nothing pending, no code that could be checked, no key or hash as the original held it.
   expect(await count("select count(*) n from ecliptix.verification_flows where status = 'pending'")).toBe(0);
-  expect(await count("select count(*) n from ecliptix.otp_records where is_active or status = 'pending' or otp_hash <> 'imported$unverifiable'")).toBe(0);
-  const stored = (await db.query<{ k: string }>("select encode(secure_key, 'hex') k from ecliptix.memberships where secure_key is not null")).rows.map((r) => r.k);
+  expect(
+    await count("select count(*) n from ecliptix.otp_records where is_active or status = 'pending' or otp_hash <> 'imported$unverifiable'"),
+  ).toBe(0);
+  const stored = (
+    await db.query<{ k: string }>("select encode(secure_key, 'hex') k from ecliptix.memberships where secure_key is not null")
+  ).rows.map((r) => r.k);
   expect(stored).toHaveLength(keys);
-  for (const k of stored) expect(k.startsWith(`01${Buffer.from([DATA_KEYS.currentId.length]).toString('hex')}${Buffer.from(DATA_KEYS.currentId).toString('hex')}`)).toBe(true);
-  const everything = JSON.stringify((await db.query("select m.secure_key::text a, o.otp_hash b, o.otp_salt c from ecliptix.memberships m full join ecliptix.otp_records o on false")).rows);
+  for (const k of stored)
+    expect(
+      k.startsWith(`01${Buffer.from([DATA_KEYS.currentId.length]).toString('hex')}${Buffer.from(DATA_KEYS.currentId).toString('hex')}`),
+    ).toBe(true);
+  const everything = JSON.stringify(
+    (
+      await db.query(
+        'select m.secure_key::text a, o.otp_hash b, o.otp_salt c from ecliptix.memberships m full join ecliptix.otp_records o on false',
+      )
+    ).rows,
+  );
   for (const secret of data.secrets) expect(everything.includes(secret)).toBe(false);
 }
 
@@ -105,7 +126,10 @@ async function expectMembersSignIn(db: Queryable, data: Dataset): Promise<void> 
     const phone = await client.ensurePhoneNumber({ phoneNumber: number });
     const deviceId = (await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })).deviceId;
     if (!('phoneId' in phone)) throw new Error(phone.outcome);
-    expect((await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'login' })).outcome, number).toBe('global_rate_limit_exceeded');
+    expect(
+      (await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'login' })).outcome,
+      number,
+    ).toBe('global_rate_limit_exceeded');
   }
   // Fifteen failed checks in the last hour before the move: even the right code is refused.
   for (const number of data.otpBudgetSpent) {
@@ -180,11 +204,14 @@ describe.each(engines)('import on %s', (engine) => {
       expect(run.stdout).toMatch(/done: \d+ of \d+ row\(s\) imported/);
       const again = await runCli([...target.cliArgs, 'import', '--files', dir, '--json'], { env, timeoutMs: 120_000 });
       expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/^error: the target database already holds data \(\d+ membership\(s\)\): import into a freshly migrated database, or pass --merge/);
+      expect(again.stderr).toMatch(
+        /^error: the target database already holds data \(\d+ membership\(s\)\): import into a freshly migrated database, or pass --merge/,
+      );
       for (const output of [dry, run, again]) {
         const text = output.stdout + output.stderr;
         for (const secret of data.secrets) expect(text.includes(secret)).toBe(false);
-        for (const member of data.members.filter((m) => m.secureKey)) expect(text.includes(member.secureKey!.toString('hex').toUpperCase())).toBe(false);
+        for (const member of data.members.filter((m) => m.secureKey))
+          expect(text.includes(member.secureKey!.toString('hex').toUpperCase())).toBe(false);
       }
 
       const reopened = await target.open();
@@ -202,7 +229,13 @@ describe.each(engines)('import on %s', (engine) => {
     const { db } = fresh;
     const data = makeDataset({ members: 40, seed: 4, now: await databaseNow(db) });
     await writeStagingSchema(db, data, 'legacy', { naming: 'downcase' });
-    expect((await db.query("select 1 from information_schema.columns where table_schema = 'legacy' and table_name = 'phonenumberdevices' and column_name = 'appdeviceid'")).rows).toHaveLength(1);
+    expect(
+      (
+        await db.query(
+          "select 1 from information_schema.columns where table_schema = 'legacy' and table_name = 'phonenumberdevices' and column_name = 'appdeviceid'",
+        )
+      ).rows,
+    ).toHaveLength(1);
     const report = await importDatabase({ db, dataKeys: DATA_KEYS, source: { schema: 'legacy' }, keepStaging: true });
     expect(report.status).toBe('imported');
     expect([report.stagingDropped, report.stagingSchemaDropped]).toEqual([false, false]);
@@ -220,14 +253,23 @@ describe.each(engines)('import on %s', (engine) => {
     await db.exec("create table ecliptix_import.operator_notes (note text); insert into ecliptix_import.operator_notes values ('keep me')");
     await db.exec("create table public.app_devices (kept text); insert into public.app_devices values ('mine')");
     for (const schema of ['public', 'ecliptix', 'ecliptix_internal', 'persistor', 'pg_catalog', 'information_schema']) {
-      await expect(importDatabase({ db, dataKeys: DATA_KEYS, source: { schema } }), schema).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`--schema ${schema} is not a staging schema`) });
+      await expect(importDatabase({ db, dataKeys: DATA_KEYS, source: { schema } }), schema).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(`--schema ${schema} is not a staging schema`),
+      });
     }
     expect((await db.query('select kept from public.app_devices')).rows).toEqual([{ kept: 'mine' }]);
 
     const report = await importDatabase({ db, dataKeys: DATA_KEYS });
     expect(report.status).toBe('imported');
     expect([report.stagingDropped, report.stagingSchemaDropped]).toEqual([true, false]);
-    expect((await db.query("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'ecliptix_import' and c.relkind = 'r'")).rows).toEqual([{ relname: 'operator_notes' }]);
+    expect(
+      (
+        await db.query(
+          "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'ecliptix_import' and c.relkind = 'r'",
+        )
+      ).rows,
+    ).toEqual([{ relname: 'operator_notes' }]);
     expect((await db.query('select note from ecliptix_import.operator_notes')).rows).toEqual([{ note: 'keep me' }]);
     expect((await db.query('select kept from public.app_devices')).rows).toEqual([{ kept: 'mine' }]);
   });
@@ -235,7 +277,10 @@ describe.each(engines)('import on %s', (engine) => {
   it('into a database the caller opened, without dataKeys: refused (exit 2), no development keys made for it', async () => {
     const { db, target } = fresh;
     const dataDir = join(target.workDir, 'elsewhere', 'data');
-    await expect(importDatabase({ db, env: {}, dataDir })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('pass dataKeys') });
+    await expect(importDatabase({ db, env: {}, dataDir })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('pass dataKeys'),
+    });
     expect(existsSync(devSecretsFileFor(dataDir))).toBe(false);
     expect(existsSync(join(target.workDir, 'elsewhere'))).toBe(false);
   });
@@ -249,7 +294,9 @@ describe.each(engines)('import on %s', (engine) => {
     const report = await importDatabase({ db, dataKeys: DATA_KEYS });
     expect(report.problems).toEqual([]);
     expect(report.status).toBe('imported');
-    expect((await db.query("select outcome, locked_until from ecliptix.login_attempts where outcome like 'LOCKED%UNTIL%'")).rows).toEqual([{ outcome: 'LOCKED-UNTIL:soon', locked_until: null }]);
+    expect((await db.query("select outcome, locked_until from ecliptix.login_attempts where outcome like 'LOCKED%UNTIL%'")).rows).toEqual([
+      { outcome: 'LOCKED-UNTIL:soon', locked_until: null },
+    ]);
   });
 
   it('in a session whose time zone is not UTC: DATETIME2 values (and a staged timestamptz) are stored as the same UTC instants, lockouts until the same instant', async () => {
@@ -265,7 +312,7 @@ describe.each(engines)('import on %s', (engine) => {
       await db.exec("set time zone 'Asia/Kolkata'");
     }
     try {
-      expect((await db.query<{ tz: string }>('select current_setting(\'TimeZone\') as tz')).rows[0]!.tz).toBe('Asia/Kolkata');
+      expect((await db.query<{ tz: string }>("select current_setting('TimeZone') as tz")).rows[0]!.tz).toBe('Asia/Kolkata');
       const data = makeDataset({ members: 30, seed: 8, now: await databaseNow(db) });
       await writeStagingSchema(db, data);
       // pgloader without the README's CAST rules would make DATETIME2 a timestamptz (the instant as UTC).
@@ -276,16 +323,29 @@ describe.each(engines)('import on %s', (engine) => {
       const ms = (datetime2: string) => Date.parse(`${datetime2.slice(0, 10)}T${datetime2.slice(11, 23)}Z`);
       const epoch = async (sql: string, params: unknown[]) => (await db.query<{ ms: number }>(sql, params)).rows.map((r) => Number(r.ms));
       for (const row of data.rows.Memberships!.slice(0, 5)) {
-        const [stored] = await epoch('select extract(epoch from created_at) * 1000 as ms from ecliptix.memberships where unique_id = $1', [row[10]]);
+        const [stored] = await epoch('select extract(epoch from created_at) * 1000 as ms from ecliptix.memberships where unique_id = $1', [
+          row[10],
+        ]);
         expect(Math.abs(stored! - ms(row[7] as string)), String(row[7])).toBeLessThan(1);
       }
-      const lockouts = data.rows.LoginAttempts!.filter((r) => String(r[3]).startsWith('LOCKED_UNTIL:') && /^\+[1-9]\d{6,14}$/.test(String(r[2])));
+      const lockouts = data.rows.LoginAttempts!.filter(
+        (r) => String(r[3]).startsWith('LOCKED_UNTIL:') && /^\+[1-9]\d{6,14}$/.test(String(r[2])),
+      );
       expect(lockouts.length).toBeGreaterThan(3);
       for (const row of lockouts.slice(0, 5)) {
         const until = ms(String(row[3]).slice('LOCKED_UNTIL:'.length));
-        const stored = await epoch("select extract(epoch from locked_until) * 1000 as ms from ecliptix.login_attempts where phone_number = $1 and outcome = 'imported_lockout'", [row[2]]);
-        expect(stored.some((s) => Math.abs(s - until) < 1), `${row[2]} ${row[3]}`).toBe(true);
-        const [at] = await epoch("select extract(epoch from attempted_at) * 1000 as ms from ecliptix.login_attempts where phone_number = $1 and abs(extract(epoch from locked_until) * 1000 - $2) < 1", [row[2], until]);
+        const stored = await epoch(
+          "select extract(epoch from locked_until) * 1000 as ms from ecliptix.login_attempts where phone_number = $1 and outcome = 'imported_lockout'",
+          [row[2]],
+        );
+        expect(
+          stored.some((s) => Math.abs(s - until) < 1),
+          `${row[2]} ${row[3]}`,
+        ).toBe(true);
+        const [at] = await epoch(
+          'select extract(epoch from attempted_at) * 1000 as ms from ecliptix.login_attempts where phone_number = $1 and abs(extract(epoch from locked_until) * 1000 - $2) < 1',
+          [row[2], until],
+        );
         expect(Math.abs(at! - ms(row[1] as string))).toBeLessThan(1);
       }
     } finally {
@@ -300,7 +360,13 @@ describe.each(engines)('import on %s', (engine) => {
     await writeFiles(data, dir, { format: 'csv' });
     const report = await importDatabase({ db, dataKeys: DATA_KEYS, source: { directory: dir } });
     await expectImported(db, data, report);
-    expect(report.source).toEqual({ kind: 'files', directory: dir, files: expect.arrayContaining([{ table: 'Memberships', file: 'Memberships.csv', format: 'csv', rows: data.rows.Memberships!.length }]) });
+    expect(report.source).toEqual({
+      kind: 'files',
+      directory: dir,
+      files: expect.arrayContaining([
+        { table: 'Memberships', file: 'Memberships.csv', format: 'csv', rows: data.rows.Memberships!.length },
+      ]),
+    });
     await expectMembersSignIn(db, data);
   });
 });

@@ -20,12 +20,14 @@ const OTP_KEYS = generateKeyring('otp-2026');
 describe.each(engines)('import --merge on %s', (engine) => {
   const fresh = freshDatabaseEach(engine, { withSchema: true });
 
-  it('a number and a device the target already has become the target\'s; both sides sign in; a second import of the same original is refused', async () => {
+  it("a number and a device the target already has become the target's; both sides sign in; a second import of the same original is refused", async () => {
     const { db } = fresh;
     const client = createMembershipsClient({ db, secrets: { otpKeys: OTP_KEYS, dataKeys: DATA_KEYS } });
     const data = makeDataset({ members: 40, seed: 11, now: await databaseNow(db) });
     const originalOnly = data.members.find((m) => m.secureKey && !m.lockedUntil && !data.oneFailureFromLockout.includes(m.phoneNumber))!;
-    const shared = data.members.find((m) => m !== originalOnly && m.secureKey && !m.lockedUntil && !data.oneFailureFromLockout.includes(m.phoneNumber))!;
+    const shared = data.members.find(
+      (m) => m !== originalOnly && m.secureKey && !m.lockedUntil && !data.oneFailureFromLockout.includes(m.phoneNumber),
+    )!;
 
     // The target's own member, on a number the original also has, on a device the original also has.
     const sharedDevice = data.rows.AppDevices![0]!;
@@ -34,10 +36,14 @@ describe.each(engines)('import --merge on %s', (engine) => {
     const created = await client.createMembership({ flowId: flow.flowId, otpId: flow.otpId });
     if (created.outcome !== 'created') throw new Error(created.outcome);
     const ownKey = Buffer.alloc(32, 7);
-    expect((await client.setSecureKey({ membershipId: created.membershipId, flowId: flow.flowId, secureKey: ownKey })).outcome).toBe('updated');
+    expect((await client.setSecureKey({ membershipId: created.membershipId, flowId: flow.flowId, secureKey: ownKey })).outcome).toBe(
+      'updated',
+    );
 
     await writeStagingSchema(db, data);
-    await expect(importDatabase({ db, dataKeys: DATA_KEYS, keepStaging: true })).rejects.toThrow(/already holds data \(1 membership\(s\)\).*--merge/);
+    await expect(importDatabase({ db, dataKeys: DATA_KEYS, keepStaging: true })).rejects.toThrow(
+      /already holds data \(1 membership\(s\)\).*--merge/,
+    );
     const report = await importDatabase({ db, dataKeys: DATA_KEYS, merge: true, keepStaging: true });
     expect(report.status).toBe('imported');
     const phones = report.tables.find((t) => t.table === 'phone_numbers')!;
@@ -45,11 +51,28 @@ describe.each(engines)('import --merge on %s', (engine) => {
     expect(report.tables.find((t) => t.table === 'app_devices')!.merged).toBe(1);
 
     // One active phone per number, the target's for the shared one.
-    const rows = (await db.query<{ unique_id: string; is_deleted: boolean }>('select unique_id, is_deleted from ecliptix.phone_numbers where phone_number = $1 order by id', [shared.phoneNumber])).rows;
+    const rows = (
+      await db.query<{ unique_id: string; is_deleted: boolean }>(
+        'select unique_id, is_deleted from ecliptix.phone_numbers where phone_number = $1 order by id',
+        [shared.phoneNumber],
+      )
+    ).rows;
     expect(rows.filter((r) => !r.is_deleted)).toEqual([{ unique_id: flow.phoneId, is_deleted: false }]);
-    expect(Number((await db.query<{ n: number }>('select count(*) n from (select phone_number from ecliptix.phone_numbers where not is_deleted group by 1 having count(*) > 1) d')).rows[0]!.n)).toBe(0);
+    expect(
+      Number(
+        (
+          await db.query<{ n: number }>(
+            'select count(*) n from (select phone_number from ecliptix.phone_numbers where not is_deleted group by 1 having count(*) > 1) d',
+          )
+        ).rows[0]!.n,
+      ),
+    ).toBe(0);
     // The original's membership of that number is on the target's phone now.
-    const moved = (await db.query<{ phone_number_id: string }>('select phone_number_id from ecliptix.memberships where unique_id = $1', [shared.membershipId])).rows[0]!;
+    const moved = (
+      await db.query<{ phone_number_id: string }>('select phone_number_id from ecliptix.memberships where unique_id = $1', [
+        shared.membershipId,
+      ])
+    ).rows[0]!;
     expect(moved.phone_number_id).toBe(flow.phoneId);
 
     // The target's member signs in with their key (the newest membership of the number), the original's with theirs.
@@ -60,6 +83,13 @@ describe.each(engines)('import --merge on %s', (engine) => {
 
     const again = await importDatabase({ db, dataKeys: DATA_KEYS, merge: true });
     expect(again.status).toBe('invalid');
-    expect(again.problems).toContainEqual(expect.objectContaining({ table: 'Memberships', column: 'UniqueId', problem: 'is already in ecliptix.memberships (imported before?)', rows: data.rows.Memberships!.length }));
+    expect(again.problems).toContainEqual(
+      expect.objectContaining({
+        table: 'Memberships',
+        column: 'UniqueId',
+        problem: 'is already in ecliptix.memberships (imported before?)',
+        rows: data.rows.Memberships!.length,
+      }),
+    );
   });
 });

@@ -37,7 +37,11 @@ describe.each(engines)('backup and restore on %s', (engine) => {
     for (let i = 0; i < 3; i++) await signUp(db, `+4477009000${i}`);
     await db.query("UPDATE ecliptix_internal.settings SET value = '45' WHERE name = 'retention_days'");
     const before = await dumpSchemas(db);
-    const counts = Object.fromEntries(Object.entries(before).filter(([t]) => t.startsWith('ecliptix.')).map(([t, rows]) => [t.slice('ecliptix.'.length), rows.length]));
+    const counts = Object.fromEntries(
+      Object.entries(before)
+        .filter(([t]) => t.startsWith('ecliptix.'))
+        .map(([t, rows]) => [t.slice('ecliptix.'.length), rows.length]),
+    );
     expect(before['ecliptix.memberships']).toHaveLength(3);
     expect(before['persistor.schema_history']!.length).toBeGreaterThan(20);
     await close();
@@ -48,31 +52,46 @@ describe.each(engines)('backup and restore on %s', (engine) => {
     const result = JSON.parse(made.stdout);
     const file: string = result.file;
     expect(result).toMatchObject({ engine, format: engine === 'postgres' ? 'pg_dump-custom' : 'pglite-datadir' });
-    expect(file).toMatch(new RegExp(`^${backups}/\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d-\\d{3}Z${engine === 'postgres' ? '\\.dump' : '\\.tar\\.gz'}$`));
+    expect(file).toMatch(
+      new RegExp(`^${backups}/\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d-\\d{3}Z${engine === 'postgres' ? '\\.dump' : '\\.tar\\.gz'}$`),
+    );
     expect(statSync(file).size).toBe(result.bytes);
     expect(readdirSync(backups)).toHaveLength(1); // no .partial left behind
     const dataDirBefore = engine === 'pglite' ? directoryDigest(target.config.dataDir) : '';
 
     // Bad input, refused before anything is changed.
     const bytes = readFileSync(file);
-    await expect(backup({ ...target.config, output: file })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('already exists: backups are never overwritten') });
+    await expect(backup({ ...target.config, output: file })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('already exists: backups are never overwritten'),
+    });
     expect(readFileSync(file).equals(bytes)).toBe(true);
-    await expect(restore({ ...target.config, file: join(target.workDir, 'missing.dump'), force: true })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('no such file') });
+    await expect(restore({ ...target.config, file: join(target.workDir, 'missing.dump'), force: true })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('no such file'),
+    });
     const text = join(target.workDir, 'notes.txt');
     writeFileSync(text, 'not a backup');
-    await expect(restore({ ...target.config, file: text, force: true })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('is not a backup made by this tool') });
+    await expect(restore({ ...target.config, file: text, force: true })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('is not a backup made by this tool'),
+    });
     const other = join(target.workDir, 'other');
     writeFileSync(other, engine === 'postgres' ? Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]) : Buffer.from('PGDMP\u0001\u000e'));
     await expect(restore({ ...target.config, file: other, force: true })).rejects.toMatchObject({
       exitCode: 2,
-      message: expect.stringContaining(engine === 'postgres' ? 'is a backup of an embedded (PGlite) database' : 'is a pg_dump archive of a PostgreSQL server'),
+      message: expect.stringContaining(
+        engine === 'postgres' ? 'is a backup of an embedded (PGlite) database' : 'is a pg_dump archive of a PostgreSQL server',
+      ),
     });
     // Truncated: refused (server: pg_restore cannot read it) or fails to load (embedded).
     const truncated = join(target.workDir, engine === 'postgres' ? 'cut.dump' : 'cut.tar.gz');
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
     await expect(restore({ ...target.config, file: truncated, force: true })).rejects.toMatchObject({
       exitCode: engine === 'postgres' ? 2 : 1,
-      message: expect.stringMatching(engine === 'postgres' ? /cannot be read by .*pg_restore/ : /does not load as a PGlite database.*was not changed/),
+      message: expect.stringMatching(
+        engine === 'postgres' ? /cannot be read by .*pg_restore/ : /does not load as a PGlite database.*was not changed/,
+      ),
     });
 
     if (engine === 'postgres') {
@@ -88,7 +107,9 @@ describe.each(engines)('backup and restore on %s', (engine) => {
       const damaged = await dumpSchemas(db);
       const refused = await runCli([...target.cliArgs, 'restore', file]);
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain('already holds the memberships database (9 tables in schema ecliptix, a migration journal); restoring replaces it — add --force');
+      expect(refused.stderr).toContain(
+        'already holds the memberships database (9 tables in schema ecliptix, a migration journal); restoring replaces it — add --force',
+      );
       expect(await dumpSchemas(db)).toEqual(damaged);
       const restored = await runCli([...target.cliArgs, 'restore', file, '--force']);
       expect(restored.code, restored.stderr).toBe(0);
@@ -106,7 +127,10 @@ describe.each(engines)('backup and restore on %s', (engine) => {
       expect(readdirSync(join(target.config.dataDir, '..')).filter((n) => n.includes('restoring') || n.includes('replaced'))).toEqual([]);
       // Damage: files of the data directory lost; only --force replaces it.
       rmSync(join(target.config.dataDir, 'base'), { recursive: true });
-      await expect(restore({ ...target.config, file })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('already holds a database; restoring replaces it — add --force') });
+      await expect(restore({ ...target.config, file })).rejects.toMatchObject({
+        exitCode: 2,
+        message: expect.stringContaining('already holds a database; restoring replaces it — add --force'),
+      });
       const restored = await runCli([...target.cliArgs, 'restore', file, '--force']);
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stdout).toContain('(replacing what was there)');
@@ -195,10 +219,15 @@ describe('backup and restore: the tools and the database must be there', () => {
       await backup({ ...target.config, output: file });
 
       // Made after the backup: a table and an index. The restore removes them.
-      await db.exec("CREATE TABLE ecliptix.hand_made (x int); CREATE INDEX ix_after ON ecliptix.event_log (message); DELETE FROM ecliptix.login_attempts");
+      await db.exec(
+        'CREATE TABLE ecliptix.hand_made (x int); CREATE INDEX ix_after ON ecliptix.event_log (message); DELETE FROM ecliptix.login_attempts',
+      );
       await restore({ ...target.config, file, force: true });
       expect(await dumpSchemas(db)).toEqual(before);
-      expect((await db.query("SELECT to_regclass('ecliptix.hand_made') AS t, to_regclass('ecliptix.ix_after') AS i")).rows[0]).toEqual({ t: null, i: null });
+      expect((await db.query("SELECT to_regclass('ecliptix.hand_made') AS t, to_regclass('ecliptix.ix_after') AS i")).rows[0]).toEqual({
+        t: null,
+        i: null,
+      });
 
       // The role is gone now: re-creating the GRANT fails, and the whole restore is rolled back.
       await db.exec(`REVOKE USAGE ON SCHEMA ecliptix FROM ${role}; DROP ROLE ${role}; DELETE FROM ecliptix.memberships`);
@@ -226,7 +255,11 @@ describe('backup and restore: the tools and the database must be there', () => {
   });
 
   it('after a server restore the least-privilege roles own their objects again, and verify checks the application role', async () => {
-    const names = { owner: `persistor_rt_owner_${process.pid}`, app: `persistor_rt_app_${process.pid}`, reporting: `persistor_rt_rep_${process.pid}` };
+    const names = {
+      owner: `persistor_rt_owner_${process.pid}`,
+      app: `persistor_rt_app_${process.pid}`,
+      reporting: `persistor_rt_rep_${process.pid}`,
+    };
     const target = await createTestDatabase('postgres', { withSchema: true });
     try {
       await roles({ ...target.config, ...names });
@@ -236,7 +269,9 @@ describe('backup and restore: the tools and the database must be there', () => {
       expect(restored.rolesReapplied).toBe(true);
       const db = await target.open();
       try {
-        const owners = await db.query<{ owner: string }>("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'ecliptix'::regnamespace");
+        const owners = await db.query<{ owner: string }>(
+          "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'ecliptix'::regnamespace",
+        );
         expect(owners.rows).toEqual([{ owner: names.owner }]);
         const report = await verify({ ...target.config, db });
         expect(report.passed).toBe(true);

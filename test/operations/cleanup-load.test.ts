@@ -14,7 +14,15 @@ import { RETENTION_RULES, batchParams, ruleCutoff, type RetentionRow } from '../
 import { sqlFile } from '../../src/sql-files.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { planNodes, type PlanNode } from '../support/plans.js';
-import { RULE_NAMES, TABLES, expectedGo, labelOutcome, loadRetentionData, type RetentionDataSize, type RuleName } from './retention-data.js';
+import {
+  RULE_NAMES,
+  TABLES,
+  expectedGo,
+  labelOutcome,
+  loadRetentionData,
+  type RetentionDataSize,
+  type RuleName,
+} from './retention-data.js';
 
 /** About 1.2 million rows to clean up, shaped like production: most in the append-only logs. */
 const SIZE: RetentionDataSize = {
@@ -55,13 +63,29 @@ async function journey(client: pg.Client, traffic: Traffic): Promise<void> {
   };
   const phone = `+1888${String(randomInt(0, 1e8)).padStart(8, '0')}`;
   const device = await call('SELECT * FROM ecliptix.register_app_device_if_not_exists($1, $2, 1)', [randomUUID(), randomUUID()], 'created');
-  const created = await call('SELECT * FROM ecliptix.ensure_phone_number($1, NULL, $2)', [phone, device.unique_id], 'created_and_associated');
-  const flow = await call("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 7)", [device.unique_id, created.unique_id], 'created');
-  const otp = await call("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes', 'pending')", [flow.flow_unique_id], 'created');
+  const created = await call(
+    'SELECT * FROM ecliptix.ensure_phone_number($1, NULL, $2)',
+    [phone, device.unique_id],
+    'created_and_associated',
+  );
+  const flow = await call(
+    "SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 7)",
+    [device.unique_id, created.unique_id],
+    'created',
+  );
+  const otp = await call(
+    "SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes', 'pending')",
+    [flow.flow_unique_id],
+    'created',
+  );
   await call("SELECT * FROM ecliptix.update_otp_status($1, 'verified')", [otp.otp_unique_id], 'updated');
   const membership = await call('SELECT * FROM ecliptix.create_membership($1, 7, $2)', [flow.flow_unique_id, otp.otp_unique_id], 'created');
   // The registration flow that created the membership is the proof for its first key.
-  await call("SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x01'::bytea, $2)", [membership.membership_unique_id, flow.flow_unique_id], 'updated');
+  await call(
+    "SELECT * FROM ecliptix.update_membership_secure_key($1, '\\x01'::bytea, $2)",
+    [membership.membership_unique_id, flow.flow_unique_id],
+    'updated',
+  );
   await call('SELECT * FROM ecliptix.login_membership($1)', [phone], 'success');
   traffic.journeys++;
 }
@@ -120,7 +144,9 @@ describe('cleanup of a million expired rows on postgres, with live traffic', () 
     );
     const [holder, ...workers] = clients;
     await holder!.query('BEGIN');
-    const held = await holder!.query(`SELECT id FROM ecliptix.verification_flows WHERE connection_id = 1 ORDER BY id LIMIT ${LOCKED} FOR UPDATE`);
+    const held = await holder!.query(
+      `SELECT id FROM ecliptix.verification_flows WHERE connection_id = 1 ORDER BY id LIMIT ${LOCKED} FOR UPDATE`,
+    );
     expect(held.rowCount).toBe(LOCKED);
 
     const baseline: Traffic = { latencies: [], errors: [], journeys: 0 };
@@ -167,7 +193,11 @@ describe('cleanup of a million expired rows on postgres, with live traffic', () 
 
     // Exactly the right rows: every expired row but the locked ones, and nothing else (the live traffic's rows included).
     const rules = Object.fromEntries(report.rules.map((r) => [r.rule, r])) as Record<RuleName, (typeof report.rules)[number]>;
-    expect(rules['verification-flows']).toMatchObject({ matched: go['verification-flows'], affected: go['verification-flows'] - LOCKED, remaining: LOCKED });
+    expect(rules['verification-flows']).toMatchObject({
+      matched: go['verification-flows'],
+      affected: go['verification-flows'] - LOCKED,
+      remaining: LOCKED,
+    });
     const outcome = await labelOutcome(db, go);
     for (const rule of RULE_NAMES) {
       const done = rule === 'verification-flows' ? go[rule] - LOCKED : go[rule];

@@ -26,7 +26,8 @@ import {
 
 const SIZE: RetentionDataSize = { go: 25, stay: 12 };
 const byRule = <T extends { rule: string }>(rules: T[]) => Object.fromEntries(rules.map((r) => [r.rule, r])) as Record<RuleName, T>;
-const matchedOf = (report: { rules: { rule: string; matched: number }[] }) => Object.fromEntries(report.rules.map((r) => [r.rule, r.matched]));
+const matchedOf = (report: { rules: { rule: string; matched: number }[] }) =>
+  Object.fromEntries(report.rules.map((r) => [r.rule, r.matched]));
 const snapshot = async (db: Queryable) => ({ tables: await snapshotAllTables(db), guards: await snapshotLimitGuards(db) });
 
 /** Every rule did exactly `done` of its rows, and every row labelled to stay is there, unchanged. */
@@ -72,7 +73,13 @@ describe.each(engines)('cleanup on %s', (engine) => {
     const run = await cleanup({ ...target.config, db, batchSize: 7 });
     const rules = byRule(run.rules);
     for (const rule of RULE_NAMES) {
-      expect({ rule, matched: rules[rule].matched, affected: rules[rule].affected, batches: rules[rule].batches, remaining: rules[rule].remaining }).toEqual({
+      expect({
+        rule,
+        matched: rules[rule].matched,
+        affected: rules[rule].affected,
+        batches: rules[rule].batches,
+        remaining: rules[rule].remaining,
+      }).toEqual({
         rule,
         matched: go[rule],
         affected: go[rule],
@@ -118,7 +125,9 @@ describe.each(engines)('cleanup on %s', (engine) => {
     );
     expect(newest.rows[0]!.rows).toBe(newest.rows[0]!.phones);
     // Lockouts that end after the cut-off stay, even 91 days old.
-    const lockouts = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM ecliptix.login_attempts WHERE phone_number LIKE '+1999%'");
+    const lockouts = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ecliptix.login_attempts WHERE phone_number LIKE '+1999%'",
+    );
     expect(lockouts.rows[0]!.n).toBe(LOCKOUTS_KEPT.running + LOCKOUTS_KEPT.endedAfterCutoff);
 
     const after = await snapshot(db);
@@ -173,7 +182,8 @@ describe.each(engines)('cleanup on %s', (engine) => {
     expect(outcome.tables.otp_records).toEqual({ kept: loaded.tables.otp_records.kept, keptTouched: stay + stay }); // 'live', and 'stay' soft-deleted
     expect(outcome.tables.login_attempts).toEqual({ kept: loaded.tables.login_attempts.kept - stay, keptTouched: 0 });
     expect(outcome.tables.membership_attempts).toEqual({ kept: loaded.tables.membership_attempts.kept - stay, keptTouched: 0 });
-    for (const table of ['failed_otp_attempts', 'event_log', 'limit_guards'] as const) expect({ table, ...outcome.tables[table] }).toEqual({ table, ...loaded.tables[table] });
+    for (const table of ['failed_otp_attempts', 'event_log', 'limit_guards'] as const)
+      expect({ table, ...outcome.tables[table] }).toEqual({ table, ...loaded.tables[table] });
     expect((await cleanup({ ...target.config, db })).totalAffected).toBe(0);
   });
 
@@ -220,7 +230,9 @@ describe.each(engines)('cleanup on %s', (engine) => {
     const guards = await cleanup({ ...target.config, db, dryRun: true });
     expect(guards.limitGuardRetentionDays).toBe(2);
     expect(byRule(guards.rules)['limit-guards'].matched).toBe(0);
-    expect(byRule((await cleanup({ ...target.config, db, dryRun: true, limitGuardRetentionDays: 1 })).rules)['limit-guards'].matched).toBe(go['limit-guards']);
+    expect(byRule((await cleanup({ ...target.config, db, dryRun: true, limitGuardRetentionDays: 1 })).rules)['limit-guards'].matched).toBe(
+      go['limit-guards'],
+    );
   });
 
   it('limit-guards: each batch reads one slice of the primary key, whatever matches, so a few old guards among many recent ones cost one pass', async () => {
@@ -244,13 +256,24 @@ describe.each(engines)('cleanup on %s', (engine) => {
       const raw = rows[0]!['QUERY PLAN'];
       const nodes = planNodes(((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[])[0]!.Plan);
       const shown = nodes.map((n) => [n['Node Type'], n['Relation Name'], n['Index Name']].filter(Boolean).join(' ')).join(' > ');
-      expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan'), shown).toEqual([]);
-      expect(nodes.some((n) => String(n['Node Type']).startsWith('Index') && n['Index Name'] === 'limit_guards_pkey'), shown).toBe(true);
+      expect(
+        nodes.filter((n) => n['Node Type'] === 'Seq Scan'),
+        shown,
+      ).toEqual([]);
+      expect(
+        nodes.some((n) => String(n['Node Type']).startsWith('Index') && n['Index Name'] === 'limit_guards_pkey'),
+        shown,
+      ).toBe(true);
     }
     // The old guards sort last ('phone:' after 'login:'): the walk goes on through slices that change nothing.
     const guards = byRule((await cleanup({ ...target.config, db, batchSize: 5000 })).rules)['limit-guards'];
     const total = go['limit-guards'] + SIZE.stay + 20_010;
-    expect(guards).toMatchObject({ matched: go['limit-guards'] + 10, affected: go['limit-guards'] + 10, batches: Math.ceil(total / 5000), remaining: 0 });
+    expect(guards).toMatchObject({
+      matched: go['limit-guards'] + 10,
+      affected: go['limit-guards'] + 10,
+      batches: Math.ceil(total / 5000),
+      remaining: 0,
+    });
     const left = await db.query<{ n: number; old: number }>(
       "SELECT count(*)::int AS n, count(*) FILTER (WHERE touched_at < now() - interval '1 day')::int AS old FROM ecliptix_internal.limit_guards",
     );
@@ -291,7 +314,10 @@ describe.each(engines)('cleanup on %s', (engine) => {
       message: expect.stringContaining('ecliptix setting "retention_days" must be an integer, found "thirty"'),
     });
     await db.query("UPDATE ecliptix_internal.settings SET value = '0' WHERE name = 'retention_days'");
-    await expect(cleanup({ ...target.config, db })).rejects.toMatchObject({ exitCode: 5, message: expect.stringContaining('the setting retention_days is 0: it must be at least 1 day') });
+    await expect(cleanup({ ...target.config, db })).rejects.toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining('the setting retention_days is 0: it must be at least 1 day'),
+    });
     // a retention given as an option does not need the setting
     expect((await cleanup({ ...target.config, db, dryRun: true, retentionDays: 30 })).retentionDays).toBe(30);
     await db.query("UPDATE ecliptix_internal.settings SET value = '0' WHERE name = 'failed_attempt_retention_days'");
@@ -312,7 +338,10 @@ describe.each(engines)('cleanup on %s', (engine) => {
     try {
       const emptyDb = await empty.open();
       try {
-        await expect(cleanup({ ...empty.config, db: emptyDb })).rejects.toMatchObject({ exitCode: 5, message: expect.stringContaining('not deployed') });
+        await expect(cleanup({ ...empty.config, db: emptyDb })).rejects.toMatchObject({
+          exitCode: 5,
+          message: expect.stringContaining('not deployed'),
+        });
       } finally {
         await emptyDb.close();
       }
@@ -342,16 +371,32 @@ describe('cleanup: bad arguments fail before anything is opened (exit 2)', () =>
     const cases: { args: string[]; env?: Record<string, string>; message: string }[] = [
       { args: ['cleanup', '--retention-days', 'thirty'], message: '--retention-days must be a whole number (got "thirty")' },
       { args: ['cleanup', '--batch-size', '0'], message: 'batch size must be a whole number between 1 and 100000 (got 0)' },
-      { args: ['cleanup', '--event-log-retention-days', '0'], message: 'event log retention days must be a whole number of days between 1 and 36500 (got 0)' },
-      { args: ['cleanup'], env: { ECLIPTIX_RETENTION_DAYS: '0' }, message: 'retentionDays (from ECLIPTIX_RETENTION_DAYS) must be at least 1 day' },
-      { args: ['cleanup', '--failed-attempt-retention-days', 'x'], message: '--failed-attempt-retention-days must be a whole number (got "x")' },
-      { args: ['cleanup', '--failed-attempt-retention-days', '0'], message: 'failed attempt retention days must be a whole number of days between 1 and 36500 (got 0)' },
+      {
+        args: ['cleanup', '--event-log-retention-days', '0'],
+        message: 'event log retention days must be a whole number of days between 1 and 36500 (got 0)',
+      },
+      {
+        args: ['cleanup'],
+        env: { ECLIPTIX_RETENTION_DAYS: '0' },
+        message: 'retentionDays (from ECLIPTIX_RETENTION_DAYS) must be at least 1 day',
+      },
+      {
+        args: ['cleanup', '--failed-attempt-retention-days', 'x'],
+        message: '--failed-attempt-retention-days must be a whole number (got "x")',
+      },
+      {
+        args: ['cleanup', '--failed-attempt-retention-days', '0'],
+        message: 'failed attempt retention days must be a whole number of days between 1 and 36500 (got 0)',
+      },
       {
         args: ['cleanup'],
         env: { ECLIPTIX_FAILED_ATTEMPT_RETENTION_DAYS: '0' },
         message: 'failedAttemptRetentionDays (from ECLIPTIX_FAILED_ATTEMPT_RETENTION_DAYS) must be at least 1 day',
       },
-      { args: ['cleanup', '--limit-guard-retention-days', '36501'], message: 'limit guard retention days must be a whole number of days between 1 and 36500 (got 36501)' },
+      {
+        args: ['cleanup', '--limit-guard-retention-days', '36501'],
+        message: 'limit guard retention days must be a whole number of days between 1 and 36500 (got 36501)',
+      },
       {
         args: ['cleanup'],
         env: { ECLIPTIX_LIMIT_GUARD_RETENTION_DAYS: '1.5' },
@@ -379,10 +424,18 @@ describe('cleanup on postgres, with live connections', () => {
       await live.query('BEGIN');
       const held = {
         // rows a rule takes (held by a routine: skipped, not waited for)
-        'verification-flows': await live.query('SELECT id FROM ecliptix.verification_flows WHERE connection_id = 1 ORDER BY id LIMIT 3 FOR UPDATE'),
-        'abandoned-flows': await live.query('SELECT id FROM ecliptix.verification_flows WHERE connection_id = 4 ORDER BY id LIMIT 2 FOR UPDATE'),
-        'failed-login-attempts': await live.query("SELECT id FROM ecliptix.login_attempts WHERE outcome = 'go-failed' ORDER BY id LIMIT 3 FOR UPDATE"),
-        'limit-guards': await live.query("SELECT key FROM ecliptix_internal.limit_guards WHERE key LIKE 'cleanup-go:%' ORDER BY key LIMIT 1 FOR UPDATE"),
+        'verification-flows': await live.query(
+          'SELECT id FROM ecliptix.verification_flows WHERE connection_id = 1 ORDER BY id LIMIT 3 FOR UPDATE',
+        ),
+        'abandoned-flows': await live.query(
+          'SELECT id FROM ecliptix.verification_flows WHERE connection_id = 4 ORDER BY id LIMIT 2 FOR UPDATE',
+        ),
+        'failed-login-attempts': await live.query(
+          "SELECT id FROM ecliptix.login_attempts WHERE outcome = 'go-failed' ORDER BY id LIMIT 3 FOR UPDATE",
+        ),
+        'limit-guards': await live.query(
+          "SELECT key FROM ecliptix_internal.limit_guards WHERE key LIKE 'cleanup-go:%' ORDER BY key LIMIT 1 FOR UPDATE",
+        ),
         // the flow of an active OTP with a failed check: finished-flow-otps must not change the OTP while the flow is held
         'finished-flow-otps': await live.query(
           "SELECT f.id FROM ecliptix.verification_flows f JOIN ecliptix.otp_records o ON o.flow_unique_id = f.unique_id AND o.otp_hash = 'orphan-failed' ORDER BY f.id LIMIT 1 FOR UPDATE OF f",
@@ -395,7 +448,11 @@ describe('cleanup on postgres, with live connections', () => {
       expect(first['verification-flows']).toMatchObject({ affected: go['verification-flows'] - 3, remaining: 3 });
       expect(first['abandoned-flows']).toMatchObject({ affected: go['abandoned-flows'] - 2, remaining: 2 });
       // the OTPs of the two flows still pending are not taken yet; the one whose flow is held is skipped
-      expect(first['finished-flow-otps']).toMatchObject({ matched: go['finished-flow-otps'] - 2, affected: go['finished-flow-otps'] - 3, remaining: 1 });
+      expect(first['finished-flow-otps']).toMatchObject({
+        matched: go['finished-flow-otps'] - 2,
+        affected: go['finished-flow-otps'] - 3,
+        remaining: 1,
+      });
       expect(first['failed-login-attempts']).toMatchObject({ affected: go['failed-login-attempts'] - 3, remaining: 3 });
       expect(first['limit-guards']).toMatchObject({ affected: go['limit-guards'] - 1, remaining: 1 });
       await live.query('COMMIT');
@@ -412,7 +469,11 @@ describe('cleanup on postgres, with live connections', () => {
 
       // another clean-up holds the clean-up lock
       await live.query('SELECT pg_advisory_lock($1::bigint)', [CLEANUP_LOCK_KEY]);
-      await expect(cleanup({ ...target.config, db })).rejects.toMatchObject({ code: 'LOCK_TIMEOUT', exitCode: 1, message: expect.stringContaining('another clean-up is running') });
+      await expect(cleanup({ ...target.config, db })).rejects.toMatchObject({
+        code: 'LOCK_TIMEOUT',
+        exitCode: 1,
+        message: expect.stringContaining('another clean-up is running'),
+      });
     } finally {
       await live.end();
     }
@@ -431,7 +492,11 @@ describe('cleanup on postgres, with live connections', () => {
     const { child, exited } = spawnCli([...target.cliArgs, 'cleanup', '--batch-size', '20', '--json']);
     // Wait until it is part-way through the first rule, then press Ctrl-C.
     for (let i = 0; i < 400; i++) {
-      const n = (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM ecliptix.verification_flows WHERE status = 'expired' AND connection_id IN (3, 4)")).rows[0]!.n;
+      const n = (
+        await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM ecliptix.verification_flows WHERE status = 'expired' AND connection_id IN (3, 4)",
+        )
+      ).rows[0]!.n;
       if (n > 0) break;
       await sleep(25);
     }

@@ -62,7 +62,15 @@ export const RULE_NAMES = [
 ] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
-export const TABLES = ['verification_flows', 'otp_records', 'failed_otp_attempts', 'login_attempts', 'membership_attempts', 'event_log', 'limit_guards'] as const;
+export const TABLES = [
+  'verification_flows',
+  'otp_records',
+  'failed_otp_attempts',
+  'login_attempts',
+  'membership_attempts',
+  'event_log',
+  'limit_guards',
+] as const;
 export type RetentionTable = (typeof TABLES)[number];
 
 export interface RetentionDataSize {
@@ -102,7 +110,7 @@ export function expectedGo(size: RetentionDataSize): Record<RuleName, number> {
   };
 }
 
-export function retentionDataSql(size: RetentionDataSize): string {
+function retentionDataSql(size: RetentionDataSize): string {
   const { stay } = size;
   const go = {
     flows: goOf(size, 'verification-flows'),
@@ -353,7 +361,13 @@ export async function labelOutcome(db: Queryable, goLoaded: Record<RuleName, num
     UNION ALL
     SELECT 'limit_guards', count(*)::int, count(*) FILTER (WHERE version <> 1)::int FROM ecliptix_internal.limit_guards WHERE key LIKE 'cleanup-stay:%'`);
   const byKey = new Map(rows.map((r) => [r.k, r]));
-  const deleting = new Set<RuleName>(['login-attempts', 'failed-login-attempts', 'failed-membership-attempts', 'event-log', 'limit-guards']);
+  const deleting = new Set<RuleName>([
+    'login-attempts',
+    'failed-login-attempts',
+    'failed-membership-attempts',
+    'event-log',
+    'limit-guards',
+  ]);
   const rules = {} as Record<RuleName, GoCounts>;
   for (const rule of RULE_NAMES) {
     const row = byKey.get(rule)!;

@@ -26,7 +26,13 @@ const K0 = generateKeyring('k0');
 const K1 = generateKeyring('k1');
 const KX = generateKeyring('kx'); // a key the rotating keyring does not have
 /** The keyring after the new key was added: k1 current, k0 kept after it. */
-const K1_K0: Keyring = { currentId: 'k1', keys: new Map([['k1', K1.keys.get('k1')!], ['k0', K0.keys.get('k0')!]]) };
+const K1_K0: Keyring = {
+  currentId: 'k1',
+  keys: new Map([
+    ['k1', K1.keys.get('k1')!],
+    ['k0', K0.keys.get('k0')!],
+  ]),
+};
 const OTP_KEYS = generateKeyring('otp');
 
 interface Member {
@@ -36,7 +42,8 @@ interface Member {
   plain: Buffer;
 }
 
-const clientFor = (db: Queryable, dataKeys: Keyring): MembershipsClient => createMembershipsClient({ db, secrets: { otpKeys: OTP_KEYS, dataKeys } });
+const clientFor = (db: Queryable, dataKeys: Keyring): MembershipsClient =>
+  createMembershipsClient({ db, secrets: { otpKeys: OTP_KEYS, dataKeys } });
 
 /** A membership created through the routines (device, phone, verified flow), without a secure key. */
 async function newMembership(client: MembershipsClient): Promise<{ membershipId: string; phone: string }> {
@@ -92,7 +99,9 @@ async function keyIdsInTable(db: Queryable): Promise<Record<string, number>> {
 }
 
 async function storedKey(db: Queryable, membershipId: string): Promise<Buffer> {
-  const { rows } = await db.query<{ secure_key: Uint8Array }>('SELECT secure_key FROM ecliptix.memberships WHERE unique_id = $1::uuid', [membershipId]);
+  const { rows } = await db.query<{ secure_key: Uint8Array }>('SELECT secure_key FROM ecliptix.memberships WHERE unique_id = $1::uuid', [
+    membershipId,
+  ]);
   return Buffer.from(rows[0]!.secure_key);
 }
 
@@ -158,7 +167,18 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
     const otherColumns = await membershipsWithoutKeys(db);
     const progress: number[] = [];
     const run = await rotateKeys({ ...target.config, db, dataKeys: K1_K0, batchSize: 5, onProgress: (p) => progress.push(p.done) });
-    expect(run).toMatchObject({ dryRun: false, interrupted: false, batchSize: 5, matched: 23, rotated: 23, batches: 5, passes: 1, remainingOld: 0, removableKeyIds: ['k0'], allCurrent: true });
+    expect(run).toMatchObject({
+      dryRun: false,
+      interrupted: false,
+      batchSize: 5,
+      matched: 23,
+      rotated: 23,
+      batches: 5,
+      passes: 1,
+      remainingOld: 0,
+      removableKeyIds: ['k0'],
+      allCurrent: true,
+    });
     expect(run.keys).toEqual([
       { keyId: 'k1', rows: 23, current: true, configured: true },
       { keyId: 'k0', rows: 0, current: false, configured: true },
@@ -166,18 +186,34 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
     expect(progress).toEqual([5, 10, 15, 20, 23]);
     expect(await keyIdsInTable(db)).toEqual({ k1: 23 });
     expect(await membershipsWithoutKeys(db)).toEqual(otherColumns);
-    expect((await db.query('SELECT secure_key FROM ecliptix.memberships WHERE unique_id = $1::uuid', [noKey.membershipId])).rows[0]).toEqual({ secure_key: null });
+    expect(
+      (await db.query('SELECT secure_key FROM ecliptix.memberships WHERE unique_id = $1::uuid', [noKey.membershipId])).rows[0],
+    ).toEqual({ secure_key: null });
 
     // k0 removed from the keyring: every key still decrypts to the same bytes, through login and on the row.
     await expectLogins(db, K1, members.slice(0, 22));
-    expect(decryptSecureKey(K1, members[22]!.membershipId, await storedKey(db, members[22]!.membershipId)).equals(members[22]!.plain)).toBe(true);
+    expect(decryptSecureKey(K1, members[22]!.membershipId, await storedKey(db, members[22]!.membershipId)).equals(members[22]!.plain)).toBe(
+      true,
+    );
 
     const after = await snapshotAllTables(db);
     const again = await rotateKeys({ ...target.config, db, dataKeys: K1_K0, batchSize: 5 });
-    expect(again).toMatchObject({ matched: 0, rotated: 0, batches: 0, passes: 0, remainingOld: 0, allCurrent: true, removableKeyIds: ['k0'] });
+    expect(again).toMatchObject({
+      matched: 0,
+      rotated: 0,
+      batches: 0,
+      passes: 0,
+      remainingOld: 0,
+      allCurrent: true,
+      removableKeyIds: ['k0'],
+    });
     expect(await snapshotAllTables(db)).toEqual(after);
     // The keyring without k0 reports the same: nothing to rotate, every row under the current key.
-    expect(await rotateKeys({ ...target.config, db, dataKeys: K1 })).toMatchObject({ rotated: 0, keys: [{ keyId: 'k1', rows: 23, current: true, configured: true }], allCurrent: true });
+    expect(await rotateKeys({ ...target.config, db, dataKeys: K1 })).toMatchObject({
+      rotated: 0,
+      keys: [{ keyId: 'k1', rows: 23, current: true, configured: true }],
+      allCurrent: true,
+    });
   });
 
   it('stops between batches when asked (Ctrl-C), keeping the first batches in id order; the next run continues', async () => {
@@ -195,8 +231,19 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
         if (p.batches === 2) controller.abort();
       },
     });
-    expect(stopped).toMatchObject({ interrupted: true, matched: 30, rotated: 14, batches: 2, remainingOld: 16, allCurrent: false, removableKeyIds: [] });
-    expect(stopped.keys.map((k) => [k.keyId, k.rows])).toEqual([['k1', 14], ['k0', 16]]);
+    expect(stopped).toMatchObject({
+      interrupted: true,
+      matched: 30,
+      rotated: 14,
+      batches: 2,
+      remainingOld: 16,
+      allCurrent: false,
+      removableKeyIds: [],
+    });
+    expect(stopped.keys.map((k) => [k.keyId, k.rows])).toEqual([
+      ['k1', 14],
+      ['k0', 16],
+    ]);
     // The rows are taken in key (id) order: exactly the 14 oldest memberships are under k1.
     const order = await db.query<{ unique_id: string; key_id: string }>(
       "SELECT unique_id::text, convert_from(substring(secure_key FROM 3 FOR get_byte(secure_key, 1)), 'UTF8') AS key_id FROM ecliptix.memberships ORDER BY id",
@@ -207,7 +254,15 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
     await expectLogins(db, K1_K0, [members[0]!, members[29]!]);
 
     const rest = await rotateKeys({ ...target.config, db, dataKeys: K1_K0, batchSize: 7 });
-    expect(rest).toMatchObject({ interrupted: false, matched: 16, rotated: 16, batches: 3, remainingOld: 0, allCurrent: true, removableKeyIds: ['k0'] });
+    expect(rest).toMatchObject({
+      interrupted: false,
+      matched: 16,
+      rotated: 16,
+      batches: 3,
+      remainingOld: 0,
+      allCurrent: true,
+      removableKeyIds: ['k0'],
+    });
     expect(await keyIdsInTable(db)).toEqual({ k1: 30 });
     await expectLogins(db, K1, members);
   });
@@ -222,7 +277,11 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
     const blob = await storedKey(db, tampered.membershipId);
     blob[blob.length - 1] = blob[blob.length - 1]! ^ 0x01;
     await storeKey(db, tampered.membershipId, blob);
-    const keep = { unknown: await storedKey(db, unknown!.membershipId), malformed: await storedKey(db, malformed.membershipId), tampered: blob };
+    const keep = {
+      unknown: await storedKey(db, unknown!.membershipId),
+      malformed: await storedKey(db, malformed.membershipId),
+      tampered: blob,
+    };
 
     const report = await rotateKeys({ ...target.config, db, dataKeys: K1_K0, batchSize: 4 });
     expect(report).toMatchObject({
@@ -246,7 +305,8 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
     expect(await storedKey(db, unknown!.membershipId)).toEqual(keep.unknown);
     expect(await storedKey(db, malformed.membershipId)).toEqual(keep.malformed);
     expect(await storedKey(db, tampered.membershipId)).toEqual(keep.tampered);
-    for (const member of members.slice(0, 5)) expect(decryptSecureKey(K1, member.membershipId, await storedKey(db, member.membershipId)).equals(member.plain)).toBe(true);
+    for (const member of members.slice(0, 5))
+      expect(decryptSecureKey(K1, member.membershipId, await storedKey(db, member.membershipId)).equals(member.plain)).toBe(true);
   });
 
   it('the embedded database falls back to its development keys; a server needs ECLIPTIX_DATA_KEYS', async () => {
@@ -260,12 +320,18 @@ describe.each(engines)('rotate-keys on %s', (engine) => {
       expect(report).toMatchObject({ currentKeyId: 'k1', rotated: 3, allCurrent: true });
       expect(told).toEqual([file]);
     } else {
-      await expect(rotateKeys({ ...target.config, db, env: {} })).rejects.toMatchObject({ code: 'INVALID_CONFIG', exitCode: 2, message: expect.stringContaining('ECLIPTIX_DATA_KEYS') });
+      await expect(rotateKeys({ ...target.config, db, env: {} })).rejects.toMatchObject({
+        code: 'INVALID_CONFIG',
+        exitCode: 2,
+        message: expect.stringContaining('ECLIPTIX_DATA_KEYS'),
+      });
       const report = await rotateKeys({ ...target.config, db, env: { ECLIPTIX_DATA_KEYS: keyringToText(K1_K0) } });
       expect(report).toMatchObject({ currentKeyId: 'k1', rotated: 3, allCurrent: true });
     }
     expect(await keyIdsInTable(db)).toEqual({ k1: 3 });
-    expect(decryptSecureKey(K1, members[0]!.membershipId, await storedKey(db, members[0]!.membershipId)).equals(members[0]!.plain)).toBe(true);
+    expect(decryptSecureKey(K1, members[0]!.membershipId, await storedKey(db, members[0]!.membershipId)).equals(members[0]!.plain)).toBe(
+      true,
+    );
   });
 });
 
@@ -293,7 +359,10 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
             await db.transaction(async (tx) => {
               await tx.query('SELECT id FROM ecliptix.memberships WHERE unique_id = $1::uuid FOR UPDATE', [member.membershipId]);
               await sleep(2);
-              await tx.query('UPDATE ecliptix.memberships SET secure_key = $1 WHERE unique_id = $2::uuid', [encryptSecureKey(K1_K0, member.membershipId, plain), member.membershipId]);
+              await tx.query('UPDATE ecliptix.memberships SET secure_key = $1 WHERE unique_id = $2::uuid', [
+                encryptSecureKey(K1_K0, member.membershipId, plain),
+                member.membershipId,
+              ]);
             });
             expected.set(member.membershipId, plain);
             stats.writes++;
@@ -321,9 +390,16 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
       expect(await keyIdsInTable(db)).toEqual({ k1: 240 });
       // Nothing lost: every member's key is the one last written (by the traffic or at sign-up), and k0 is not needed.
       for (const member of members) {
-        expect(decryptSecureKey(K1, member.membershipId, await storedKey(db, member.membershipId)).equals(expected.get(member.membershipId)!), member.phone).toBe(true);
+        expect(
+          decryptSecureKey(K1, member.membershipId, await storedKey(db, member.membershipId)).equals(expected.get(member.membershipId)!),
+          member.phone,
+        ).toBe(true);
       }
-      await expectLogins(db, K1, members.slice(0, 40).map((m) => ({ ...m, plain: expected.get(m.membershipId)! })));
+      await expectLogins(
+        db,
+        K1,
+        members.slice(0, 40).map((m) => ({ ...m, plain: expected.get(m.membershipId)! })),
+      );
     } finally {
       await db.close();
     }
@@ -335,19 +411,33 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
     const [written, held] = [members[2]!, members[5]!];
     const newPlain = randomBytes(32);
     await db.transaction(async (app) => {
-      await app.query('SELECT id FROM ecliptix.memberships WHERE unique_id = ANY ($1::uuid[]) FOR UPDATE', [[written.membershipId, held.membershipId]]);
+      await app.query('SELECT id FROM ecliptix.memberships WHERE unique_id = ANY ($1::uuid[]) FOR UPDATE', [
+        [written.membershipId, held.membershipId],
+      ]);
       const started = performance.now();
       const report = await rotateKeys({ ...target.config, db, dataKeys: K1_K0, batchSize: 3 });
       expect(performance.now() - started, 'not blocked by the held rows (only the pauses between passes)').toBeLessThan(5_000);
-      expect(report).toMatchObject({ interrupted: false, matched: 10, rotated: 8, passes: 3, remainingOld: 2, allCurrent: false, removableKeyIds: [] });
+      expect(report).toMatchObject({
+        interrupted: false,
+        matched: 10,
+        rotated: 8,
+        passes: 3,
+        remainingOld: 2,
+        allCurrent: false,
+        removableKeyIds: [],
+      });
       // The application stores a new key for one of them, under the current key, and commits.
-      await app.query('UPDATE ecliptix.memberships SET secure_key = $1 WHERE unique_id = $2::uuid', [encryptSecureKey(K1_K0, written.membershipId, newPlain), written.membershipId]);
+      await app.query('UPDATE ecliptix.memberships SET secure_key = $1 WHERE unique_id = $2::uuid', [
+        encryptSecureKey(K1_K0, written.membershipId, newPlain),
+        written.membershipId,
+      ]);
     });
     const rest = await rotateKeys({ ...target.config, db, dataKeys: K1_K0, batchSize: 3 });
     expect(rest).toMatchObject({ matched: 1, rotated: 1, passes: 1, remainingOld: 0, allCurrent: true });
     expect(await keyIdsInTable(db)).toEqual({ k1: 10 });
     expect(decryptSecureKey(K1, written.membershipId, await storedKey(db, written.membershipId)).equals(newPlain)).toBe(true);
-    for (const member of members.filter((m) => m !== written)) expect(decryptSecureKey(K1, member.membershipId, await storedKey(db, member.membershipId)).equals(member.plain)).toBe(true);
+    for (const member of members.filter((m) => m !== written))
+      expect(decryptSecureKey(K1, member.membershipId, await storedKey(db, member.membershipId)).equals(member.plain)).toBe(true);
   });
 
   it('the CLI: --json report, human report, exit 5 for rows it cannot rotate, exit 1 while another rotation runs; never a key in the output', async () => {
@@ -357,11 +447,12 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
     const env = { ECLIPTIX_DATA_KEYS: keyringToText(K1_K0) };
     const secrets = [K0, K1, KX].map((k) => [...k.keys.values()][0]!);
     const blobs = await Promise.all([...members, unknown!].map((m) => storedKey(db, m.membershipId)));
-    const leaks = (text: string) => [
-      ...secrets.flatMap((key) => [key.toString('base64'), key.toString('hex')]),
-      ...blobs.flatMap((blob) => [blob.toString('base64'), blob.toString('hex'), blob.subarray(30).toString('hex')]),
-      ...members.map((m) => m.plain.toString('hex')),
-    ].filter((s) => text.includes(s));
+    const leaks = (text: string) =>
+      [
+        ...secrets.flatMap((key) => [key.toString('base64'), key.toString('hex')]),
+        ...blobs.flatMap((blob) => [blob.toString('base64'), blob.toString('hex'), blob.subarray(30).toString('hex')]),
+        ...members.map((m) => m.plain.toString('hex')),
+      ].filter((s) => text.includes(s));
 
     const dry = await runCli(['rotate-keys', '--dry-run', ...target.cliArgs], { env });
     expect(dry.code).toBe(5);
@@ -375,7 +466,17 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
     const json = await runCli(['rotate-keys', '--json', '--batch-size', '2', ...target.cliArgs], { env });
     expect(json.code).toBe(5);
     const report = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ rotated: 5, batches: 3, unknownKeyRows: 1, removableKeyIds: ['k0'], keys: [{ keyId: 'k1', rows: 5 }, { keyId: 'k0', rows: 0 }, { keyId: 'kx', rows: 1 }] });
+    expect(report).toMatchObject({
+      rotated: 5,
+      batches: 3,
+      unknownKeyRows: 1,
+      removableKeyIds: ['k0'],
+      keys: [
+        { keyId: 'k1', rows: 5 },
+        { keyId: 'k0', rows: 0 },
+        { keyId: 'kx', rows: 1 },
+      ],
+    });
     expect(await keyIdsInTable(db)).toEqual({ k1: 5, kx: 1 });
 
     // The unknown row gone (its key found and added, say): a clean run, exit 0, says k0 may be removed.
@@ -432,7 +533,10 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(result.stderr).toContain(message);
     }
-    await expect(rotateKeys({ dataDir: '/nonexistent/never-opened', dataKeys: K1_K0, batchSize: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', exitCode: 2 });
+    await expect(rotateKeys({ dataDir: '/nonexistent/never-opened', dataKeys: K1_K0, batchSize: 0 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      exitCode: 2,
+    });
 
     const missing = await runCli(['rotate-keys', ...target.cliArgs]);
     expect(missing.code).toBe(2);
@@ -445,6 +549,15 @@ describe('rotate-keys on the server: live traffic, the command line', () => {
 
     const help = await runCli(['rotate-keys', '--help']);
     expect(help.code).toBe(0);
-    for (const text of ['Usage: ecliptix-persistor rotate-keys', '--dry-run', '--batch-size <rows>', '--json', 'ECLIPTIX_DATA_KEYS', 'Ctrl-C', '0 rows']) expect(help.stdout).toContain(text);
+    for (const text of [
+      'Usage: ecliptix-persistor rotate-keys',
+      '--dry-run',
+      '--batch-size <rows>',
+      '--json',
+      'ECLIPTIX_DATA_KEYS',
+      'Ctrl-C',
+      '0 rows',
+    ])
+      expect(help.stdout).toContain(text);
   });
 });

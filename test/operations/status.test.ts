@@ -20,7 +20,9 @@ describe.each(engines)('status on %s', (engine) => {
     await signUp(db, '+447700900002');
     await signUp(db, '+447700900003');
     for (let i = 0; i < 5; i++) await db.query("SELECT * FROM ecliptix.login_membership('+447700900999')");
-    await db.query("UPDATE ecliptix.memberships SET is_deleted = true WHERE phone_number_id = (SELECT unique_id FROM ecliptix.phone_numbers WHERE phone_number = '+447700900001')");
+    await db.query(
+      "UPDATE ecliptix.memberships SET is_deleted = true WHERE phone_number_id = (SELECT unique_id FROM ecliptix.phone_numbers WHERE phone_number = '+447700900001')",
+    );
 
     const report = await status({ ...target.config, db });
     expect(report.upToDate).toBe(true);
@@ -86,7 +88,9 @@ describe('the activity query on a large table', () => {
     const target = await createTestDatabase('postgres', { withSchema: true });
     const db = await target.open();
     try {
-      const [plan] = (await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sqlFile('operations/activity-24h.sql')}`)).rows;
+      const [plan] = (
+        await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sqlFile('operations/activity-24h.sql')}`)
+      ).rows;
       const conditions: string[] = [];
       for (const node of planNodes(plan!['QUERY PLAN'][0].Plan)) {
         for (const key of ['Filter', 'Index Cond', 'Recheck Cond']) if (typeof node[key] === 'string') conditions.push(node[key] as string);

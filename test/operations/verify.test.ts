@@ -29,7 +29,11 @@ describe.each(engines)('verify on %s', (engine) => {
     await open();
     const rowsBefore = await snapshotAllTables(db!);
     const catalogBefore = await catalogSnapshot(db!);
-    const supportRoutines = (await db!.query<{ n: number }>("SELECT count(DISTINCT proname)::int AS n FROM pg_proc WHERE pronamespace = 'ecliptix_internal'::regnamespace")).rows[0]!.n;
+    const supportRoutines = (
+      await db!.query<{ n: number }>(
+        "SELECT count(DISTINCT proname)::int AS n FROM pg_proc WHERE pronamespace = 'ecliptix_internal'::regnamespace",
+      )
+    ).rows[0]!.n;
 
     const report = await verify({ ...target.config, db: db! });
     expect(report.criteria.map((c) => c.title)).toEqual([
@@ -94,7 +98,10 @@ describe.each(engines)('verify on %s', (engine) => {
     );
     const drift = Object.fromEntries(report.drift.map((d: { name: string; live: string[]; shipped: string[] }) => [d.name, d]));
     expect(drift.event_log.live).toEqual(['index CREATE INDEX ix_hand_made ON ecliptix.event_log USING btree (event_type)']);
-    expect(drift.memberships).toMatchObject({ live: ["column status text not null default 'active'::text"], shipped: ["column status text not null default 'inactive'::text"] });
+    expect(drift.memberships).toMatchObject({
+      live: ["column status text not null default 'active'::text"],
+      shipped: ["column status text not null default 'inactive'::text"],
+    });
     expect(drift.get_phone_number.shipped.join('\n')).toContain('and not p.is_deleted');
     expect(drift.app_devices.live).toEqual([]); // the table lost its trigger
     expect(drift.app_devices.shipped[0]).toContain('trigger CREATE TRIGGER trg_app_devices_updated_at');
@@ -154,11 +161,15 @@ describe.each(engines)('verify on %s', (engine) => {
       expect(passed(denied)).toEqual([true, true, true, true, false]);
       expect(denied.criteria[4]!.details).toEqual([
         'role persistor_verify_app lacks USAGE on schema ecliptix (GRANT USAGE ON SCHEMA ecliptix TO persistor_verify_app)',
-        expect.stringMatching(/^role persistor_verify_app may not EXECUTE create_membership, .*verify_phone_for_secret_key_recovery \(GRANT EXECUTE ON ALL FUNCTIONS/),
+        expect.stringMatching(
+          /^role persistor_verify_app may not EXECUTE create_membership, .*verify_phone_for_secret_key_recovery \(GRANT EXECUTE ON ALL FUNCTIONS/,
+        ),
         expect.stringMatching(/^basic operations as persistor_verify_app failed: permission denied for schema ecliptix/),
       ]);
 
-      await db!.exec('GRANT USAGE ON SCHEMA ecliptix TO persistor_verify_app; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ecliptix TO persistor_verify_app;');
+      await db!.exec(
+        'GRANT USAGE ON SCHEMA ecliptix TO persistor_verify_app; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ecliptix TO persistor_verify_app;',
+      );
       const granted = await verify({ ...target.config, db: db!, appRole: 'persistor_verify_app' });
       expect(granted.passed).toBe(true);
       expect(granted.criteria[4]!.details).toContain('registered a device and looked up a phone as persistor_verify_app (rolled back)');
@@ -181,7 +192,9 @@ describe.each(engines)('verify on an undeployed %s database', (engine) => {
       const report = await verify({ ...target.config, db });
       expect(passed(report)).toEqual([false, false, false, false, false]);
       expect(report.criteria[0]!.details).toHaveLength(36);
-      expect(report.criteria[3]!.details).toEqual(['no migration is recorded as applied: deploy with `ecliptix-persistor migrate` (or the `sql` script)']);
+      expect(report.criteria[3]!.details).toEqual([
+        'no migration is recorded as applied: deploy with `ecliptix-persistor migrate` (or the `sql` script)',
+      ]);
       expect(report.criteria[4]!.details).toEqual(['schema ecliptix does not exist']);
       expect(await catalogSnapshot(db)).toEqual(before);
       await db.close();

@@ -9,7 +9,7 @@
  * the rows are consistent by construction, so the foreign-key triggers are
  * skipped during the load (session_replication_role = replica, superuser).
  */
-export const BULK_ROWS = 100_000;
+const BULK_ROWS = 100_000;
 
 export function bulkLoadSql(rows = BULK_ROWS): string {
   return `

@@ -32,7 +32,18 @@ import { generateKeyring } from '../../src/client/keyring.js';
 import type { Database } from '../../src/db/database.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { applyRequestedMutant } from './mutants.js';
-import { call, createMembership, ensurePhone, initiateFlow, insertOtp, registerDevice, tally, updateOtpStatus, verifiedRegistrationFlow, warmUp } from './procedures.js';
+import {
+  call,
+  createMembership,
+  ensurePhone,
+  initiateFlow,
+  insertOtp,
+  registerDevice,
+  tally,
+  updateOtpStatus,
+  verifiedRegistrationFlow,
+  warmUp,
+} from './procedures.js';
 
 const POOL = 40;
 const ROUNDS = 3;
@@ -62,7 +73,9 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
     const setup = await target.open({ maxConnections: 1 });
     try {
       // The level comes from the constant list above, never from input.
-      await setup.exec(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = %L', current_database(), '${isolation}'); END $$`);
+      await setup.exec(
+        `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = %L', current_database(), '${isolation}'); END $$`,
+      );
     } finally {
       await setup.close();
     }
@@ -110,7 +123,10 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       expect(tally(results), `round ${round}`).toEqual({ created: 30, global_rate_limit_exceeded: 34 });
       expect(new Set(results.filter((r) => r.outcome === 'created').map((r) => r.flow_unique_id)).size).toBe(30);
       expect(
-        await count('SELECT 1 FROM ecliptix.verification_flows f JOIN ecliptix.phone_numbers p ON p.id = f.phone_number_id WHERE p.unique_id = $1', [phoneUid]),
+        await count(
+          'SELECT 1 FROM ecliptix.verification_flows f JOIN ecliptix.phone_numbers p ON p.id = f.phone_number_id WHERE p.unique_id = $1',
+          [phoneUid],
+        ),
       ).toBe(30);
     }
   });
@@ -125,13 +141,18 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       expect(flow.outcome).toBe('created');
       const flowUid = flow.flow_unique_id!;
 
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => retrying(() => insertOtp(db, flowUid, `hash-${i}`, `salt-${i}`))));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => retrying(() => insertOtp(db, flowUid, `hash-${i}`, `salt-${i}`))),
+      );
 
       // The 6th call refuses and fails the flow; later calls find a failed (not pending) flow.
       expect(tally(results), `round ${round}`).toEqual({ created: 5, max_otp_attempts_reached: 1, flow_not_found_or_invalid: 14 });
       expect(await count('SELECT 1 FROM ecliptix.otp_records WHERE flow_unique_id = $1', [flowUid])).toBe(5);
       expect(await count('SELECT 1 FROM ecliptix.otp_records WHERE flow_unique_id = $1 AND is_active', [flowUid])).toBe(1);
-      const { rows } = await db.query<{ otp_count: number; status: string }>('SELECT otp_count, status FROM ecliptix.verification_flows WHERE unique_id = $1', [flowUid]);
+      const { rows } = await db.query<{ otp_count: number; status: string }>(
+        'SELECT otp_count, status FROM ecliptix.verification_flows WHERE unique_id = $1',
+        [flowUid],
+      );
       expect(rows[0]).toEqual({ otp_count: 5, status: 'failed' });
     }
   });
@@ -173,7 +194,10 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       expect(recorded, `round ${round}: ${JSON.stringify(tally(results))}`).toHaveLength(15);
       expect(results.filter((r) => r.outcome === 'too_many_failed_checks').length).toBeGreaterThan(0);
       expect(
-        await count('SELECT 1 FROM ecliptix.failed_otp_attempts a JOIN ecliptix.phone_numbers p ON p.id = a.phone_number_id WHERE p.unique_id = $1', [phoneUid]),
+        await count(
+          'SELECT 1 FROM ecliptix.failed_otp_attempts a JOIN ecliptix.phone_numbers p ON p.id = a.phone_number_id WHERE p.unique_id = $1',
+          [phoneUid],
+        ),
       ).toBe(15);
     }
   });
@@ -231,7 +255,9 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
     for (const round of rounds) {
       const flow = await verifiedRegistrationFlow(db, `+1202555070${round}`, 42);
 
-      const results = await Promise.all(Array.from({ length: 16 }, () => retrying(() => createMembership(db, flow.flowUid, 42, flow.otpUid))));
+      const results = await Promise.all(
+        Array.from({ length: 16 }, () => retrying(() => createMembership(db, flow.flowUid, 42, flow.otpUid))),
+      );
 
       expect(tally(results), `round ${round}`).toEqual({ created: 1, membership_already_exists: 15 });
       expect(await count('SELECT 1 FROM ecliptix.memberships WHERE phone_number_id = $1', [flow.phoneUid])).toBe(1);
@@ -264,14 +290,18 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
     for (const round of rounds) {
       const phone = `+1202555090${round}`;
 
-      const results = await Promise.all(devices.map((device, i) => retrying(() => ensurePhone(db, phone, regions[i % regions.length]!, device))));
+      const results = await Promise.all(
+        devices.map((device, i) => retrying(() => ensurePhone(db, phone, regions[i % regions.length]!, device))),
+      );
 
       expect(tally(results), `round ${round}`).toEqual({ created_and_associated: 1, associated: 31 });
       expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
       expect(await count('SELECT 1 FROM ecliptix.phone_numbers WHERE phone_number = $1', [phone])).toBe(1);
       const phoneUid = results[0]!.unique_id;
       expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND NOT is_deleted', [phoneUid])).toBe(32);
-      expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND is_primary AND NOT is_deleted', [phoneUid])).toBe(1);
+      expect(
+        await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND is_primary AND NOT is_deleted', [phoneUid]),
+      ).toBe(1);
     }
   });
 
@@ -287,7 +317,9 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
 
       expect(tally(results), `round ${round}`).toEqual({ associated: 32 });
       expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND NOT is_deleted', [phoneUid])).toBe(32);
-      expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND is_primary AND NOT is_deleted', [phoneUid])).toBe(1);
+      expect(
+        await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND is_primary AND NOT is_deleted', [phoneUid]),
+      ).toBe(1);
     }
   });
 });

@@ -92,12 +92,37 @@ function cleanupCases(): PlanCase[] {
       batch: 500,
     },
     { rule: 'finished-flow-otps', table: 'otp_records', indexes: ['ux_otp_records_flow_active'], cutoff: 'now()', batch: 500 },
-    { rule: 'verification-flows', table: 'verification_flows', indexes: ['ix_verification_flows_status_created'], cutoff: "now() - interval '30 days'" },
+    {
+      rule: 'verification-flows',
+      table: 'verification_flows',
+      indexes: ['ix_verification_flows_status_created'],
+      cutoff: "now() - interval '30 days'",
+    },
     { rule: 'otp-records', table: 'otp_records', indexes: ['ix_otp_records_status_created'], cutoff: "now() - interval '30 days'" },
-    { rule: 'failed-otp-attempts', table: 'failed_otp_attempts', indexes: ['ix_failed_otp_attempts_attempt_time'], cutoff: "now() - interval '30 days'" },
-    { rule: 'login-attempts', table: 'login_attempts', indexes: ['ix_login_attempts_success_attempted'], cutoff: "now() - interval '30 days'" },
-    { rule: 'failed-login-attempts', table: 'login_attempts', indexes: ['ix_login_attempts_failure_attempted'], cutoff: "now() - interval '90 days'" },
-    { rule: 'membership-attempts', table: 'membership_attempts', indexes: ['ix_membership_attempts_success_attempted'], cutoff: "now() - interval '30 days'" },
+    {
+      rule: 'failed-otp-attempts',
+      table: 'failed_otp_attempts',
+      indexes: ['ix_failed_otp_attempts_attempt_time'],
+      cutoff: "now() - interval '30 days'",
+    },
+    {
+      rule: 'login-attempts',
+      table: 'login_attempts',
+      indexes: ['ix_login_attempts_success_attempted'],
+      cutoff: "now() - interval '30 days'",
+    },
+    {
+      rule: 'failed-login-attempts',
+      table: 'login_attempts',
+      indexes: ['ix_login_attempts_failure_attempted'],
+      cutoff: "now() - interval '90 days'",
+    },
+    {
+      rule: 'membership-attempts',
+      table: 'membership_attempts',
+      indexes: ['ix_membership_attempts_success_attempted'],
+      cutoff: "now() - interval '30 days'",
+    },
     {
       rule: 'failed-membership-attempts',
       table: 'membership_attempts',
@@ -119,7 +144,11 @@ function cleanupCases(): PlanCase[] {
       args: () =>
         kind === 'count'
           ? [cutoff, ...(definition.countsAfterExpiry ? ["'-infinity'::timestamptz"] : [])]
-          : [cutoff, String(batch ?? DEFAULT_BATCH_SIZE), ...(definition.keyset ?? []).map((value) => (typeof value === 'number' ? String(value) : `'${value}'`))],
+          : [
+              cutoff,
+              String(batch ?? DEFAULT_BATCH_SIZE),
+              ...(definition.keyset ?? []).map((value) => (typeof value === 'number' ? String(value) : `'${value}'`)),
+            ],
       modes: retention,
     }));
   });
@@ -203,7 +232,7 @@ const cases: PlanCase[] = [
   },
   // --- phone_number_devices --------------------------------------------------
   {
-    query: "another active primary link of the phone",
+    query: 'another active primary link of the phone',
     by: 'ensure_phone_number',
     table: 'phone_number_devices',
     indexes: ['ux_phone_number_devices_primary_active', 'phone_number_devices_pkey'],
@@ -629,7 +658,12 @@ function load(engine: Engine): Promise<Loaded> {
  * bulk-loads it blocks the event loop, so a server connection being opened meanwhile hits its connect timeout.
  */
 function loadInOrder(engine: Engine): Promise<Loaded> {
-  return engine === 'postgres' ? load('postgres') : load('postgres').then(() => load(engine), () => load(engine));
+  return engine === 'postgres'
+    ? load('postgres')
+    : load('postgres').then(
+        () => load(engine),
+        () => load(engine),
+      );
 }
 beforeAll(() => {
   void loadInOrder('pglite');
@@ -668,7 +702,9 @@ describe.each(engines)('hot queries use indexes on 100,000-row tables (%s)', (en
       const sql = typeof c.sql === 'function' ? c.sql() : c.sql;
       await session.query(`PREPARE ${name}${c.types.length > 0 ? `(${c.types.join(', ')})` : ''} AS ${sql}`);
       try {
-        const { rows } = await session.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${c.args(sample).join(', ')})`);
+        const { rows } = await session.query<{ 'QUERY PLAN': unknown }>(
+          `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${c.args(sample).join(', ')})`,
+        );
         const raw = rows[0]!['QUERY PLAN'];
         const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
         return planNodes(parsed[0]!.Plan);
@@ -679,18 +715,21 @@ describe.each(engines)('hot queries use indexes on 100,000-row tables (%s)', (en
     });
   }
 
-  it.each(cases.map((c, i) => [`${c.table}: ${c.query} (${c.by}) via ${c.indexes.join(' or ')}`, { ...c, i }] as const))('%s', async (_title, c) => {
-    const present = c.indexes.filter((index) => indexTable.get(index) === c.table);
-    expect(present, `none of ${c.indexes.join(', ')} exists on ${c.table}`).not.toEqual([]);
-    for (const mode of c.modes ?? hot) {
-      const nodes = await explain(c, mode, `plan_case_${c.i}`);
-      const shown = nodes.map((n) => [n['Node Type'], n['Relation Name'], n['Index Name']].filter(Boolean).join(' ')).join(' > ');
-      const seqScans = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && tables.has(n['Relation Name'] ?? ''));
-      expect(seqScans, `${mode} plan must not scan an ecliptix table sequentially: ${shown}`).toEqual([]);
-      const used = nodes.filter((n) => INDEX_SCANS.has(n['Node Type']) && c.indexes.includes(n['Index Name'] ?? ''));
-      expect(used.length, `${mode} plan must read ${c.table} through ${c.indexes.join(' or ')}: ${shown}`).toBeGreaterThan(0);
-    }
-  });
+  it.each(cases.map((c, i) => [`${c.table}: ${c.query} (${c.by}) via ${c.indexes.join(' or ')}`, { ...c, i }] as const))(
+    '%s',
+    async (_title, c) => {
+      const present = c.indexes.filter((index) => indexTable.get(index) === c.table);
+      expect(present, `none of ${c.indexes.join(', ')} exists on ${c.table}`).not.toEqual([]);
+      for (const mode of c.modes ?? hot) {
+        const nodes = await explain(c, mode, `plan_case_${c.i}`);
+        const shown = nodes.map((n) => [n['Node Type'], n['Relation Name'], n['Index Name']].filter(Boolean).join(' ')).join(' > ');
+        const seqScans = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && tables.has(n['Relation Name'] ?? ''));
+        expect(seqScans, `${mode} plan must not scan an ecliptix table sequentially: ${shown}`).toEqual([]);
+        const used = nodes.filter((n) => INDEX_SCANS.has(n['Node Type']) && c.indexes.includes(n['Index Name'] ?? ''));
+        expect(used.length, `${mode} plan must read ${c.table} through ${c.indexes.join(' or ')}: ${shown}`).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('every foreign key has an index whose leading columns are its columns (not partial)', async () => {
     const { rows } = await db.query<{ fk: string }>(`

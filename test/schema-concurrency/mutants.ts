@@ -29,7 +29,7 @@ function filesContaining(needle: string): () => string[] {
 
 const TAKE_GUARD = /perform ecliptix_internal\.take_guard\(([^;]*)\);/g;
 
-export const lockMutants: Record<string, Mutant> = {
+const lockMutants: Record<string, Mutant> = {
   // No limit guard anywhere: every counted limit races at READ COMMITTED.
   'no-limit-guards': {
     files: filesContaining('ecliptix_internal.take_guard('),
@@ -64,7 +64,12 @@ export const lockMutants: Record<string, Mutant> = {
   // The original: insert_otp_record does not look at the cooldown (the caller checked it before).
   'insert-otp-no-cooldown': {
     files: ['procedures/R__insert_otp_record.sql'],
-    edits: [{ pattern: /if v_cooldown > interval '0' and v_ready_at > v_now then\s+return query select 'resend_cooldown_active'/, replacement: "if false then\n    return query select 'resend_cooldown_active'" }],
+    edits: [
+      {
+        pattern: /if v_cooldown > interval '0' and v_ready_at > v_now then\s+return query select 'resend_cooldown_active'/,
+        replacement: "if false then\n    return query select 'resend_cooldown_active'",
+      },
+    ],
   },
   'create-membership-no-locks': {
     files: ['procedures/R__create_membership.sql'],

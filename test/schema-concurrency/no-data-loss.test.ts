@@ -13,7 +13,18 @@ import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { engines, freshDatabaseEach } from '../support/databases.js';
 import { advanceClock } from '../support/clock.js';
 import { journalRows } from '../support/snapshot.js';
-import { call, confirmLogin, createMembership, ensurePhone, initiateFlow, insertOtp, login, registerDevice, setSecureKey, updateOtpStatus } from './procedures.js';
+import {
+  call,
+  confirmLogin,
+  createMembership,
+  ensurePhone,
+  initiateFlow,
+  insertOtp,
+  login,
+  registerDevice,
+  setSecureKey,
+  updateOtpStatus,
+} from './procedures.js';
 
 /** The 10 tables and the order that makes their dumps deterministic. */
 const tables: Record<string, string> = {

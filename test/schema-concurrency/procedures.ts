@@ -23,7 +23,11 @@ export interface DeviceResult extends Row {
   status: number;
 }
 
-export function registerDevice(db: Queryable, deviceId: string = randomUUID(), appInstanceId: string = randomUUID()): Promise<DeviceResult> {
+export function registerDevice(
+  db: Queryable,
+  deviceId: string = randomUUID(),
+  appInstanceId: string = randomUUID(),
+): Promise<DeviceResult> {
   return call<DeviceResult>(db, 'register_app_device_if_not_exists', [appInstanceId, deviceId, 1]);
 }
 
@@ -33,7 +37,12 @@ export interface PhoneResult extends Row {
   success: boolean;
 }
 
-export function ensurePhone(db: Queryable, phone: string, region: string | null = null, deviceUid: string | null = null): Promise<PhoneResult> {
+export function ensurePhone(
+  db: Queryable,
+  phone: string,
+  region: string | null = null,
+  deviceUid: string | null = null,
+): Promise<PhoneResult> {
   return call<PhoneResult>(db, 'ensure_phone_number', [phone, region, deviceUid]);
 }
 
@@ -45,7 +54,13 @@ export interface FlowResult extends Row {
   otp_count: number | null;
 }
 
-export function initiateFlow(db: Queryable, deviceUid: string, phoneUid: string, purpose = 'registration', connectionId: number | null = null): Promise<FlowResult> {
+export function initiateFlow(
+  db: Queryable,
+  deviceUid: string,
+  phoneUid: string,
+  purpose = 'registration',
+  connectionId: number | null = null,
+): Promise<FlowResult> {
   return call<FlowResult>(db, 'initiate_verification_flow', [deviceUid, phoneUid, purpose, connectionId]);
 }
 

@@ -41,7 +41,17 @@ const notE164 = (param: string): RegExp => new RegExp(`^${param} is not an E\\.1
 const unknownValue = (param: string, value: string): RegExp => new RegExp(`^${param} has unknown value "${value}"; expected one of: `);
 
 /** Phone numbers that are not E.164-like but fit in 18 characters. */
-const MALFORMED_PHONES = ['5551234567', '+0123456789', '+1 555 123 4567', '+1-555-1234567', '+123456', '+1234567890123456', 'phone', '', ' +15551234567'];
+const MALFORMED_PHONES = [
+  '5551234567',
+  '+0123456789',
+  '+1 555 123 4567',
+  '+1-555-1234567',
+  '+123456',
+  '+1234567890123456',
+  'phone',
+  '',
+  ' +15551234567',
+];
 /** 19 characters: over the varchar(18) of phone_numbers.phone_number and login_attempts.phone_number. */
 const LONG_PHONE = '+123456789012345678';
 
@@ -50,7 +60,12 @@ function phoneCases(argsFor: (phone: string | null) => unknown[]): BadCall[] {
     { what: 'NULL phone', args: argsFor(null), code: '22004', message: notNull('p_phone_number') },
     { what: 'phone over 18 characters', args: argsFor(LONG_PHONE), code: '22001', message: tooLong('p_phone_number') },
     { what: 'phone of 40 digits', args: argsFor(`+${'1'.repeat(40)}`), code: '22001', message: tooLong('p_phone_number') },
-    ...MALFORMED_PHONES.map((phone) => ({ what: `malformed phone "${phone}"`, args: argsFor(phone), code: '22023', message: notE164('p_phone_number') })),
+    ...MALFORMED_PHONES.map((phone) => ({
+      what: `malformed phone "${phone}"`,
+      args: argsFor(phone),
+      code: '22023',
+      message: notE164('p_phone_number'),
+    })),
   ];
 }
 
@@ -125,7 +140,12 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'NULL app instance', args: [null, randomUUID(), 1], code: '22004', message: notNull('p_app_instance_id') },
       { what: 'NULL device id', args: [randomUUID(), null, 1], code: '22004', message: notNull('p_device_id') },
       { what: 'NULL device type', args: [randomUUID(), randomUUID(), null], code: '22004', message: notNull('p_device_type') },
-      { what: 'a device id that is no uuid', args: [randomUUID(), 'device-1', 1], code: '22P02', message: /invalid input syntax for type uuid/ },
+      {
+        what: 'a device id that is no uuid',
+        args: [randomUUID(), 'device-1', 1],
+        code: '22P02',
+        message: /invalid input syntax for type uuid/,
+      },
     ]);
   });
 
@@ -151,10 +171,25 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'NULL device', args: [null, m.phoneUid, 'login', null], code: '22004', message: notNull('p_app_device_id') },
       { what: 'NULL phone', args: [m.deviceUid, null, 'login', null], code: '22004', message: notNull('p_phone_unique_id') },
       { what: 'NULL purpose', args: [m.deviceUid, m.phoneUid, null, null], code: '22004', message: notNull('p_purpose') },
-      { what: 'unknown purpose', args: [m.deviceUid, m.phoneUid, 'signup', null], code: '22023', message: unknownValue('p_purpose', 'signup') },
-      { what: 'purpose in another case', args: [m.deviceUid, m.phoneUid, 'Registration', null], code: '22023', message: unknownValue('p_purpose', 'Registration') },
+      {
+        what: 'unknown purpose',
+        args: [m.deviceUid, m.phoneUid, 'signup', null],
+        code: '22023',
+        message: unknownValue('p_purpose', 'signup'),
+      },
+      {
+        what: 'purpose in another case',
+        args: [m.deviceUid, m.phoneUid, 'Registration', null],
+        code: '22023',
+        message: unknownValue('p_purpose', 'Registration'),
+      },
       { what: 'empty purpose', args: [m.deviceUid, m.phoneUid, '', null], code: '22023', message: unknownValue('p_purpose', '') },
-      { what: 'over-long purpose', args: [m.deviceUid, m.phoneUid, 'x'.repeat(300), null], code: '22023', message: /^p_purpose has unknown value/ },
+      {
+        what: 'over-long purpose',
+        args: [m.deviceUid, m.phoneUid, 'x'.repeat(300), null],
+        code: '22023',
+        message: /^p_purpose has unknown value/,
+      },
     ]);
   });
 
@@ -176,9 +211,24 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'hash of 1 MB', args: [f, 'h'.repeat(1 << 20), 's', future, 'pending'], code: '22001', message: tooLong('p_otp_hash') },
       { what: 'hash of 513 characters', args: [f, 'h'.repeat(513), 's', future, 'pending'], code: '22001', message: tooLong('p_otp_hash') },
       { what: 'salt of 256 characters', args: [f, 'h', 's'.repeat(256), future, 'pending'], code: '22001', message: tooLong('p_otp_salt') },
-      { what: 'expiry infinity', args: [f, 'h', 's', 'infinity', 'pending'], code: '22023', message: /^p_expires_at must be a finite time/ },
-      { what: 'expiry -infinity', args: [f, 'h', 's', '-infinity', 'pending'], code: '22023', message: /^p_expires_at must be a finite time/ },
-      { what: 'expiry next year', args: [f, 'h', 's', new Date(Date.now() + 366 * 24 * 3600 * 1000), 'pending'], code: '22023', message: /^p_expires_at must be a finite time/ },
+      {
+        what: 'expiry infinity',
+        args: [f, 'h', 's', 'infinity', 'pending'],
+        code: '22023',
+        message: /^p_expires_at must be a finite time/,
+      },
+      {
+        what: 'expiry -infinity',
+        args: [f, 'h', 's', '-infinity', 'pending'],
+        code: '22023',
+        message: /^p_expires_at must be a finite time/,
+      },
+      {
+        what: 'expiry next year',
+        args: [f, 'h', 's', new Date(Date.now() + 366 * 24 * 3600 * 1000), 'pending'],
+        code: '22023',
+        message: /^p_expires_at must be a finite time/,
+      },
     ]);
   });
 
@@ -201,7 +251,9 @@ describe.each(engines)('bad input on %s', (engine) => {
   });
 
   it('expire_associated_otp', async () => {
-    await expectRefused('expire_associated_otp', [{ what: 'NULL flow', args: [null], code: '22004', message: notNull('p_flow_unique_id') }]);
+    await expectRefused('expire_associated_otp', [
+      { what: 'NULL flow', args: [null], code: '22004', message: notNull('p_flow_unique_id') },
+    ]);
   });
 
   it('log_login_attempt', async () => {
@@ -211,14 +263,26 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'NULL is_success', args: [m.phone, 'x', null], code: '22004', message: notNull('p_is_success') },
       { what: 'outcome over 255 characters', args: [m.phone, 'x'.repeat(256), false], code: '22001', message: tooLong('p_outcome') },
       // Reserved for login_membership's own key releases: a made-up release could be confirmed.
-      { what: 'outcome key_released (failure)', args: [m.phone, 'key_released', false], code: '22023', message: /^p_outcome "key_released" is reserved/ },
-      { what: 'outcome key_released (success)', args: [m.phone, 'key_released', true], code: '22023', message: /^p_outcome "key_released" is reserved/ },
+      {
+        what: 'outcome key_released (failure)',
+        args: [m.phone, 'key_released', false],
+        code: '22023',
+        message: /^p_outcome "key_released" is reserved/,
+      },
+      {
+        what: 'outcome key_released (success)',
+        args: [m.phone, 'key_released', true],
+        code: '22023',
+        message: /^p_outcome "key_released" is reserved/,
+      },
     ]);
     // 255 characters fit, and are stored whole (a confirmed sign-in: the fixture's login released the key).
     const before = await countOf(db, 'login_attempts');
     const logged = await call(db, 'log_login_attempt', m.phone, 'y'.repeat(255), true);
     expect(logged.outcome).toBe('logged');
-    expect((await db.query<{ n: number }>('SELECT length(outcome) AS n FROM ecliptix.login_attempts WHERE id = $1', [logged.id])).rows[0]!.n).toBe(255);
+    expect(
+      (await db.query<{ n: number }>('SELECT length(outcome) AS n FROM ecliptix.login_attempts WHERE id = $1', [logged.id])).rows[0]!.n,
+    ).toBe(255);
     expect(await countOf(db, 'login_attempts')).toBe(before + 1);
   });
 
@@ -236,21 +300,47 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'NULL flow', args: [null, 42, m.otpUid, 'otp_verified'], code: '22004', message: notNull('p_flow_unique_id') },
       { what: 'NULL OTP', args: [m.flowUid, 42, null, 'otp_verified'], code: '22004', message: notNull('p_otp_unique_id') },
       { what: 'NULL creation status', args: [m.flowUid, 42, m.otpUid, null], code: '22004', message: notNull('p_creation_status') },
-      { what: 'unknown creation status', args: [m.flowUid, 42, m.otpUid, 'done'], code: '22023', message: unknownValue('p_creation_status', 'done') },
+      {
+        what: 'unknown creation status',
+        args: [m.flowUid, 42, m.otpUid, 'done'],
+        code: '22023',
+        message: unknownValue('p_creation_status', 'done'),
+      },
       // Arguments are checked before the flow is looked at, even for an unknown flow.
-      { what: 'unknown creation status, unknown flow', args: [randomUUID(), 42, m.otpUid, 'active'], code: '22023', message: unknownValue('p_creation_status', 'active') },
+      {
+        what: 'unknown creation status, unknown flow',
+        args: [randomUUID(), 42, m.otpUid, 'active'],
+        code: '22023',
+        message: unknownValue('p_creation_status', 'active'),
+      },
     ]);
   });
 
   it('update_membership_secure_key', async () => {
     await expectRefused('update_membership_secure_key', [
       { what: 'NULL membership', args: [null, Buffer.from([1]), m.flowUid], code: '22004', message: notNull('p_membership_unique_id') },
-      { what: 'NULL flow (the proof)', args: [m.membershipUid, Buffer.from([1]), null], code: '22004', message: notNull('p_flow_unique_id') },
+      {
+        what: 'NULL flow (the proof)',
+        args: [m.membershipUid, Buffer.from([1]), null],
+        code: '22004',
+        message: notNull('p_flow_unique_id'),
+      },
       // The arguments are checked before the key.
       { what: 'NULL flow and NULL key', args: [m.membershipUid, null, null], code: '22004', message: notNull('p_flow_unique_id') },
-      { what: 'a flow that is no uuid', args: [m.membershipUid, Buffer.from([1]), 'flow-1'], code: '22P02', message: /invalid input syntax for type uuid/ },
+      {
+        what: 'a flow that is no uuid',
+        args: [m.membershipUid, Buffer.from([1]), 'flow-1'],
+        code: '22P02',
+        message: /invalid input syntax for type uuid/,
+      },
     ]);
-    const none = { membership_unique_id: null, status: null, creation_status: null, retry_after_minutes: null, outcome: 'secure_key_cannot_be_empty' };
+    const none = {
+      membership_unique_id: null,
+      status: null,
+      creation_status: null,
+      retry_after_minutes: null,
+      outcome: 'secure_key_cannot_be_empty',
+    };
     await expectOutcomeWithoutWrite('update_membership_secure_key', [m.membershipUid, null, m.flowUid], none);
     await expectOutcomeWithoutWrite('update_membership_secure_key', [m.membershipUid, Buffer.alloc(0), m.flowUid], none);
   });
@@ -261,7 +351,13 @@ describe.each(engines)('bad input on %s', (engine) => {
       // NULL and '' are outcomes (below), not errors.
       phoneCases((phone) => [phone]).filter((c) => c.args[0] !== null && c.args[0] !== ''),
     );
-    const empty = { membership_unique_id: null, status: null, secure_key: null, retry_after_seconds: null, outcome: 'phone_number_cannot_be_empty' };
+    const empty = {
+      membership_unique_id: null,
+      status: null,
+      secure_key: null,
+      retry_after_seconds: null,
+      outcome: 'phone_number_cannot_be_empty',
+    };
     for (const phone of [null, '', '  ']) await expectOutcomeWithoutWrite('login_membership', [phone], empty);
   });
 

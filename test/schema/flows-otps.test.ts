@@ -117,7 +117,14 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
         otp_count: 0,
       });
       const row = await flowRow(db, created.flow_unique_id!);
-      expect(row).toMatchObject({ app_device_id: deviceUid, status: 'pending', purpose: 'registration', otp_count: 0, connection_id: 77, is_deleted: false });
+      expect(row).toMatchObject({
+        app_device_id: deviceUid,
+        status: 'pending',
+        purpose: 'registration',
+        otp_count: 0,
+        connection_id: 77,
+        is_deleted: false,
+      });
       expect(row.expires_at).toEqual(created.expires_at);
       expect(msBetween(row.created_at, row.expires_at)).toBe(MINUTE); // flow_lifetime default: 1 minute
 
@@ -227,7 +234,11 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       await setClock(db, '61 minutes');
       const allowed = await initiateFlow(db, b, phoneUid, 'login');
       expect(allowed).toMatchObject({ outcome: 'created', status: 'pending', app_device_id: b });
-      expect(await countOf(db, 'verification_flows', 'phone_number_id = (SELECT id FROM ecliptix.phone_numbers WHERE unique_id = $1)', [phoneUid])).toBe(31);
+      expect(
+        await countOf(db, 'verification_flows', 'phone_number_id = (SELECT id FROM ecliptix.phone_numbers WHERE unique_id = $1)', [
+          phoneUid,
+        ]),
+      ).toBe(31);
     });
 
     it('keeps the hourly limit under concurrent calls', async () => {
@@ -449,7 +460,12 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       // Each failure also names the phone (V014), so the number's budget is counted across its flows.
       const phoneId = (await rowsOf(db, 'phone_numbers', 'unique_id = $1', [journey.phoneUid]))[0]!.id;
       for (const a of attempts) {
-        expect(a).toMatchObject({ otp_unique_id: journey.otpUid, flow_unique_id: journey.flowUid, phone_number_id: phoneId, is_deleted: false });
+        expect(a).toMatchObject({
+          otp_unique_id: journey.otpUid,
+          flow_unique_id: journey.flowUid,
+          phone_number_id: phoneId,
+          is_deleted: false,
+        });
       }
 
       expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toMatchObject({ outcome: 'flow_not_pending', success: false });
@@ -458,7 +474,12 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
 
     it('otp_not_found, flow_not_pending, flow_expired, otp_expired, otp_not_active', async () => {
       // otp_not_found: unknown or soft-deleted OTP.
-      expect(await updateOtpStatus(db, randomUUID(), 'verified')).toEqual({ outcome: 'otp_not_found', success: false, message: 'OTP not found', retry_after_seconds: null });
+      expect(await updateOtpStatus(db, randomUUID(), 'verified')).toEqual({
+        outcome: 'otp_not_found',
+        success: false,
+        message: 'OTP not found',
+        retry_after_seconds: null,
+      });
       const deleted = await pendingFlow(db);
       await db.query('UPDATE ecliptix.otp_records SET is_deleted = true WHERE unique_id = $1', [deleted.otpUid]);
       expect((await updateOtpStatus(db, deleted.otpUid, 'verified')).outcome).toBe('otp_not_found');
@@ -557,7 +578,10 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       }
       const second = await pendingFlow(db, { phone });
       for (let i = 1; i <= 2; i += 1) {
-        expect(await updateOtpStatus(db, second.otpUid, 'failed')).toMatchObject({ outcome: 'updated', message: `failed check ${i} of 5 recorded` });
+        expect(await updateOtpStatus(db, second.otpUid, 'failed')).toMatchObject({
+          outcome: 'updated',
+          message: `failed check ${i} of 5 recorded`,
+        });
       }
       // 7 failures in a row: locked for 24 hours after the latest.
       const locked = await updateOtpStatus(db, second.otpUid, 'verified');
@@ -577,7 +601,10 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       // After the lockout one check is allowed; a failure locks again for 24 hours.
       await advanceClock(db, `${stillLocked.retry_after_seconds! + 1} seconds`);
       const retried = await pendingFlow(db, { phone });
-      expect(await updateOtpStatus(db, retried.otpUid, 'failed')).toMatchObject({ outcome: 'updated', message: 'failed check 1 of 5 recorded' });
+      expect(await updateOtpStatus(db, retried.otpUid, 'failed')).toMatchObject({
+        outcome: 'updated',
+        message: 'failed check 1 of 5 recorded',
+      });
       const relocked = await updateOtpStatus(db, retried.otpUid, 'verified');
       expect(relocked.outcome).toBe('too_many_failed_checks');
       expect(relocked.retry_after_seconds).toBeGreaterThan(24 * 3600 - 60);
@@ -593,7 +620,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await countOf(db, 'failed_otp_attempts')).toBe(9);
     });
 
-    it('too_many_failed_checks: the run of failures counts from the moment a code was verified, not from its flow\'s start', async () => {
+    it("too_many_failed_checks: the run of failures counts from the moment a code was verified, not from its flow's start", async () => {
       await setSetting(db, 'max_consecutive_failed_otp_checks', '5');
       const phone = newPhone();
       // Four wrong codes, then the right one, on one flow: the run ends with the verification.

@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import type { Queryable } from '../../src/db/database.js';
 
 /** Rows read straight from a table or a routine whose shape a test inspects loosely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are inspected loosely on purpose
 export type Row = Record<string, any>;
 
 export const TABLES = [
@@ -25,7 +26,7 @@ export const TABLES = [
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
-export const PURPOSES = ['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'] as const;
+const PURPOSES = ['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
 // ---------------------------------------------------------------------------

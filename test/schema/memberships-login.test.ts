@@ -121,8 +121,14 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       expect(await snapshotAllTables(db)).toEqual(before);
 
       const wrongConnection = await verifiedFlow(db, { connectionId: 42 });
-      expect(await createMembership(db, wrongConnection.flowUid, 43, wrongConnection.otpUid)).toEqual({ ...refused, outcome: 'connection_mismatch' });
-      expect(await createMembership(db, wrongConnection.flowUid, null, wrongConnection.otpUid)).toEqual({ ...refused, outcome: 'connection_mismatch' });
+      expect(await createMembership(db, wrongConnection.flowUid, 43, wrongConnection.otpUid)).toEqual({
+        ...refused,
+        outcome: 'connection_mismatch',
+      });
+      expect(await createMembership(db, wrongConnection.flowUid, null, wrongConnection.otpUid)).toEqual({
+        ...refused,
+        outcome: 'connection_mismatch',
+      });
       expect(await attemptsOf(wrongConnection.phoneUid)).toEqual([
         { outcome: 'connection_mismatch', is_success: false },
         { outcome: 'connection_mismatch', is_success: false },
@@ -158,7 +164,8 @@ describe.each(engines)('memberships and login on %s', (engine) => {
     it('refuses after 5 failed attempts per phone within the hour, with the minutes to wait, without logging', async () => {
       const journey = await verifiedFlow(db, { connectionId: 42 });
       // Three failures through create_membership, two logged by the application; a success does not count.
-      for (let i = 0; i < 3; i += 1) expect((await createMembership(db, journey.flowUid, 1, journey.otpUid)).outcome).toBe('connection_mismatch');
+      for (let i = 0; i < 3; i += 1)
+        expect((await createMembership(db, journey.flowUid, 1, journey.otpUid)).outcome).toBe('connection_mismatch');
       await call(db, 'log_membership_attempt', journey.phoneUid, 'passphrase_rejected', false);
       await call(db, 'log_membership_attempt', journey.phoneUid, 'signed_in', true);
       expect((await createMembership(db, journey.flowUid, 1, journey.otpUid)).outcome).toBe('connection_mismatch');
@@ -176,9 +183,15 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       expect(await snapshotAllTables(db)).toEqual(before);
 
       await setClock(db, '30 minutes');
-      expect(await createMembership(db, journey.flowUid, 42, journey.otpUid)).toMatchObject({ outcome: 'rate_limit_exceeded', retry_after_minutes: 30 });
+      expect(await createMembership(db, journey.flowUid, 42, journey.otpUid)).toMatchObject({
+        outcome: 'rate_limit_exceeded',
+        retry_after_minutes: 30,
+      });
       await setClock(db, '59 minutes 30 seconds');
-      expect(await createMembership(db, journey.flowUid, 42, journey.otpUid)).toMatchObject({ outcome: 'rate_limit_exceeded', retry_after_minutes: 1 });
+      expect(await createMembership(db, journey.flowUid, 42, journey.otpUid)).toMatchObject({
+        outcome: 'rate_limit_exceeded',
+        retry_after_minutes: 1,
+      });
 
       // Another phone is not limited.
       const other = await verifiedFlow(db);
@@ -199,7 +212,8 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       creation_status: string | null;
       retry_after_minutes: number | null;
     };
-    const setKey = (uid: string, key: Buffer | null, flowUid: string) => call<KeyResult>(db, 'update_membership_secure_key', uid, key, flowUid);
+    const setKey = (uid: string, key: Buffer | null, flowUid: string) =>
+      call<KeyResult>(db, 'update_membership_secure_key', uid, key, flowUid);
     const none = { membership_unique_id: null, status: null, creation_status: null, retry_after_minutes: null };
 
     it('updated with the registration flow as proof (key stored, secure_key_set, logged); an inactive membership stays inactive; secure_key_cannot_be_empty; membership_not_found; membership_blocked', async () => {
@@ -209,7 +223,11 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       // An inactive membership is not re-activated by a key: refused, logged, nothing else changes.
       await db.query(`UPDATE ecliptix.memberships SET status = 'inactive' WHERE unique_id = $1`, [journey.membershipUid]);
       expect(await setKey(journey.membershipUid, key, journey.flowUid)).toEqual({ ...none, outcome: 'membership_inactive' });
-      expect(await membershipRow(db, journey.membershipUid)).toMatchObject({ status: 'inactive', creation_status: 'otp_verified', secure_key: null });
+      expect(await membershipRow(db, journey.membershipUid)).toMatchObject({
+        status: 'inactive',
+        creation_status: 'otp_verified',
+        secure_key: null,
+      });
 
       await db.query(`UPDATE ecliptix.memberships SET status = 'active' WHERE unique_id = $1`, [journey.membershipUid]);
       const registrationFlow = await flowRow(db, journey.flowUid);
@@ -242,7 +260,11 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       // Blocked: refused without an identifier, even with a valid proof.
       await db.query(`UPDATE ecliptix.memberships SET status = 'blocked' WHERE unique_id = $1`, [other.membershipUid]);
       expect(await setKey(other.membershipUid, Buffer.from([1, 2]), other.flowUid)).toEqual({ ...none, outcome: 'membership_blocked' });
-      expect(await membershipRow(db, other.membershipUid)).toMatchObject({ status: 'blocked', secure_key: null, creation_status: 'otp_verified' });
+      expect(await membershipRow(db, other.membershipUid)).toMatchObject({
+        status: 'blocked',
+        secure_key: null,
+        creation_status: 'otp_verified',
+      });
       expect((await attemptsOf(other.phoneUid)).at(-1)).toEqual({ outcome: 'membership_blocked', is_success: false });
 
       await db.query('UPDATE ecliptix.memberships SET is_deleted = true WHERE unique_id = $1', [other.membershipUid]);
@@ -318,18 +340,29 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         expect((await setKey(journey.membershipUid, Buffer.from([1]), randomUUID())).outcome).toBe('invalid_proof');
       }
       const before = await snapshotAllTables(db);
-      expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toEqual({ ...none, outcome: 'rate_limit_exceeded', retry_after_minutes: 60 });
+      expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toEqual({
+        ...none,
+        outcome: 'rate_limit_exceeded',
+        retry_after_minutes: 60,
+      });
       expect(await snapshotAllTables(db)).toEqual(before);
       // Checked before the membership's status: a blocked membership is not disclosed either.
       await db.query(`UPDATE ecliptix.memberships SET status = 'blocked' WHERE unique_id = $1`, [journey.membershipUid]);
       const blocked = await snapshotAllTables(db);
-      expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toEqual({ ...none, outcome: 'rate_limit_exceeded', retry_after_minutes: 60 });
+      expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toEqual({
+        ...none,
+        outcome: 'rate_limit_exceeded',
+        retry_after_minutes: 60,
+      });
       expect(await snapshotAllTables(db)).toEqual(blocked);
       await db.query(`UPDATE ecliptix.memberships SET status = 'active' WHERE unique_id = $1`, [journey.membershipUid]);
       expect(await countOf(db, 'membership_attempts', 'NOT is_success')).toBe(5);
 
       await setClock(db, '30 minutes');
-      expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toMatchObject({ outcome: 'rate_limit_exceeded', retry_after_minutes: 30 });
+      expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toMatchObject({
+        outcome: 'rate_limit_exceeded',
+        retry_after_minutes: 30,
+      });
       await setClock(db, '61 minutes');
       expect((await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).outcome).toBe('updated');
       expect(bytes((await membershipRow(db, journey.membershipUid)).secure_key)).toEqual(Buffer.from([1]));
@@ -375,7 +408,13 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         calls_while_locked: 0,
       });
       expect(Math.abs(msBetween(now, rows[0]!.attempted_at))).toBeLessThan(MINUTE);
-      expect(rows[1]).toMatchObject({ phone_number: phone, outcome: 'key_released', is_success: false, locked_until: null, lockout_number: null });
+      expect(rows[1]).toMatchObject({
+        phone_number: phone,
+        outcome: 'key_released',
+        is_success: false,
+        locked_until: null,
+        lockout_number: null,
+      });
       expect(rows[2]).toMatchObject({ id: success.id, outcome: 'passphrase_ok', is_success: true });
 
       // A release older than key_release_window (1 hour) can no longer be confirmed.
@@ -394,7 +433,10 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       const third = await member(db, { secureKey: Buffer.from('key') });
       const confirmations = await db.transaction(async (tx) => {
         expect((await login(tx, third.phone)).outcome).toBe('success');
-        return [await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true), await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true)];
+        return [
+          await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true),
+          await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true),
+        ];
       });
       expect(confirmations.map((c) => c.outcome)).toEqual(['logged', 'no_key_release']);
       expect((await call(db, 'log_login_attempt', third.phone, 'passphrase_ok', true)).outcome).toBe('no_key_release');
@@ -404,7 +446,13 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       const m = await call(db, 'log_membership_attempt', phoneUid, 'otp_sent', true);
       expect(m).toEqual({ outcome: 'logged', unique_id: expect.any(String) });
       expect(await rowsOf(db, 'membership_attempts', 'phone_number_id = $1', [phoneUid])).toEqual([
-        expect.objectContaining({ unique_id: m.unique_id, phone_number_id: phoneUid, outcome: 'otp_sent', is_success: true, is_deleted: false }),
+        expect.objectContaining({
+          unique_id: m.unique_id,
+          phone_number_id: phoneUid,
+          outcome: 'otp_sent',
+          is_success: true,
+          is_deleted: false,
+        }),
       ]);
 
       // Unknown phone: nothing written. A soft-deleted phone is still logged.
@@ -434,7 +482,8 @@ describe.each(engines)('memberships and login on %s', (engine) => {
     const failure = { membership_unique_id: null, status: null, secure_key: null, retry_after_seconds: null };
 
     it('every outcome, each recorded (except an empty number); a refusal returns no identifier; a success is recorded as a key release', async () => {
-      for (const empty of [null, '', '   ']) expect(await login(db, empty)).toEqual({ ...failure, outcome: 'phone_number_cannot_be_empty' });
+      for (const empty of [null, '', '   '])
+        expect(await login(db, empty)).toEqual({ ...failure, outcome: 'phone_number_cannot_be_empty' });
       expect(await countOf(db, 'login_attempts')).toBe(0);
 
       const unknown = newPhone();
@@ -483,7 +532,8 @@ describe.each(engines)('memberships and login on %s', (engine) => {
     it('5 failures lock the phone; lockouts grow 5, 15, 60, 60 minutes; locked calls add no row; a key release does not reset the ladder, a confirmed sign-in does; rows are kept', async () => {
       const journey = await member(db, { secureKey: Buffer.from([42]) });
       const phone = journey.phone;
-      const setStatus = (status: string) => db.query('UPDATE ecliptix.memberships SET status = $2 WHERE unique_id = $1', [journey.membershipUid, status]);
+      const setStatus = (status: string) =>
+        db.query('UPDATE ecliptix.memberships SET status = $2 WHERE unique_id = $1', [journey.membershipUid, status]);
       await setStatus('inactive');
 
       /** Four failures that start nothing, then the fifth, which starts a lockout of `minutes`. */
@@ -494,7 +544,12 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         const fifth = await login(db, phone);
         expect(fifth).toEqual({ ...failure, outcome: 'inactive_membership', retry_after_seconds: minutes * 60 });
         const last = (await loginRows(phone)).at(-1)!;
-        expect(last).toMatchObject({ outcome: 'inactive_membership', is_success: false, lockout_number: lockoutNumber, calls_while_locked: 0 });
+        expect(last).toMatchObject({
+          outcome: 'inactive_membership',
+          is_success: false,
+          lockout_number: lockoutNumber,
+          calls_while_locked: 0,
+        });
         expect(msBetween(last.attempted_at, last.locked_until!)).toBe(minutes * MINUTE);
       }
 
@@ -561,7 +616,8 @@ describe.each(engines)('memberships and login on %s', (engine) => {
     it('counts failures within 5 minutes, logged ones included; a key release between them does not reset the count, a confirmed sign-in does; a failure while locked adds no row', async () => {
       const journey = await member(db, { secureKey: Buffer.from([7]) });
       const phone = journey.phone;
-      const setStatus = (status: string) => db.query('UPDATE ecliptix.memberships SET status = $2 WHERE unique_id = $1', [journey.membershipUid, status]);
+      const setStatus = (status: string) =>
+        db.query('UPDATE ecliptix.memberships SET status = $2 WHERE unique_id = $1', [journey.membershipUid, status]);
       for (let i = 0; i < 4; i += 1) expect((await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false)).outcome).toBe('logged');
       // Six minutes later the four failures are out of the window.
       await setClock(db, '6 minutes');
@@ -638,7 +694,9 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       expect(rows.filter((r) => r.outcome === 'key_released')).toHaveLength(10 + 10 + 1);
       expect(rows.filter((r) => r.outcome === 'too_many_key_releases')).toHaveLength(5 + 1 + 1 + 1);
       expect(rows.filter((r) => r.is_success)).toHaveLength(1);
-      expect(rows.filter((r) => r.locked_until !== null)).toEqual([expect.objectContaining({ outcome: 'too_many_key_releases', lockout_number: 1, calls_while_locked: 1 })]);
+      expect(rows.filter((r) => r.locked_until !== null)).toEqual([
+        expect.objectContaining({ outcome: 'too_many_key_releases', lockout_number: 1, calls_while_locked: 1 }),
+      ]);
     });
   });
 });

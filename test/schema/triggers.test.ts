@@ -50,7 +50,14 @@ describe.each(engines)('updated_at triggers on %s', (engine) => {
   });
 
   it('there is one BEFORE UPDATE FOR EACH ROW trigger per table with updated_at, and none on event_log', async () => {
-    const triggers = await db.query<{ table: string; name: string; timing_before: boolean; for_each_row: boolean; on_update: boolean; enabled: string }>(
+    const triggers = await db.query<{
+      table: string;
+      name: string;
+      timing_before: boolean;
+      for_each_row: boolean;
+      on_update: boolean;
+      enabled: string;
+    }>(
       `SELECT c.relname AS table, t.tgname AS name,
               (t.tgtype & 2) <> 0 AS timing_before, (t.tgtype & 1) <> 0 AS for_each_row,
               (t.tgtype & 16) <> 0 AS on_update, t.tgenabled AS enabled
@@ -63,35 +70,45 @@ describe.each(engines)('updated_at triggers on %s', (engine) => {
     expect(triggers.rows).toEqual(
       CHANGES.map(([table]) => table)
         .sort()
-        .map((table) => ({ table, name: `trg_${table}_updated_at`, timing_before: true, for_each_row: true, on_update: true, enabled: 'O' })),
+        .map((table) => ({
+          table,
+          name: `trg_${table}_updated_at`,
+          timing_before: true,
+          for_each_row: true,
+          on_update: true,
+          enabled: 'O',
+        })),
     );
   });
 
-  it.each(CHANGES.map(([table, change], i) => [table, change, i] as const))('%s: updated_at follows the clock on UPDATE, unless set by the statement', async (table, change, i) => {
-    await setClock(db, '0 seconds');
-    const before = await rowsOf(db, table);
-    const key = (r: Row) => String(r.id ?? `${r.phone_number_id}/${r.app_device_id}`);
+  it.each(CHANGES.map(([table, change], i) => [table, change, i] as const))(
+    '%s: updated_at follows the clock on UPDATE, unless set by the statement',
+    async (table, change, i) => {
+      await setClock(db, '0 seconds');
+      const before = await rowsOf(db, table);
+      const key = (r: Row) => String(r.id ?? `${r.phone_number_id}/${r.app_device_id}`);
 
-    // Move the clock by a different amount for each table, then update every row.
-    await setClock(db, `${i + 2} days`);
-    const clock = await dbNow(db);
-    const updated = await db.query(`UPDATE ecliptix.${table} SET ${change}`);
-    expect(updated.rowCount).toBe(before.length);
-    const after = new Map((await rowsOf(db, table)).map((r) => [key(r), r]));
-    for (const old of before) {
-      const now = after.get(key(old))!;
-      expect(Math.abs(msBetween(clock, now.updated_at)), `${table} ${key(old)}`).toBeLessThan(30 * SECOND);
-      expect(msBetween(old.updated_at, now.updated_at)).toBeGreaterThan((i + 2) * 24 * HOUR - 30 * SECOND);
-      expect(now.created_at).toEqual(old.created_at);
-    }
+      // Move the clock by a different amount for each table, then update every row.
+      await setClock(db, `${i + 2} days`);
+      const clock = await dbNow(db);
+      const updated = await db.query(`UPDATE ecliptix.${table} SET ${change}`);
+      expect(updated.rowCount).toBe(before.length);
+      const after = new Map((await rowsOf(db, table)).map((r) => [key(r), r]));
+      for (const old of before) {
+        const now = after.get(key(old))!;
+        expect(Math.abs(msBetween(clock, now.updated_at)), `${table} ${key(old)}`).toBeLessThan(30 * SECOND);
+        expect(msBetween(old.updated_at, now.updated_at)).toBeGreaterThan((i + 2) * 24 * HOUR - 30 * SECOND);
+        expect(now.created_at).toEqual(old.created_at);
+      }
 
-    // An updated_at given by the statement is kept.
-    const chosen = new Date('2001-02-03T04:05:06.789Z');
-    await db.query(`UPDATE ecliptix.${table} SET ${change}, updated_at = $1`, [chosen]);
-    for (const row of await rowsOf(db, table)) expect(row.updated_at).toEqual(chosen);
+      // An updated_at given by the statement is kept.
+      const chosen = new Date('2001-02-03T04:05:06.789Z');
+      await db.query(`UPDATE ecliptix.${table} SET ${change}, updated_at = $1`, [chosen]);
+      for (const row of await rowsOf(db, table)) expect(row.updated_at).toEqual(chosen);
 
-    // And the next plain UPDATE moves it to the clock again.
-    await db.query(`UPDATE ecliptix.${table} SET ${change}`);
-    for (const row of await rowsOf(db, table)) expect(Math.abs(msBetween(clock, row.updated_at))).toBeLessThan(30 * SECOND);
-  });
+      // And the next plain UPDATE moves it to the clock again.
+      await db.query(`UPDATE ecliptix.${table} SET ${change}`);
+      for (const row of await rowsOf(db, table)) expect(Math.abs(msBetween(clock, row.updated_at))).toBeLessThan(30 * SECOND);
+    },
+  );
 });

@@ -85,11 +85,17 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
   }
 
   /** A registration flow of `phone` on a new device, verified through its OTP (plain SQL). */
-  async function verifiedFlow(db: Queryable, phone: string): Promise<{ deviceUid: string; phoneUid: string; flowUid: string; otpUid: string }> {
+  async function verifiedFlow(
+    db: Queryable,
+    phone: string,
+  ): Promise<{ deviceUid: string; phoneUid: string; flowUid: string; otpUid: string }> {
     const deviceUid = await device(db);
     const phoneUid = (await call(db, 'ensure_phone_number', [phone, null, deviceUid])).unique_id as string;
     const flowUid = (await call(db, 'initiate_verification_flow', [deviceUid, phoneUid, 'registration', null])).flow_unique_id as string;
-    const { rows } = await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [flowUid]);
+    const { rows } = await db.query<Row>(
+      "SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')",
+      [flowUid],
+    );
     const otpUid = rows[0]!.otp_unique_id as string;
     expect((await call(db, 'update_otp_status', [otpUid, 'verified'])).outcome).toBe('updated');
     return { deviceUid, phoneUid, flowUid, otpUid };
@@ -109,7 +115,9 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId });
     if (membership.outcome !== 'created') throw new Error(membership.outcome);
     const key = randomBytes(32);
-    expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe('updated');
+    expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe(
+      'updated',
+    );
     return { phoneNumber, flowId: flow.flow.flowId, membershipId: membership.membershipId, key };
   }
 
@@ -145,76 +153,119 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     expect(await adminCount("SELECT 1 FROM ecliptix.phone_numbers WHERE phone_number = '+80012345678' AND region = '001'")).toBe(1);
   });
 
-  it.runIf(engine === 'postgres')('2. isolation: a caller whose REPEATABLE READ snapshot predates a lockout or a full budget gets 40001, not the key or a 31st flow', async () => {
-    const member = { phoneNumber: nextUsPhone() };
-    await role.as(async (db) => {
-      const flow = await verifiedFlow(db, member.phoneNumber);
-      expect((await call(db, 'create_membership', [flow.flowUid, null, flow.otpUid, 'otp_verified'])).outcome).toBe('created');
-    });
-    const stale = new pg.Client({ connectionString: role.loginUrl });
-    stale.on('error', () => undefined);
-    await stale.connect();
-    try {
-      await stale.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      await stale.query('SELECT 1'); // the snapshot is taken here
+  it.runIf(engine === 'postgres')(
+    '2. isolation: a caller whose REPEATABLE READ snapshot predates a lockout or a full budget gets 40001, not the key or a 31st flow',
+    async () => {
+      const member = { phoneNumber: nextUsPhone() };
       await role.as(async (db) => {
-        for (let i = 0; i < 5; i++) await call(db, 'log_login_attempt', [member.phoneNumber, 'wrong_passphrase', false]);
+        const flow = await verifiedFlow(db, member.phoneNumber);
+        expect((await call(db, 'create_membership', [flow.flowUid, null, flow.otpUid, 'otp_verified'])).outcome).toBe('created');
       });
-      expect(await sqlState(stale.query('SELECT * FROM ecliptix.login_membership($1)', [member.phoneNumber]))).toBe('40001');
-      await stale.query('ROLLBACK');
-      expect((await stale.query('SELECT outcome FROM ecliptix.login_membership($1)', [member.phoneNumber])).rows[0].outcome).toBe('locked');
+      const stale = new pg.Client({ connectionString: role.loginUrl });
+      stale.on('error', () => undefined);
+      await stale.connect();
+      try {
+        await stale.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        await stale.query('SELECT 1'); // the snapshot is taken here
+        await role.as(async (db) => {
+          for (let i = 0; i < 5; i++) await call(db, 'log_login_attempt', [member.phoneNumber, 'wrong_passphrase', false]);
+        });
+        expect(await sqlState(stale.query('SELECT * FROM ecliptix.login_membership($1)', [member.phoneNumber]))).toBe('40001');
+        await stale.query('ROLLBACK');
+        expect((await stale.query('SELECT outcome FROM ecliptix.login_membership($1)', [member.phoneNumber])).rows[0].outcome).toBe(
+          'locked',
+        );
 
-      // The flow budget likewise.
-      const phone = nextUsPhone();
-      const phoneUid = await role.as(async (db) => (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id as string);
-      const deviceUid = await role.as(device);
-      await stale.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      await stale.query('SELECT 1');
-      await role.as(async (db) => {
-        for (let i = 0; i < 30; i++) expect((await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null])).outcome).toBe('created');
-      });
-      expect(await sqlState(stale.query("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', NULL)", [deviceUid, phoneUid]))).toBe('40001');
-      await stale.query('ROLLBACK');
-    } finally {
-      await stale.end();
-    }
-    expect(await adminCount('SELECT 1 FROM ecliptix.verification_flows f JOIN ecliptix.phone_numbers p ON p.id = f.phone_number_id WHERE p.phone_number = $1', [member.phoneNumber])).toBe(1);
-  });
+        // The flow budget likewise.
+        const phone = nextUsPhone();
+        const phoneUid = await role.as(async (db) => (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id as string);
+        const deviceUid = await role.as(device);
+        await stale.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        await stale.query('SELECT 1');
+        await role.as(async (db) => {
+          for (let i = 0; i < 30; i++)
+            expect((await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null])).outcome).toBe(
+              'created',
+            );
+        });
+        expect(
+          await sqlState(
+            stale.query("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', NULL)", [deviceUid, phoneUid]),
+          ),
+        ).toBe('40001');
+        await stale.query('ROLLBACK');
+      } finally {
+        await stale.end();
+      }
+      expect(
+        await adminCount(
+          'SELECT 1 FROM ecliptix.verification_flows f JOIN ecliptix.phone_numbers p ON p.id = f.phone_number_id WHERE p.phone_number = $1',
+          [member.phoneNumber],
+        ),
+      ).toBe(1);
+    },
+  );
 
   it('3. a secure key cannot be replaced by someone who knows only the phone number', async () => {
     const victimPhone = nextUsPhone();
     const victim = await role.as((db) => verifiedFlow(db, victimPhone));
-    const membershipId = await role.as(async (db) => (await call(db, 'create_membership', [victim.flowUid, null, victim.otpUid, 'otp_verified'])).membership_unique_id as string);
+    const membershipId = await role.as(
+      async (db) =>
+        (await call(db, 'create_membership', [victim.flowUid, null, victim.otpUid, 'otp_verified'])).membership_unique_id as string,
+    );
 
     await role.as(async (db) => {
       // The attacker asks to sign in: the refusal names no membership.
       const refusal = await call(db, 'login_membership', [victimPhone]);
       expect(refusal).toMatchObject({ outcome: 'secure_key_not_set', membership_unique_id: null, status: null });
       // Given the id anyway (say, leaked): the original call, without proof, no longer exists...
-      expect(await sqlState(db.query('SELECT * FROM ecliptix.update_membership_secure_key($1::uuid, $2::bytea)', [membershipId, Buffer.from('attacker')]))).toBe('42883');
+      expect(
+        await sqlState(
+          db.query('SELECT * FROM ecliptix.update_membership_secure_key($1::uuid, $2::bytea)', [membershipId, Buffer.from('attacker')]),
+        ),
+      ).toBe('42883');
       // ...a made-up flow, or the attacker's own verified flow of another number, is no proof.
-      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('attacker'), randomUUID()])).outcome).toBe('invalid_proof');
+      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('attacker'), randomUUID()])).outcome).toBe(
+        'invalid_proof',
+      );
       const own = await verifiedFlow(db, nextUsPhone());
-      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('attacker'), own.flowUid])).outcome).toBe('invalid_proof');
+      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('attacker'), own.flowUid])).outcome).toBe(
+        'invalid_proof',
+      );
     });
-    const { rows } = await admin.query<{ secure_key: Buffer | null; status: string }>('SELECT secure_key, status FROM ecliptix.memberships WHERE unique_id = $1', [membershipId]);
+    const { rows } = await admin.query<{ secure_key: Buffer | null; status: string }>(
+      'SELECT secure_key, status FROM ecliptix.memberships WHERE unique_id = $1',
+      [membershipId],
+    );
     expect(rows[0]).toEqual({ secure_key: null, status: 'active' });
 
     await role.as(async (db) => {
       // The victim's own proof sets the first key, once.
-      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('victim'), victim.flowUid])).outcome).toBe('updated');
-      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('attacker'), victim.flowUid])).outcome).toBe('invalid_proof');
+      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('victim'), victim.flowUid])).outcome).toBe(
+        'updated',
+      );
+      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('attacker'), victim.flowUid])).outcome).toBe(
+        'invalid_proof',
+      );
     });
     // A key cannot re-activate an inactive membership, even with a valid proof.
     await admin.query("UPDATE ecliptix.memberships SET status = 'inactive' WHERE unique_id = $1", [membershipId]);
     await role.as(async (db) => {
       const recovery = await call(db, 'initiate_verification_flow', [victim.deviceUid, victim.phoneUid, 'password_recovery', null]);
-      const { rows: otp } = await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [recovery.flow_unique_id]);
+      const { rows: otp } = await db.query<Row>(
+        "SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')",
+        [recovery.flow_unique_id],
+      );
       expect((await call(db, 'update_otp_status', [otp[0]!.otp_unique_id, 'verified'])).outcome).toBe('updated');
-      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('x'), recovery.flow_unique_id])).outcome).toBe('membership_inactive');
+      expect((await call(db, 'update_membership_secure_key', [membershipId, Buffer.from('x'), recovery.flow_unique_id])).outcome).toBe(
+        'membership_inactive',
+      );
       expect((await call(db, 'login_membership', [victimPhone])).membership_unique_id).toBeNull();
     });
-    const after = await admin.query<{ secure_key: Uint8Array | null; status: string }>('SELECT secure_key, status FROM ecliptix.memberships WHERE unique_id = $1', [membershipId]);
+    const after = await admin.query<{ secure_key: Uint8Array | null; status: string }>(
+      'SELECT secure_key, status FROM ecliptix.memberships WHERE unique_id = $1',
+      [membershipId],
+    );
     expect(Buffer.from(after.rows[0]!.secure_key!).toString()).toBe('victim');
     expect(after.rows[0]!.status).toBe('inactive');
 
@@ -223,8 +274,12 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       const client = createMembershipsClient({ db, secrets });
       const member = await signUp(client);
       const other = await signUp(client);
-      expect((await client.setSecureKey({ membershipId: member.membershipId, flowId: other.flowId, secureKey: randomBytes(32) })).outcome).toBe('invalid_proof');
-      expect((await client.setSecureKey({ membershipId: member.membershipId, flowId: member.flowId, secureKey: randomBytes(32) })).outcome).toBe('invalid_proof');
+      expect(
+        (await client.setSecureKey({ membershipId: member.membershipId, flowId: other.flowId, secureKey: randomBytes(32) })).outcome,
+      ).toBe('invalid_proof');
+      expect(
+        (await client.setSecureKey({ membershipId: member.membershipId, flowId: member.flowId, secureKey: randomBytes(32) })).outcome,
+      ).toBe('invalid_proof');
       expect(await client.login(member.phoneNumber)).toMatchObject({ outcome: 'success', secureKey: member.key });
     });
   });
@@ -274,8 +329,16 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
 
   it('5. the resend cooldown holds for every code, the first included, on every path', async () => {
     await role.as(async (db) => {
-      const flow = await call(db, 'initiate_verification_flow', [await device(db), (await call(db, 'ensure_phone_number', [nextUsPhone(), null, null])).unique_id, 'registration', null]);
-      const insert = () => db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [flow.flow_unique_id]);
+      const flow = await call(db, 'initiate_verification_flow', [
+        await device(db),
+        (await call(db, 'ensure_phone_number', [nextUsPhone(), null, null])).unique_id,
+        'registration',
+        null,
+      ]);
+      const insert = () =>
+        db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [
+          flow.flow_unique_id,
+        ]);
       expect((await insert()).rows[0]!.outcome).toBe('created');
       const second = (await insert()).rows[0]!;
       expect(second.outcome).toBe('resend_cooldown_active');
@@ -285,7 +348,11 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
 
       const client = createMembershipsClient({ db, secrets });
       const phone = await client.ensurePhoneNumber({ phoneNumber: nextUsPhone() });
-      const started = await client.initiateVerificationFlow({ appDeviceId: await device(db), phoneId: 'phoneId' in phone ? phone.phoneId : '', purpose: 'login' });
+      const started = await client.initiateVerificationFlow({
+        appDeviceId: await device(db),
+        phoneId: 'phoneId' in phone ? phone.phoneId : '',
+        purpose: 'login',
+      });
       if (started.outcome !== 'created') throw new Error(started.outcome);
       const issued = await Promise.all(Array.from({ length: 5 }, () => client.issueOtp(started.flow.flowId)));
       expect(issued.filter((r) => r.outcome === 'issued')).toHaveLength(1);
@@ -300,17 +367,27 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       const phoneUid = (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id;
       const otpOfNewFlow = async () => {
         const flow = await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null]);
-        return (await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [flow.flow_unique_id])).rows[0]!.otp_unique_id;
+        return (
+          await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [
+            flow.flow_unique_id,
+          ])
+        ).rows[0]!.otp_unique_id;
       };
       for (let i = 0; i < 3; i++) {
         const otp = await otpOfNewFlow();
-        for (let j = 0; j < 5; j++) expect(['updated', 'max_failed_attempts_reached']).toContain((await call(db, 'update_otp_status', [otp, 'failed'])).outcome);
+        for (let j = 0; j < 5; j++)
+          expect(['updated', 'max_failed_attempts_reached']).toContain((await call(db, 'update_otp_status', [otp, 'failed'])).outcome);
       }
       const fourth = await otpOfNewFlow();
       expect((await call(db, 'update_otp_status', [fourth, 'verified'])).outcome).toBe('too_many_failed_checks');
       expect((await call(db, 'update_otp_status', [fourth, 'failed'])).outcome).toBe('too_many_failed_checks');
     });
-    expect(await adminCount('SELECT 1 FROM ecliptix.failed_otp_attempts a JOIN ecliptix.otp_records o ON o.unique_id = a.otp_unique_id JOIN ecliptix.phone_numbers p ON p.id = o.phone_number_id WHERE p.phone_number = $1', [phone])).toBe(15);
+    expect(
+      await adminCount(
+        'SELECT 1 FROM ecliptix.failed_otp_attempts a JOIN ecliptix.otp_records o ON o.unique_id = a.otp_unique_id JOIN ecliptix.phone_numbers p ON p.id = o.phone_number_id WHERE p.phone_number = $1',
+        [phone],
+      ),
+    ).toBe(15);
 
     // Through the client, on another number.
     const clientPhone = nextUsPhone();
@@ -338,17 +415,28 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       expect(wrong.outcome).toBe(right.outcome);
       expect((await client.getFlowState(fourth.flowId))!.status).toBe('pending');
     });
-    expect(await adminCount('SELECT 1 FROM ecliptix.failed_otp_attempts a JOIN ecliptix.phone_numbers p ON p.id = a.phone_number_id WHERE p.phone_number = $1', [clientPhone])).toBe(15);
+    expect(
+      await adminCount(
+        'SELECT 1 FROM ecliptix.failed_otp_attempts a JOIN ecliptix.phone_numbers p ON p.id = a.phone_number_id WHERE p.phone_number = $1',
+        [clientPhone],
+      ),
+    ).toBe(15);
 
     // 100 failures in a row (the hourly budget raised so that it does not stop them first): locked for 24 hours.
-    await admin.query("UPDATE ecliptix_internal.settings SET value = '1000' WHERE name IN ('max_failed_otp_checks_per_phone', 'max_flows_per_phone_per_hour')");
+    await admin.query(
+      "UPDATE ecliptix_internal.settings SET value = '1000' WHERE name IN ('max_failed_otp_checks_per_phone', 'max_flows_per_phone_per_hour')",
+    );
     await role.as(async (db) => {
       const phoneUid = (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id;
       let failures = 15;
       let refusal: Row | undefined;
       while (!refusal) {
         const flow = await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null]);
-        const otp = (await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [flow.flow_unique_id])).rows[0]!;
+        const otp = (
+          await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [
+            flow.flow_unique_id,
+          ])
+        ).rows[0]!;
         for (let j = 0; j < 5 && !refusal; j++) {
           const result = await call(db, 'update_otp_status', [otp.otp_unique_id, 'failed']);
           if (result.outcome === 'too_many_failed_checks') refusal = result;
@@ -359,7 +447,11 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       expect(refusal!.retry_after_seconds).toBeGreaterThan(23 * 3600);
       await moveClock(24 * 3600 + 1);
       const flow = await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'login', null]);
-      const otp = (await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [flow.flow_unique_id])).rows[0]!;
+      const otp = (
+        await db.query<Row>("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')", [
+          flow.flow_unique_id,
+        ])
+      ).rows[0]!;
       expect((await call(db, 'update_otp_status', [otp.otp_unique_id, 'failed'])).outcome).toBe('updated'); // one guess, then locked again
       expect((await call(db, 'update_otp_status', [otp.otp_unique_id, 'verified'])).outcome).toBe('too_many_failed_checks');
     });
@@ -373,7 +465,10 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       expect(await call(db, 'log_login_attempt', [phone, 'wrong_passphrase', false])).toEqual({ outcome: 'locked', id: null });
     });
     expect(await adminCount('SELECT 1 FROM ecliptix.login_attempts WHERE phone_number = $1', [phone])).toBe(5);
-    const { rows } = await admin.query<{ calls_while_locked: number }>('SELECT calls_while_locked FROM ecliptix.login_attempts WHERE phone_number = $1 AND locked_until IS NOT NULL', [phone]);
+    const { rows } = await admin.query<{ calls_while_locked: number }>(
+      'SELECT calls_while_locked FROM ecliptix.login_attempts WHERE phone_number = $1 AND locked_until IS NOT NULL',
+      [phone],
+    );
     expect(rows).toEqual([{ calls_while_locked: 101 }]);
   });
 
@@ -381,9 +476,13 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     await role.as(async (db) => {
       const phoneUid = (await call(db, 'ensure_phone_number', [nextUsPhone(), null, null])).unique_id;
       const flow = await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null]);
-      expect((await call(db, 'update_verification_flow_status', [flow.flow_unique_id, 'verified'])).outcome).toBe('invalid_status_transition');
+      expect((await call(db, 'update_verification_flow_status', [flow.flow_unique_id, 'verified'])).outcome).toBe(
+        'invalid_status_transition',
+      );
       expect((await call(db, 'update_verification_flow_status', [flow.flow_unique_id, 'failed'])).outcome).toBe('updated');
-      expect((await call(db, 'update_verification_flow_status', [flow.flow_unique_id, 'pending'])).outcome).toBe('invalid_status_transition');
+      expect((await call(db, 'update_verification_flow_status', [flow.flow_unique_id, 'pending'])).outcome).toBe(
+        'invalid_status_transition',
+      );
       expect((await call(db, 'get_full_flow_state', [flow.flow_unique_id])).status).toBe('failed');
     });
   });
@@ -392,7 +491,11 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     await role.as(async (db) => {
       const phone = nextUsPhone();
       const flow = await verifiedFlow(db, phone);
-      expect(await call(db, 'ensure_phone_number', [phone, null, randomUUID()])).toEqual({ outcome: 'exists_but_invalid_app_device', unique_id: null, success: false });
+      expect(await call(db, 'ensure_phone_number', [phone, null, randomUUID()])).toEqual({
+        outcome: 'exists_but_invalid_app_device',
+        unique_id: null,
+        success: false,
+      });
       expect((await call(db, 'verify_phone_for_secret_key_recovery', [phone, null])).outcome).toBe('membership_not_found');
       expect((await call(db, 'verify_phone_for_secret_key_recovery', [phone, null])).phone_unique_id).toBeNull();
       expect((await call(db, 'create_membership', [flow.flowUid, null, flow.otpUid, 'otp_verified'])).outcome).toBe('created');
@@ -400,7 +503,10 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
         outcome: 'membership_already_exists',
         membership_unique_id: null,
       });
-      expect(await call(db, 'verify_phone_for_secret_key_recovery', [phone, null])).toEqual({ outcome: 'no_secure_key', phone_unique_id: null });
+      expect(await call(db, 'verify_phone_for_secret_key_recovery', [phone, null])).toEqual({
+        outcome: 'no_secure_key',
+        phone_unique_id: null,
+      });
     });
   });
 });

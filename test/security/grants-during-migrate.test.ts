@@ -226,22 +226,29 @@ describe.each(engines)('roles kept with every migration on %s', (engine) => {
     });
   });
 
-  it.runIf(engine === 'postgres')('a member of the owner role, not a superuser, can run the migration that re-creates a routine', async () => {
-    const { roles } = fresh;
-    const database = new URL(fresh.target.config.databaseUrl!).pathname.slice(1);
-    // CREATE on the database: the journal's CREATE SCHEMA IF NOT EXISTS asks for it even when the schema exists.
-    await fresh.withDb((db) => db.exec(`CREATE ROLE ${roles.deployer} LOGIN IN ROLE ${roles.owner}; GRANT CREATE ON DATABASE "${database}" TO ${roles.deployer}`));
-    const dir = deployment(join(fresh.target.workDir, 'migrations'), 'deploy 1');
+  it.runIf(engine === 'postgres')(
+    'a member of the owner role, not a superuser, can run the migration that re-creates a routine',
+    async () => {
+      const { roles } = fresh;
+      const database = new URL(fresh.target.config.databaseUrl!).pathname.slice(1);
+      // CREATE on the database: the journal's CREATE SCHEMA IF NOT EXISTS asks for it even when the schema exists.
+      await fresh.withDb((db) =>
+        db.exec(`CREATE ROLE ${roles.deployer} LOGIN IN ROLE ${roles.owner}; GRANT CREATE ON DATABASE "${database}" TO ${roles.deployer}`),
+      );
+      const dir = deployment(join(fresh.target.workDir, 'migrations'), 'deploy 1');
 
-    const result = await runCli(['--database-url', fresh.urlAs(roles.deployer), '--migrations', dir, 'migrate', '--json']);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect((JSON.parse(result.stdout) as { applied: AppliedReport[] }).applied).toMatchObject([{ script: RECREATED_FILE, roles: 'reapplied' }]);
-    await fresh.withDb(async (db) => {
-      expect((await routine(db, RECREATED))!.owner).toBe(roles.owner);
-      expect(await sqlStateAs(db, roles.app, CALL_RECREATED)).toBeUndefined();
-    });
-  });
+      const result = await runCli(['--database-url', fresh.urlAs(roles.deployer), '--migrations', dir, 'migrate', '--json']);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect((JSON.parse(result.stdout) as { applied: AppliedReport[] }).applied).toMatchObject([
+        { script: RECREATED_FILE, roles: 'reapplied' },
+      ]);
+      await fresh.withDb(async (db) => {
+        expect((await routine(db, RECREATED))!.owner).toBe(roles.owner);
+        expect(await sqlStateAs(db, roles.app, CALL_RECREATED)).toBeUndefined();
+      });
+    },
+  );
 
   it('a privilege granted by hand since the last apply is taken back by the next migration, even one that re-creates nothing', async () => {
     const dir = join(fresh.target.workDir, 'migrations');
@@ -314,7 +321,10 @@ describe('roles kept while the application calls the routines during migrate (po
         reports.push(JSON.parse(result.stdout));
         oids.push((await fresh.withDb((db) => routine(db, RECREATED)))!.oid);
       }
-      const duringDeploys = { recreated: succeeded.recreated - beforeDeploys.recreated, register: succeeded.register - beforeDeploys.register };
+      const duringDeploys = {
+        recreated: succeeded.recreated - beforeDeploys.recreated,
+        register: succeeded.register - beforeDeploys.register,
+      };
       stop = true;
       await Promise.all(callers);
 

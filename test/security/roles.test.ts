@@ -34,7 +34,9 @@ async function journey(client: MembershipsClient): Promise<void> {
   const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId });
   if (membership.outcome !== 'created') throw new Error(membership.outcome);
   const key = randomBytes(32);
-  expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe('updated');
+  expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: key })).outcome).toBe(
+    'updated',
+  );
   expect(await client.login(phoneNumber)).toMatchObject({ outcome: 'success', secureKey: key });
   expect((await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).outcome).toBe('logged');
   expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'confirmed' });
@@ -60,7 +62,9 @@ async function assertNoTableAccess(db: Queryable): Promise<void> {
   expect(await sqlState(db.query('CREATE TABLE ecliptix.intruder (id int)'))).toBe('42501');
   expect(await sqlState(db.query('CREATE TABLE public.intruder (id int)'))).toBe('42501');
   expect(await sqlState(db.query('CREATE SCHEMA intruder'))).toBe('42501');
-  expect(await sqlState(db.query('CREATE FUNCTION ecliptix.login_membership(p text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$'))).toBe('42501');
+  expect(await sqlState(db.query('CREATE FUNCTION ecliptix.login_membership(p text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$'))).toBe(
+    '42501',
+  );
 }
 
 describe.each(engines)('least-privilege roles on %s', (engine) => {
@@ -72,17 +76,50 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
 
   beforeEach(async () => {
     target = await createTestDatabase(engine, { withSchema: true });
-    const result = await runCli([...target.cliArgs, 'roles', '--owner', names.owner, '--app', names.app, '--reporting', names.reporting, '--json']);
+    const result = await runCli([
+      ...target.cliArgs,
+      'roles',
+      '--owner',
+      names.owner,
+      '--app',
+      names.app,
+      '--reporting',
+      names.reporting,
+      '--json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).roles).toEqual([
-      { purpose: 'app', roleName: names.app, tablesWithPrivileges: 0, executableRoutines: 17, readsSecureKey: false, createsInEcliptix: false },
-      { purpose: 'owner', roleName: names.owner, tablesWithPrivileges: 10, executableRoutines: 17, readsSecureKey: true, createsInEcliptix: true },
-      { purpose: 'reporting', roleName: names.reporting, tablesWithPrivileges: 0, executableRoutines: 0, readsSecureKey: false, createsInEcliptix: false },
+      {
+        purpose: 'app',
+        roleName: names.app,
+        tablesWithPrivileges: 0,
+        executableRoutines: 17,
+        readsSecureKey: false,
+        createsInEcliptix: false,
+      },
+      {
+        purpose: 'owner',
+        roleName: names.owner,
+        tablesWithPrivileges: 10,
+        executableRoutines: 17,
+        readsSecureKey: true,
+        createsInEcliptix: true,
+      },
+      {
+        purpose: 'reporting',
+        roleName: names.reporting,
+        tablesWithPrivileges: 0,
+        executableRoutines: 0,
+        readsSecureKey: false,
+        createsInEcliptix: false,
+      },
     ]);
     admin = await target.open();
     if (engine === 'postgres') {
-      await admin.exec(`CREATE ROLE ${logins.app} LOGIN IN ROLE ${names.app}; CREATE ROLE ${logins.reporting} LOGIN IN ROLE ${names.reporting};`);
+      await admin.exec(
+        `CREATE ROLE ${logins.app} LOGIN IN ROLE ${names.app}; CREATE ROLE ${logins.reporting} LOGIN IN ROLE ${names.reporting};`,
+      );
     }
   });
 
@@ -93,7 +130,8 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
       const client = new pg.Client({ connectionString: inject('adminUrl') });
       await client.connect();
       try {
-        for (const role of [logins.app, logins.reporting, names.app, names.reporting, names.owner]) await client.query(`DROP ROLE IF EXISTS ${role}`);
+        for (const role of [logins.app, logins.reporting, names.app, names.reporting, names.owner])
+          await client.query(`DROP ROLE IF EXISTS ${role}`);
       } finally {
         await client.end();
       }
@@ -145,7 +183,9 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
       expect(await sqlState(db.query('SELECT secure_key FROM ecliptix.memberships'))).toBe('42501');
       expect(await sqlState(db.query('SELECT otp_hash FROM ecliptix.otp_records'))).toBe('42501');
       expect(await sqlState(db.query('DELETE FROM ecliptix.login_attempts'))).toBe('42501');
-      expect(await sqlState(db.query("SELECT * FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)"))).toBe('42501');
+      expect(
+        await sqlState(db.query('SELECT * FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)')),
+      ).toBe('42501');
     });
     if (engine === 'postgres') {
       const url = new URL(target.config.databaseUrl!);
@@ -169,17 +209,32 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
     const migrated = await runCli([...target.cliArgs, '--migrations', migrations, 'migrate', '--json']);
     admin = await target.open();
     expect(migrated.code).toBe(0);
-    expect(JSON.parse(migrated.stdout)).toMatchObject({ rolesReapplied: true, applied: [{ script: 'procedures/R__initiate_verification_flow.sql' }] });
+    expect(JSON.parse(migrated.stdout)).toMatchObject({
+      rolesReapplied: true,
+      applied: [{ script: 'procedures/R__initiate_verification_flow.sql' }],
+    });
     await asRole('app', async (db) => {
-      const device = (await db.query<{ unique_id: string }>('SELECT unique_id FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)')).rows[0]!;
-      const phone = (await db.query<{ unique_id: string }>("SELECT unique_id FROM ecliptix.ensure_phone_number('+14155550199', 'US', NULL)")).rows[0]!;
-      const flow = await db.query<{ outcome: string }>("SELECT outcome FROM ecliptix.initiate_verification_flow($1, $2, 'registration', NULL)", [device.unique_id, phone.unique_id]);
+      const device = (
+        await db.query<{ unique_id: string }>(
+          'SELECT unique_id FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)',
+        )
+      ).rows[0]!;
+      const phone = (
+        await db.query<{ unique_id: string }>("SELECT unique_id FROM ecliptix.ensure_phone_number('+14155550199', 'US', NULL)")
+      ).rows[0]!;
+      const flow = await db.query<{ outcome: string }>(
+        "SELECT outcome FROM ecliptix.initiate_verification_flow($1, $2, 'registration', NULL)",
+        [device.unique_id, phone.unique_id],
+      );
       expect(flow.rows[0]!.outcome).toBe('created');
     });
   });
 
   it('refuses bad role names before touching the database (exit 2)', async () => {
-    for (const args of [['--app', 'Robert"); DROP TABLE x;--'], ['--app', names.owner, '--owner', names.owner]]) {
+    for (const args of [
+      ['--app', 'Robert"); DROP TABLE x;--'],
+      ['--app', names.owner, '--owner', names.owner],
+    ]) {
       const result = await runCli([...target.cliArgs, 'roles', ...args]);
       expect(result.code).toBe(2);
     }

@@ -100,7 +100,9 @@ describe('client tools never get a password on their command line', () => {
       runs: () =>
         readdirSync(log).map((name) => {
           const lines = readFileSync(join(log, name), 'utf8').split('\n').filter(Boolean);
-          const env = Object.fromEntries(lines.filter((l) => l.startsWith('env ')).map((l) => l.slice(4).split(/=(.*)/s).slice(0, 2) as [string, string]));
+          const env = Object.fromEntries(
+            lines.filter((l) => l.startsWith('env ')).map((l) => l.slice(4).split(/=(.*)/s).slice(0, 2) as [string, string]),
+          );
           const service = lines.filter((l) => l.startsWith('servicefile ')).map((l) => l.slice('servicefile '.length));
           return {
             tool: lines[0]!,
@@ -117,62 +119,82 @@ describe('client tools never get a password on their command line', () => {
     };
   }
 
-  it('backup and restore with the password in the user info, in the query, or both (and an sslpassword): none reaches argv, all work', { timeout: 240_000 }, async () => {
-    const target = await createTestDatabase('postgres', { withSchema: true });
-    try {
-      const base = new URL(target.config.databaseUrl!);
-      const database = base.pathname.slice(1);
-      const secret = () => `pw-${randomBytes(9).toString('base64url')}`;
-      const [inInfo, inQuery, bothInfo, bothQuery, keyPass] = [secret(), secret(), secret(), secret(), secret()];
-      const host = `${base.hostname}:${base.port || 5432}`;
-      const cases = [
-        { name: 'user-info', url: `postgres://${role}:${inInfo}@${host}/${database}`, password: inInfo, argvUrl: `postgres://${role}@${host}/${database}` },
-        { name: 'query', url: `postgres://${role}@${host}/${database}?password=${inQuery}`, password: inQuery, argvUrl: `postgres://${role}@${host}/${database}` },
-        {
-          name: 'both',
-          url: `postgres://${role}:${bothInfo}@${host}/${database}?sslmode=disable&password=${bothQuery}&sslpassword=${keyPass}&application_name=at%20rest`,
-          password: bothQuery, // the query wins, as in libpq and node-postgres
-          argvUrl: `postgres://${role}@${host}/${database}?sslmode=disable&application_name=at%20rest`,
-        },
-      ];
-      const allSecrets = [inInfo, inQuery, bothInfo, bothQuery, keyPass];
-      for (const each of cases) {
-        const dir = join(target.workDir, each.name);
-        mkdirSync(dir);
-        const tools = recordingTools(dir);
-        const file = join(dir, 'backup.dump');
-        const made = await runCliUnmasked(['-s', each.url, 'backup', '--pg-bin', tools.bin, '--output', file, '--json']);
-        expect(made.code, made.stderr).toBe(0);
-        expect(JSON.parse(made.stdout)).toMatchObject({ file, format: 'pg_dump-custom' });
-        const restored = await runCliUnmasked(['-s', each.url, 'restore', file, '--force', '--pg-bin', tools.bin, '--json']);
-        expect(restored.code, restored.stderr).toBe(0);
-        expect(JSON.parse(restored.stdout).tables.find((t: { table: string }) => t.table === 'memberships')).toEqual({ table: 'memberships', rows: 0 });
+  it(
+    'backup and restore with the password in the user info, in the query, or both (and an sslpassword): none reaches argv, all work',
+    { timeout: 240_000 },
+    async () => {
+      const target = await createTestDatabase('postgres', { withSchema: true });
+      try {
+        const base = new URL(target.config.databaseUrl!);
+        const database = base.pathname.slice(1);
+        const secret = () => `pw-${randomBytes(9).toString('base64url')}`;
+        const [inInfo, inQuery, bothInfo, bothQuery, keyPass] = [secret(), secret(), secret(), secret(), secret()];
+        const host = `${base.hostname}:${base.port || 5432}`;
+        const cases = [
+          {
+            name: 'user-info',
+            url: `postgres://${role}:${inInfo}@${host}/${database}`,
+            password: inInfo,
+            argvUrl: `postgres://${role}@${host}/${database}`,
+          },
+          {
+            name: 'query',
+            url: `postgres://${role}@${host}/${database}?password=${inQuery}`,
+            password: inQuery,
+            argvUrl: `postgres://${role}@${host}/${database}`,
+          },
+          {
+            name: 'both',
+            url: `postgres://${role}:${bothInfo}@${host}/${database}?sslmode=disable&password=${bothQuery}&sslpassword=${keyPass}&application_name=at%20rest`,
+            password: bothQuery, // the query wins, as in libpq and node-postgres
+            argvUrl: `postgres://${role}@${host}/${database}?sslmode=disable&application_name=at%20rest`,
+          },
+        ];
+        const allSecrets = [inInfo, inQuery, bothInfo, bothQuery, keyPass];
+        for (const each of cases) {
+          const dir = join(target.workDir, each.name);
+          mkdirSync(dir);
+          const tools = recordingTools(dir);
+          const file = join(dir, 'backup.dump');
+          const made = await runCliUnmasked(['-s', each.url, 'backup', '--pg-bin', tools.bin, '--output', file, '--json']);
+          expect(made.code, made.stderr).toBe(0);
+          expect(JSON.parse(made.stdout)).toMatchObject({ file, format: 'pg_dump-custom' });
+          const restored = await runCliUnmasked(['-s', each.url, 'restore', file, '--force', '--pg-bin', tools.bin, '--json']);
+          expect(restored.code, restored.stderr).toBe(0);
+          expect(JSON.parse(restored.stdout).tables.find((t: { table: string }) => t.table === 'memberships')).toEqual({
+            table: 'memberships',
+            rows: 0,
+          });
 
-        const runs = tools.runs();
-        const connecting = runs.filter((r) => r.args.some((a) => a.startsWith('--dbname=')));
-        expect(connecting.map((r) => r.tool).sort()).toEqual(['pg_dump', 'psql']);
-        for (const run of runs) {
-          for (const arg of run.args) for (const password of allSecrets) expect(arg, `${run.tool} argument`).not.toContain(password);
+          const runs = tools.runs();
+          const connecting = runs.filter((r) => r.args.some((a) => a.startsWith('--dbname=')));
+          expect(connecting.map((r) => r.tool).sort()).toEqual(['pg_dump', 'psql']);
+          for (const run of runs) {
+            for (const arg of run.args) for (const password of allSecrets) expect(arg, `${run.tool} argument`).not.toContain(password);
+          }
+          for (const run of connecting) {
+            expect(run.args).toContain(`--dbname=${each.argvUrl}`); // the same server, user and options, without the password
+            expect(run.env.PGPASSWORD).toBe(each.password); // the password arrives, through the environment
+          }
+          const withService = connecting.filter((r) => r.serviceFile);
+          if (each.name === 'both') {
+            // libpq reads an sslpassword from no environment variable: a private service file carries it, removed afterwards.
+            expect(withService.map((r) => r.serviceFile)).toEqual([
+              `mode 600\n[ecliptix-persistor]\nsslpassword=${keyPass}`,
+              `mode 600\n[ecliptix-persistor]\nsslpassword=${keyPass}`,
+            ]);
+            for (const run of withService) expect(existsSync(join(run.serviceFilePath!, '..'))).toBe(false);
+          } else {
+            expect(withService).toEqual([]);
+          }
+          const output = made.stdout + made.stderr + restored.stdout + restored.stderr;
+          for (const password of allSecrets) expect(output).not.toContain(password);
         }
-        for (const run of connecting) {
-          expect(run.args).toContain(`--dbname=${each.argvUrl}`); // the same server, user and options, without the password
-          expect(run.env.PGPASSWORD).toBe(each.password); // the password arrives, through the environment
-        }
-        const withService = connecting.filter((r) => r.serviceFile);
-        if (each.name === 'both') {
-          // libpq reads an sslpassword from no environment variable: a private service file carries it, removed afterwards.
-          expect(withService.map((r) => r.serviceFile)).toEqual([`mode 600\n[ecliptix-persistor]\nsslpassword=${keyPass}`, `mode 600\n[ecliptix-persistor]\nsslpassword=${keyPass}`]);
-          for (const run of withService) expect(existsSync(join(run.serviceFilePath!, '..'))).toBe(false);
-        } else {
-          expect(withService).toEqual([]);
-        }
-        const output = made.stdout + made.stderr + restored.stdout + restored.stderr;
-        for (const password of allSecrets) expect(output).not.toContain(password);
+      } finally {
+        await target.drop();
       }
-    } finally {
-      await target.drop();
-    }
-  });
+    },
+  );
 });
 
 describe('a password in the query string is masked like one in the user info', () => {
@@ -187,7 +209,13 @@ describe('a password in the query string is masked like one in the user info', (
       expect(connected.code, connected.stderr).toBe(0);
       expect(JSON.stringify(JSON.parse(connected.stdout))).toContain(`?application_name=masked&password=****`);
 
-      const unreachable = await runCliUnmasked(['test', '--connect-timeout', '2000', '-s', `postgres://someone:${password}@127.0.0.1:1/none?sslpassword=${keyPass}&password=${password}`]);
+      const unreachable = await runCliUnmasked([
+        'test',
+        '--connect-timeout',
+        '2000',
+        '-s',
+        `postgres://someone:${password}@127.0.0.1:1/none?sslpassword=${keyPass}&password=${password}`,
+      ]);
       expect(unreachable.code).toBe(3);
       expect(unreachable.stderr).toContain('postgres://someone:****@127.0.0.1:1/none?sslpassword=****&password=****');
 
@@ -214,26 +242,30 @@ describe.each(engines)('backups are private to their owner on %s', (engine) => {
     await target.drop();
   });
 
-  it('a new backup directory is 0700 and the backup 0600, even under umask 000; an existing directory keeps its mode', { timeout: 120_000 }, async () => {
-    const backups = join(target.workDir, 'new', 'backups');
-    const made = await runCliUnmasked([...target.cliArgs, 'backup', '--json'], { ECLIPTIX_BACKUP_DIR: backups });
-    expect(made.code, made.stderr).toBe(0);
-    const file: string = JSON.parse(made.stdout).file;
-    expect(octal(modeOf(join(target.workDir, 'new')))).toBe('0700');
-    expect(octal(modeOf(backups))).toBe('0700');
-    expect(octal(modeOf(file))).toBe('0600');
-    expect(readdirSync(backups)).toEqual([file.slice(backups.length + 1)]);
+  it(
+    'a new backup directory is 0700 and the backup 0600, even under umask 000; an existing directory keeps its mode',
+    { timeout: 120_000 },
+    async () => {
+      const backups = join(target.workDir, 'new', 'backups');
+      const made = await runCliUnmasked([...target.cliArgs, 'backup', '--json'], { ECLIPTIX_BACKUP_DIR: backups });
+      expect(made.code, made.stderr).toBe(0);
+      const file: string = JSON.parse(made.stdout).file;
+      expect(octal(modeOf(join(target.workDir, 'new')))).toBe('0700');
+      expect(octal(modeOf(backups))).toBe('0700');
+      expect(octal(modeOf(file))).toBe('0600');
+      expect(readdirSync(backups)).toEqual([file.slice(backups.length + 1)]);
 
-    const shared = join(target.workDir, 'shared');
-    mkdirSync(shared, { mode: 0o755 });
-    chmodSync(shared, 0o755);
-    const output = join(shared, `explicit${engine === 'postgres' ? '.dump' : '.tar.gz'}`);
-    const second = await runCliUnmasked([...target.cliArgs, 'backup', '--output', output]);
-    expect(second.code, second.stderr).toBe(0);
-    expect(octal(modeOf(output))).toBe('0600');
-    expect(octal(modeOf(shared))).toBe('0755'); // not ours to change
-    expect(statSync(output).size).toBeGreaterThan(1000);
-  });
+      const shared = join(target.workDir, 'shared');
+      mkdirSync(shared, { mode: 0o755 });
+      chmodSync(shared, 0o755);
+      const output = join(shared, `explicit${engine === 'postgres' ? '.dump' : '.tar.gz'}`);
+      const second = await runCliUnmasked([...target.cliArgs, 'backup', '--output', output]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(octal(modeOf(output))).toBe('0600');
+      expect(octal(modeOf(shared))).toBe('0755'); // not ours to change
+      expect(statSync(output).size).toBeGreaterThan(1000);
+    },
+  );
 });
 
 describe('the development secrets file', () => {
@@ -262,7 +294,10 @@ process.stdin.once('data', (line) => {
 `,
     );
     const children = Array.from({ length: count }, () =>
-      spawn('/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, script, file], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH } }),
+      spawn('/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, script, file], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH },
+      }),
     );
     const runs = children.map((child) => {
       let stdout = '';
@@ -288,19 +323,23 @@ process.stdin.once('data', (line) => {
     return Promise.all(runs.map((run) => run.done));
   }
 
-  it('two (or six) first starts at once all succeed with the same keys, and the file is 0600 whatever the umask', { timeout: 120_000 }, async () => {
-    for (let round = 0; round < 4; round++) {
-      const file = join(dir, `round-${round}`, '.ecliptix', 'dev-secrets.json');
-      const results = await loadConcurrently(file, 6);
-      expect(results.map((r) => [r.code, r.stderr])).toEqual(Array(6).fill([0, '']));
-      const keys = results.map((r) => JSON.parse(r.stdout) as { otp: string; data: string });
-      expect(new Set(keys.map((k) => `${k.otp}|${k.data}`)).size).toBe(1);
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ otpKeys: keys[0]!.otp, dataKeys: keys[0]!.data });
-      expect(octal(modeOf(file))).toBe('0600');
-      expect(octal(modeOf(join(dir, `round-${round}`, '.ecliptix')))).toBe('0700');
-      expect(readdirSync(join(dir, `round-${round}`, '.ecliptix'))).toEqual(['dev-secrets.json']); // no temporary file left
-    }
-  });
+  it(
+    'two (or six) first starts at once all succeed with the same keys, and the file is 0600 whatever the umask',
+    { timeout: 120_000 },
+    async () => {
+      for (let round = 0; round < 4; round++) {
+        const file = join(dir, `round-${round}`, '.ecliptix', 'dev-secrets.json');
+        const results = await loadConcurrently(file, 6);
+        expect(results.map((r) => [r.code, r.stderr])).toEqual(Array(6).fill([0, '']));
+        const keys = results.map((r) => JSON.parse(r.stdout) as { otp: string; data: string });
+        expect(new Set(keys.map((k) => `${k.otp}|${k.data}`)).size).toBe(1);
+        expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ otpKeys: keys[0]!.otp, dataKeys: keys[0]!.data });
+        expect(octal(modeOf(file))).toBe('0600');
+        expect(octal(modeOf(join(dir, `round-${round}`, '.ecliptix')))).toBe('0700');
+        expect(readdirSync(join(dir, `round-${round}`, '.ecliptix'))).toEqual(['dev-secrets.json']); // no temporary file left
+      }
+    },
+  );
 
   it('its mode is checked on every load: readable or writable by group or others is refused, naming the file and the fix', () => {
     const file = join(dir, 'checked', 'dev-secrets.json');
@@ -308,7 +347,9 @@ process.stdin.once('data', (line) => {
     for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602, 0o660]) {
       chmodSync(file, mode);
       expect(() => loadSecrets({ env: {}, devSecretsFile: file })).toThrow(KeyError);
-      expect(() => loadSecrets({ env: {}, devSecretsFile: file })).toThrow(`${file} holds secret keys but its mode is ${octal(mode)}: group or others can read or write it — run \`chmod 600 ${file}\``);
+      expect(() => loadSecrets({ env: {}, devSecretsFile: file })).toThrow(
+        `${file} holds secret keys but its mode is ${octal(mode)}: group or others can read or write it — run \`chmod 600 ${file}\``,
+      );
     }
     chmodSync(file, 0o600);
     expect(keyringToText(loadSecrets({ env: {}, devSecretsFile: file }).dataKeys)).toBe(keyringToText(first.dataKeys));
@@ -319,7 +360,9 @@ process.stdin.once('data', (line) => {
   it('a damaged file is a KeyError naming it, not a crash', () => {
     const file = join(dir, 'damaged.json');
     writeFileSync(file, '{"otpKeys": ', { mode: 0o600 });
-    expect(() => loadSecrets({ env: {}, devSecretsFile: file })).toThrow(new RegExp(`^${file} is not valid JSON .*delete it to generate new development keys$`));
+    expect(() => loadSecrets({ env: {}, devSecretsFile: file })).toThrow(
+      new RegExp(`^${file} is not valid JSON .*delete it to generate new development keys$`),
+    );
     writeFileSync(file, '{"otpKeys": "dev1:abc"}');
     expect(() => loadSecrets({ env: {}, devSecretsFile: file })).toThrow(`${file} must hold {"otpKeys"`);
   });
@@ -329,13 +372,21 @@ process.stdin.once('data', (line) => {
     const otp = keyringToText(generateKeyring('env-otp'));
     const data = keyringToText(generateKeyring('env-data'));
 
-    const fromEnv = loadSecrets({ env: { ECLIPTIX_OTP_KEYS: otp, ECLIPTIX_DATA_KEYS: data }, devSecretsFile: file, onDevelopmentKeys: () => expect.fail('not development keys') });
+    const fromEnv = loadSecrets({
+      env: { ECLIPTIX_OTP_KEYS: otp, ECLIPTIX_DATA_KEYS: data },
+      devSecretsFile: file,
+      onDevelopmentKeys: () => expect.fail('not development keys'),
+    });
     expect([keyringToText(fromEnv.otpKeys), keyringToText(fromEnv.dataKeys)]).toEqual([otp, data]);
     expect(existsSync(file)).toBe(false); // the file is neither made nor read
 
     expect(() => loadSecrets({ env: { ECLIPTIX_OTP_KEYS: otp }, devSecretsFile: file })).toThrow(KeyError);
-    expect(() => loadSecrets({ env: { ECLIPTIX_OTP_KEYS: otp }, devSecretsFile: file })).toThrow(/^ECLIPTIX_OTP_KEYS is set but ECLIPTIX_DATA_KEYS is not: set ECLIPTIX_DATA_KEYS too/);
-    expect(() => loadSecrets({ env: { ECLIPTIX_DATA_KEYS: data }, devSecretsFile: file })).toThrow(/^ECLIPTIX_DATA_KEYS is set but ECLIPTIX_OTP_KEYS is not: set ECLIPTIX_OTP_KEYS too/);
+    expect(() => loadSecrets({ env: { ECLIPTIX_OTP_KEYS: otp }, devSecretsFile: file })).toThrow(
+      /^ECLIPTIX_OTP_KEYS is set but ECLIPTIX_DATA_KEYS is not: set ECLIPTIX_DATA_KEYS too/,
+    );
+    expect(() => loadSecrets({ env: { ECLIPTIX_DATA_KEYS: data }, devSecretsFile: file })).toThrow(
+      /^ECLIPTIX_DATA_KEYS is set but ECLIPTIX_OTP_KEYS is not: set ECLIPTIX_OTP_KEYS too/,
+    );
     expect(() => loadSecrets({ env: { ECLIPTIX_DATA_KEYS: data } })).toThrow(/ECLIPTIX_OTP_KEYS is not/); // a server's configuration too
     expect(existsSync(file)).toBe(false);
 

@@ -54,7 +54,10 @@ describe.each(engines)('secrets never reach output on %s', (engine) => {
       ['backup', '--output', backup],
       ['migrate', '--target', 'x'],
     ];
-    const selected = engine === 'postgres' ? commands : commands.filter((c) => ['migrate --json', 'status --json --drift', 'verify --json'].includes(c.join(' ')));
+    const selected =
+      engine === 'postgres'
+        ? commands
+        : commands.filter((c) => ['migrate --json', 'status --json --drift', 'verify --json'].includes(c.join(' ')));
     for (const command of selected) runs.push(await runCli([...args, ...command], { env }));
     const succeeded = runs.length - (engine === 'postgres' ? 1 : 0);
     runs.push(await runCli(['test', '-s', `postgres://someone:${password}@127.0.0.1:1/none`], { env }));
@@ -85,7 +88,11 @@ describe.each(engines)('secrets never reach output on %s', (engine) => {
       const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() });
       const phoneNumber = nextUsPhone();
       const phone = await client.ensurePhoneNumber({ phoneNumber, appDeviceId: device.deviceId });
-      const flow = await client.initiateVerificationFlow({ appDeviceId: device.deviceId, phoneId: phoneIdOf(phone), purpose: 'registration' });
+      const flow = await client.initiateVerificationFlow({
+        appDeviceId: device.deviceId,
+        phoneId: phoneIdOf(phone),
+        purpose: 'registration',
+      });
       if (flow.outcome !== 'created') throw new Error(flow.outcome);
       const otp = await client.issueOtp(flow.flow.flowId);
       if (otp.outcome !== 'issued') throw new Error(otp.outcome);
@@ -96,12 +103,19 @@ describe.each(engines)('secrets never reach output on %s', (engine) => {
       const membership = await client.createMembership({ flowId: flow.flow.flowId, otpId: otp.otpId });
       if (membership.outcome !== 'created') throw new Error(membership.outcome);
       const secureKey = randomBytes(32);
-      expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey })).outcome).toBe('updated');
-      const otherKeys = createMembershipsClient({ db, secrets: { otpKeys: generateKeyring('otp-b'), dataKeys: generateKeyring('data-b') } });
+      expect((await client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey })).outcome).toBe(
+        'updated',
+      );
+      const otherKeys = createMembershipsClient({
+        db,
+        secrets: { otpKeys: generateKeyring('otp-b'), dataKeys: generateKeyring('data-b') },
+      });
       await capture(otherKeys.login(phoneNumber));
       await db.query('UPDATE ecliptix.memberships SET secure_key = set_byte(secure_key, 40, get_byte(secure_key, 40) # 255)');
       await capture(client.login(phoneNumber));
-      await capture(client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: new Uint8Array(9000) }));
+      await capture(
+        client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey: new Uint8Array(9000) }),
+      );
       // Refused in the database (the registration flow proved the first key only): no key in the answer either.
       await capture(client.setSecureKey({ membershipId: membership.membershipId, flowId: flow.flow.flowId, secureKey }));
       const text = messages.join('\n');

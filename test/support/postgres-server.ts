@@ -65,7 +65,20 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     restart(mode = 'fast') {
-      const [program, ...rest] = [...asUser, join(bin, 'pg_ctl'), '-D', dataDir, '-o', options, '-m', mode, '-w', '-l', join(dir, 'log'), 'restart'];
+      const [program, ...rest] = [
+        ...asUser,
+        join(bin, 'pg_ctl'),
+        '-D',
+        dataDir,
+        '-o',
+        options,
+        '-m',
+        mode,
+        '-w',
+        '-l',
+        join(dir, 'log'),
+        'restart',
+      ];
       return new Promise((resolve, reject) => {
         const child = spawn(program!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
@@ -76,7 +89,15 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
     },
     async stop() {
       try {
-        execFileSync(asUser[0] ?? join(bin, 'pg_ctl'), [...asUser.slice(1), ...(asUser.length ? [join(bin, 'pg_ctl')] : []), '-D', dataDir, '-m', 'immediate', 'stop']);
+        execFileSync(asUser[0] ?? join(bin, 'pg_ctl'), [
+          ...asUser.slice(1),
+          ...(asUser.length ? [join(bin, 'pg_ctl')] : []),
+          '-D',
+          dataDir,
+          '-m',
+          'immediate',
+          'stop',
+        ]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -95,6 +116,7 @@ export async function obtainTestServer(): Promise<TestServer> {
     throw new Error(
       `No PostgreSQL server for the real-server tests: tried ${candidates.join(', ')} and starting a throw-away server (${(error as Error).message}). ` +
         'Set TEST_DATABASE_URL to a server where this user may create databases.',
+      { cause: error },
     );
   }
 }

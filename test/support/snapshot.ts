@@ -1,7 +1,9 @@
 /** What a database holds, to compare before and after an operation that must change nothing. */
 import type { Queryable } from '../../src/db/database.js';
 
-export async function journalRows(db: Queryable): Promise<{ version: string | null; description: string; type: string; checksum: string; success: boolean }[]> {
+export async function journalRows(
+  db: Queryable,
+): Promise<{ version: string | null; description: string; type: string; checksum: string; success: boolean }[]> {
   const { rows } = await db.query<{ exists: boolean }>("SELECT to_regclass('persistor.schema_history') IS NOT NULL AS exists");
   if (!rows[0]?.exists) return [];
   return (

@@ -3,7 +3,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checksumOf, compareVersions, flywayDescription, isValidVersion, loadMigrations, normaliseVersion, parseMigration } from '../../src/migrator/files.js';
+import {
+  checksumOf,
+  compareVersions,
+  flywayDescription,
+  isValidVersion,
+  loadMigrations,
+  normaliseVersion,
+  parseMigration,
+} from '../../src/migrator/files.js';
 import { flywayChecksum, parseFlywayTable, planFlywayAdoption, type FlywayRow } from '../../src/migrator/flyway.js';
 import { orderRepeatables } from '../../src/migrator/order.js';
 import { computePlan } from '../../src/migrator/plan.js';
@@ -19,9 +27,17 @@ function folder(files: Record<string, string>): string {
 
 describe('migration files', () => {
   it('parses versioned and repeatable names, normalising versions', () => {
-    expect(parseMigration('a/V001__init.sql', 'select 1')).toMatchObject({ type: 'versioned', version: '1', description: 'init', transactional: true });
+    expect(parseMigration('a/V001__init.sql', 'select 1')).toMatchObject({
+      type: 'versioned',
+      version: '1',
+      description: 'init',
+      transactional: true,
+    });
     expect(parseMigration('V1.10__x.sql', '')).toMatchObject({ version: '1.10' });
-    expect(parseMigration('R__views.sql', '-- persistor:depends-on a, b\n-- persistor:depends-on c')).toMatchObject({ type: 'repeatable', dependsOn: ['a', 'b', 'c'] });
+    expect(parseMigration('R__views.sql', '-- persistor:depends-on a, b\n-- persistor:depends-on c')).toMatchObject({
+      type: 'repeatable',
+      dependsOn: ['a', 'b', 'c'],
+    });
     expect(parseMigration('V2__idx.sql', '-- persistor:no-transaction\n')).toMatchObject({ transactional: false });
     expect(parseMigration('notes.sql', '')).toBeUndefined();
   });
@@ -40,7 +56,9 @@ describe('migration files', () => {
   });
 
   it('refuses two files with the same version, however written, naming both', async () => {
-    await expect(loadMigrations(folder({ 'V1_1__a.sql': '', 'V1.1__b.sql': '', 'V2__c.sql': '', 'V2.0__d.sql': '' }))).rejects.toMatchObject({
+    await expect(
+      loadMigrations(folder({ 'V1_1__a.sql': '', 'V1.1__b.sql': '', 'V2__c.sql': '', 'V2.0__d.sql': '' })),
+    ).rejects.toMatchObject({
       code: 'MIGRATION_FILES_INVALID',
       details: ['V1_1__a.sql: version 1.1 is also defined by V1.1__b.sql', 'V2__c.sql: version 2 is also defined by V2.0__d.sql'],
     });
@@ -73,7 +91,10 @@ describe('migration files', () => {
     await expect(loadMigrations(folder({ 'V1__a.sql': '', 'b/V01__b.sql': '', 'oops.sql': '', 'README.md': '' }))).rejects.toMatchObject({
       code: 'MIGRATION_FILES_INVALID',
       exitCode: 5,
-      details: ['oops.sql: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)', 'b/V01__b.sql: version 1 is also defined by V1__a.sql'],
+      details: [
+        'oops.sql: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)',
+        'b/V01__b.sql: version 1 is also defined by V1__a.sql',
+      ],
     });
     await expect(loadMigrations('/nonexistent/dir')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
@@ -96,9 +117,23 @@ describe('repeatable order', () => {
 
 describe('plan', () => {
   it('marks missing files as warnings, not problems', () => {
-    const plan = computePlan([], [
-      { installedRank: 1, version: '1', description: 'gone', type: 'versioned', script: 'V1__gone.sql', checksum: 'x', installedBy: 'u', installedAt: new Date(), executionMs: 1, success: true },
-    ]);
+    const plan = computePlan(
+      [],
+      [
+        {
+          installedRank: 1,
+          version: '1',
+          description: 'gone',
+          type: 'versioned',
+          script: 'V1__gone.sql',
+          checksum: 'x',
+          installedBy: 'u',
+          installedAt: new Date(),
+          executionMs: 1,
+          success: true,
+        },
+      ],
+    );
     expect(plan.problems).toEqual([]);
     expect(plan.warnings).toEqual(['V1__gone.sql: recorded as applied, but no such migration file exists any more']);
     expect(plan.statuses[0]!.state).toBe('missing');
@@ -135,13 +170,17 @@ describe('adopting a Flyway history', () => {
   });
 
   it('baselines every file up to the highest version, and only the unchanged repeatables', () => {
-    const adoption = planFlywayAdoption('public.flyway_schema_history', [
-      row('1', 'a', 1),
-      row('1.1', 'b', 2),
-      row('2', 'c', 3),
-      row(null, 'v', flywayChecksum('create view v as select 1;\n')),
-      row(null, 'w x', 12345),
-    ], files);
+    const adoption = planFlywayAdoption(
+      'public.flyway_schema_history',
+      [
+        row('1', 'a', 1),
+        row('1.1', 'b', 2),
+        row('2', 'c', 3),
+        row(null, 'v', flywayChecksum('create view v as select 1;\n')),
+        row(null, 'w x', 12345),
+      ],
+      files,
+    );
     expect(adoption.version).toBe('2');
     expect(adoption.versioned.map((m) => m.script)).toEqual(['V1__a.sql', 'V1_1__b.sql', 'V2__c.sql']);
     expect(adoption.repeatables.map((m) => m.script)).toEqual(['R__v.sql']);
@@ -155,10 +194,20 @@ describe('adopting a Flyway history', () => {
 
   it('refuses failed rows, versions without files, and files Flyway skipped', () => {
     expect(() => planFlywayAdoption('t', [row('1', 'a', 1), row('1.1', 'b', 2, { success: false })], files)).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_FAILED', exitCode: 5, details: [expect.stringMatching(/^t installed_rank \d+ \(version 1\.1, V1\.1__b\.sql\): failed in Flyway \(success false\); repair it with Flyway first$/)] }),
+      expect.objectContaining({
+        code: 'VALIDATION_FAILED',
+        exitCode: 5,
+        details: [
+          expect.stringMatching(
+            /^t installed_rank \d+ \(version 1\.1, V1\.1__b\.sql\): failed in Flyway \(success false\); repair it with Flyway first$/,
+          ),
+        ],
+      }),
     );
     expect(() => planFlywayAdoption('t', [row('1', 'a', 1), row('4', 'e', 2)], files)).toThrow(
-      expect.objectContaining({ details: expect.arrayContaining([expect.stringContaining('Flyway applied version 4, but no migration file has that version')]) }),
+      expect.objectContaining({
+        details: expect.arrayContaining([expect.stringContaining('Flyway applied version 4, but no migration file has that version')]),
+      }),
     );
     expect(() => planFlywayAdoption('t', [row('1', 'a', 1), row('2', 'c', 2)], files)).toThrow(
       expect.objectContaining({ details: ["V1_1__b.sql: version 1.1 is below Flyway's highest (2) but Flyway never applied it"] }),

@@ -22,7 +22,12 @@ describe('maskDatabaseUrl', () => {
   });
 
   it('leaves URLs without a password as they are', () => {
-    for (const url of ['postgres://app@db:5432/members', 'postgres://db/m?sslmode=require', 'postgres://user:@db/m', 'postgres://db/m?passwordless=1']) {
+    for (const url of [
+      'postgres://app@db:5432/members',
+      'postgres://db/m?sslmode=require',
+      'postgres://user:@db/m',
+      'postgres://db/m?passwordless=1',
+    ]) {
       expect(maskDatabaseUrl(url)).toBe(url);
     }
   });

@@ -39,12 +39,18 @@ const BCP_EXTENSIONS = new Set(['.bcp', '.dat', '.tsv', '.txt']);
  * `.txt` are bcp character format, unless `format` says. A table without a
  * file is a problem; two files for one table is a usage error.
  */
-export async function findTableFiles(dir: string, format: FileFormat | undefined): Promise<{ files: TableFile[]; problems: ImportProblem[] }> {
+export async function findTableFiles(
+  dir: string,
+  format: FileFormat | undefined,
+): Promise<{ files: TableFile[]; problems: ImportProblem[] }> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw new PersistorError('INVALID_ARGUMENT', `cannot read the import directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `cannot read the import directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const files: TableFile[] = [];
   const problems: ImportProblem[] = [];
@@ -55,9 +61,13 @@ export async function findTableFiles(dir: string, format: FileFormat | undefined
       const stem = basename(name, extname(name)).replace(/^dbo\./i, '');
       return matchKey(stem) === matchKey(table.source);
     });
-    if (matches.length > 1) throw new PersistorError('INVALID_ARGUMENT', `${dir} holds several files for ${table.source} (${matches.join(', ')}): keep one`);
+    if (matches.length > 1)
+      throw new PersistorError('INVALID_ARGUMENT', `${dir} holds several files for ${table.source} (${matches.join(', ')}): keep one`);
     if (matches.length === 0) {
-      problems.push({ table: table.source, problem: `no file for ${table.source} in ${dir} (expected ${table.source}.bcp or ${table.source}.csv)` });
+      problems.push({
+        table: table.source,
+        problem: `no file for ${table.source} in ${dir} (expected ${table.source}.bcp or ${table.source}.csv)`,
+      });
       continue;
     }
     const name = matches[0]!;
@@ -133,7 +143,7 @@ function convert(column: OriginalColumn, raw: string | null): { csv: string } | 
 /** What a problem shows of a value: nothing for a secret column, else its first 40 characters. */
 function shown(column: OriginalColumn, raw: string): string {
   if (column.secret) return '';
-  const text = raw.replace(/\u0000/g, '\\0');
+  const text = raw.replaceAll('\u0000', '\\0');
   return ` ("${text.length > 40 ? `${text.slice(0, 40)}…` : text}")`;
 }
 
@@ -154,8 +164,9 @@ interface Parsed {
  */
 const CSV_ERRORS: Record<string, string> = {
   INVALID_OPENING_QUOTE: 'a quote inside a field that is not quoted (quote the whole field, doubling its quotes)',
-  CSV_INVALID_CLOSING_QUOTE: 'a quoted field\'s closing quote is followed by something other than a comma or the end of the line',
-  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a quoted field\'s closing quote is followed by something other than a comma or the end of the line',
+  CSV_INVALID_CLOSING_QUOTE: "a quoted field's closing quote is followed by something other than a comma or the end of the line",
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
+    "a quoted field's closing quote is followed by something other than a comma or the end of the line",
   CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (the file ends inside it: truncated?)',
   CSV_MAX_RECORD_SIZE: 'a row is too long',
   CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'a row has another number of fields than the header',
@@ -167,7 +178,8 @@ async function headerColumn(file: TableFile, field: number): Promise<string | un
   const lines = createInterface({ input: createReadStream(file.path), crlfDelay: Infinity });
   try {
     for await (const text of lines) {
-      const name = text.replace(/^\uFEFF/, '').split(',')[field]?.trim().replace(/^"(.*)"$/, '$1');
+      const fields = text.replace(/^\uFEFF/, '').split(',');
+      const name = fields[field]?.trim().replace(/^"(.*)"$/, '$1');
       return name === undefined ? undefined : file.table.columns.find((c) => matchKey(c.source) === matchKey(name))?.source;
     }
     return undefined;
@@ -248,7 +260,11 @@ async function lastByte(path: string): Promise<number | undefined> {
  * many of its problems were not listed, and adds the first few problems (each
  * naming the file, line and column) to `problems`.
  */
-export async function loadTableFile(tx: Connection, file: TableFile, problems: ImportProblem[]): Promise<{ rows: number; unlisted: number }> {
+export async function loadTableFile(
+  tx: Connection,
+  file: TableFile,
+  problems: ImportProblem[],
+): Promise<{ rows: number; unlisted: number }> {
   const { table } = file;
   const fileName = basename(file.path);
   const mine: ImportProblem[] = [];
@@ -260,7 +276,11 @@ export async function loadTableFile(tx: Connection, file: TableFile, problems: I
 
   const last = file.format === 'bcp' ? await lastByte(file.path) : undefined;
   if (last !== undefined && last !== 0x0a) {
-    note({ table: table.source, file: fileName, problem: 'the file does not end with a row terminator: it was cut short (truncated export or copy)' });
+    note({
+      table: table.source,
+      file: fileName,
+      problem: 'the file does not end with a row terminator: it was cut short (truncated export or copy)',
+    });
   }
 
   async function* chunks(): AsyncGenerator<string> {
@@ -296,7 +316,13 @@ export async function loadTableFile(tx: Connection, file: TableFile, problems: I
         const at = order[i]!;
         const field: string | null | undefined = at < record.length ? record[at] : undefined;
         if (field === undefined) {
-          note({ table: table.source, file: fileName, line, column: column.source, problem: 'is missing (the row ends before it: truncated?)' });
+          note({
+            table: table.source,
+            file: fileName,
+            line,
+            column: column.source,
+            problem: 'is missing (the row ends before it: truncated?)',
+          });
           ok = false;
           return;
         }
@@ -321,7 +347,10 @@ export async function loadTableFile(tx: Connection, file: TableFile, problems: I
   }
 
   if (typeof tx.copyFrom !== 'function') {
-    throw new PersistorError('OPERATION_FAILED', 'this database connection cannot COPY (no copyFrom): import files through a session of a PostgreSQL server or PGlite database');
+    throw new PersistorError(
+      'OPERATION_FAILED',
+      'this database connection cannot COPY (no copyFrom): import files through a session of a PostgreSQL server or PGlite database',
+    );
   }
   let loaded = 0;
   // A COPY that fails on its input aborts only its savepoint: the other files are still read and checked.
@@ -336,7 +365,11 @@ export async function loadTableFile(tx: Connection, file: TableFile, problems: I
     await tx.query(sqlFile('import/copy-rollback.sql'));
     // Every value was checked before it was sent; what is left is the server's word, without the row's values.
     const where = /line (\d+)/.exec((error as { where?: string }).where ?? '');
-    note({ table: table.source, file: fileName, problem: `could not be loaded${where ? ` (COPY input line ${where[1]})` : ''}: ${(error as Error).message.replace(/: ".*"$/, '')}` });
+    note({
+      table: table.source,
+      file: fileName,
+      problem: `could not be loaded${where ? ` (COPY input line ${where[1]})` : ''}: ${(error as Error).message.replace(/: ".*"$/, '')}`,
+    });
   }
   problems.push(...mine);
   return { rows: loaded, unlisted };

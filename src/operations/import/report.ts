@@ -45,7 +45,9 @@ export interface ImportTableReport {
 }
 
 export interface ImportReport {
-  source: { kind: 'schema'; schema: string } | { kind: 'files'; directory: string; files: { table: string; file: string; format: 'bcp' | 'csv'; rows: number }[] };
+  source:
+    | { kind: 'schema'; schema: string }
+    | { kind: 'files'; directory: string; files: { table: string; file: string; format: 'bcp' | 'csv'; rows: number }[] };
   dryRun: boolean;
   merge: boolean;
   /** imported (committed), dry-run (ran and rolled back), invalid (problems: nothing written). */

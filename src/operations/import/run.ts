@@ -46,38 +46,73 @@ const PROBLEMS_PER_KIND = 5;
 
 /** Kind and reason of each count 16-counts.sql returns, and the ecliptix table it belongs to. */
 const NOTES: Record<string, { table: string; kind: ImportNoteKind; reason: string }> = {
-  'device-merged': { table: 'app_devices', kind: 'merged', reason: 'the target already has an active device with this DeviceId: written soft-deleted, its references re-pointed to that device' },
+  'device-merged': {
+    table: 'app_devices',
+    kind: 'merged',
+    reason: 'the target already has an active device with this DeviceId: written soft-deleted, its references re-pointed to that device',
+  },
   'phone-merged': {
     table: 'phone_numbers',
     kind: 'merged',
-    reason: 'the number also exists under another region (or none): one identity per E.164 number — written soft-deleted, every reference re-pointed to its oldest row',
+    reason:
+      'the number also exists under another region (or none): one identity per E.164 number — written soft-deleted, every reference re-pointed to its oldest row',
   },
-  'phone-merged-target': { table: 'phone_numbers', kind: 'merged', reason: 'the target already has this number: written soft-deleted, every reference re-pointed to the target\'s phone' },
+  'phone-merged-target': {
+    table: 'phone_numbers',
+    kind: 'merged',
+    reason: "the target already has this number: written soft-deleted, every reference re-pointed to the target's phone",
+  },
   'region-cleared': { table: 'phone_numbers', kind: 'changed', reason: 'the region is not an ISO 3166-1 alpha-2 code: stored as NULL' },
-  'region-filled': { table: 'phone_numbers', kind: 'changed', reason: 'the row kept for a number had no region: it took the first known region of the number\'s rows' },
+  'region-filled': {
+    table: 'phone_numbers',
+    kind: 'changed',
+    reason: "the row kept for a number had no region: it took the first known region of the number's rows",
+  },
   'link-merged': {
     table: 'phone_number_devices',
     kind: 'merged',
     reason: 'the merged number already has a link to this device: written soft-deleted on its old phone',
   },
-  'primary-cleared': { table: 'phone_number_devices', kind: 'changed', reason: 'the number already has an older primary device: no longer primary' },
-  'flow-expired': { table: 'verification_flows', kind: 'expired', reason: 'pending: it cannot be finished (its codes cannot be checked), so it is written expired' },
+  'primary-cleared': {
+    table: 'phone_number_devices',
+    kind: 'changed',
+    reason: 'the number already has an older primary device: no longer primary',
+  },
+  'flow-expired': {
+    table: 'verification_flows',
+    kind: 'expired',
+    reason: 'pending: it cannot be finished (its codes cannot be checked), so it is written expired',
+  },
   'otp-expired': { table: 'otp_records', kind: 'expired', reason: 'pending: written expired' },
   'otp-hash-replaced': {
     table: 'otp_records',
     kind: 'changed',
-    reason: 'the unkeyed SHA-256 hash and its salt are not carried (a code could be recovered from them): replaced by a placeholder no check can match',
+    reason:
+      'the unkeyed SHA-256 hash and its salt are not carried (a code could be recovered from them): replaced by a placeholder no check can match',
   },
   'otp-deactivated': { table: 'otp_records', kind: 'changed', reason: 'active: written inactive (no imported code can be checked)' },
   'membership-merged': {
     table: 'memberships',
     kind: 'merged',
-    reason: 'another membership of the same number and device stays active (active with a secure key first, then the oldest): written soft-deleted',
+    reason:
+      'another membership of the same number and device stays active (active with a secure key first, then the oldest): written soft-deleted',
   },
-  'key-encrypted': { table: 'memberships', kind: 'changed', reason: 'secure key encrypted at rest under the current data key as it was written (AES-256-GCM, membership id as associated data)' },
+  'key-encrypted': {
+    table: 'memberships',
+    kind: 'changed',
+    reason: 'secure key encrypted at rest under the current data key as it was written (AES-256-GCM, membership id as associated data)',
+  },
   'key-empty': { table: 'memberships', kind: 'changed', reason: 'an empty SecureKey: written without a key' },
-  'lockout-typed': { table: 'login_attempts', kind: 'changed', reason: 'LOCKED_UNTIL:<time> became a typed lockout (locked_until, lockout_number; outcome imported_lockout)' },
-  'login-refused': { table: 'login_attempts', kind: 'refused', reason: 'the phone number is not E.164: ecliptix records attempts for E.164 numbers only' },
+  'lockout-typed': {
+    table: 'login_attempts',
+    kind: 'changed',
+    reason: 'LOCKED_UNTIL:<time> became a typed lockout (locked_until, lockout_number; outcome imported_lockout)',
+  },
+  'login-refused': {
+    table: 'login_attempts',
+    kind: 'refused',
+    reason: 'the phone number is not E.164: ecliptix records attempts for E.164 numbers only',
+  },
 };
 
 /** The input is wrong: the report lists why; the transaction is rolled back. */
@@ -92,7 +127,16 @@ class InvalidInput extends Error {
 }
 
 function emptyTables(): ImportTableReport[] {
-  return ORIGINAL_TABLES.map((t) => ({ source: t.source, table: t.table, read: 0, written: 0, merged: 0, expired: 0, refused: 0, notes: [] }));
+  return ORIGINAL_TABLES.map((t) => ({
+    source: t.source,
+    table: t.table,
+    read: 0,
+    written: 0,
+    merged: 0,
+    expired: 0,
+    refused: 0,
+    notes: [],
+  }));
 }
 
 async function assertUpToDate(db: Database, options: ImportOptions): Promise<void> {
@@ -113,7 +157,11 @@ async function assertUpToDate(db: Database, options: ImportOptions): Promise<voi
 export function assertStagingSchema(schema: string): void {
   const name = schema.toLowerCase();
   const reserved =
-    name === 'public' || name === 'information_schema' || name === 'persistor' || name.startsWith('pg_') || (name.startsWith('ecliptix') && !name.startsWith(DEFAULT_STAGING_SCHEMA));
+    name === 'public' ||
+    name === 'information_schema' ||
+    name === 'persistor' ||
+    name.startsWith('pg_') ||
+    (name.startsWith('ecliptix') && !name.startsWith(DEFAULT_STAGING_SCHEMA));
   if (reserved) {
     throw new PersistorError(
       'INVALID_ARGUMENT',
@@ -130,16 +178,24 @@ export function assertStagingSchema(schema: string): void {
 async function stageFromSchema(tx: Queryable, schema: string, problems: ImportProblem[]): Promise<string[]> {
   const exists = (await tx.query<{ exists: boolean }>(sqlFile('import/staging-schema-exists.sql'), [schema])).rows[0]?.exists;
   if (!exists) {
-    throw new PersistorError('INVALID_ARGUMENT', `the staging schema "${schema}" does not exist: load the original into it with pgloader first (README, "Importing from SQL Server"), or import exported files with --from-files`);
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `the staging schema "${schema}" does not exist: load the original into it with pgloader first (README, "Importing from SQL Server"), or import exported files with --from-files`,
+    );
   }
-  const catalog = (await tx.query<{ table_name: string; column_name: string; type: string }>(sqlFile('import/staging-columns.sql'), [schema])).rows;
+  const catalog = (
+    await tx.query<{ table_name: string; column_name: string; type: string }>(sqlFile('import/staging-columns.sql'), [schema])
+  ).rows;
   const plans: { table: OriginalTable; source: string; columns: string[]; sources: string[]; zoned: boolean[] }[] = [];
   for (const table of ORIGINAL_TABLES) {
     const names = [...new Set(catalog.filter((c) => matchKey(c.table_name) === matchKey(table.source)).map((c) => c.table_name))];
     if (names.length !== 1) {
       problems.push({
         table: table.source,
-        problem: names.length === 0 ? `no table ${table.source} in schema ${schema} (pgloader's name for dbo.${table.source}: ${table.table} or ${table.source.toLowerCase()})` : `several tables in ${schema} match ${table.source}: ${names.join(', ')}`,
+        problem:
+          names.length === 0
+            ? `no table ${table.source} in schema ${schema} (pgloader's name for dbo.${table.source}: ${table.table} or ${table.source.toLowerCase()})`
+            : `several tables in ${schema} match ${table.source}: ${names.join(', ')}`,
       });
       continue;
     }
@@ -148,12 +204,20 @@ async function stageFromSchema(tx: Queryable, schema: string, problems: ImportPr
     for (const column of table.columns) {
       const found = columns.filter((c) => matchKey(c.column_name) === matchKey(column.source));
       if (found.length !== 1) {
-        problems.push({ table: table.source, column: column.source, problem: found.length === 0 ? `is missing from ${schema}.${names[0]}` : `matches several columns of ${schema}.${names[0]}` });
+        problems.push({
+          table: table.source,
+          column: column.source,
+          problem: found.length === 0 ? `is missing from ${schema}.${names[0]}` : `matches several columns of ${schema}.${names[0]}`,
+        });
         continue;
       }
       const { column_name: name, type } = found[0]!;
       if (!ACCEPTED_TYPES[column.kind].some((accepted) => accepted.test(type))) {
-        problems.push({ table: table.source, column: column.source, problem: `is ${type} in ${schema}.${names[0]}; expected ${KIND_NAME[column.kind]} — see the CAST rules of the README's pgloader command file` });
+        problems.push({
+          table: table.source,
+          column: column.source,
+          problem: `is ${type} in ${schema}.${names[0]}; expected ${KIND_NAME[column.kind]} — see the CAST rules of the README's pgloader command file`,
+        });
         continue;
       }
       plan.columns.push(column.stage);
@@ -164,7 +228,16 @@ async function stageFromSchema(tx: Queryable, schema: string, problems: ImportPr
   }
   if (problems.length > 0) return [];
   for (const plan of plans) {
-    const statement = (await tx.query<{ statement: string }>(sqlFile('import/build-stage-copy.sql'), [stageTable(plan.table), plan.columns, plan.sources, plan.zoned, schema, plan.source])).rows[0]!.statement;
+    const statement = (
+      await tx.query<{ statement: string }>(sqlFile('import/build-stage-copy.sql'), [
+        stageTable(plan.table),
+        plan.columns,
+        plan.sources,
+        plan.zoned,
+        schema,
+        plan.source,
+      ])
+    ).rows[0]!.statement;
     await tx.query(statement);
   }
   return plans.map((plan) => plan.source);
@@ -188,7 +261,9 @@ async function encryptKeys(tx: Queryable, keyring: Keyring): Promise<number> {
   let afterId = 0;
   let encrypted = 0;
   for (;;) {
-    const rows = (await tx.query<{ id: number; unique_id: string; secure_key: string }>(sqlFile('import/keys-batch.sql'), [afterId, KEY_BATCH])).rows;
+    const rows = (
+      await tx.query<{ id: number; unique_id: string; secure_key: string }>(sqlFile('import/keys-batch.sql'), [afterId, KEY_BATCH])
+    ).rows;
     if (rows.length === 0) return encrypted;
     const ids: number[] = [];
     const keys: string[] = [];
@@ -255,20 +330,34 @@ async function mapIntoEcliptix(tx: Queryable, options: ImportOptions, tables: Im
     if (note.kind === 'refused') report.refused += n;
   }
   const inForce = Number(counts.find((c) => c.code === 'lockout-in-force')?.rows ?? 0);
-  if (inForce > 0) byTable.get('login_attempts')!.notes.push({ kind: 'changed', rows: inForce, reason: 'of these lockouts are still in force: those numbers stay locked until the same time' });
-  if (events > 0) byTable.get('event_log')!.notes.push({ kind: 'changed', rows: events, reason: 'phone_number_merged event(s) added, one per merged phone (unique ids only)' });
+  if (inForce > 0)
+    byTable.get('login_attempts')!.notes.push({
+      kind: 'changed',
+      rows: inForce,
+      reason: 'of these lockouts are still in force: those numbers stay locked until the same time',
+    });
+  if (events > 0)
+    byTable
+      .get('event_log')!
+      .notes.push({ kind: 'changed', rows: events, reason: 'phone_number_merged event(s) added, one per merged phone (unique ids only)' });
 
   // Every row read is written or refused: the mapping's joins must have lost nothing.
   for (const t of tables) {
     if (t.written + t.refused !== t.read) {
-      throw new PersistorError('OPERATION_FAILED', `import check failed: ${t.source} had ${t.read} row(s), ${t.written} written and ${t.refused} refused; nothing was imported`);
+      throw new PersistorError(
+        'OPERATION_FAILED',
+        `import check failed: ${t.source} had ${t.read} row(s), ${t.written} written and ${t.refused} refused; nothing was imported`,
+      );
     }
   }
   return encrypted;
 }
 
 /** validate.sql's rows as the report's problems, in the order it returns them (a file's row named by its file and line). */
-function toProblems(rows: { table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }[], fileOf: Map<string, string>): ImportProblem[] {
+function toProblems(
+  rows: { table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }[],
+  fileOf: Map<string, string>,
+): ImportProblem[] {
   return rows.map((r) => ({
     table: r.table,
     ...(r.column ? { column: r.column } : {}),
@@ -359,7 +448,8 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
               unlisted += more;
               const name = file.path.split(/[\\/]/).pop()!;
               fileOf.set(file.table.source, name);
-              if (report.source.kind === 'files') report.source.files.push({ table: file.table.source, file: name, format: file.format, rows });
+              if (report.source.kind === 'files')
+                report.source.files.push({ table: file.table.source, file: name, format: file.format, rows });
             }
           } else if (schema !== undefined) {
             options.onStep?.('copying the staging schema');
@@ -373,7 +463,16 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
             tables.find((t) => t.source === table)!.read = Number(rows);
           }
           options.onStep?.('validating');
-          const invalid = (await tx.query<{ table: string; column: string | null; row: number | null; line: number | null; problem: string; total: number }>(sqlFile('import/validate.sql'), [PROBLEMS_PER_KIND])).rows;
+          const invalid = (
+            await tx.query<{
+              table: string;
+              column: string | null;
+              row: number | null;
+              line: number | null;
+              problem: string;
+              total: number;
+            }>(sqlFile('import/validate.sql'), [PROBLEMS_PER_KIND])
+          ).rows;
           if (invalid.length > 0) throw new InvalidInput(toProblems(invalid, fileOf));
 
           const encrypted = await mapIntoEcliptix(tx, options, tables);
@@ -401,7 +500,8 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
       // carries the kind's total: count the kind once.
       const kinds = new Map<string, number>();
       for (const p of error.problems) if (p.rows !== undefined) kinds.set(`${p.table}|${p.column ?? ''}|${p.problem}`, p.rows);
-      report.problemCount = error.problems.filter((p) => p.rows === undefined).length + error.unlisted + [...kinds.values()].reduce((sum, n) => sum + n, 0);
+      report.problemCount =
+        error.problems.filter((p) => p.rows === undefined).length + error.unlisted + [...kinds.values()].reduce((sum, n) => sum + n, 0);
       for (const t of tables) {
         t.written = 0;
         t.merged = t.expired = t.refused = 0;
@@ -419,7 +519,12 @@ export async function runImport(db: Database, given: ImportOptions): Promise<Imp
         { cause: error },
       );
     }
-    if (code === '55P03') throw new PersistorError('LOCK_TIMEOUT', `the import waited more than ${options.lockTimeoutMs} ms for a table lock (is a migration or the application holding it?); nothing was imported`, { cause: error });
+    if (code === '55P03')
+      throw new PersistorError(
+        'LOCK_TIMEOUT',
+        `the import waited more than ${options.lockTimeoutMs} ms for a table lock (is a migration or the application holding it?); nothing was imported`,
+        { cause: error },
+      );
     // A database error names no value here: messageOf is the message alone (a detail could hold a row's values).
     throw new PersistorError('OPERATION_FAILED', `import failed, nothing was imported: ${messageOf(error)}`, { cause: error });
   }

@@ -47,17 +47,41 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'AppDevices',
     table: 'app_devices',
-    columns: [id, col('AppInstanceId', 'app_instance_id', 'guid'), col('DeviceId', 'device_id', 'guid'), col('DeviceType', 'device_type', 'int'), created, updated, deleted, uniqueId],
+    columns: [
+      id,
+      col('AppInstanceId', 'app_instance_id', 'guid'),
+      col('DeviceId', 'device_id', 'guid'),
+      col('DeviceType', 'device_type', 'int'),
+      created,
+      updated,
+      deleted,
+      uniqueId,
+    ],
   },
   {
     source: 'PhoneNumbers',
     table: 'phone_numbers',
-    columns: [id, col('PhoneNumber', 'phone_number', 'text'), col('Region', 'region', 'text', { nullable: true }), created, updated, deleted, uniqueId],
+    columns: [
+      id,
+      col('PhoneNumber', 'phone_number', 'text'),
+      col('Region', 'region', 'text', { nullable: true }),
+      created,
+      updated,
+      deleted,
+      uniqueId,
+    ],
   },
   {
     source: 'PhoneNumberDevices',
     table: 'phone_number_devices',
-    columns: [col('PhoneNumberId', 'phone_number_id', 'guid'), col('AppDeviceId', 'app_device_id', 'guid'), col('IsPrimary', 'is_primary', 'bit'), created, updated, deleted],
+    columns: [
+      col('PhoneNumberId', 'phone_number_id', 'guid'),
+      col('AppDeviceId', 'app_device_id', 'guid'),
+      col('IsPrimary', 'is_primary', 'bit'),
+      created,
+      updated,
+      deleted,
+    ],
   },
   {
     source: 'VerificationFlows',
@@ -98,7 +122,15 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'FailedOtpAttempts',
     table: 'failed_otp_attempts',
-    columns: [id, col('OtpUniqueId', 'otp_unique_id', 'guid'), col('FlowUniqueId', 'flow_unique_id', 'guid'), col('AttemptTime', 'attempt_time', 'datetime'), created, updated, deleted],
+    columns: [
+      id,
+      col('OtpUniqueId', 'otp_unique_id', 'guid'),
+      col('FlowUniqueId', 'flow_unique_id', 'guid'),
+      col('AttemptTime', 'attempt_time', 'datetime'),
+      created,
+      updated,
+      deleted,
+    ],
   },
   {
     source: 'Memberships',
@@ -120,12 +152,29 @@ export const ORIGINAL_TABLES: readonly OriginalTable[] = [
   {
     source: 'MembershipAttempts',
     table: 'membership_attempts',
-    columns: [id, col('PhoneNumberId', 'phone_number_id', 'guid'), col('Timestamp', 'attempted_at', 'datetime'), col('Outcome', 'outcome', 'text'), col('IsSuccess', 'is_success', 'bit'), created, updated, deleted],
+    columns: [
+      id,
+      col('PhoneNumberId', 'phone_number_id', 'guid'),
+      col('Timestamp', 'attempted_at', 'datetime'),
+      col('Outcome', 'outcome', 'text'),
+      col('IsSuccess', 'is_success', 'bit'),
+      created,
+      updated,
+      deleted,
+    ],
   },
   {
     source: 'LoginAttempts',
     table: 'login_attempts',
-    columns: [id, col('Timestamp', 'attempted_at', 'datetime'), col('PhoneNumber', 'phone_number', 'text'), col('Outcome', 'outcome', 'text'), col('IsSuccess', 'is_success', 'bit'), created, updated],
+    columns: [
+      id,
+      col('Timestamp', 'attempted_at', 'datetime'),
+      col('PhoneNumber', 'phone_number', 'text'),
+      col('Outcome', 'outcome', 'text'),
+      col('IsSuccess', 'is_success', 'bit'),
+      created,
+      updated,
+    ],
   },
   {
     source: 'EventLog',
