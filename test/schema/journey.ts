@@ -26,8 +26,7 @@ export const TABLES = [
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
-const PURPOSES = ['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'] as const;
-export type Purpose = (typeof PURPOSES)[number];
+export type Purpose = 'unspecified' | 'registration' | 'login' | 'password_recovery' | 'update_phone';
 
 // ---------------------------------------------------------------------------
 // Calling routines
