@@ -39,3 +39,8 @@ export function orderRepeatables(repeatables: readonly Migration[]): Migration[]
   }
   return ordered;
 }
+
+/** Every migration in the order `migrate`, `sql` and the drift check apply them: versioned by version, then repeatables by their dependencies. */
+export function inDeploymentOrder(migrations: readonly Migration[]): Migration[] {
+  return [...migrations.filter((m) => m.type === 'versioned'), ...orderRepeatables(migrations.filter((m) => m.type === 'repeatable'))];
+}

@@ -15,7 +15,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { loadMigrations, type Migration } from '../migrator/files.js';
-import { orderRepeatables } from '../migrator/order.js';
+import { inDeploymentOrder } from '../migrator/order.js';
 import { describeSqlError } from '../migrator/sql-error.js';
 import { sqlFile } from '../sql-files.js';
 
@@ -77,10 +77,7 @@ function lineDiff(live: string, shipped: string): { live: string[]; shipped: str
  */
 export async function findDrift(db: Database, migrationsDir: string): Promise<DriftReport> {
   const migrations = await loadMigrations(migrationsDir);
-  const ordered = [
-    ...migrations.filter((m) => m.type === 'versioned'),
-    ...orderRepeatables(migrations.filter((m) => m.type === 'repeatable')),
-  ];
+  const ordered = inDeploymentOrder(migrations);
 
   const { rows } = await db.query<{ ecliptix_exists: boolean }>(sqlFile('operations/schema-exists.sql'));
   if (!rows[0]?.ecliptix_exists) return { checked: 0, drifted: [] };
