@@ -1,6 +1,6 @@
 /**
  * The seed's "test core functionality", automated: a whole journey through
- * all 17 routines — register a device, create a phone number, run a
+ * all ROUTINE_COUNT routines (schema/manifest.ts) — register a device, create a phone number, run a
  * verification flow to a membership with a secure key, log in — inside one
  * transaction that is always rolled back, so production keeps no test data.
  * The phone number is random, so real rows never interfere.

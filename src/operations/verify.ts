@@ -2,7 +2,8 @@
  * The seed's post-deployment checklist, automated: its five success criteria,
  * each passed or failed with the reasons.
  *
- *   1. All 36 database objects created successfully  — present, of the right kind
+ *   1. All database objects created successfully     — present, of the right kind
+ *      (the {@link OBJECT_COUNT} of the manifest)
  *   2. Status check shows all objects as active      — triggers enabled, no drift
  *   3. Core functionality tests pass                 — core-checks.ts, rolled back
  *   4. No error messages in deployment log           — the journal: every
@@ -18,7 +19,7 @@ import type { Database } from '../db/database.js';
 import { messageOf } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
-import { MANIFEST, type ManifestObject } from '../schema/manifest.js';
+import { MANIFEST, OBJECT_COUNT, ROUTINE_COUNT, type ManifestObject } from '../schema/manifest.js';
 import { readRolePrivileges } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 import { runCoreChecks, type CoreChecksReport } from './core-checks.js';
@@ -45,7 +46,7 @@ export interface VerifyReport {
   passed: boolean;
   criteria: Criterion[];
   objects: VerifiedObject[];
-  /** Objects in schema ecliptix that are not among the 36. */
+  /** Objects in schema ecliptix that are not among the manifest's. */
   unexpected: { name: string; kind: string }[];
   drift: Drift[];
   coreChecks: CoreChecksReport;
@@ -60,7 +61,7 @@ export interface VerifyOptions {
 }
 
 const CRITERIA_TITLES = {
-  1: 'All 36 database objects created successfully',
+  1: `All ${OBJECT_COUNT} database objects created successfully`,
   2: 'Status check shows all objects as active',
   3: 'Core functionality tests pass',
   4: 'No error messages in deployment log',
@@ -233,9 +234,9 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   const criteria = [
     criterion(1, presence, [`${presentCount}/${MANIFEST.length} present, each of the right kind`]),
     criterion(2, active, [
-      `every trigger enabled; ${checked} definitions (the 36 and their support routines) identical to what the project ships`,
+      `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT} and their support routines) identical to what the project ships`,
     ]),
-    criterion(3, core, [`${coreChecks.checks.length} checks through all 17 routines, rolled back`]),
+    criterion(3, core, [`${coreChecks.checks.length} checks through all ${ROUTINE_COUNT} routines, rolled back`]),
     criterion(4, journal, ['every migration applied successfully; none pending, failed or edited']),
     criterion(5, connection.details, connection.notes),
   ];

@@ -1,8 +1,8 @@
 /**
- * The 36 objects of the EcliptixMemberships schema (schema `ecliptix`), with
- * the kind the seed's status check reports and the SQL Server name they had.
- * The 17 routines are all PostgreSQL functions; 14 of them are the seed's
- * "procedures".
+ * The objects of the EcliptixMemberships schema (schema `ecliptix`), with
+ * the kind the seed's status check reports and the SQL Server name they had:
+ * {@link OBJECT_COUNT} in all. The {@link ROUTINE_COUNT} routines are all
+ * PostgreSQL functions; those of kind `procedure` are the seed's "procedures".
  */
 export const SCHEMA_NAME = 'ecliptix';
 
@@ -70,3 +70,23 @@ export const MANIFEST: readonly ManifestObject[] = [
 export const OBJECT_KINDS: readonly ObjectKind[] = ['table', 'function', 'procedure', 'trigger'];
 
 export const TABLE_NAMES: readonly string[] = tables.map(([name]) => name);
+
+/**
+ * How many objects the schema has (tables, routines and triggers): the length of {@link MANIFEST}.
+ *
+ * @example
+ * ```ts
+ * console.log(`All ${OBJECT_COUNT} database objects created successfully`);
+ * ```
+ */
+export const OBJECT_COUNT: number = MANIFEST.length;
+
+/**
+ * How many routines the schema has: the manifest's functions and procedures (all PostgreSQL functions).
+ *
+ * @example
+ * ```ts
+ * console.log(`checks through all ${ROUTINE_COUNT} routines`);
+ * ```
+ */
+export const ROUTINE_COUNT: number = MANIFEST.filter((object) => object.kind === 'function' || object.kind === 'procedure').length;

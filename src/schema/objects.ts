@@ -1,4 +1,4 @@
-/** Which of the manifest's 36 objects a database has, per kind: expected vs present. */
+/** Which of the manifest's objects (OBJECT_COUNT) a database has, per kind: expected vs present. */
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
 import { MANIFEST, OBJECT_KINDS, type ManifestObject, type ObjectKind } from './manifest.js';
