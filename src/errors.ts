@@ -10,8 +10,10 @@ export const ExitCode = {
   migration: 4,
   validation: 5,
 } as const;
+/** The CLI's exit codes, as documented in the seed. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What went wrong, as a stable code an application can switch on; each maps to one exit code. */
 export type ErrorCode =
   | 'INVALID_CONFIG'
   | 'INVALID_ARGUMENT'
@@ -41,6 +43,17 @@ const exitCodeFor: Record<ErrorCode, ExitCode> = {
   OPERATION_FAILED: ExitCode.general,
 };
 
+/**
+ * The error every operation throws for a known problem: a stable `code`, a message for people, and the `exitCode` the CLI exits with.
+ *
+ * @example
+ * try {
+ *   await migrate({ databaseUrl });
+ * } catch (error) {
+ *   if (isPersistorError(error) && error.code === 'LOCK_TIMEOUT') retryLater();
+ *   else throw error;
+ * }
+ */
 export class PersistorError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: ExitCode;
@@ -56,6 +69,7 @@ export class PersistorError extends Error {
   }
 }
 
+/** Whether a thrown value is a PersistorError (also across copies of the package). */
 export function isPersistorError(error: unknown): error is PersistorError {
   return error instanceof PersistorError;
 }

@@ -10,6 +10,7 @@ export const shippedMigrationsDir = fileURLToPath(new URL('../migrations', impor
 
 const cache = new Map<string, string>();
 
+/** The text of a file under the package's `sql/` folder (read once, then cached). */
 export function sqlFile(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {

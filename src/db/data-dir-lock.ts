@@ -20,6 +20,7 @@ interface LockOwner {
   since: string;
 }
 
+/** The lock file held beside an embedded data directory while one process has it open. */
 export interface DataDirLock {
   readonly path: string;
   release(): Promise<void>;
@@ -31,6 +32,9 @@ function lockPathFor(dataDir: string): string {
   return `${dataDir.replace(/[\\/]+$/, '')}.lock`;
 }
 
+/**
+ * Takes the data directory's lock file, waiting up to `timeoutMs` for another process to let go (a stale lock of a dead process is taken over); DATABASE_IN_USE naming the holder when it does not.
+ */
 export async function acquireDataDirLock(dataDir: string, timeoutMs: number): Promise<DataDirLock> {
   const path = lockPathFor(dataDir);
   const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };

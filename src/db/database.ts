@@ -5,11 +5,15 @@
  */
 export type Engine = 'pglite' | 'postgres';
 
+/**
+ * The rows of one statement, with values parsed the same way by both engines (bigint as number, timestamptz as Date, bytea as bytes).
+ */
 export interface QueryResult<Row> {
   rows: Row[];
   rowCount: number;
 }
 
+/** Anything statements can run on: a database (a pooled connection per call), a session or a transaction. */
 export interface Queryable {
   /** One statement, parameterised with $1, $2 … */
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
@@ -29,6 +33,7 @@ export interface Connection extends Queryable {
   copyFrom(sql: string, data: AsyncIterable<string>): Promise<number>;
 }
 
+/** How a transaction ends. */
 export interface TransactionOptions {
   /** Run the work, then roll back whatever happened (dry runs, verification). */
   rollback?: boolean;
@@ -39,6 +44,17 @@ export interface Session extends Connection {
   transaction<T>(work: (tx: Connection) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
+/**
+ * An open database on either engine.
+ *
+ * @example
+ * const db = await openDatabase({ dataDir: '.ecliptix/data', connectTimeoutMs: 10_000, lockTimeoutMs: 60_000 });
+ * try {
+ *   await db.transaction(async (tx) => tx.query('SELECT 1'));
+ * } finally {
+ *   await db.close();
+ * }
+ */
 export interface Database extends Queryable {
   readonly engine: Engine;
   /** Where this database is, safe to print (passwords masked). */

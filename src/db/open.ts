@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.js';
 import type { Database } from './database.js';
 
+/** The configuration values that say which database to open and how long to wait. */
 export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'connectTimeoutMs' | 'lockTimeoutMs'>;
 
 /** Each driver is loaded only when used: a CLI run on a server does not pay for loading PGlite, nor one on PGlite for pg. */
@@ -15,6 +16,12 @@ export interface OpenOptions {
   mustExist?: boolean;
 }
 
+/**
+ * Opens a PostgreSQL server when `databaseUrl` is set, else the embedded PGlite database in `dataDir` (created when missing, unless `mustExist`). Close it when done.
+ *
+ * @example
+ * const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: '.ecliptix/data', connectTimeoutMs: 10_000, lockTimeoutMs: 60_000 });
+ */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   if (config.databaseUrl) {
     const { openPostgres } = await import('./postgres.js');

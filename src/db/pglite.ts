@@ -9,6 +9,7 @@ import { createFromTemplate } from './pglite-template.js';
 import type { Connection, Database, QueryResult, Session, TransactionOptions } from './database.js';
 import { INT8_OID, parseInt8 } from './type-parsers.js';
 
+/** Where the embedded database lives and how long to wait for it. */
 export interface PgliteOptions {
   /** Directory holding the database; created (and initialised) when missing. */
   dataDir: string;
@@ -89,6 +90,9 @@ export function createPglite(dataDir: string, options: { loadDataDir?: Blob } = 
   return PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams: [...START_PARAMS], ...options });
 }
 
+/**
+ * Opens (creating when allowed) the embedded PGlite database in a directory, holding its lock file until closed: one process at a time.
+ */
 export async function openPglite(options: PgliteOptions): Promise<Database> {
   const dataDir = resolve(options.dataDir);
   if (options.mustExist && !isPgliteDataDir(dataDir)) throw noEmbeddedDatabase(dataDir);

@@ -7,6 +7,7 @@ import { maskDatabaseUrl, passwordsOf, redact } from '../util/redact.js';
 import type { Connection, Database, Queryable, QueryResult, Session, TransactionOptions } from './database.js';
 import { INT8_OID, parseInt8 } from './type-parsers.js';
 
+/** Where the PostgreSQL server is and how long to wait for it. */
 export interface PostgresOptions {
   databaseUrl: string;
   connectTimeoutMs: number;
@@ -103,6 +104,9 @@ function describeConnectionFailure(error: unknown, target: string, timeoutMs: nu
   }
 }
 
+/**
+ * Opens a pool on a PostgreSQL server and checks that it answers; CONNECTION_FAILED with the likely cause (refused, timeout, authentication, missing database) when it does not.
+ */
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const target = maskDatabaseUrl(options.databaseUrl);
   const passwords = passwordsOf(options.databaseUrl);

@@ -25,8 +25,10 @@ import { findPgTools, openToolConnection, runTool } from './pg-tools.js';
 const PRIVATE_FILE = 0o600;
 const PRIVATE_DIRECTORY = 0o700;
 
+/** What a backup file holds: a pg_dump custom archive (server) or a tar.gz of the PGlite data directory (embedded). */
 export type BackupFormat = 'pg_dump-custom' | 'pglite-datadir';
 
+/** The backup that was written. */
 export interface BackupResult {
   engine: Engine;
   /** The database backed up (password masked). */
@@ -40,6 +42,7 @@ export interface BackupResult {
   serverVersion?: string;
 }
 
+/** Where the backup goes and which PostgreSQL tools make it. */
 export interface BackupOptions {
   /** Where to write; default <backupDir>/<timestamp>.dump|.tar.gz. */
   output?: string;
@@ -47,6 +50,7 @@ export interface BackupOptions {
   pgBin?: string;
 }
 
+/** The configuration a backup or restore reads: which database and the default backup directory. */
 export type BackupConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'connectTimeoutMs' | 'lockTimeoutMs' | 'backupDir'>;
 
 function extensionFor(engine: Engine): string {
@@ -103,6 +107,7 @@ async function discard(handle: FileHandle, partial: string): Promise<void> {
   await rm(partial, { force: true });
 }
 
+/** The server's version (text and major number) for choosing pg_dump/pg_restore of the same major version or newer. */
 export async function serverVersion(
   databaseUrl: string,
   connectTimeoutMs: number,
@@ -166,6 +171,7 @@ async function backupServer(
   };
 }
 
+/** Whether a directory holds an initialised PGlite (PostgreSQL) data directory. */
 export function isPgliteDataDir(dataDir: string): boolean {
   return existsSync(join(dataDir, 'PG_VERSION'));
 }

@@ -11,6 +11,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { messageOf } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 
+/** One step of the core-functionality journey and how it went. */
 export interface CoreCheck {
   name: string;
   /** The routine it calls. */
@@ -21,6 +22,7 @@ export interface CoreCheck {
   durationMs: number;
 }
 
+/** The whole journey: passed only when every step did. */
 export interface CoreChecksReport {
   passed: boolean;
   checks: CoreCheck[];

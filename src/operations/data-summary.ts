@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
 
+/** Rows in one table of schema ecliptix. */
 export interface TableCount {
   table: string;
   rows: number;
@@ -9,6 +10,7 @@ export interface TableCount {
   softDeleted: number;
 }
 
+/** What happened in the last 24 hours by the database clock. */
 export interface Activity {
   /** Start of the window: the database clock minus 24 hours. */
   since: Date;
@@ -22,6 +24,7 @@ export interface Activity {
   lockouts: number;
 }
 
+/** Row counts per table and the last day's activity, as `status` shows them. */
 export interface DataSummary {
   tables: TableCount[];
   activity: Activity;
@@ -39,6 +42,7 @@ interface ActivityRow {
   lockouts: number;
 }
 
+/** Counts the rows of every table and the last 24 hours' activity (read-only). */
 export async function summariseData(db: Queryable): Promise<DataSummary> {
   const counts = await db.query<{ table_name: string; total: number; soft_deleted: number }>(sqlFile('operations/row-counts.sql'));
   const a = (await db.query<ActivityRow>(sqlFile('operations/activity-24h.sql'))).rows[0]!;

@@ -12,6 +12,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { PersistorError } from '../errors.js';
 import { passwordOf, passwordsOf, redact, sslPasswordOf, withoutPasswords } from '../util/redact.js';
 
+/** The PostgreSQL client programs found for a server's major version. */
 export interface PgTools {
   pgDump: string;
   pgRestore: string;
@@ -23,6 +24,7 @@ export interface PgTools {
 
 const POSTGRESQL_LIB = '/usr/lib/postgresql';
 
+/** How a client program ended and what it printed. */
 export interface RunResult {
   code: number;
   stdout: string;

@@ -26,6 +26,7 @@ import { sqlFile } from '../sql-files.js';
 import { detectBackupFormat, isPgliteDataDir, serverVersion, type BackupConfig } from './backup.js';
 import { findPgTools, openToolConnection, runPipeline, runTool, type ToolConnection } from './pg-tools.js';
 
+/** Which backup to restore and whether it may replace a database that has the schema. */
 export interface RestoreOptions {
   file: string;
   /** Replace a database that already holds the memberships schema or a journal. */
@@ -33,6 +34,7 @@ export interface RestoreOptions {
   pgBin?: string;
 }
 
+/** The restore that was done and what the database holds afterwards. */
 export interface RestoreResult {
   engine: Engine;
   target: string;

@@ -23,6 +23,7 @@ import type { Keyring } from '../client/keyring.js';
 import { decryptSecureKey, encryptSecureKey } from '../client/secure-key.js';
 import { sqlFile } from '../sql-files.js';
 
+/** The data keyring to rotate to and how to run the batches. */
 export interface RotateKeysOptions {
   /** The data keyring: its current key is the target, the others are the keys rows may be under. */
   dataKeys: Keyring;
@@ -37,6 +38,7 @@ export interface RotateKeysOptions {
   onProgress?: (progress: RotateKeysProgress) => void;
 }
 
+/** How far a rotation has come, reported after each batch. */
 export interface RotateKeysProgress {
   /** Rows re-encrypted so far. */
   done: number;
@@ -46,6 +48,7 @@ export interface RotateKeysProgress {
   elapsedMs: number;
 }
 
+/** How many secure keys are under one data key. */
 export interface KeyUsage {
   keyId: string;
   rows: number;
@@ -55,6 +58,7 @@ export interface KeyUsage {
   configured: boolean;
 }
 
+/** The outcome of a rotation: rows re-encrypted, rows per key, and rows no configured key opens. */
 export interface RotateKeysReport {
   dryRun: boolean;
   interrupted: boolean;
@@ -89,6 +93,7 @@ export interface RotateKeysReport {
   durationMs: number;
 }
 
+/** Rows re-encrypted per transaction unless told otherwise. */
 export const DEFAULT_ROTATE_BATCH_SIZE = 1000;
 const MAX_ROTATE_BATCH_SIZE = 50_000;
 const DEFAULT_BATCH_LOCK_TIMEOUT_MS = 10_000;
@@ -118,6 +123,7 @@ interface Usage {
   malformed: number;
 }
 
+/** INVALID_ARGUMENT unless the batch size and lock timeout are whole numbers in range. */
 export function validateRotateKeysOptions(options: Partial<RotateKeysOptions>): void {
   const batch = options.batchSize;
   if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > MAX_ROTATE_BATCH_SIZE)) {
@@ -214,6 +220,9 @@ async function rotateBatch(
   });
 }
 
+/**
+ * Re-encrypts every stored secure key under the keyring's current data key, in batches that skip rows live traffic holds; safe to interrupt and run again.
+ */
 export async function runRotateKeys(db: Database, options: RotateKeysOptions): Promise<RotateKeysReport> {
   validateRotateKeysOptions(options);
   const keyring = options.dataKeys;

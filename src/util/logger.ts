@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import type * as Pino from 'pino';
 
+/** How much the diagnostics on stderr say. */
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 
 type LogMethod = {
@@ -53,4 +54,5 @@ export function createLogger(level: LogLevel): Logger {
   return { error: method('error'), warn: method('warn'), info: method('info'), debug: method('debug') };
 }
 
+/** A logger that writes nothing. */
 export const silentLogger: Logger = createLogger('silent');

@@ -18,8 +18,10 @@ import { sqlFile } from '../../sql-files.js';
 import type { ImportProblem } from './report.js';
 import { ORIGINAL_TABLES, matchKey, type ColumnKind, type OriginalColumn, type OriginalTable } from './tables.js';
 
+/** How the SQL Server tables were exported: bcp native-character files or CSV with a header. */
 export type FileFormat = 'bcp' | 'csv';
 
+/** One exported table's file, matched to the original table it holds. */
 export interface TableFile {
   table: OriginalTable;
   path: string;

@@ -16,6 +16,7 @@ export interface ImportProblem {
   rows?: number;
 }
 
+/** What the import did to a row that could not be copied as it was. */
 export type ImportNoteKind = 'merged' | 'expired' | 'refused' | 'changed';
 
 /** One kind of thing done to some rows of a table, and why. */
@@ -25,6 +26,7 @@ export interface ImportNote {
   reason: string;
 }
 
+/** Rows read, loaded and set aside for one original table. */
 export interface ImportTableReport {
   /** The original's table. */
   source: string;
@@ -44,6 +46,7 @@ export interface ImportTableReport {
   notes: ImportNote[];
 }
 
+/** The outcome of an import: valid or not, per table, every problem (file, line, column, never a secret) and note. */
 export interface ImportReport {
   source:
     | { kind: 'schema'; schema: string }

@@ -19,8 +19,10 @@ import { findTableFiles, loadTableFile, type FileFormat } from './files.js';
 import type { ImportNote, ImportNoteKind, ImportProblem, ImportReport, ImportTableReport } from './report.js';
 import { ACCEPTED_TYPES, KIND_NAME, ORIGINAL_TABLES, matchKey, stageTable, type OriginalTable } from './tables.js';
 
+/** Where the original rows are: staging tables in a schema (pgloader) or a directory of bcp/CSV files. */
 export type ImportSource = { schema: string } | { directory: string; format?: FileFormat };
 
+/** What to import, how (dry run, merge into a database with members) and with which keys. */
 export interface ImportOptions {
   source: ImportSource;
   /** The data keyring: secure keys are encrypted under its current key. */
@@ -38,6 +40,7 @@ export interface ImportOptions {
   onStep?: (step: string) => void;
 }
 
+/** The schema pgloader's command file (README) copies the SQL Server tables into. */
 export const DEFAULT_STAGING_SCHEMA = 'ecliptix_import';
 const IMPORT_LOCK_KEY = 7_412_990_015;
 const KEY_BATCH = 2000;
@@ -368,6 +371,9 @@ function toProblems(
   }));
 }
 
+/**
+ * Validates the original tables, then (unless a dry run) copies them into the memberships schema in one transaction: nothing is written when anything is invalid.
+ */
 export async function runImport(db: Database, given: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
   const steps: ImportReport['steps'] = [];

@@ -13,6 +13,7 @@
 /** SQL Server column kinds, and what each becomes in staging. */
 export type ColumnKind = 'bigint' | 'int' | 'smallint' | 'guid' | 'datetime' | 'bit' | 'text' | 'binary';
 
+/** A column of an original SQL Server table (spec/ORIGINAL-TABLES.md) and how its values are read. */
 export interface OriginalColumn {
   /** The original's name (SQL Server). */
   source: string;
@@ -24,6 +25,7 @@ export interface OriginalColumn {
   secret?: boolean;
 }
 
+/** An original SQL Server table: its columns and the staging table it is loaded into. */
 export interface OriginalTable {
   /** The original's name (dbo.<source>). */
   source: string;
