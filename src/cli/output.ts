@@ -2,7 +2,21 @@
  * Where the CLI writes: results to stdout, diagnostics to stderr, colour only
  * on a terminal and never when NO_COLOR is set.
  */
-import { isPersistorError, messageOf } from '../errors.js';
+import { PersistorError, isPersistorError, messageOf, type ErrorCode } from '../errors.js';
+
+/**
+ * A command's failure whose report was already printed — the report is the
+ * output even when it says "failed" (with --json, its one JSON document). The
+ * CLI's error path ends the run as for any error: the `error:` line on stderr
+ * and the exit code of `code` (OPERATION_FAILED 1, VALIDATION_FAILED 5), but
+ * no second, error document on stdout.
+ */
+export class ReportedFailure extends PersistorError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+    this.name = 'ReportedFailure';
+  }
+}
 
 export interface Output {
   readonly json: boolean;
@@ -51,7 +65,7 @@ export function createOutput(options: { json: boolean }): Output {
       const details = isPersistorError(error) ? error.details : [];
       process.stderr.write(`${errStyle.bad('error:')} ${messageOf(error)}\n`);
       for (const detail of details) process.stderr.write(`  ${detail}\n`);
-      if (options.json) {
+      if (options.json && !(error instanceof ReportedFailure)) {
         const code = isPersistorError(error) ? error.code : 'OPERATION_FAILED';
         process.stdout.write(`${JSON.stringify({ error: { code, message: messageOf(error), details } }, null, 2)}\n`);
       }

@@ -15,20 +15,20 @@ type RegisterCommand = (program: Command, cli: CliContext) => void;
  * no-op run's wall time.
  */
 const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
-  test: async () => (await import('../commands/test-connection.js')).registerTestCommand,
-  status: async () => (await import('../commands/status.js')).registerStatusCommand,
-  migrate: async () => (await import('../commands/migrate.js')).registerMigrateCommand,
-  validate: async () => (await import('../commands/validate.js')).registerValidateCommand,
-  baseline: async () => (await import('../commands/baseline.js')).registerBaselineCommand,
-  repair: async () => (await import('../commands/repair.js')).registerRepairCommand,
-  sql: async () => (await import('../commands/sql.js')).registerSqlCommand,
-  verify: async () => (await import('../commands/verify.js')).registerVerifyCommand,
-  cleanup: async () => (await import('../commands/cleanup.js')).registerCleanupCommand,
-  backup: async () => (await import('../commands/backup.js')).registerBackupCommand,
-  restore: async () => (await import('../commands/restore.js')).registerRestoreCommand,
-  roles: async () => (await import('../commands/roles.js')).registerRolesCommand,
-  'rotate-keys': async () => (await import('../commands/rotate-keys.js')).registerRotateKeysCommand,
-  import: async () => (await import('../commands/import.js')).registerImportCommand,
+  test: async () => (await import('./commands/test-connection.js')).registerTestCommand,
+  status: async () => (await import('./commands/status.js')).registerStatusCommand,
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrateCommand,
+  validate: async () => (await import('./commands/validate.js')).registerValidateCommand,
+  baseline: async () => (await import('./commands/baseline.js')).registerBaselineCommand,
+  repair: async () => (await import('./commands/repair.js')).registerRepairCommand,
+  sql: async () => (await import('./commands/sql.js')).registerSqlCommand,
+  verify: async () => (await import('./commands/verify.js')).registerVerifyCommand,
+  cleanup: async () => (await import('./commands/cleanup.js')).registerCleanupCommand,
+  backup: async () => (await import('./commands/backup.js')).registerBackupCommand,
+  restore: async () => (await import('./commands/restore.js')).registerRestoreCommand,
+  roles: async () => (await import('./commands/roles.js')).registerRolesCommand,
+  'rotate-keys': async () => (await import('./commands/rotate-keys.js')).registerRotateKeysCommand,
+  import: async () => (await import('./commands/import.js')).registerImportCommand,
 };
 
 export const commandNames: readonly string[] = Object.keys(commandLoaders);

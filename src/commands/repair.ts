@@ -1,6 +1,4 @@
 /** `repair`: the operator accepts edited migrations (new checksums) and clears failed no-transaction runs. */
-import type { Command } from 'commander';
-import type { CliContext } from '../cli/context.js';
 import { Migrator } from '../migrator/migrator.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
@@ -13,19 +11,4 @@ export function repair(options: PersistorOptions = {}): Promise<RepairReport> {
   return withRuntime(options, ({ db, config, migrationsDir }) =>
     new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).repair(),
   );
-}
-
-export function registerRepairCommand(program: Command, cli: CliContext): void {
-  program
-    .command('repair')
-    .description('accept edited versioned migrations by recording their new checksums, and forget failed no-transaction runs')
-    .option('--json', 'print one JSON document')
-    .action(async (_options, command: Command) => {
-      const { config, output } = cli.prepare(command);
-      const report = await repair({ ...config, logger: cli.logger });
-      if (output.json) return output.document(report);
-      for (const script of report.checksumsUpdated) output.line(`${output.style.warn('accepted edit')}  ${script}`);
-      for (const script of report.failedRemoved) output.line(`${output.style.warn('cleared failure')}  ${script}`);
-      if (report.checksumsUpdated.length + report.failedRemoved.length === 0) output.line('nothing to repair');
-    });
 }

@@ -1,9 +1,6 @@
 /** `test`: can we reach the database, as whom, may we create objects, how fast is a round trip. */
 import { performance } from 'node:perf_hooks';
-import type { Command } from 'commander';
-import type { CliContext } from '../cli/context.js';
 import { sqlFile } from '../sql-files.js';
-import { formatDuration } from '../util/format.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 export interface ConnectionReport {
@@ -18,7 +15,8 @@ export interface ConnectionReport {
   latencyMs: number;
 }
 
-const ROUND_TRIPS = 5;
+/** How many `SELECT 1` round trips `latencyMs` is the median of. */
+export const CONNECTION_ROUND_TRIPS = 5;
 
 export function testConnection(options: PersistorOptions = {}): Promise<ConnectionReport> {
   return withRuntime(
@@ -29,7 +27,7 @@ export function testConnection(options: PersistorOptions = {}): Promise<Connecti
       );
       const info = rows[0]!;
       const samples: number[] = [];
-      for (let i = 0; i < ROUND_TRIPS; i++) {
+      for (let i = 0; i < CONNECTION_ROUND_TRIPS; i++) {
         const started = performance.now();
         await db.query('SELECT 1');
         samples.push(performance.now() - started);
@@ -47,25 +45,4 @@ export function testConnection(options: PersistorOptions = {}): Promise<Connecti
     },
     { mustExist: true },
   );
-}
-
-export function registerTestCommand(program: Command, cli: CliContext): void {
-  program
-    .command('test')
-    .description(
-      'connect and report server version, database, user, create permission and round-trip latency (exit 3 when it cannot connect)',
-    )
-    .option('--json', 'print one JSON document')
-    .action(async (_options, command: Command) => {
-      const { config, output } = cli.prepare(command);
-      const report = await testConnection({ ...config, logger: cli.logger });
-      if (output.json) return output.document(report);
-      const s = output.style;
-      output.line(`${s.ok('connected')} to ${report.target}`);
-      output.line(`  server      ${report.serverVersion}`);
-      output.line(`  database    ${report.database}`);
-      output.line(`  user        ${report.user}`);
-      output.line(`  can create  ${report.canCreate ? 'yes' : s.warn('no (this user cannot create schemas: migrate will fail)')}`);
-      output.line(`  latency     ${formatDuration(report.latencyMs)} (median of ${ROUND_TRIPS} round trips)`);
-    });
 }

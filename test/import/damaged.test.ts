@@ -8,7 +8,8 @@
 import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeProblem, importDatabase } from '../../src/commands/import.js';
+import { describeProblem } from '../../src/cli/commands/import.js';
+import { importDatabase } from '../../src/commands/import.js';
 import { generateKeyring, keyringToText } from '../../src/client/keyring.js';
 import type { Queryable } from '../../src/db/database.js';
 import { snapshotAllTables } from '../schema/journey.js';

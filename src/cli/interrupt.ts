@@ -1,8 +1,7 @@
 /**
- * For long, batched commands: Ctrl-C (SIGINT, or SIGTERM) asks the run to stop
- * after the current batch; a second one on a server stops at once (the server
- * rolls the open batch back). And a way to end with an exit code after the
- * report was printed.
+ * For the CLI's long, batched commands: Ctrl-C (SIGINT, or SIGTERM) asks the
+ * run to stop after the current batch; a second one on a server stops at once
+ * (the server rolls the open batch back).
  */
 import { ExitCode } from '../errors.js';
 
@@ -38,17 +37,4 @@ export function interruptOnSignals(config: { databaseUrl?: string | undefined })
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/**
- * The report is the output even when it says "failed": print it (one JSON
- * document with --json), then end with the documented exit code. Throwing
- * would make the CLI print a second, error document; the CLI sets
- * process.exitCode when the command returns, and this runs after that.
- */
-export function exitAfterReport(code: ExitCode, message: string): void {
-  process.stderr.write(`error: ${message}\n`);
-  process.once('exit', () => {
-    process.exitCode = code;
-  });
 }

@@ -1,21 +1,25 @@
-/** Shared by the batched commands (cleanup, rotate-keys): whole-number flags and a progress line. */
+/** Shared by the CLI's batched commands (cleanup, rotate-keys): whole-number flags and a progress line on stderr. */
 import { PersistorError } from '../errors.js';
 
+/** A flag's value as a whole number (undefined when the flag is absent); anything else is an invalid argument (exit 2). */
 export function parseWhole(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value.trim())) throw new PersistorError('INVALID_ARGUMENT', `${flag} must be a whole number (got "${value}")`);
   return Number(value.trim());
 }
 
-export interface BatchProgress {
+interface BatchProgress {
   done: number;
   total: number;
   elapsedMs: number;
 }
 
+/** Prints nothing (for --json). */
+export const noProgress = { update: (): void => undefined, done: (): void => undefined };
+
 /** One line on stderr, rewritten in place (only on a terminal): `<what> <done>/<total> (<percent>%) <rate> rows/s`. */
 export function progressPrinter<P extends BatchProgress>(what: (p: P) => string): { update: (p: P) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  if (!process.stderr.isTTY) return noProgress;
   let shown = false;
   return {
     update(p) {
