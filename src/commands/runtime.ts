@@ -3,10 +3,10 @@
  * the caller's own), and a logger. Programmatic callers pass configuration
  * values directly; the CLI passes what it loaded from flags, env and file.
  */
-import { configSchema, type Config, type ConfigInput } from '../config/schema.js';
+import { resolveConfig } from '../config/resolve.js';
+import type { Config, ConfigInput } from '../config/schema.js';
 import type { Database } from '../db/database.js';
 import { openDatabase, type OpenOptions } from '../db/open.js';
-import { PersistorError } from '../errors.js';
 import { shippedMigrationsDir } from '../sql-files.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
@@ -23,15 +23,7 @@ export interface Runtime {
   migrationsDir: string;
 }
 
-export function resolveConfig(options: PersistorOptions): Config {
-  const { db: _db, logger: _logger, ...input } = options;
-  const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PersistorError('INVALID_CONFIG', `invalid configuration: ${issue.path.join('.') || 'options'} ${issue.message}`);
-  }
-  return parsed.data;
-}
+export { resolveConfig };
 
 /**
  * How a command opens the database. `mustExist`: the command only reads (or
