@@ -19,6 +19,14 @@ const databaseUrl = z.string().refine(
   { message: 'must be a URL like postgres://user:password@host:5432/database' },
 );
 
+/**
+ * A retention period of the clean-up (`retentionDays`, `eventLogRetentionDays`,
+ * `failedAttemptRetentionDays`, `limitGuardRetentionDays`): whole days, at
+ * least 1, at most 36500. The one definition of these bounds: the
+ * configuration and `cleanup`'s options are both checked against it.
+ */
+export const retentionDaysSchema = z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500);
+
 export const configSchema = z
   .object({
     /** PostgreSQL server to use; when absent, the embedded PGlite database in dataDir is used. */
@@ -34,13 +42,13 @@ export const configSchema = z
     /** Diagnostics on stderr. */
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('warn'),
     /** Clean-up: age in days after which finished rows go (default: the database's retention_days setting, 30). */
-    retentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    retentionDays: retentionDaysSchema.optional(),
     /** Clean-up: age in days after which event_log rows go (default: the database's event_log_retention_days setting, 90). */
-    eventLogRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    eventLogRetentionDays: retentionDaysSchema.optional(),
     /** Clean-up: age in days after which failed login and membership attempts go (default: the database's failed_attempt_retention_days setting, 90). */
-    failedAttemptRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    failedAttemptRetentionDays: retentionDaysSchema.optional(),
     /** Clean-up: days unused after which a limit guard row goes (default: the database's limit_guard_retention_days setting, 1). */
-    limitGuardRetentionDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500).optional(),
+    limitGuardRetentionDays: retentionDaysSchema.optional(),
     /** Where `backup` and `migrate --backup` write when no --output is given. */
     backupDir: z.string().min(1, 'must not be empty').default(DEFAULT_BACKUP_DIR),
   })

@@ -10,6 +10,7 @@
  * is always safe: every batch is complete or not at all.
  */
 import { performance } from 'node:perf_hooks';
+import { retentionDaysSchema } from '../config/schema.js';
 import type { Database, Queryable } from '../db/database.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
@@ -263,10 +264,17 @@ function countParams(rule: RetentionRule, cutoff: string, expiredAt: string): st
   return rule.countsAfterExpiry ? [cutoff, expiredAt] : [cutoff];
 }
 
+/** The bounds of a retention period, as the configuration's schema has them. */
+const MIN_DAYS = retentionDaysSchema.minValue!;
+const MAX_DAYS = retentionDaysSchema.maxValue!;
+
 function assertDays(name: string, value: number | undefined): void {
   if (value === undefined) return;
-  if (!Number.isInteger(value) || value < 1 || value > 36_500) {
-    throw new PersistorError('INVALID_ARGUMENT', `${name} must be a whole number of days between 1 and 36500 (got ${value})`);
+  if (!retentionDaysSchema.safeParse(value).success) {
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `${name} must be a whole number of days between ${MIN_DAYS} and ${MAX_DAYS} (got ${value})`,
+    );
   }
 }
 
@@ -319,10 +327,10 @@ async function readRetention(db: Queryable, options: CleanupOptions): Promise<Re
     ['failed_attempt_retention_days', row.failed_attempt_retention_days],
     ['limit_guard_retention_days', row.limit_guard_retention_days],
   ] as const) {
-    if (days < 1) {
+    if (days < MIN_DAYS) {
       throw new PersistorError(
         'VALIDATION_FAILED',
-        `the setting ${name} is ${days}: it must be at least 1 day (fix ecliptix_internal.settings, or pass a retention on the command line)`,
+        `the setting ${name} is ${days}: it must be at least ${MIN_DAYS} day (fix ecliptix_internal.settings, or pass a retention on the command line)`,
       );
     }
   }
