@@ -1,7 +1,8 @@
 /**
  * `status`: applied and pending migrations, whether the database is up to
  * date, and — for the shipped schema once deployed — the seed's report: the
- * 36 objects, row counts per table and the last 24 hours' activity.
+ * schema's objects (every one MANIFEST lists), row counts per table and the
+ * last 24 hours' activity.
  */
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
@@ -20,7 +21,7 @@ export interface StatusReport {
   migrations: MigrationStatus[];
   problems: string[];
   warnings: string[];
-  /** The 36 EcliptixMemberships objects, expected vs present (only when deploying the shipped schema). */
+  /** The EcliptixMemberships objects (every one MANIFEST lists), expected vs present (only when deploying the shipped schema). */
   schema?: ObjectsReport;
   /** The least-privilege roles and what each may do (after `roles` was run). */
   roles?: RolePrivileges[];

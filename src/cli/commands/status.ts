@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { status } from '../../commands/status.js';
 import type { MigrationStatus } from '../../migrator/plan.js';
 import type { DataSummary } from '../../operations/data-summary.js';
+import { OBJECT_COUNT } from '../../schema/manifest.js';
 import type { ObjectsReport } from '../../schema/objects.js';
 import { formatDuration, table } from '../../util/format.js';
 import type { CliContext } from '../context.js';
@@ -84,7 +85,7 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')
     .description(
-      'show applied and pending migrations, whether the database is up to date, the 36 objects, row counts per table and the last 24 hours of activity',
+      `show applied and pending migrations, whether the database is up to date, the ${OBJECT_COUNT} objects, row counts per table and the last 24 hours of activity`,
     )
     .option(
       '--drift',

@@ -1,6 +1,7 @@
 /** The `verify` command line: each success criterion PASS or FAIL, exit 5 unless all pass. */
 import type { Command } from 'commander';
 import { verify, type VerifyReport } from '../../commands/verify.js';
+import { OBJECT_COUNT } from '../../schema/manifest.js';
 import type { CliContext } from '../context.js';
 import { ReportedFailure, type Output } from '../output.js';
 
@@ -33,7 +34,7 @@ export function registerVerifyCommand(program: Command, cli: CliContext): void {
   program
     .command('verify')
     .description(
-      "the post-deployment checklist: the 36 objects (present, right kind, enabled, no drift), core functionality (rolled back), journal, application access — the seed's 5 success criteria (exit 5 unless all pass)",
+      `the post-deployment checklist: the ${OBJECT_COUNT} objects (present, right kind, enabled, no drift), core functionality (rolled back), journal, application access — the seed's 5 success criteria (exit 5 unless all pass)`,
     )
     .option(
       '--app-role <role>',
