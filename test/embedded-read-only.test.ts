@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { importDatabase } from '../src/commands/import.js';
+import { migrate } from '../src/commands/migrate.js';
 import { status } from '../src/commands/status.js';
 import { openDatabase } from '../src/db/open.js';
 import { runCli } from './support/cli.js';
@@ -91,6 +93,57 @@ describe('read-only commands on an embedded data directory without a database', 
     });
     expect(existsSync(join(scratch, 'api'))).toBe(false);
   });
+});
+
+describe('dry runs (`migrate --dry-run`, `import --dry-run`) on an embedded data directory without a database', () => {
+  const dryRuns: readonly (readonly string[])[] = [
+    ['migrate', '--dry-run'],
+    ['migrate', '--dry-run', '--backup'],
+    ['import', '--dry-run'],
+    ['import', '--dry-run', '--files', scratch],
+  ];
+
+  it('exit 3 naming the directory and `migrate`, and create nothing (no directory, parent, lock or development keys)', async () => {
+    for (const command of dryRuns) {
+      const parent = join(scratch, `dry-${command.join('-').replace(/\//g, '_')}`);
+      const dataDir = join(parent, 'db');
+      // No ECLIPTIX_DATA_KEYS: an import would otherwise make the development keys beside the data directory.
+      const result = await runCli([...command, '--data-dir', dataDir]);
+      expect({ command, code: result.code }).toEqual({ command, code: 3 });
+      expect(result.stderr).toContain(`no embedded database at ${dataDir}`);
+      expect(result.stderr).toContain('ecliptix-persistor migrate');
+      expect(result.stderr).toContain('--data-dir');
+      expect({ command, parent: existsSync(parent) }).toEqual({ command, parent: false });
+
+      const json = await runCli([...command, '--json', '--data-dir', dataDir]);
+      expect({ command, code: json.code }).toEqual({ command, code: 3 });
+      const document = JSON.parse(json.stdout) as { error: { code: string; message: string } };
+      expect(document.error.code).toBe('CONNECTION_FAILED');
+      expect(document.error.message).toContain(dataDir);
+      expect({ command, parent: existsSync(parent) }).toEqual({ command, parent: false });
+    }
+    expect(readdirSync(scratch).filter((name) => name.startsWith('dry-'))).toEqual([]);
+  }, 120_000);
+
+  it('the programmatic API does the same', async () => {
+    const dataDir = join(scratch, 'api-dry', 'db');
+    for (const run of [() => migrate({ dataDir, dryRun: true }), () => importDatabase({ dataDir, dryRun: true })]) {
+      await expect(run()).rejects.toMatchObject({
+        code: 'CONNECTION_FAILED',
+        exitCode: 3,
+        message: expect.stringContaining(`no embedded database at ${dataDir}`),
+      });
+    }
+    expect(existsSync(join(scratch, 'api-dry'))).toBe(false);
+  });
+
+  it('`migrate --dry-run` works once the database exists', async () => {
+    const dataDir = join(scratch, 'dry-then-migrated', 'db');
+    expect((await runCli(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    const dry = await runCli(['migrate', '--dry-run', '--data-dir', dataDir]);
+    expect({ code: dry.code, stdout: dry.stdout }).toEqual({ code: 0, stdout: 'dry run: nothing to apply; the database is up to date\n' });
+    rmSync(join(scratch, 'dry-then-migrated'), { recursive: true, force: true });
+  }, 120_000);
 });
 
 describe('after `migrate`', () => {

@@ -56,28 +56,36 @@ export async function importDatabase(options: ImportCommandOptions = {}): Promis
   const config = resolveConfig(rest);
   // A database the caller opened: its clients' keys are not known here (the default data directory's development keys
   // may belong to another database), so they must be given. Opened here: embedded, its development keys (made when missing).
-  const keyring = resolveDataKeys(
-    { ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) },
-    {
-      keys: rest.db ? 'none' : config.databaseUrl ? 'none' : 'create',
-      dataDir: config.dataDir,
-      ...(rest.db
-        ? {
-            missing: `importing into a database you opened (db) needs the data keyring its clients use: pass dataKeys (or set ${DATA_KEYS_ENV}); no development keys are made or read for it`,
-          }
-        : {}),
-    },
-  );
-  return withRuntime(rest, ({ db, migrationsDir }) =>
-    runImport(db, {
-      source,
-      dataKeys: keyring,
-      migrationsDir,
-      lockTimeoutMs: config.lockTimeoutMs,
-      ...(dryRun === undefined ? {} : { dryRun }),
-      ...(merge === undefined ? {} : { merge }),
-      ...(keepStaging === undefined ? {} : { keepStaging }),
-      ...(onStep ? { onStep } : {}),
-    }),
+  const embeddedHere = !rest.db && !config.databaseUrl;
+  const keyringFor = (): Keyring =>
+    resolveDataKeys(
+      { ...(dataKeys === undefined ? {} : { dataKeys }), ...(env ? { env } : {}), ...(onDevelopmentKeys ? { onDevelopmentKeys } : {}) },
+      {
+        keys: embeddedHere ? 'create' : 'none',
+        dataDir: config.dataDir,
+        ...(rest.db
+          ? {
+              missing: `importing into a database you opened (db) needs the data keyring its clients use: pass dataKeys (or set ${DATA_KEYS_ENV}); no development keys are made or read for it`,
+            }
+          : {}),
+      },
+    );
+  // A dry run creates nothing: not an embedded database (mustExist: exit 3 naming the directory), nor the development keys
+  // beside one that is not there — so on an embedded database its keys are read once it is open. Otherwise keys fail first.
+  const early = dryRun === true && embeddedHere ? undefined : keyringFor();
+  return withRuntime(
+    rest,
+    ({ db, migrationsDir }) =>
+      runImport(db, {
+        source,
+        dataKeys: early ?? keyringFor(),
+        migrationsDir,
+        lockTimeoutMs: config.lockTimeoutMs,
+        ...(dryRun === undefined ? {} : { dryRun }),
+        ...(merge === undefined ? {} : { merge }),
+        ...(keepStaging === undefined ? {} : { keepStaging }),
+        ...(onStep ? { onStep } : {}),
+      }),
+    { mustExist: dryRun === true },
   );
 }

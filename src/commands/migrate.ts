@@ -43,24 +43,29 @@ export async function migrate(options: MigrateCommandOptions = {}): Promise<Migr
       onBackup?.(taken);
     }
   }
-  const result = await withRuntime(rest, async ({ db, config, migrationsDir, logger }) => {
-    const migrator = new Migrator({
-      db,
-      migrationsDir,
-      lockTimeoutMs: config.lockTimeoutMs,
-      onEvent: (event) => {
-        if (event.type === 'migration-done')
-          logger.info({ script: event.migration.script, durationMs: event.durationMs }, 'migration applied');
-        onEvent?.(event);
-      },
-    });
-    // The migrator keeps the least-privilege roles applied inside each migration's transaction (see migrator/keep-roles.ts).
-    const result = await migrator.migrate({ ...(target === undefined ? {} : { target }), dryRun: dryRun === true });
-    if (result.rolesReapplied) {
-      const reapplied = result.applied.filter((m) => m.roles === 'reapplied').map((m) => m.script);
-      logger.info({ dryRun: result.dryRun, reappliedAfter: reapplied }, 'least-privilege roles kept applied with each migration');
-    }
-    return { ...result, target: db.target };
-  });
+  const result = await withRuntime(
+    rest,
+    async ({ db, config, migrationsDir, logger }) => {
+      const migrator = new Migrator({
+        db,
+        migrationsDir,
+        lockTimeoutMs: config.lockTimeoutMs,
+        onEvent: (event) => {
+          if (event.type === 'migration-done')
+            logger.info({ script: event.migration.script, durationMs: event.durationMs }, 'migration applied');
+          onEvent?.(event);
+        },
+      });
+      // The migrator keeps the least-privilege roles applied inside each migration's transaction (see migrator/keep-roles.ts).
+      const result = await migrator.migrate({ ...(target === undefined ? {} : { target }), dryRun: dryRun === true });
+      if (result.rolesReapplied) {
+        const reapplied = result.applied.filter((m) => m.roles === 'reapplied').map((m) => m.script);
+        logger.info({ dryRun: result.dryRun, reappliedAfter: reapplied }, 'least-privilege roles kept applied with each migration');
+      }
+      return { ...result, target: db.target };
+    },
+    // A dry run changes nothing: it does not create an embedded database either (exit 3 naming the directory).
+    { mustExist: dryRun === true },
+  );
   return taken ? { ...result, backup: taken } : result;
 }
