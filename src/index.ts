@@ -1,20 +1,40 @@
 /**
  * ecliptix-persistor's programmatic API: the same operations as the CLI,
- * callable from an application at start-up.
+ * callable from an application at start-up, and the memberships client. It
+ * loads no part of the CLI (commander, printing), and the import's modules
+ * only when `importDatabase` is called.
  *
- *   import { migrate } from 'ecliptix-persistor';
- *   await migrate({ databaseUrl: process.env.DATABASE_URL });
+ * @example
+ * ```ts
+ * import { migrate, openMembershipsClient } from 'ecliptix-persistor'
+ *
+ * await migrate({ databaseUrl: process.env.DATABASE_URL })
+ * const client = await openMembershipsClient({ databaseUrl: process.env.DATABASE_URL })
+ * ```
  */
+
+// The commands: each takes PersistorOptions (configuration values, or an open `db`) and returns a report.
+/** Apply pending migrations (`dryRun` to prove them); see {@link migrate}. */
 export { migrate, type MigrateCommandOptions } from './commands/migrate.js';
+/** Applied and pending migrations, objects, roles, row counts; see {@link status}. */
 export { status, type StatusReport } from './commands/status.js';
+/** Applied migrations against their files; see {@link validate}. */
 export { validate, type ValidateReport } from './commands/validate.js';
+/** Adopt an existing database (or a Flyway-managed one); see {@link baseline}. */
 export { baseline, type BaselineReport } from './commands/baseline.js';
+/** Accept edited migrations, forget failed runs; see {@link repair}. */
 export { repair, type RepairReport } from './commands/repair.js';
+/** The deployment script for psql; see {@link sql}. */
 export { sql } from './commands/sql.js';
+/** Can the database be reached, as whom, how fast; see {@link testConnection}. */
 export { testConnection, type ConnectionReport } from './commands/test-connection.js';
+/** The post-deployment checklist; see {@link verify}. */
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
+/** The retention clean-up; see {@link cleanup}. */
 export { cleanup, type CleanupCommandOptions, type CleanupReport } from './commands/cleanup.js';
+/** Re-encrypt secure keys under the current data key; see {@link rotateKeys}. */
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
+/** Bring the original SQL Server database over; see {@link importDatabase}. */
 export {
   importDatabase,
   type ImportCommandOptions,
@@ -23,20 +43,43 @@ export {
   type ImportTableReport,
   type ImportNote,
 } from './commands/import.js';
+/** A restorable backup; see {@link backup}. */
 export { backup, type BackupCommandOptions, type BackupResult } from './commands/backup.js';
+/** Put a backup back; see {@link restore}. */
 export { restore, type RestoreCommandOptions, type RestoreResult } from './commands/restore.js';
+/** Set up the least-privilege roles; see {@link roles}. */
+export { roles } from './commands/roles.js';
+/** What every command takes: configuration values, or an open database, and a logger. */
 export type { PersistorOptions } from './commands/runtime.js';
+
+// Configuration, databases and the migrator, for applications that compose their own steps.
+/** Configuration from flags, environment and config file, in that precedence. */
 export { loadConfig, type LoadedConfig, type ConfigSources } from './config/load.js';
+/** The validated configuration, and what may be given for it. */
 export type { Config, ConfigInput } from './config/schema.js';
+/** Open the configured database (a server, or the embedded one); `withDatabase` closes it afterwards. */
 export { openDatabase, withDatabase } from './db/open.js';
+/** The database interface both engines implement. */
 export type { Database, Engine, Queryable, QueryResult, Session } from './db/database.js';
+/** The migration engine behind migrate, status, validate, baseline and repair. */
 export { Migrator, type MigrateResult, type MigratorEvent, type AppliedMigration } from './migrator/migrator.js';
+/** A migration plan and each migration's state. */
 export type { MigrationState, MigrationStatus, Plan } from './migrator/plan.js';
+/** Errors with a stable code and the CLI's exit code. */
 export { ExitCode, PersistorError, isPersistorError, type ErrorCode } from './errors.js';
+/** The folder of the shipped EcliptixMemberships migrations. */
 export { shippedMigrationsDir } from './sql-files.js';
+/** The schema's objects, as the seed lists them. */
 export { MANIFEST, OBJECT_KINDS, SCHEMA_NAME, type ManifestObject, type ObjectKind } from './schema/manifest.js';
+/** Which of the schema's objects are present and enabled. */
 export { inspectObjects, type ObjectsReport } from './schema/objects.js';
+/** The least-privilege roles: apply them, read what each may do, their default names. */
+export { applyRoles, readRolePrivileges, DEFAULT_ROLE_NAMES, type RoleNames, type RolePrivileges } from './schema/roles.js';
+
+// The memberships client: what the application calls instead of the stored procedures.
+/** The client over a database the application holds. */
 export { MembershipsClient, createMembershipsClient, type MembershipsClientOptions } from './client/memberships-client.js';
+/** The client over the configured database, or over the application's own pg pool or PGlite instance. */
 export {
   openMembershipsClient,
   fromPgPool,
@@ -44,10 +87,13 @@ export {
   type OpenMembershipsClientOptions,
   type OpenedMembershipsClient,
 } from './client/open.js';
+/** OTP and data keys: load them, read or write their text form, make new ones. */
 export { loadSecrets, keyringFromText, generateKeyring, keyringToText, type Keyring, type Secrets } from './client/keyring.js';
+/** The client's errors: bad input, and unusable keys. */
 export { InvalidInputError, KeyError } from './client/errors.js';
+/** Every outcome the client's methods return. */
 export type * from './client/outcomes.js';
+/** The flow purposes and statuses, and the membership creation statuses. */
 export { FLOW_PURPOSES, FLOW_STATUSES, CREATION_STATUSES } from './client/outcomes.js';
+/** A validated phone number. */
 export type { PhoneNumber } from './client/validate.js';
-export { roles } from './commands/roles.js';
-export { applyRoles, readRolePrivileges, DEFAULT_ROLE_NAMES, type RoleNames, type RolePrivileges } from './schema/roles.js';

@@ -9,6 +9,7 @@ import { DATA_KEYS_ENV, keyringFromText, loadSecrets, type Keyring } from '../cl
 import { devSecretsFileFor } from '../client/open.js';
 import { PersistorError } from '../errors.js';
 
+/** Where a command's data keyring comes from. */
 export interface DataKeysOptions {
   /** The data keyring, current key first (a Keyring, or its text "id:base64,…"). */
   dataKeys?: Keyring | string;
@@ -36,6 +37,16 @@ function keys(load: () => Keyring): Keyring {
   }
 }
 
+/**
+ * The data keyring: `dataKeys` when given, else ECLIPTIX_DATA_KEYS, else —
+ * as `development.keys` allows — the embedded database's development keys.
+ * None of them is an INVALID_CONFIG error (exit 2) saying what to set.
+ *
+ * @example
+ * ```ts
+ * const keyring = resolveDataKeys({ env: process.env }, { keys: 'read', dataDir: config.dataDir })
+ * ```
+ */
 export function resolveDataKeys(
   options: DataKeysOptions,
   development: { keys: DevelopmentKeys; dataDir: string; missing?: string },

@@ -13,28 +13,45 @@ import type { ImportReport } from '../operations/import/report.js';
 import type { ImportSource } from '../operations/import/run.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
+/** The import's report, its problems (table, row or line, column) and per-table counts and notes. */
 export type { ImportReport, ImportProblem, ImportTableReport, ImportNote } from '../operations/import/report.js';
 
+/** Options of {@link importDatabase}: the target database, the source, the data keyring, and how the import runs. */
 export interface ImportCommandOptions extends PersistorOptions {
   /** A staging schema pgloader filled (default ecliptix_import), or a directory of exported files (one per table). */
   source?: ImportSource;
   /** The data keyring, current key first (default ECLIPTIX_DATA_KEYS; embedded and opened here: its development keys). Required with `db` unless ECLIPTIX_DATA_KEYS is set. */
   dataKeys?: Keyring | string;
+  /** Do everything, report, and roll it all back; an embedded database that does not exist is not created. */
   dryRun?: boolean;
+  /** Import into a database that already holds data: numbers and devices it has become theirs. */
   merge?: boolean;
+  /** Keep the staging schema afterwards (it holds the original's plaintext secure keys; dropped by default). */
   keepStaging?: boolean;
   /** Where ECLIPTIX_DATA_KEYS is read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Told when the embedded database's development keys are used. */
   onDevelopmentKeys?: (file: string) => void;
+  /** Told as each step of the import starts. */
   onStep?: (step: string) => void;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
 /**
- * Imports the original's tables into `ecliptix` in one transaction. Returns
- * the report; `status` is `invalid` (with `problems`) when the input is
- * wrong, and then nothing was written.
+ * Imports the original SQL Server database's tables into `ecliptix` in one
+ * transaction, keeping every UniqueId and encrypting each member's secure key
+ * under the current data key. Returns the report; `status` is `invalid` (with
+ * `problems`) when the input is wrong, and then nothing was written. The
+ * import's modules are loaded on the first call.
+ *
+ * @example
+ * ```ts
+ * import { importDatabase } from 'ecliptix-persistor'
+ *
+ * const report = await importDatabase({ databaseUrl: process.env.DATABASE_URL, source: { directory: './export' }, dryRun: true })
+ * if (report.status === 'invalid') console.error(report.problems)
+ * ```
  */
 export async function importDatabase(options: ImportCommandOptions = {}): Promise<ImportReport> {
   // Loaded when called: the import's modules (csv-parse among them) are not part of the API's start-up.

@@ -4,11 +4,13 @@ import { Migrator, parseTarget, type MigrateResult, type MigratorEvent } from '.
 import { backupDatabase, type BackupResult } from '../operations/backup.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
+/** Options of {@link migrate}: the database, and how far, whether for real, with a backup first, and who is told of each step. */
 export interface MigrateCommandOptions extends PersistorOptions {
   /** Stop after this version. */
   target?: string;
   /** Run the plan in a transaction that is rolled back; nothing changes. */
   dryRun?: boolean;
+  /** Told as each migration starts, is applied, or is skipped. */
   onEvent?: (event: MigratorEvent) => void;
   /**
    * Back up the database first when there is something to apply: `true` for
@@ -17,9 +19,24 @@ export interface MigrateCommandOptions extends PersistorOptions {
   backup?: boolean | string;
   /** Directory of pg_dump for the backup (default: found by server version). */
   pgBin?: string;
+  /** Told of the backup once it is written. */
   onBackup?: (backup: BackupResult) => void;
 }
 
+/**
+ * Applies the pending migrations, each in its own transaction, under a
+ * database-wide lock, keeping the least-privilege roles applied. With
+ * `dryRun` the plan runs in a transaction that is rolled back: nothing
+ * changes, and an embedded database that does not exist is not created.
+ *
+ * @example
+ * ```ts
+ * import { migrate } from 'ecliptix-persistor'
+ *
+ * const result = await migrate({ databaseUrl: process.env.DATABASE_URL, backup: true })
+ * console.log(`${result.applied.length} migration(s) applied to ${result.target}`)
+ * ```
+ */
 export async function migrate(options: MigrateCommandOptions = {}): Promise<MigrateResult & { target: string; backup?: BackupResult }> {
   const { target, dryRun, onEvent, backup, pgBin, onBackup, ...rest } = options;
   if (target !== undefined) parseTarget(target); // a bad --target fails before anything is opened

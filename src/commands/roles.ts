@@ -9,6 +9,18 @@ import {
 } from '../schema/roles.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
+/**
+ * Creates (when missing) and grants the owner, application and reporting
+ * roles, least privilege, idempotently; returns what each role may do.
+ * `migrate` keeps them applied afterwards.
+ *
+ * @example
+ * ```ts
+ * import { roles } from 'ecliptix-persistor'
+ *
+ * const privileges = await roles({ databaseUrl: process.env.DATABASE_URL, app: 'memberships_app' })
+ * ```
+ */
 export function roles(options: PersistorOptions & Partial<RoleNames> = {}): Promise<RolePrivileges[]> {
   const { owner, app, reporting, ...rest } = options;
   const names = checkRoleNames({

@@ -9,8 +9,10 @@ import { resolveDataKeys } from './data-keys.js';
 import { runRotateKeys, validateRotateKeysOptions, type RotateKeysOptions, type RotateKeysReport } from '../operations/rotate-keys.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
+/** The rotation's report: rows per key id, what was re-encrypted, and which old keys no row uses. */
 export type { RotateKeysReport, KeyUsage } from '../operations/rotate-keys.js';
 
+/** Options of {@link rotateKeys}: the database, the data keyring, the batch size, `dryRun`, an AbortSignal and progress. */
 export interface RotateKeysCommandOptions extends PersistorOptions, Omit<RotateKeysOptions, 'dataKeys' | 'lockTimeoutMs'> {
   /**
    * The data keyring, current key first ("id:base64,older-id:base64" or a
@@ -24,7 +26,20 @@ export interface RotateKeysCommandOptions extends PersistorOptions, Omit<RotateK
   onDevelopmentKeys?: (file: string) => void;
 }
 
-/** Re-encrypts every secure key not under the current data key; returns the per-key report. */
+/**
+ * Re-encrypts every membership's secure key that is not under the current
+ * data key (the keyring's first) to it, in short batches safe under live
+ * traffic, and reports how many rows use each key id — an old key may be
+ * removed once none does. With `dryRun`, only counts.
+ *
+ * @example
+ * ```ts
+ * import { rotateKeys } from 'ecliptix-persistor'
+ *
+ * const report = await rotateKeys({ databaseUrl: process.env.DATABASE_URL, dataKeys: process.env.ECLIPTIX_DATA_KEYS })
+ * console.log(`safe to remove: ${report.removableKeyIds.join(', ')}`)
+ * ```
+ */
 export async function rotateKeys(options: RotateKeysCommandOptions = {}): Promise<RotateKeysReport> {
   const { batchSize, dryRun, signal, onProgress, dataKeys, env, onDevelopmentKeys, ...rest } = options;
   const rotateOptions = {

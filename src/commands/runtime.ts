@@ -10,12 +10,19 @@ import { openDatabase, type OpenOptions } from '../db/open.js';
 import { shippedMigrationsDir } from '../sql-files.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
+/**
+ * What every programmatic command takes: configuration values (`databaseUrl`,
+ * `dataDir`, `lockTimeoutMs`, …, validated as a config file's are), or an
+ * open `db` to use instead, and a pino-style `logger` (default silent).
+ */
 export interface PersistorOptions extends ConfigInput {
   /** Use this open database instead of opening one from the configuration (it is not closed). */
   db?: Database;
+  /** Diagnostics (default: none). */
   logger?: Logger;
 }
 
+/** What {@link withRuntime} hands a command's work: the validated configuration, the open database, the logger and the migrations folder. */
 export interface Runtime {
   config: Config;
   db: Database;
@@ -23,6 +30,7 @@ export interface Runtime {
   migrationsDir: string;
 }
 
+/** Validated configuration from the options (see config/resolve.ts). */
 export { resolveConfig };
 
 /**
@@ -30,12 +38,23 @@ export { resolveConfig };
  * works on data that must already be there), so an embedded data directory
  * that holds no database is an error (exit 3, saying how to make one) instead
  * of a new database nobody asked for. Which commands pass it: see README
- * (status, verify, validate, test, cleanup, rotate-keys).
+ * (status, verify, validate, test, cleanup, rotate-keys, and the dry runs of
+ * migrate and import).
  */
 export interface RuntimeOptions {
   mustExist?: boolean;
 }
 
+/**
+ * Runs `work` with the validated configuration and a database: the caller's
+ * `db`, else one opened here and closed afterwards (releasing the embedded
+ * database's lock) whether `work` succeeds or throws.
+ *
+ * @example
+ * ```ts
+ * const count = await withRuntime(options, async ({ db }) => (await db.query('SELECT 1')).rowCount, { mustExist: true })
+ * ```
+ */
 export async function withRuntime<T>(
   options: PersistorOptions,
   work: (runtime: Runtime) => Promise<T>,

@@ -13,9 +13,12 @@ import { inspectObjects, type ObjectsReport } from '../schema/objects.js';
 import { readRolePrivileges, type RolePrivileges } from '../schema/roles.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
+/** What {@link status} found: the migrations' states and, for the shipped schema, its objects, roles, row counts and recent activity. */
 export interface StatusReport {
   engine: 'pglite' | 'postgres';
+  /** The database, its password masked. */
   target: string;
+  /** Nothing pending and no problem with what is applied. */
   upToDate: boolean;
   counts: { applied: number; pending: number; problems: number };
   migrations: MigrationStatus[];
@@ -31,11 +34,26 @@ export interface StatusReport {
   drift?: Drift[];
 }
 
+/** Options of {@link status}: the database, and whether to look for drift. */
 export interface StatusOptions extends PersistorOptions {
   /** Also compare every object's definition with the migration files (the check `verify` runs; in a transaction that is rolled back). */
   drift?: boolean;
 }
 
+/**
+ * Reports applied and pending migrations and whether the database is up to
+ * date; for the shipped schema, also its objects, roles, row counts per table
+ * and the last 24 hours' activity. It only reads: an embedded data directory
+ * without a database is a CONNECTION_FAILED error (exit 3).
+ *
+ * @example
+ * ```ts
+ * import { status } from 'ecliptix-persistor'
+ *
+ * const report = await status({ databaseUrl: process.env.DATABASE_URL })
+ * if (!report.upToDate) console.warn(`${report.counts.pending} migration(s) pending`)
+ * ```
+ */
 export function status(options: StatusOptions = {}): Promise<StatusReport> {
   const { drift: withDrift, ...rest } = options;
   return withRuntime(

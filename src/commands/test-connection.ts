@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { sqlFile } from '../sql-files.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
+/** What {@link testConnection} found out about the database and the connection. */
 export interface ConnectionReport {
   engine: 'pglite' | 'postgres';
   target: string;
@@ -18,6 +19,19 @@ export interface ConnectionReport {
 /** How many `SELECT 1` round trips `latencyMs` is the median of. */
 export const CONNECTION_ROUND_TRIPS = 5;
 
+/**
+ * Connects and reports the server version, database, user, whether the user
+ * may create schemas (and so deploy), and the round-trip latency. A database
+ * that cannot be reached is a CONNECTION_FAILED error (exit 3).
+ *
+ * @example
+ * ```ts
+ * import { testConnection } from 'ecliptix-persistor'
+ *
+ * const report = await testConnection({ databaseUrl: process.env.DATABASE_URL })
+ * console.log(`${report.serverVersion}, ${report.latencyMs} ms`)
+ * ```
+ */
 export function testConnection(options: PersistorOptions = {}): Promise<ConnectionReport> {
   return withRuntime(
     options,
