@@ -283,16 +283,18 @@ describe.each(engines)('no-transaction migrations on %s', (engine) => {
     copyFixtures(target.workDir, 'broken-no-transaction');
     const failed = await runCli([...args, 'migrate']);
     expect(failed.code).toBe(4);
-    expect(failed.stderr).toContain('part of it may be applied');
+    expect(failed.stderr).toContain('V4__half_applied.sql failed at statement 2 of 2 (line 4: INSERT INTO app.missing_table VALUES (1))');
+    expect(failed.stderr).toContain('applied (and kept): statement 1 of 2 (line 3: CREATE TABLE app.kept (id integer))');
     const refused = await runCli([...args, 'migrate']);
     expect(refused.code).toBe(5);
-    expect(refused.stderr).toContain('V4__half_applied.sql: failed part-way in an earlier run');
+    expect(refused.stderr).toContain('V4__half_applied.sql: failed part-way in an earlier run (no transaction) at statement 2 of 2');
+    expect(refused.stderr).toContain('statement 1 stayed applied');
     const db = await target.open();
     try {
       expect((await journalRows(db)).at(-1)).toMatchObject({ version: '4', success: false });
-      // PostgreSQL runs a multi-statement query as one implicit transaction, so even here nothing of the file stayed.
-      expect((await db.query("SELECT to_regclass('app.kept') AS t")).rows[0]).toEqual({ t: null });
-      await db.exec('CREATE TABLE app.missing_table (id integer);');
+      // Each statement runs on its own: the first one stayed.
+      expect((await db.query("SELECT to_regclass('app.kept')::text AS t")).rows[0]).toEqual({ t: 'app.kept' });
+      await db.exec('DROP TABLE app.kept; CREATE TABLE app.missing_table (id integer);');
     } finally {
       await db.close();
     }

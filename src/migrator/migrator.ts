@@ -1,6 +1,9 @@
 /**
  * The migration engine: status, validate, migrate (and its dry run),
- * baseline and repair, over any `Database`.
+ * baseline and repair, over any `Database`. Transactional migrations run
+ * whole, each in its own transaction with its journal row; a no-transaction
+ * one runs statement by statement (statements.ts), its journal row saying how
+ * far it got.
  */
 import { performance } from 'node:perf_hooks';
 import type { Database, Queryable, Session } from '../db/database.js';
@@ -9,22 +12,38 @@ import { compareVersions, isValidVersion, loadMigrations, normaliseVersion, type
 import { DEFAULT_FLYWAY_TABLE, planFlywayAdoption, readFlywayHistory, type FlywayAdoption } from './flyway.js';
 import { deleteFailedEntries, ensureJournal, readJournal, recordMigration, updateChecksum } from './journal.js';
 import { RoleKeeper, type RolesUpkeep } from './keep-roles.js';
-import { computePlan, type Plan } from './plan.js';
+import { computePlan, rerunAdvice, type Plan } from './plan.js';
 import { withRunLock } from './run-lock.js';
 import { describeSqlError } from './sql-error.js';
+import { splitStatements, type SqlStatement } from './statements.js';
 
+/** What a {@link Migrator} works on. */
 export interface MigratorOptions {
   db: Database;
+  /** The folder of V*__*.sql and R__*.sql files (searched recursively). */
   migrationsDir: string;
+  /** How long `migrate`, `baseline` and `repair` wait for another run's lock. */
   lockTimeoutMs: number;
+  /** Called as each migration starts, finishes or is skipped (progress output). */
   onEvent?: (event: MigratorEvent) => void;
 }
 
+/**
+ * Progress of a `migrate` run, one event per migration step.
+ *
+ * @example
+ * ```ts
+ * const onEvent = (event: MigratorEvent) => {
+ *   if (event.type === 'migration-done') console.log(`applied ${event.migration.script} (${event.durationMs} ms)`);
+ * };
+ * ```
+ */
 export type MigratorEvent =
   | { type: 'migration-start'; migration: Migration }
   | { type: 'migration-done'; migration: Migration; durationMs: number }
   | { type: 'migration-skipped'; migration: Migration; reason: string };
 
+/** One migration that `migrate` applied (or, in a dry run, proved or skipped). */
 export interface AppliedMigration {
   type: Migration['type'];
   version: string | null;
@@ -41,6 +60,7 @@ export interface AppliedMigration {
   roles?: RolesUpkeep;
 }
 
+/** What a `migrate` run did. */
 export interface MigrateResult {
   dryRun: boolean;
   applied: AppliedMigration[];
@@ -58,51 +78,96 @@ export interface MigrateResult {
   rolesReapplied: boolean;
 }
 
+/** Options of {@link Migrator.migrate}. */
 export interface MigrateOptions {
+  /** Apply versioned migrations up to this version only (repeatables wait until none is pending). */
   target?: string;
+  /** Run everything inside one transaction and roll it back; no-transaction migrations are skipped. */
   dryRun?: boolean;
 }
 
+/**
+ * Deploys a folder of Flyway-style migrations to one database and keeps the
+ * journal `persistor.schema_history`; every method that writes holds the run
+ * lock, so concurrent runs queue.
+ *
+ * @example
+ * ```ts
+ * const migrator = new Migrator({ db, migrationsDir: 'migrations', lockTimeoutMs: 10_000 });
+ * const plan = await migrator.status();
+ * if (plan.pending.length > 0) await migrator.migrate();
+ * ```
+ */
 export class Migrator {
   constructor(private readonly options: MigratorOptions) {}
 
+  /**
+   * The files compared with the journal, read on `db` (a transaction, say).
+   *
+   * @example
+   * ```ts
+   * const { pending } = await migrator.plan();
+   * ```
+   */
   async plan(db: Queryable = this.options.db): Promise<Plan> {
     const [migrations, journal] = await Promise.all([loadMigrations(this.options.migrationsDir), readJournal(db)]);
     return computePlan(migrations, journal);
   }
 
-  /** Read-only: never creates the journal. */
+  /**
+   * Where every migration stands. Read-only: never creates the journal.
+   *
+   * @example
+   * ```ts
+   * const { statuses, problems } = await migrator.status();
+   * ```
+   */
   status(): Promise<Plan> {
     return this.plan();
   }
 
+  /**
+   * The plan, or a VALIDATION_FAILED error listing its problems (edited, failed or out-of-order migrations).
+   *
+   * @example
+   * ```ts
+   * await migrator.validate(); // throws when `migrate` would refuse
+   * ```
+   */
   async validate(): Promise<Plan> {
     const plan = await this.plan();
     assertValid(plan);
     return plan;
   }
 
+  /**
+   * Applies what is pending (up to `target`), each migration in its own
+   * transaction with its journal row, under the run lock; a dry run does the
+   * same inside one transaction that it rolls back.
+   *
+   * @example
+   * ```ts
+   * const result = await new Migrator({ db, migrationsDir: 'migrations', lockTimeoutMs: 10_000 }).migrate({ target: '3' });
+   * for (const m of result.applied) console.log(`applied ${m.script} in ${m.durationMs} ms`);
+   * ```
+   */
   async migrate(options: MigrateOptions = {}): Promise<MigrateResult> {
     const target = options.target === undefined ? undefined : parseTarget(options.target);
-    return this.locked(async (session) => {
-      if (options.dryRun) return this.dryRun(session, target);
-      await session.transaction((tx) => ensureJournal(tx));
-      const plan = await this.plan(session);
-      assertValid(plan);
-      const { toApply, notApplied } = selectForTarget(plan, target);
-      const keeper = toApply.length > 0 ? await RoleKeeper.forRun(session) : undefined;
-      const applied: AppliedMigration[] = [];
-      for (const migration of toApply) applied.push(await this.apply(session, migration, keeper));
-      return {
-        dryRun: false,
-        applied,
-        notApplied,
-        upToDate: notApplied.length === 0,
-        rolesReapplied: applied.some((m) => m.roles !== undefined),
-      };
+    return this.locked((session) => {
+      if (!options.dryRun) return this.run(session, target, applyForReal(session));
+      // PostgreSQL's DDL is transactional: the whole plan runs in one transaction, rolled back at the end.
+      return session.transaction((tx) => this.run(tx, target, dryRunIn(tx)), { rollback: true });
     });
   }
 
+  /**
+   * Adopts a database deployed by other means: records every versioned migration up to `version` as applied, without running it.
+   *
+   * @example
+   * ```ts
+   * const adopted = await migrator.baseline('3');
+   * ```
+   */
   async baseline(version: string): Promise<Migration[]> {
     const baselineVersion = parseTarget(version);
     return this.locked((session) =>
@@ -128,6 +193,11 @@ export class Migrator {
    * flyway.ts) and, in one transaction, records as baseline every versioned
    * migration up to Flyway's highest successful version, and as applied the
    * repeatables Flyway ran that are unchanged since.
+   *
+   * @example
+   * ```ts
+   * const { version, table } = await migrator.baselineFromFlyway('flyway.flyway_schema_history');
+   * ```
    */
   async baselineFromFlyway(flywayTable: string = DEFAULT_FLYWAY_TABLE): Promise<FlywayAdoption> {
     return this.locked((session) =>
@@ -145,7 +215,16 @@ export class Migrator {
     );
   }
 
-  /** Accepts edited versioned migrations (records their new checksums) and forgets failed runs. */
+  /**
+   * Accepts edited versioned migrations (records their new checksums) and
+   * forgets failed no-transaction runs, so that `migrate` runs them again
+   * from their first statement.
+   *
+   * @example
+   * ```ts
+   * const { checksumsUpdated, failedRemoved } = await migrator.repair();
+   * ```
+   */
   async repair(): Promise<{ checksumsUpdated: string[]; failedRemoved: string[] }> {
     return this.locked((session) =>
       session.transaction(async (tx) => {
@@ -166,76 +245,113 @@ export class Migrator {
     return this.options.db.withSession((session) => withRunLock(session, this.options.lockTimeoutMs, () => work(session)));
   }
 
+  /**
+   * The one path of `migrate` and its dry run: `mode` says where each
+   * migration's transaction comes from and what a dry run leaves out.
+   */
+  private async run(db: Queryable, target: string | undefined, mode: RunMode): Promise<MigrateResult> {
+    await mode.atomically((tx) => ensureJournal(tx));
+    const plan = await this.plan(db);
+    assertValid(plan);
+    const { toApply, notApplied } = selectForTarget(plan, target);
+    const keeper = toApply.length > 0 ? await RoleKeeper.forRun(db) : undefined;
+    const applied: AppliedMigration[] = [];
+    for (const migration of toApply) {
+      if (!migration.transactional && mode.unguarded === undefined) {
+        const reason = 'runs outside a transaction, so a dry run cannot prove it';
+        this.options.onEvent?.({ type: 'migration-skipped', migration, reason });
+        applied.push({ ...summary(migration, 0), skipped: reason });
+        continue;
+      }
+      applied.push(await this.apply(migration, keeper, mode));
+    }
+    return {
+      dryRun: mode.prefix !== '',
+      applied,
+      notApplied,
+      upToDate: notApplied.length === 0,
+      rolesReapplied: applied.some((m) => m.roles !== undefined),
+    };
+  }
+
   /** `keeper`: when roles are set up, keeps them applied with the migration (see keep-roles.ts). */
-  private async apply(session: Session, migration: Migration, keeper: RoleKeeper | undefined): Promise<AppliedMigration> {
+  private async apply(migration: Migration, keeper: RoleKeeper | undefined, mode: RunMode): Promise<AppliedMigration> {
     this.options.onEvent?.({ type: 'migration-start', migration });
     const started = performance.now();
     let roles: RolesUpkeep | undefined;
-    try {
-      if (migration.transactional) {
-        await session.transaction(async (tx) => {
+    if (migration.transactional || mode.unguarded === undefined) {
+      try {
+        await mode.atomically(async (tx) => {
           await tx.exec(migration.sql);
-          if (keeper) roles = await keeper.after(tx, migration);
+          if (keeper) roles = await keeper.after(tx, migration, { prefix: mode.prefix });
           await recordMigration(tx, migration, { executionMs: performance.now() - started, success: true });
         });
-      } else {
-        await session.exec(migration.sql);
-        await recordMigration(session, migration, { executionMs: performance.now() - started, success: true });
+      } catch (error) {
+        throw migrationFailure(migration, error, mode.prefix);
       }
-    } catch (error) {
-      if (!migration.transactional) {
-        await recordMigration(session, migration, { executionMs: performance.now() - started, success: false }).catch(() => undefined);
-        // Whatever part of it ran may have re-created functions: give them back their owner and grants.
-        if (keeper) await keeper.afterUnguarded(session, migration).catch(() => undefined);
-      }
-      throw migrationFailure(migration, error);
+    } else {
+      roles = await this.applyUnguarded(mode.unguarded, migration, keeper, started);
     }
-    if (keeper && !migration.transactional) roles = await keeper.afterUnguarded(session, migration);
     const durationMs = performance.now() - started;
     this.options.onEvent?.({ type: 'migration-done', migration, durationMs });
     return { ...summary(migration, durationMs), ...(roles ? { roles } : {}) };
   }
 
   /**
-   * Runs the whole plan inside one transaction and rolls it back: PostgreSQL's
-   * DDL is transactional, so this proves the plan without changing anything.
+   * A no-transaction migration: each statement on its own, in order, each
+   * committed as it succeeds; the journal row says how many did, and on a
+   * failure which statement failed and why.
    */
-  private async dryRun(session: Session, target: string | undefined): Promise<MigrateResult> {
-    return session.transaction(
-      async (tx) => {
-        await ensureJournal(tx);
-        const plan = await this.plan(tx);
-        assertValid(plan);
-        const { toApply, notApplied } = selectForTarget(plan, target);
-        const keeper = toApply.length > 0 ? await RoleKeeper.forRun(tx) : undefined;
-        const applied: AppliedMigration[] = [];
-        for (const migration of toApply) {
-          if (!migration.transactional) {
-            const reason = 'runs outside a transaction, so a dry run cannot prove it';
-            this.options.onEvent?.({ type: 'migration-skipped', migration, reason });
-            applied.push({ ...summary(migration, 0), skipped: reason });
-            continue;
-          }
-          this.options.onEvent?.({ type: 'migration-start', migration });
-          const started = performance.now();
-          let roles: RolesUpkeep | undefined;
-          try {
-            await tx.exec(migration.sql);
-            if (keeper) roles = await keeper.after(tx, migration, { prefix: 'dry run: ' });
-            await recordMigration(tx, migration, { executionMs: 0, success: true });
-          } catch (error) {
-            throw migrationFailure(migration, error, 'dry run: ');
-          }
-          const durationMs = performance.now() - started;
-          this.options.onEvent?.({ type: 'migration-done', migration, durationMs });
-          applied.push({ ...summary(migration, durationMs), ...(roles ? { roles } : {}) });
-        }
-        const rolesReapplied = applied.some((m) => m.roles !== undefined);
-        return { dryRun: true, applied, notApplied, upToDate: notApplied.length === 0, rolesReapplied };
-      },
-      { rollback: true },
-    );
+  private async applyUnguarded(
+    session: Session,
+    migration: Migration,
+    keeper: RoleKeeper | undefined,
+    started: number,
+  ): Promise<RolesUpkeep | undefined> {
+    const statements = splitStatements(migration.sql);
+    let done = 0;
+    try {
+      for (const statement of statements) {
+        await session.exec(statement.text);
+        done++;
+      }
+    } catch (error) {
+      const failure = statementFailure(migration, statements, done, error);
+      await recordMigration(session, migration, {
+        executionMs: performance.now() - started,
+        success: false,
+        statementsApplied: done,
+        failure: failure.journal,
+      }).catch(() => undefined);
+      // What ran may have re-created functions: give them back their owner and grants.
+      if (keeper && done > 0) await keeper.afterUnguarded(session, migration).catch(() => undefined);
+      throw failure.error;
+    }
+    await recordMigration(session, migration, { executionMs: performance.now() - started, success: true, statementsApplied: done });
+    return keeper ? keeper.afterUnguarded(session, migration) : undefined;
   }
+}
+
+/**
+ * How `migrate` runs: for real, each migration in a transaction of its own
+ * and a no-transaction one on the session; in a dry run, all of them inside
+ * the one transaction that is rolled back, no-transaction ones left out.
+ */
+interface RunMode {
+  /** Runs the work of one migration atomically, with its journal row. */
+  atomically<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Where no-transaction migrations run; undefined in a dry run, which skips them. */
+  unguarded?: Session;
+  /** Before every message: '' for real, 'dry run: ' in a dry run. */
+  prefix: string;
+}
+
+function applyForReal(session: Session): RunMode {
+  return { atomically: (work) => session.transaction(work), unguarded: session, prefix: '' };
+}
+
+function dryRunIn(tx: Queryable): RunMode {
+  return { atomically: (work) => work(tx), prefix: 'dry run: ' };
 }
 
 function summary(migration: Migration, durationMs: number): AppliedMigration {
@@ -248,16 +364,54 @@ function summary(migration: Migration, durationMs: number): AppliedMigration {
   };
 }
 
+/** A transactional migration failed: it was rolled back whole. */
 function migrationFailure(migration: Migration, error: unknown, prefix = ''): PersistorError {
   if (error instanceof PersistorError) return error;
   const { message, details } = describeSqlError(error, migration.sql);
-  const rolledBack = migration.transactional
-    ? 'rolled back: nothing of it was applied'
-    : 'it ran without a transaction, so part of it may be applied; fix by hand, then run `repair`';
   return new PersistorError('MIGRATION_FAILED', `${prefix}migration ${migration.script} failed${message}`, {
-    details: [...details, rolledBack],
+    details: [...details, 'rolled back: nothing of it was applied'],
     cause: error,
   });
+}
+
+/** `statement 2 of 3 (line 4: INSERT INTO …)` */
+function statementLabel(statement: SqlStatement, total: number): string {
+  return `statement ${statement.number} of ${total} (line ${statement.line}: ${statement.firstLine})`;
+}
+
+/**
+ * Statement `done + 1` of a no-transaction migration failed after `done`
+ * succeeded: the error names it and says what was applied, what was not and
+ * what to do; `journal` is the line kept in the journal row.
+ */
+function statementFailure(
+  migration: Migration,
+  statements: readonly SqlStatement[],
+  done: number,
+  error: unknown,
+): { error: PersistorError; journal: string } {
+  const failed = statements[done]!;
+  const { message, details } = describeSqlError(error, migration.sql, failed.offset);
+  const sqlMessage = message.replace(/^ at line \d+, column \d+/, '');
+  const journal = `${statementLabel(failed, statements.length)}${sqlMessage}`;
+  const applied = statements.slice(0, done).map((s) => `applied (and kept): ${statementLabel(s, statements.length)}`);
+  const notRun = statements.slice(done + 1).map((s) => `not run: ${statementLabel(s, statements.length)}`);
+  const error_ = new PersistorError(
+    'MIGRATION_FAILED',
+    `migration ${migration.script} failed at ${statementLabel(failed, statements.length)}${sqlMessage}`,
+    {
+      details: [
+        ...details,
+        `it runs without a transaction, statement by statement: ${done} of ${statements.length} applied before statement ${failed.number} failed`,
+        ...applied,
+        `failed: ${statementLabel(failed, statements.length)}`,
+        ...notRun,
+        rerunAdvice(done),
+      ],
+      cause: error,
+    },
+  );
+  return { error: error_, journal };
 }
 
 async function assertEmptyJournal(db: Queryable): Promise<void> {
@@ -278,6 +432,14 @@ function assertValid(plan: Plan): void {
   }
 }
 
+/**
+ * Reads a `--target` or `baseline` version, normalised; throws INVALID_ARGUMENT when it is no version.
+ *
+ * @example
+ * ```ts
+ * parseTarget('V1_2'.slice(1)); // '1.2'
+ * ```
+ */
 export function parseTarget(version: string): string {
   if (!isValidVersion(version)) {
     throw new PersistorError('INVALID_ARGUMENT', `invalid version "${version}": expected a number such as 3 or 1.2`);

@@ -6,6 +6,7 @@ import { compareVersions, type Migration } from './files.js';
 import type { JournalEntry } from './journal.js';
 import { orderRepeatables } from './order.js';
 
+/** Where one migration stands, comparing its file with the journal. */
 export type MigrationState =
   | 'applied' // versioned, or repeatable whose checksum matches
   | 'baselined' // recorded by `baseline`, never run by this tool
@@ -16,6 +17,7 @@ export type MigrationState =
   | 'out_of_order' // pending, but a later version is already applied: refused
   | 'missing'; // in the journal, no longer among the files
 
+/** One migration (a file, or a journal row whose file is gone) and where it stands. */
 export interface MigrationStatus {
   type: Migration['type'];
   version: string | null;
@@ -31,6 +33,15 @@ export interface MigrationStatus {
   installedBy: string | null;
 }
 
+/**
+ * Everything `status`, `validate` and `migrate` need to know, from {@link computePlan}.
+ *
+ * @example
+ * ```ts
+ * const plan = await new Migrator({ db, migrationsDir: 'migrations', lockTimeoutMs: 10_000 }).status();
+ * for (const migration of plan.pending) console.log(`pending: ${migration.script}`);
+ * ```
+ */
 export interface Plan {
   statuses: MigrationStatus[];
   /** What `migrate` would apply, in order (before --target is considered). */
@@ -67,6 +78,39 @@ function statusOf(migration: Migration, state: MigrationState, entry: JournalEnt
   };
 }
 
+/**
+ * What to do after a no-transaction migration failed having applied `applied`
+ * of its statements: `repair` forgets the failure and `migrate` then runs the
+ * whole file again, so what stayed applied must be undone or made safe to re-run.
+ *
+ * @example
+ * ```ts
+ * rerunAdvice(1); // 'statement 1 stayed applied: undo it by hand or make it safe to run again …'
+ * ```
+ */
+export function rerunAdvice(applied: number | undefined): string {
+  const then = 'then run `repair` and `migrate`, which runs the whole file again from its first statement';
+  if (applied === undefined) return `fix the database by hand and the file, ${then}`;
+  if (applied === 0) return `nothing of it was applied: fix the file, ${then}`;
+  const which = applied === 1 ? 'statement 1 stayed applied: undo it' : `statements 1-${applied} stayed applied: undo them`;
+  return `${which} by hand or make ${applied === 1 ? 'it' : 'them'} safe to run again (IF NOT EXISTS, OR REPLACE), fix the file, ${then}`;
+}
+
+function failedProblem(migration: Migration, entry: JournalEntry): string {
+  const where = entry.failure ? ` at ${entry.failure}` : '';
+  return `${migration.script}: failed part-way in an earlier run (no transaction)${where}; ${rerunAdvice(entry.statementsApplied)}`;
+}
+
+/**
+ * Compares the files with the journal: each migration's state, what is pending
+ * (versioned in version order, then repeatables in dependency order) and the
+ * problems that make `migrate` refuse. Pure: it reads nothing.
+ *
+ * @example
+ * ```ts
+ * const plan = computePlan(await loadMigrations('migrations'), await readJournal(db));
+ * ```
+ */
 export function computePlan(migrations: readonly Migration[], journal: readonly JournalEntry[]): Plan {
   const versionedEntries = latestBy(journal, (e) => (e.type !== 'repeatable' && e.version !== null ? e.version : undefined));
   const repeatableEntries = latestBy(journal, (e) => (e.type === 'repeatable' && e.success ? e.description : undefined));
@@ -95,11 +139,7 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
         `${migration.script}: version ${migration.version} is pending but the later version ${highestApplied} is already applied`,
       );
     }
-    if (state === 'failed') {
-      problems.push(
-        `${migration.script}: failed part-way in an earlier run (no transaction); fix the database by hand, then run \`repair\``,
-      );
-    }
+    if (state === 'failed') problems.push(failedProblem(migration, entry!));
     if (state === 'checksum_mismatch') {
       problems.push(
         `${migration.script}: edited after it was applied (applied checksum ${entry!.checksum}, file checksum ${migration.checksum}); restore the file, or accept the edit with \`repair\``,
@@ -121,10 +161,7 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
           : 'outdated';
     statuses.push(statusOf(migration, state, entry));
     if (state === 'pending' || state === 'outdated') pending.push(migration);
-    if (state === 'failed')
-      problems.push(
-        `${migration.script}: failed part-way in an earlier run (no transaction); fix the database by hand, then run \`repair\``,
-      );
+    if (state === 'failed') problems.push(failedProblem(migration, failed!));
   }
 
   const known = new Set(migrations.map((m) => (m.type === 'versioned' ? `v:${m.version}` : `r:${m.description}`)));

@@ -1,5 +1,6 @@
 /** Turns a PostgreSQL error raised by a migration script into a message that points at the line. */
-export interface SqlErrorLocation {
+/** Where in a script an error points: its line and column (1-based) and that line's text. */
+interface SqlErrorLocation {
   line: number;
   column: number;
   /** The text of that line, trimmed. */
@@ -23,11 +24,23 @@ function locate(sql: string, position: number): SqlErrorLocation {
   return { line, column, text: (sql.split('\n')[line - 1] ?? '').trim() };
 }
 
-/** `sql`: the script that raised it, to point at the line (omit when the error came from elsewhere). */
-export function describeSqlError(error: unknown, sql?: string): { message: string; details: string[] } {
+/**
+ * The message (` at line L, column C: <message> [SQLSTATE xxxxx]`) and details
+ * (near, detail, hint, context) of a PostgreSQL error. `sql`: the script that
+ * raised it, to point at the line (omit when the error came from elsewhere);
+ * `offset`: where in `sql` the statement that raised it starts, when only
+ * that statement was sent.
+ *
+ * @example
+ * ```ts
+ * const { message, details } = describeSqlError(error, migration.sql);
+ * throw new PersistorError('MIGRATION_FAILED', `migration ${migration.script} failed${message}`, { details });
+ * ```
+ */
+export function describeSqlError(error: unknown, sql?: string, offset = 0): { message: string; details: string[] } {
   const err = error as DriverError;
   const details: string[] = [];
-  const position = err.position === undefined ? NaN : Number(err.position);
+  const position = err.position === undefined ? NaN : Number(err.position) + offset;
   let where = '';
   if (sql !== undefined && Number.isFinite(position) && position > 0) {
     const location = locate(sql, position);
