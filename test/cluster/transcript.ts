@@ -2,7 +2,8 @@
  * Comparing what the routines answer through the proxy with what they answer
  * on one database: each result reduced to its shape — column (or field)
  * names, outcome and status values, counts — with what differs by nature
- * between two databases (identifiers, timestamps, row ids, seconds left)
+ * between two databases (identifiers, timestamps, row ids, seconds left, the
+ * client's random one-time codes)
  * replaced by a placeholder. No outcome string is written here, so the
  * comparison holds while outcomes are renamed.
  */
@@ -15,7 +16,7 @@ const VOLATILE_NUMBER = /(^id$|_id$|Id$|retry|After)/;
 
 export function shapeOf(value: unknown, key = ''): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return UUID.test(value) ? '<uuid>' : value;
+  if (typeof value === 'string') return UUID.test(value) ? '<uuid>' : key === 'code' && /^\d{6}$/.test(value) ? '<code>' : value;
   if (typeof value === 'number') return VOLATILE_NUMBER.test(key) ? '<number>' : value;
   if (value instanceof Date) return '<time>';
   if (value instanceof Uint8Array) return `<bytes ${value.length}>`;
