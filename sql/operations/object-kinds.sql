@@ -1,4 +1,5 @@
--- verify, criterion 1: every relation, routine and trigger in schema `ecliptix`
+-- The one inspection of schema `ecliptix` (src/schema/objects.ts, used by
+-- `status` and by `verify`'s criteria 1 and 2): every relation, routine and trigger
 -- with what it actually is, so that an object of the right name but the wrong
 -- kind (a view instead of a table, a PROCEDURE instead of a function, a trigger
 -- on another table) is found. enabled: triggers can be disabled.

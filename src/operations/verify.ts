@@ -19,12 +19,14 @@ import type { Database } from '../db/database.js';
 import { messageOf } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
-import { MANIFEST, OBJECT_COUNT, ROUTINE_COUNT, type ManifestObject } from '../schema/manifest.js';
+import { MANIFEST, OBJECT_COUNT, ROUTINE_COUNT } from '../schema/manifest.js';
+import { expectedKind, inspectObjects, type ObjectState } from '../schema/objects.js';
 import { readRolePrivileges } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 import { runCoreChecks, type CoreChecksReport } from './core-checks.js';
 import { findDrift, type Drift } from './drift.js';
 
+/** One of the seed's five success criteria, passed or failed with the reasons. */
 export interface Criterion {
   number: 1 | 2 | 3 | 4 | 5;
   title: string;
@@ -33,27 +35,34 @@ export interface Criterion {
   details: string[];
 }
 
-export interface VerifiedObject extends ManifestObject {
-  present: boolean;
-  /** What is there under this name when it is not of the expected kind. */
-  actualKind?: string;
-  enabled: boolean;
+/** A manifest object as {@link inspectObjects} found it, and whether its definition drifted. */
+export interface VerifiedObject extends ObjectState {
   /** Live definition differs from the shipped one. */
   drifted: boolean;
 }
 
+/**
+ * What {@link verifyDatabase} found: the five criteria and what they were judged on.
+ *
+ * @example
+ * ```ts
+ * for (const c of report.criteria) console.log(`${c.passed ? 'PASS' : 'FAIL'} ${c.number}. ${c.title}`);
+ * ```
+ */
 export interface VerifyReport {
   passed: boolean;
   criteria: Criterion[];
   objects: VerifiedObject[];
-  /** Objects in schema ecliptix that are not among the manifest's. */
+  /** What is in schema ecliptix but is no manifest object: unknown names and objects of the wrong kind (as inspectObjects reports them). */
   unexpected: { name: string; kind: string }[];
   drift: Drift[];
   coreChecks: CoreChecksReport;
   connection: { role: string; latencyMs: number };
 }
 
+/** Options of {@link verifyDatabase}. */
 export interface VerifyOptions {
+  /** The migration files, to rebuild the shipped definitions (drift) and read the journal against. */
   migrationsDir: string;
   lockTimeoutMs: number;
   /** The role the application connects as; default the application role of `roles`, else the connected user. */
@@ -68,39 +77,8 @@ const CRITERIA_TITLES = {
   5: 'Application can connect and perform basic operations',
 } as const;
 
-interface KindRow {
-  name: string;
-  kind: string;
-  table_name: string | null;
-  enabled: boolean;
-}
-
 function criterion(number: Criterion['number'], details: string[], passedNotes: string[] = []): Criterion {
   return { number, title: CRITERIA_TITLES[number], passed: details.length === 0, details: details.length === 0 ? passedNotes : details };
-}
-
-function expectedKind(object: ManifestObject): string {
-  return object.kind === 'procedure' ? 'function' : object.kind;
-}
-
-async function inspectKinds(db: Database): Promise<{ objects: Omit<VerifiedObject, 'drifted'>[]; unexpected: VerifyReport['unexpected'] }> {
-  const { rows } = await db.query<KindRow>(sqlFile('operations/object-kinds.sql'));
-  const objects = MANIFEST.map((object) => {
-    const named = rows.filter((row) => row.name === object.name);
-    const match = named.find((row) => row.kind === expectedKind(object) && (object.table === undefined || row.table_name === object.table));
-    const other = named.find((row) => row !== match);
-    const actualKind = match
-      ? undefined
-      : other
-        ? other.table_name
-          ? `${other.kind} on table ${other.table_name}`
-          : other.kind
-        : undefined;
-    return { ...object, present: match !== undefined, ...(actualKind ? { actualKind } : {}), enabled: match?.enabled ?? false };
-  });
-  const known = new Set(MANIFEST.map((o) => o.name));
-  const unexpected = rows.filter((row) => !known.has(row.name)).map((row) => ({ name: row.name, kind: row.kind }));
-  return { objects, unexpected };
 }
 
 function journalProblems(statuses: readonly MigrationStatus[], problems: readonly string[]): string[] {
@@ -169,8 +147,18 @@ async function checkConnection(
   return { details, notes, role: info.role_name, latencyMs };
 }
 
+/**
+ * Runs the post-deployment checklist on `db`, leaving nothing behind: the
+ * objects come from one {@link inspectObjects}, every write is rolled back.
+ *
+ * @example
+ * ```ts
+ * const report = await verifyDatabase(db, { migrationsDir: shippedMigrationsDir, lockTimeoutMs: 10_000 });
+ * if (!report.passed) process.exitCode = 5;
+ * ```
+ */
 export async function verifyDatabase(db: Database, options: VerifyOptions): Promise<VerifyReport> {
-  const { objects: kinds, unexpected } = await inspectKinds(db);
+  const { objects: kinds, unexpected } = await inspectObjects(db);
 
   // 1. present, of the right kind
   const presence: string[] = [];

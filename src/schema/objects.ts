@@ -1,25 +1,38 @@
-/** Which of the manifest's objects (OBJECT_COUNT) a database has, per kind: expected vs present. */
+/**
+ * The one inspection of which of the manifest's objects (OBJECT_COUNT in all)
+ * a database has: each present only when it is of the expected kind (a trigger:
+ * on its table), and what is there instead when it is not. `status` reports
+ * it per kind; `verify` builds its first two criteria on it.
+ */
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
 import { MANIFEST, OBJECT_KINDS, type ManifestObject, type ObjectKind } from './manifest.js';
 
+/** One manifest object as found in the database. */
 export interface ObjectState extends ManifestObject {
+  /** There, of the expected kind (see {@link expectedKind}), and — a trigger — on its table. */
   present: boolean;
+  /** What is there under this name when it is not of the expected kind: `view`, `procedure (CREATE PROCEDURE)`, `trigger on table x`… */
+  actualKind?: string;
   /** Triggers can be disabled; everything else is enabled when present. */
   enabled: boolean;
 }
 
+/** Per kind of the manifest: how many objects it expects and how many are present. */
 export interface KindSummary {
   kind: ObjectKind;
   expected: number;
   present: number;
 }
 
+/** What {@link inspectObjects} found. */
 export interface ObjectsReport {
+  /** Every manifest object, in manifest order. */
   objects: ObjectState[];
   byKind: KindSummary[];
-  /** Objects in schema ecliptix that the manifest does not know (name and kind). */
+  /** What is in schema ecliptix but is no manifest object (name and kind): unknown names, and objects of the wrong kind. */
   unexpected: { name: string; kind: string }[];
+  /** Every object present and enabled, and nothing unexpected. */
   complete: boolean;
 }
 
@@ -31,16 +44,47 @@ interface PresentRow {
   enabled: boolean;
 }
 
+/**
+ * The PostgreSQL kind a manifest object must have: the seed's procedures are PostgreSQL functions.
+ *
+ * @example
+ * ```ts
+ * expectedKind({ name: 'login_membership', kind: 'procedure', original: 'LoginMembership' }); // 'function'
+ * ```
+ */
+export function expectedKind(object: ManifestObject): 'table' | 'function' | 'trigger' {
+  return object.kind === 'procedure' ? 'function' : object.kind;
+}
+
+function describeRow(row: PresentRow): string {
+  return row.table_name ? `${row.kind} on table ${row.table_name}` : row.kind;
+}
+
+/**
+ * Reads schema `ecliptix` once (sql/operations/object-kinds.sql) and matches it against the manifest.
+ *
+ * @example
+ * ```ts
+ * const report = await inspectObjects(db);
+ * for (const object of report.objects.filter((o) => !o.present)) console.log(`missing: ${object.kind} ${object.name}`);
+ * ```
+ */
 export async function inspectObjects(db: Queryable): Promise<ObjectsReport> {
   const { rows } = await db.query<PresentRow>(sqlFile('operations/object-kinds.sql'));
-  const key = (kind: string, name: string) => `${kind === 'function' || kind === 'procedure' ? 'routine' : kind}:${name}`;
-  const present = new Map(rows.map((row) => [key(row.kind, row.name), row]));
-  const objects = MANIFEST.map((object) => {
-    const row = present.get(key(object.kind, object.name));
-    return { ...object, present: row !== undefined, enabled: row?.enabled ?? false };
+  const matched = new Set<PresentRow>();
+  const objects = MANIFEST.map((object): ObjectState => {
+    const named = rows.filter((row) => row.name === object.name);
+    const match = named.find((row) => row.kind === expectedKind(object) && (object.table === undefined || row.table_name === object.table));
+    if (match) matched.add(match);
+    const other = match ? undefined : named[0];
+    return {
+      ...object,
+      present: match !== undefined,
+      ...(other ? { actualKind: describeRow(other) } : {}),
+      enabled: match?.enabled ?? false,
+    };
   });
-  const known = new Set(MANIFEST.map((object) => key(object.kind, object.name)));
-  const unexpected = rows.filter((row) => !known.has(key(row.kind, row.name))).map((row) => ({ name: row.name, kind: row.kind }));
+  const unexpected = rows.filter((row) => !matched.has(row)).map((row) => ({ name: row.name, kind: row.kind }));
   const byKind = OBJECT_KINDS.map((kind) => ({
     kind,
     expected: objects.filter((o) => o.kind === kind).length,
