@@ -17,8 +17,18 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { PersistorError } from '../errors.js';
 
+/** `versioned` (V<version>__x.sql): applied once, in version order; `repeatable` (R__x.sql): re-applied whenever it changes. */
 export type MigrationType = 'versioned' | 'repeatable';
 
+/**
+ * One migration file, parsed: what it is, its SQL and checksum, and its header directives.
+ *
+ * @example
+ * ```ts
+ * const [first] = await loadMigrations('migrations');
+ * console.log(first.script, first.version, first.transactional);
+ * ```
+ */
 export interface Migration {
   type: MigrationType;
   /** Normalised version ("1", "2.1") for versioned migrations. */
@@ -37,11 +47,26 @@ const VERSIONED = /^V(\d+(?:[._]\d+)*)__(.+)\.sql$/;
 const REPEATABLE = /^R__(.+)\.sql$/;
 const DIRECTIVE = /^\s*--\s*persistor:([\w-]+)\s*(.*?)\s*$/gm;
 
+/**
+ * The checksum the journal records for a file: sha256 (hex) of its text, CRLF read as LF.
+ *
+ * @example
+ * ```ts
+ * checksumOf('SELECT 1;\r\n') === checksumOf('SELECT 1;\n'); // true
+ * ```
+ */
 export function checksumOf(sql: string): string {
   return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
 }
 
-/** "1_1" and "01.1" → "1.1": parts separated by `.` or `_` (as Flyway), leading zeros dropped. */
+/**
+ * A version as the journal keeps it: parts separated by `.` or `_` (as Flyway), leading zeros dropped.
+ *
+ * @example
+ * ```ts
+ * normaliseVersion('01_1'); // '1.1'
+ * ```
+ */
 export function normaliseVersion(version: string): string {
   return version
     .split(/[._]/)
@@ -49,6 +74,15 @@ export function normaliseVersion(version: string): string {
     .join('.');
 }
 
+/**
+ * Whether `version` is one Flyway would read: digits, separated by `.` or `_`.
+ *
+ * @example
+ * ```ts
+ * isValidVersion('1.2'); // true
+ * isValidVersion('1.x'); // false
+ * ```
+ */
 export function isValidVersion(version: string): boolean {
   return /^\d+([._]\d+)*$/.test(version);
 }
@@ -58,11 +92,26 @@ function versionKey(version: string): string {
   return version.replace(/(\.0+)+$/, '');
 }
 
-/** How Flyway shows a description: its underscores as spaces. */
+/**
+ * How Flyway shows a description: its underscores as spaces.
+ *
+ * @example
+ * ```ts
+ * flywayDescription('create_accounts'); // 'create accounts'
+ * ```
+ */
 export function flywayDescription(description: string): string {
   return description.replace(/_/g, ' ');
 }
 
+/**
+ * Compares two normalised versions numerically, part by part (a missing part is 0, so 1.0 equals 1): negative, 0 or positive.
+ *
+ * @example
+ * ```ts
+ * ['10', '2', '1.1'].sort(compareVersions); // ['1.1', '2', '10']
+ * ```
+ */
 export function compareVersions(a: string, b: string): number {
   const left = a.split('.').map(Number);
   const right = b.split('.').map(Number);
@@ -73,6 +122,14 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * Parses one file: undefined when its name is no migration's; throws on an unknown directive.
+ *
+ * @example
+ * ```ts
+ * parseMigration('V2__idx.sql', '-- persistor:no-transaction\nCREATE INDEX CONCURRENTLY …;'); // { version: '2', transactional: false, … }
+ * ```
+ */
 export function parseMigration(script: string, sql: string): Migration | undefined {
   const fileName = script.split('/').pop() ?? script;
   const versioned = VERSIONED.exec(fileName);
@@ -111,7 +168,16 @@ async function listSqlFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** All migrations of a folder (recursively): versioned in version order, then repeatables as found. */
+/**
+ * All migrations of a folder (recursively): versioned in version order, then
+ * repeatables as found. Throws, listing every problem, on a file that is not
+ * a migration or two files with one version or description.
+ *
+ * @example
+ * ```ts
+ * const migrations = await loadMigrations(shippedMigrationsDir);
+ * ```
+ */
 export async function loadMigrations(dir: string): Promise<Migration[]> {
   let scripts: string[];
   try {

@@ -19,8 +19,10 @@ import { PersistorError } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 import { compareVersions, flywayDescription, isValidVersion, normaliseVersion, type Migration } from './files.js';
 
+/** The history table Flyway writes unless configured otherwise (`baseline --from-flyway` reads it by default). */
 export const DEFAULT_FLYWAY_TABLE = 'flyway_schema_history';
 
+/** One row of Flyway's history table, as {@link readFlywayHistory} returns it. */
 export interface FlywayRow {
   installedRank: number;
   version: string | null;
@@ -31,6 +33,15 @@ export interface FlywayRow {
   success: boolean;
 }
 
+/**
+ * What `baseline --from-flyway` records, worked out by {@link planFlywayAdoption}.
+ *
+ * @example
+ * ```ts
+ * const adoption = await new Migrator({ db, migrationsDir, lockTimeoutMs: 10_000 }).baselineFromFlyway();
+ * console.log(`baseline at version ${adoption.version} (from Flyway's ${adoption.table})`);
+ * ```
+ */
 export interface FlywayAdoption {
   /** The Flyway table read, schema-qualified. */
   table: string;
@@ -47,7 +58,14 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 /** Row types Flyway writes for what it applied; the others are refused or skipped. */
 const APPLIED_TYPES = new Set(['SQL', 'JDBC', 'SPRING_JDBC', 'SCRIPT', 'CUSTOM']);
 
-/** `table` or `schema.table`, plain (unquoted) identifiers. */
+/**
+ * Reads `--flyway-table`: `table` or `schema.table`, plain (unquoted) identifiers; throws on anything else.
+ *
+ * @example
+ * ```ts
+ * parseFlywayTable('flyway.flyway_schema_history'); // { schema: 'flyway', table: 'flyway_schema_history' }
+ * ```
+ */
 export function parseFlywayTable(name: string): { schema: string | null; table: string } {
   const parts = name.split('.');
   if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
@@ -69,6 +87,14 @@ interface RawRow {
   success: boolean;
 }
 
+/**
+ * Finds Flyway's history table (`name`, schema-qualified or looked up on the search path) and reads its rows, oldest first.
+ *
+ * @example
+ * ```ts
+ * const { table, rows } = await readFlywayHistory(db, DEFAULT_FLYWAY_TABLE);
+ * ```
+ */
 export async function readFlywayHistory(db: Queryable, name: string): Promise<{ table: string; rows: FlywayRow[] }> {
   const { schema, table } = parseFlywayTable(name);
   const found = await db.query<{ schema_name: string; table_name: string; select_sql: string }>(
@@ -98,7 +124,14 @@ export async function readFlywayHistory(db: Queryable, name: string): Promise<{ 
   };
 }
 
-/** The checksum Flyway records for a SQL file: CRC32 of its lines' UTF-8 bytes, line ends left out, as a signed int. */
+/**
+ * The checksum Flyway records for a SQL file: CRC32 of its lines' UTF-8 bytes, line ends left out, as a signed int.
+ *
+ * @example
+ * ```ts
+ * flywayChecksum('SELECT 1;\n') === flywayChecksum('SELECT 1;\r\n'); // true
+ * ```
+ */
 export function flywayChecksum(sql: string): number {
   let crc = 0;
   const lines = sql.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
@@ -106,6 +139,16 @@ export function flywayChecksum(sql: string): number {
   return crc | 0;
 }
 
+/**
+ * Matches Flyway's history rows against the migration files (see the rules
+ * above); throws, listing every problem, when Flyway's state cannot be adopted.
+ *
+ * @example
+ * ```ts
+ * const { table, rows } = await readFlywayHistory(db, DEFAULT_FLYWAY_TABLE);
+ * const adoption = planFlywayAdoption(table, rows, await loadMigrations('migrations'));
+ * ```
+ */
 export function planFlywayAdoption(table: string, rows: readonly FlywayRow[], migrations: readonly Migration[]): FlywayAdoption {
   const problems: string[] = [];
   const row = (r: FlywayRow) =>

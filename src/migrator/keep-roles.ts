@@ -17,7 +17,18 @@ import { describeSqlError } from './sql-error.js';
 /** What keeping the roles took after one migration. */
 export type RolesUpkeep = 'reapplied' | 'unchanged';
 
-/** One per migrator run, on a database where `roles` was run. */
+/**
+ * Keeps the least-privilege roles applied through a migrator run: one per run, on a database where `roles` was run.
+ *
+ * @example
+ * ```ts
+ * const keeper = await RoleKeeper.forRun(session);
+ * await session.transaction(async (tx) => {
+ *   await tx.exec(migration.sql);
+ *   if (keeper) await keeper.after(tx, migration);
+ * });
+ * ```
+ */
 export class RoleKeeper {
   /** Whether this version's role functions are in the database: installed with the first migration of the run, which commits them. */
   private installed = false;

@@ -13,6 +13,16 @@ const RUN_LOCK_KEY = '-751836953389445539';
 const POLL_MS = 50;
 const MAX_POLL_MS = 500;
 
+/**
+ * Runs `work` holding the migrator's session-level advisory lock on `session`,
+ * waiting up to `timeoutMs` for another run to release it (then a LOCK_TIMEOUT
+ * error); the lock is released afterwards, whatever happened.
+ *
+ * @example
+ * ```ts
+ * await db.withSession((session) => withRunLock(session, 10_000, () => applyEverything(session)));
+ * ```
+ */
 export async function withRunLock<T>(session: Queryable, timeoutMs: number, work: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let wait = POLL_MS;

@@ -4,10 +4,13 @@
  * {@link OBJECT_COUNT} in all. The {@link ROUTINE_COUNT} routines are all
  * PostgreSQL functions; those of kind `procedure` are the seed's "procedures".
  */
+/** The schema that holds the memberships objects. */
 export const SCHEMA_NAME = 'ecliptix';
 
+/** The kinds the seed's status check reports; a `procedure` is a PostgreSQL function that the seed called a procedure. */
 export type ObjectKind = 'table' | 'function' | 'procedure' | 'trigger';
 
+/** One object of the schema: its name, its kind and its name in the SQL Server original. */
 export interface ManifestObject {
   name: string;
   kind: ObjectKind;
@@ -55,6 +58,15 @@ const procedures: [string, string][] = [
 /** Every table but event_log (append-only, no updated_at) has an updated_at trigger. */
 const triggerTables = tables.map(([name]) => name).filter((name) => name !== 'event_log');
 
+/**
+ * Every object of the schema, tables first, then functions, procedures and
+ * triggers: the one inventory `status`, `verify` and the counts below use.
+ *
+ * @example
+ * ```ts
+ * const triggers = MANIFEST.filter((object) => object.kind === 'trigger').map((t) => `${t.name} on ${t.table}`);
+ * ```
+ */
 export const MANIFEST: readonly ManifestObject[] = [
   ...tables.map(([name, original]) => ({ name, original, kind: 'table' as const })),
   ...functions.map(([name, original]) => ({ name, original, kind: 'function' as const })),
@@ -67,8 +79,17 @@ export const MANIFEST: readonly ManifestObject[] = [
   })),
 ];
 
+/** The kinds in the order reports list them. */
 export const OBJECT_KINDS: readonly ObjectKind[] = ['table', 'function', 'procedure', 'trigger'];
 
+/**
+ * The tables' names, in manifest order.
+ *
+ * @example
+ * ```ts
+ * const deployed = report.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
+ * ```
+ */
 export const TABLE_NAMES: readonly string[] = tables.map(([name]) => name);
 
 /**

@@ -7,26 +7,47 @@ import type { Queryable } from '../db/database.js';
 import { PersistorError } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 
+/** The names of the three roles `roles` sets up. */
 export interface RoleNames {
   owner: string;
   app: string;
   reporting: string;
 }
 
+/**
+ * The role names used unless `roles` is given others.
+ *
+ * @example
+ * ```ts
+ * await applyRoles(db, checkRoleNames({ ...DEFAULT_ROLE_NAMES, app: 'memberships_api' }));
+ * ```
+ */
 export const DEFAULT_ROLE_NAMES: RoleNames = { owner: 'ecliptix_owner', app: 'ecliptix_app', reporting: 'ecliptix_reporting' };
 
+/** What one of the roles may do in schema `ecliptix`, read from the catalog (`status`). */
 export interface RolePrivileges {
   purpose: 'owner' | 'app' | 'reporting';
   roleName: string;
   /** ecliptix tables on which the role has any of SELECT/INSERT/UPDATE/DELETE/TRUNCATE. */
   tablesWithPrivileges: number;
+  /** ecliptix routines the role may EXECUTE. */
   executableRoutines: number;
+  /** Whether it may read memberships.secure_key. */
   readsSecureKey: boolean;
+  /** Whether it may CREATE in schema ecliptix. */
   createsInEcliptix: boolean;
 }
 
 const ROLE_NAME = /^[a-z_][a-z0-9_$]{0,62}$/;
 
+/**
+ * Returns `names` when each is a plain lower-case identifier and the three differ; throws INVALID_ARGUMENT otherwise.
+ *
+ * @example
+ * ```ts
+ * checkRoleNames({ owner: 'o', app: 'a', reporting: 'r' });
+ * ```
+ */
 export function checkRoleNames(names: RoleNames): RoleNames {
   for (const [purpose, name] of Object.entries(names)) {
     if (!ROLE_NAME.test(name)) {
@@ -41,6 +62,14 @@ export function checkRoleNames(names: RoleNames): RoleNames {
   return names;
 }
 
+/**
+ * Whether `roles` was run on this database (persistor.roles exists).
+ *
+ * @example
+ * ```ts
+ * if (await rolesConfigured(db)) await reapplyRoles(db);
+ * ```
+ */
 export async function rolesConfigured(db: Queryable): Promise<boolean> {
   const { rows } = await db.query<{ configured: boolean }>(sqlFile('roles/roles-exist.sql'));
   return rows[0]?.configured === true;
@@ -96,6 +125,14 @@ export async function keepRolesApplied(
   return rows[0]?.reapplied ? 'reapplied' : 'unchanged';
 }
 
+/**
+ * What each configured role may do, one entry per role; none when `roles` was never run.
+ *
+ * @example
+ * ```ts
+ * const app = (await readRolePrivileges(db)).find((r) => r.purpose === 'app');
+ * ```
+ */
 export async function readRolePrivileges(db: Queryable): Promise<RolePrivileges[]> {
   if (!(await rolesConfigured(db))) return [];
   const { rows } = await db.query<{
