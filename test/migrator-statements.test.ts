@@ -1,4 +1,5 @@
 /** splitStatements: where a no-transaction migration's statements begin and end. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitStatements } from '../src/migrator/statements.js';
 
@@ -57,5 +58,32 @@ describe('splitStatements', () => {
     expect(texts("SELECT 'open; SELECT 2")).toEqual(["SELECT 'open; SELECT 2"]);
     expect(texts('SELECT 1; /* open; SELECT 2')).toEqual(['SELECT 1']);
     expect(texts('SELECT $x$ open; SELECT 2')).toEqual(['SELECT $x$ open; SELECT 2']);
+  });
+});
+
+describe('splitStatements on generated scripts', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', ' ', ';', "'", '"', '$', '\\', '-', '/', '*', '\n', 'é') });
+  /** A piece of a statement that may hold semicolons, quotes and comment markers inside. */
+  const piece = fc.oneof(
+    fc.constantFrom('x', 'a$b', '42', '$1', '(1)', 'E', 'e', 'U&', '+', '-'),
+    text.map((t) => `'${t.replace(/'/g, "''")}'`),
+    text.map((t) => `E'${t.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`),
+    text.map((t) => `"${t.replace(/"/g, '""')}"`),
+    text.filter((t) => !t.includes('$$')).map((t) => `$$${t}$$`),
+    text.filter((t) => !t.includes('$q$') && !t.endsWith('$q')).map((t) => `$q$${t}$q$`),
+    text.filter((t) => !t.includes('\n')).map((t) => `-- ${t}\n`),
+    text.filter((t) => !t.includes('/*') && !t.includes('*/') && !t.endsWith('/') && !t.endsWith('*')).map((t) => `/* ${t} /* ; */ */`),
+  );
+  /** Ends in a token, since comments after a statement's last token are not part of its text. */
+  const statement = fc.array(piece, { maxLength: 6 }).map((pieces) => `SELECT ${pieces.join(' ')} x`);
+
+  it('gives back exactly the statements that were joined', () => {
+    fc.assert(
+      fc.property(fc.array(statement, { minLength: 1, maxLength: 5 }), (statements) => {
+        const script = statements.map((s) => `${s}\n;`).join('\n');
+        expect(texts(script)).toEqual(statements);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
