@@ -22,7 +22,7 @@ import { shippedMigrationsDir, sqlFile } from '../sql-files.js';
 import { maskDatabaseUrl } from '../util/redact.js';
 import { readRoutines } from './catalog.js';
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config.js';
-import { digestOf, partitionSql, proxySql, routeAll, type RoutedRoutine } from './generate.js';
+import { digestOf, partitionSql, proxySql, routeAll, type ClusterRoles, type RoutedRoutine } from './generate.js';
 import type { Route } from './routing.js';
 
 export interface DeployClusterOptions {
@@ -121,11 +121,13 @@ async function applyGenerated(tx: Connection, table: string, script: string): Pr
   return 'applied';
 }
 
-/** The application role `roles` recorded on a partition, if it was run there. */
-async function applicationRole(db: Database): Promise<string | undefined> {
+/** The owner and application roles `roles` recorded on a partition, if it was run there. */
+async function clusterRoles(db: Database): Promise<ClusterRoles | undefined> {
   if (!(await rolesConfigured(db))) return undefined;
   const { rows } = await db.query<{ purpose: string; role_name: string }>(sqlFile('roles/configured-roles.sql'));
-  return rows.find((row) => row.purpose === 'app')?.role_name;
+  const owner = rows.find((row) => row.purpose === 'owner')?.role_name;
+  const app = rows.find((row) => row.purpose === 'app')?.role_name;
+  return owner && app ? { owner, app } : undefined;
 }
 
 /**
@@ -181,17 +183,12 @@ export async function deployCluster(
     options.onEvent?.({ type: 'partition-done', index, target, migrationsApplied: migrated[index]! });
   }
 
-  const { routines, appRole } = await onDatabase(
-    cluster.partitions[0]!,
-    partitionName(0, cluster.partitions[0]!),
-    settings,
-    async (db) => ({
-      routines: routeAll(await readRoutines(db)),
-      appRole: await applicationRole(db),
-    }),
-  );
+  const { routines, roles } = await onDatabase(cluster.partitions[0]!, partitionName(0, cluster.partitions[0]!), settings, async (db) => ({
+    routines: routeAll(await readRoutines(db)),
+    roles: await clusterRoles(db),
+  }));
 
-  const partitionScript = partitionSql(routines, appRole);
+  const partitionScript = partitionSql(routines, roles);
   const generated: GeneratedState[] = [];
   for (const [index, url] of cluster.partitions.entries()) {
     generated.push(
@@ -202,7 +199,7 @@ export async function deployCluster(
   }
 
   const proxyTarget = maskDatabaseUrl(cluster.proxy);
-  const proxyGenerated = await deployProxy(cluster, routines, appRole, settings);
+  const proxyGenerated = await deployProxy(cluster, routines, roles?.app, settings);
   options.onEvent?.({ type: 'proxy-done', target: proxyTarget, generated: proxyGenerated });
 
   return {
