@@ -84,7 +84,7 @@ describe.each(engines)('deploying the schema on %s', (engine) => {
       for (const region of ["'GB'", 'NULL']) {
         const elsewhere = await db.query(`SELECT * FROM ecliptix.ensure_phone_number('+1234567890', ${region}, NULL)`);
         expect(elsewhere.rows).toEqual([
-          expect.objectContaining({ outcome: 'exists', unique_id: (phone.rows[0] as { unique_id: string }).unique_id }),
+          expect.objectContaining({ outcome: 'exists', phone_unique_id: (phone.rows[0] as { phone_unique_id: string }).phone_unique_id }),
         ]);
       }
       expect((await db.query('SELECT count(*)::int AS n, min(region) AS region FROM ecliptix.phone_numbers')).rows[0]).toEqual({

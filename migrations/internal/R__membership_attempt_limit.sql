@@ -7,7 +7,20 @@
 -- when one may: when the (failures - max + 1)-th oldest failure leaves the
 -- window. The caller holds the phone's limit guard.
 
-create or replace function ecliptix_internal.membership_attempts_blocked_until(p_phone_uid uuid, p_now timestamptz)
+-- Its argument p_phone_uid became p_phone_unique_id (the naming convention,
+-- migrations/README.md); CREATE OR REPLACE cannot rename an argument, so the
+-- function with the old name is dropped first, and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix_internal.membership_attempts_blocked_until(uuid, timestamptz)')
+                and 'p_phone_uid' = any (proargnames)) then
+    drop function ecliptix_internal.membership_attempts_blocked_until(uuid, timestamptz);
+  end if;
+end
+$$;
+
+create or replace function ecliptix_internal.membership_attempts_blocked_until(p_phone_unique_id uuid, p_now timestamptz)
 returns timestamptz
 language plpgsql
 stable
@@ -21,7 +34,7 @@ declare
 begin
   select count(*) into v_failed
     from ecliptix.membership_attempts a
-   where a.phone_number_id = p_phone_uid
+   where a.phone_number_id = p_phone_unique_id
      and not a.is_success
      and a.attempted_at > p_now - v_window;
 
@@ -31,7 +44,7 @@ begin
 
   select a.attempted_at into v_oldest
     from ecliptix.membership_attempts a
-   where a.phone_number_id = p_phone_uid
+   where a.phone_number_id = p_phone_unique_id
      and not a.is_success
      and a.attempted_at > p_now - v_window
    order by a.attempted_at

@@ -32,13 +32,21 @@
 -- in the same transaction would only write another row version.
 
 drop function if exists ecliptix_internal.login_lock_until(varchar, timestamptz);
--- record_login_attempt's result gained "inserted" (CREATE OR REPLACE cannot change it).
+-- record_login_attempt's result gained "inserted", and both functions' id
+-- became login_attempt_id (the naming convention, migrations/README.md):
+-- CREATE OR REPLACE cannot change a result type, so a function with an older
+-- result is dropped first, and only then.
 do $$
 begin
   if exists (select 1 from pg_catalog.pg_proc
               where oid = to_regprocedure('ecliptix_internal.record_login_attempt(varchar, varchar, boolean, timestamptz)')
-                and pg_catalog.pg_get_function_result(oid) not like '%inserted%') then
+                and pg_catalog.pg_get_function_result(oid) not like '%login_attempt_id%') then
     drop function ecliptix_internal.record_login_attempt(varchar, varchar, boolean, timestamptz);
+  end if;
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix_internal.note_call_while_locked(varchar, timestamptz)')
+                and pg_catalog.pg_get_function_result(oid) not like '%login_attempt_id%') then
+    drop function ecliptix_internal.note_call_while_locked(varchar, timestamptz);
   end if;
 end
 $$;
@@ -46,7 +54,7 @@ $$;
 -- When a lockout of this number runs at p_now: counts the call on the
 -- lockout's row (calls_while_locked + 1) and returns that row; else no row.
 create or replace function ecliptix_internal.note_call_while_locked(p_phone_number varchar, p_now timestamptz)
-returns table (id bigint, locked_until timestamptz)
+returns table (login_attempt_id bigint, locked_until timestamptz)
 language sql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -68,7 +76,7 @@ create or replace function ecliptix_internal.record_login_attempt(
   p_is_success   boolean,
   p_now          timestamptz
 )
-returns table (id bigint, locked_until timestamptz, inserted boolean)
+returns table (login_attempt_id bigint, locked_until timestamptz, inserted boolean)
 language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
@@ -87,11 +95,11 @@ declare
   v_id           bigint;
 begin
   if v_is_failure then
-    select l.id, l.locked_until into v_running
+    select l.login_attempt_id, l.locked_until into v_running
       from ecliptix_internal.note_call_while_locked(p_phone_number, p_now) l;
 
-    if v_running.id is not null then
-      return query select v_running.id, v_running.locked_until, false;
+    if v_running.login_attempt_id is not null then
+      return query select v_running.login_attempt_id, v_running.locked_until, false;
       return;
     end if;
 

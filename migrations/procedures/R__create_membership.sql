@@ -7,7 +7,7 @@
 --   flow_not_found             no active flow with p_flow_unique_id
 --   rate_limit_exceeded        the phone has max_failed_membership_attempts
 --                              failed attempts within membership_attempt_window
---                              (retry_after_minutes = minutes until one ages
+--                              (retry_after_seconds = seconds until one ages
 --                              out); not logged, so retrying does not extend it
 --   connection_mismatch        flow.connection_id IS DISTINCT FROM p_connection_id
 --   invalid_flow_purpose       the flow's purpose is not 'registration'
@@ -23,9 +23,23 @@
 -- Every outcome after rate_limit_exceeded is logged in membership_attempts
 -- (created as a success, the others as failures).
 -- Returns one row (outcome, membership_unique_id, status, creation_status,
--- retry_after_minutes).
+-- retry_after_seconds).
 -- Errors: 22004 null flow/OTP id or creation status; 22023 unknown creation
 -- status. p_connection_id may be NULL (matches a flow without connection).
+
+-- The result's retry_after_minutes became retry_after_seconds (the naming
+-- convention, migrations/README.md: durations in seconds): CREATE OR REPLACE
+-- cannot change a result type, so a function with the old result is dropped
+-- first, and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.create_membership(uuid, bigint, uuid, text)')
+                and pg_catalog.pg_get_function_result(oid) not like '%retry_after_seconds%') then
+    drop function ecliptix.create_membership(uuid, bigint, uuid, text);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.create_membership(
   p_flow_unique_id  uuid,
@@ -38,7 +52,7 @@ returns table (
   membership_unique_id uuid,
   status               text,
   creation_status      text,
-  retry_after_minutes  int
+  retry_after_seconds  int
 )
 language plpgsql
 volatile
@@ -90,7 +104,7 @@ begin
   v_retry_at := ecliptix_internal.membership_attempts_blocked_until(v_phone_uid, v_now);
   if v_retry_at is not null then
     return query select 'rate_limit_exceeded'::text, null::uuid, null::text, null::text,
-      greatest(1, ceil(extract(epoch from v_retry_at - v_now) / 60))::int;
+      greatest(1, ceil(extract(epoch from v_retry_at - v_now)))::int;
     return;
   end if;
 

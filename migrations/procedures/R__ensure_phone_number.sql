@@ -8,11 +8,11 @@
 -- identity and one budget for every limit. When p_app_device_id is given,
 -- links the device to the phone (re-activating a soft-deleted link; a link
 -- becomes primary when the phone has no other active primary link, so the
--- first active link is primary). Returns one row (outcome, unique_id = phone
--- unique_id, success):
+-- first active link is primary). Returns one row (outcome, phone_unique_id,
+-- success):
 --   exists | created                  (no device given)
 --   associated | created_and_associated (device linked, or already linked)
---   exists_but_invalid_app_device | created_but_invalid_app_device
+--   exists_but_app_device_not_found | created_but_app_device_not_found
 --                                     (no active device with that unique_id;
 --                                      success = false, the phone is kept, and
 --                                      its unique_id is not returned: a
@@ -22,12 +22,25 @@
 -- Errors: 22004 null phone number; 22001 phone over 18 / region over 3
 -- characters; 22023 phone not E.164, region not a known region code.
 
+-- The result column unique_id became phone_unique_id (the naming convention,
+-- migrations/README.md): CREATE OR REPLACE cannot change a result type, so a
+-- function with the old result is dropped first, and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.ensure_phone_number(varchar, varchar, uuid)')
+                and pg_catalog.pg_get_function_result(oid) not like '%phone_unique_id%') then
+    drop function ecliptix.ensure_phone_number(varchar, varchar, uuid);
+  end if;
+end
+$$;
+
 create or replace function ecliptix.ensure_phone_number(
   p_phone_number  varchar,
   p_region        varchar default null,
   p_app_device_id uuid default null
 )
-returns table (outcome text, unique_id uuid, success boolean)
+returns table (outcome text, phone_unique_id uuid, success boolean)
 language plpgsql
 volatile
 security definer
@@ -79,8 +92,8 @@ begin
 
   if not exists (select 1 from ecliptix.app_devices d
                  where d.unique_id = p_app_device_id and not d.is_deleted) then
-    return query select case when v_created then 'created_but_invalid_app_device'
-                             else 'exists_but_invalid_app_device' end,
+    return query select case when v_created then 'created_but_app_device_not_found'
+                             else 'exists_but_app_device_not_found' end,
                         null::uuid, false;
     return;
   end if;

@@ -4,14 +4,14 @@
 -- Starts (or resumes) the verification of a phone for one device and purpose.
 -- In order, holding the phone's limit guard (ecliptix_internal.take_guard,
 -- V014: exact at every isolation level, 40001 instead of a stale count):
---   phone_not_found       no active phone with p_phone_unique_id
+--   phone_number_not_found  no active phone with p_phone_unique_id
 --   app_device_not_found  no active device with p_app_device_id
 --   verified              a verified, unexpired flow of the same device,
 --                         phone and purpose exists (Fix: never another
 --                         device's or purpose's flow); that flow is returned
 --   (pending flows of (device, phone, purpose) past expires_at -> expired)
 --   retrieved             the live pending flow is returned
---   global_rate_limit_exceeded  max_flows_per_phone_per_hour flows were
+--   rate_limit_exceeded   max_flows_per_phone_per_hour flows were
 --                         created for the phone within flow_rate_window;
 --                         retry_after_seconds: until the oldest leaves it
 --                         (checked only when a flow would be created)
@@ -83,7 +83,7 @@ begin
   where p.unique_id = p_phone_unique_id and not p.is_deleted;
 
   if v_phone_id is null then
-    return query select 'phone_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
+    return query select 'phone_number_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
       null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::text, null::text,
       null::timestamptz, null::text, null::boolean, null::int;
     return;
@@ -142,7 +142,7 @@ begin
         and f.created_at > v_now - ecliptix_internal.setting_interval('flow_rate_window');
 
       if v_count >= ecliptix_internal.setting_int('max_flows_per_phone_per_hour') then
-        return query select 'global_rate_limit_exceeded'::text, null::uuid, null::uuid, null::uuid,
+        return query select 'rate_limit_exceeded'::text, null::uuid, null::uuid, null::uuid,
           null::bigint, null::timestamptz, null::text, null::text, null::smallint, null::uuid,
           null::text, null::text, null::timestamptz, null::text, null::boolean,
           greatest(1, ceil(extract(epoch from

@@ -2,9 +2,10 @@
 -- Original (SQL Server): dbo.InsertOtpRecord.
 -- Stores a new OTP (hash and salt as text, encoded by the application; never
 -- the plain code) for a pending, unexpired flow. Under a lock on the flow row:
---   flow_not_found_or_invalid  no active flow, or the flow is not pending
+--   flow_not_found             no active flow with p_flow_unique_id
+--   flow_not_pending           the flow is verified, failed or expired
 --   flow_expired               flow past expires_at (flow -> expired)
---   max_otp_attempts_reached   the flow already has max_otps_per_flow OTPs
+--   max_otps_reached           the flow already has max_otps_per_flow OTPs
 --                              (flow -> failed)
 --   resend_cooldown_active     the flow's last OTP is younger than
 --                              otp_resend_cooldown (retry_after_seconds = time
@@ -80,8 +81,13 @@ begin
   where f.unique_id = p_flow_unique_id and not f.is_deleted
   for update;
 
-  if not found or v_flow.status <> 'pending' then
-    return query select 'flow_not_found_or_invalid'::text, null::uuid, null::int;
+  if not found then
+    return query select 'flow_not_found'::text, null::uuid, null::int;
+    return;
+  end if;
+
+  if v_flow.status <> 'pending' then
+    return query select 'flow_not_pending'::text, null::uuid, null::int;
     return;
   end if;
 
@@ -93,7 +99,7 @@ begin
 
   if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
     update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
-    return query select 'max_otp_attempts_reached'::text, null::uuid, null::int;
+    return query select 'max_otps_reached'::text, null::uuid, null::int;
     return;
   end if;
 

@@ -9,25 +9,39 @@
 --                         within key_release_window and that no confirmed
 --                         sign-in followed yet. Resets the failure count and
 --                         the lockout ladder. Without such a release nothing
---                         is written (outcome no_key_release): a success
+--                         is written (outcome key_release_not_found): a success
 --                         cannot be made up to reset a number's lockouts.
 --   p_is_success = false  a failure (e.g. a wrong passphrase), counted like
 --                         login_membership's own; it may start a lockout,
 --                         which the next login_membership reports as locked.
 --                         During a lockout nothing is inserted (outcome
 --                         locked; the lockout row's calls_while_locked + 1).
--- Returns one row (outcome, id): logged (id of the new row) | no_key_release
--- | locked (id NULL).
+-- Returns one row (outcome, login_attempt_id): logged (the new row's id) |
+-- key_release_not_found | locked (login_attempt_id NULL).
 -- Errors: 22004 null argument; 22001 phone over 18 / outcome over 255
--- characters; 22023 phone not E.164, or p_outcome 'key_released' (reserved:
--- a made-up release would let a made-up confirmation reset the ladder).
+-- characters; 22023 phone not E.164, blank p_outcome, or p_outcome
+-- 'key_released' (reserved: a made-up release would let a made-up
+-- confirmation reset the ladder).
+
+-- The result column id became login_attempt_id (the naming convention,
+-- migrations/README.md): a function with the old result is dropped first
+-- (CREATE OR REPLACE cannot change a result type), and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.log_login_attempt(varchar, varchar, boolean)')
+                and pg_catalog.pg_get_function_result(oid) not like '%login_attempt_id%') then
+    drop function ecliptix.log_login_attempt(varchar, varchar, boolean);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.log_login_attempt(
   p_phone_number varchar,
   p_outcome      varchar,
   p_is_success   boolean
 )
-returns table (outcome text, id bigint)
+returns table (outcome text, login_attempt_id bigint)
 language plpgsql
 volatile
 security definer
@@ -42,6 +56,9 @@ begin
   perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
   perform ecliptix_internal.assert_not_null(p_outcome, 'p_outcome');
   perform ecliptix_internal.assert_max_length(p_outcome, 255, 'p_outcome');
+  if btrim(p_outcome) = '' then
+    raise exception 'p_outcome must not be blank' using errcode = 'invalid_parameter_value';
+  end if;
   perform ecliptix_internal.assert_not_null(p_is_success, 'p_is_success');
   if p_outcome = 'key_released' then
     raise exception 'p_outcome "key_released" is reserved for login_membership''s own key releases'
@@ -51,11 +68,11 @@ begin
   perform ecliptix_internal.take_guard('login:' || p_phone_number);
 
   if p_is_success and ecliptix_internal.unconfirmed_key_releases(p_phone_number, v_now) = 0 then
-    return query select 'no_key_release'::text, null::bigint;
+    return query select 'key_release_not_found'::text, null::bigint;
     return;
   end if;
 
-  select r.id, r.inserted into v_id, v_inserted
+  select r.login_attempt_id, r.inserted into v_id, v_inserted
     from ecliptix_internal.record_login_attempt(p_phone_number, p_outcome, p_is_success, v_now) r;
 
   if not v_inserted then

@@ -4,16 +4,30 @@
 -- soft-deleted). Failures within membership_attempt_window count toward
 -- create_membership's max_failed_membership_attempts, so the row is written
 -- holding the phone's limit guard (V014), like create_membership's own.
--- Returns one row (outcome, unique_id): logged | phone_not_found (unique_id
--- NULL, nothing written).
--- Errors: 22004 null argument; 22001 outcome over 255 characters.
+-- Returns one row (outcome, membership_attempt_unique_id): logged |
+-- phone_number_not_found (membership_attempt_unique_id NULL, nothing written).
+-- Errors: 22004 null argument; 22001 outcome over 255 characters; 22023 blank
+-- outcome.
+
+-- The result column unique_id became membership_attempt_unique_id (the naming
+-- convention, migrations/README.md): CREATE OR REPLACE cannot change a result
+-- type, so a function with the old result is dropped first, and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.log_membership_attempt(uuid, varchar, boolean)')
+                and pg_catalog.pg_get_function_result(oid) not like '%membership_attempt_unique_id%') then
+    drop function ecliptix.log_membership_attempt(uuid, varchar, boolean);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.log_membership_attempt(
   p_phone_unique_id uuid,
   p_outcome         varchar,
   p_is_success      boolean
 )
-returns table (outcome text, unique_id uuid)
+returns table (outcome text, membership_attempt_unique_id uuid)
 language plpgsql
 volatile
 security definer
@@ -27,11 +41,14 @@ begin
   perform ecliptix_internal.assert_not_null(p_phone_unique_id, 'p_phone_unique_id');
   perform ecliptix_internal.assert_not_null(p_outcome, 'p_outcome');
   perform ecliptix_internal.assert_max_length(p_outcome, 255, 'p_outcome');
+  if btrim(p_outcome) = '' then
+    raise exception 'p_outcome must not be blank' using errcode = 'invalid_parameter_value';
+  end if;
   perform ecliptix_internal.assert_not_null(p_is_success, 'p_is_success');
 
   select p.id into v_phone_id from ecliptix.phone_numbers p where p.unique_id = p_phone_unique_id;
   if v_phone_id is null then
-    return query select 'phone_not_found'::text, null::uuid;
+    return query select 'phone_number_not_found'::text, null::uuid;
     return;
   end if;
 

@@ -4,7 +4,6 @@
 -- releases its secure key. Holds the number's limit guard 'login:<number>'
 -- (V014), so that counting failures and starting a lockout is exact at every
 -- isolation level. Outcomes, in order:
---   phone_number_cannot_be_empty  NULL or blank (not recorded)
 --   locked                 a lockout of this number is running:
 --                          retry_after_seconds = seconds left. Nothing is
 --                          inserted: the lockout row's calls_while_locked
@@ -12,7 +11,8 @@
 --   phone_number_not_found no active phone with that number
 --   membership_not_found   no active membership for the phone
 --   secure_key_not_set     the chosen membership has no secure key
---   inactive_membership    the chosen membership is inactive or blocked
+--   membership_blocked     the chosen membership is blocked
+--   membership_inactive    the chosen membership is inactive
 --   too_many_key_releases  the key was released max_key_releases_per_window
 --                          times within key_release_window without a
 --                          confirmed sign-in (log_login_attempt success)
@@ -24,18 +24,19 @@
 --                          passphrase with log_login_attempt(..., false)
 -- Every refusal returns no identifier (membership_unique_id and status are
 -- NULL): the original returned the membership id for secure_key_not_set and
--- inactive_membership, which update_membership_secure_key then accepted.
+-- an inactive membership, which update_membership_secure_key then accepted.
 -- The chosen membership is, among the phone's active memberships, an active
 -- one with a secure key if any, else the newest.
 -- persistor:depends-on record_login_attempt
--- Every outcome other than success, locked and the empty check is a failure
+-- Every outcome other than success and locked is a failure
 -- recorded through ecliptix_internal.record_login_attempt; the failure that
 -- reaches max_failed_logins within login_attempt_window starts a lockout
 -- (progressive: 5, 15, 60 minutes by default) and still returns its own
 -- outcome, with retry_after_seconds set; the following calls return locked.
 -- Only a confirmed sign-in resets the failure count and the ladder; no row is
 -- deleted.
--- Errors: 22001 phone over 18 characters; 22023 phone not E.164.
+-- Errors (bad input is never an outcome, and is not recorded): 22004 NULL
+-- phone; 22001 phone over 18 characters; 22023 phone blank or not E.164.
 
 create or replace function ecliptix.login_membership(p_phone_number varchar)
 returns table (
@@ -60,18 +61,14 @@ declare
   v_member_key    bytea;
   v_outcome       text;
 begin
-  if p_phone_number is null or btrim(p_phone_number) = '' then
-    return query select 'phone_number_cannot_be_empty'::text, null::uuid, null::text, null::bytea, null::int;
-    return;
-  end if;
   perform ecliptix_internal.assert_phone_number(p_phone_number, 'p_phone_number');
 
   -- Serialise per number; record_login_attempt relies on this guard.
   perform ecliptix_internal.take_guard('login:' || p_phone_number);
 
-  select l.id, l.locked_until into v_running
+  select l.login_attempt_id, l.locked_until into v_running
     from ecliptix_internal.note_call_while_locked(p_phone_number, v_now) l;
-  if v_running.id is not null then
+  if v_running.login_attempt_id is not null then
     return query select 'locked'::text, null::uuid, null::text, null::bytea,
                         greatest(1, ceil(extract(epoch from v_running.locked_until - v_now)))::int;
     return;
@@ -92,8 +89,10 @@ begin
       v_outcome := 'membership_not_found';
     elsif v_member_key is null then
       v_outcome := 'secure_key_not_set';
+    elsif v_member_status = 'blocked' then
+      v_outcome := 'membership_blocked';
     elsif v_member_status <> 'active' then
-      v_outcome := 'inactive_membership';
+      v_outcome := 'membership_inactive';
     elsif ecliptix_internal.unconfirmed_key_releases(p_phone_number, v_now)
             >= ecliptix_internal.setting_int('max_key_releases_per_window') then
       v_outcome := 'too_many_key_releases';

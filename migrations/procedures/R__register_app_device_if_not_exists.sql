@@ -1,18 +1,33 @@
 -- R__register_app_device_if_not_exists.sql — procedure ecliptix.register_app_device_if_not_exists.
 -- Original (SQL Server): dbo.RegisterAppDeviceIfNotExists.
 -- Finds the active device with p_device_id or creates it. Returns one row
--- (outcome, unique_id, status): 'exists' / status 1, or 'created' / status 2.
+-- (outcome, app_device_id = the device's unique_id, the name every routine
+-- takes it by, status): 'exists' / status 1, or 'created' / status 2.
 -- Race-free: INSERT ... ON CONFLICT on the partial unique index of active
 -- device_ids, so concurrent calls for one device_id create exactly one row.
 -- An existing device keeps its app_instance_id and device_type.
 -- Errors: 22004 when an argument is null.
+
+-- The result column unique_id became app_device_id (the naming convention,
+-- migrations/README.md):
+-- CREATE OR REPLACE cannot change a result type, so a function with the old
+-- result is dropped first, and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.register_app_device_if_not_exists(uuid, uuid, int)')
+                and pg_catalog.pg_get_function_result(oid) not like '%app_device_id%') then
+    drop function ecliptix.register_app_device_if_not_exists(uuid, uuid, int);
+  end if;
+end
+$$;
 
 create or replace function ecliptix.register_app_device_if_not_exists(
   p_app_instance_id uuid,
   p_device_id       uuid,
   p_device_type     int default 1
 )
-returns table (outcome text, unique_id uuid, status int)
+returns table (outcome text, app_device_id uuid, status int)
 language plpgsql
 volatile
 security definer

@@ -2,9 +2,10 @@
 -- Original (SQL Server): dbo.RequestResendOtp.
 -- Decides whether another OTP may be sent for a flow (it sends nothing; the
 -- caller then uses insert_otp_record). Under a lock on the flow row, in order:
---   flow_not_found_or_invalid  no active flow, or the flow is not pending
+--   flow_not_found             no active flow with p_flow_unique_id
+--   flow_not_pending           the flow is verified, failed or expired
 --   flow_expired               flow past expires_at (flow -> expired)
---   max_otp_attempts_reached   otp_count >= max_otps_per_flow (flow -> failed)
+--   max_otps_reached           otp_count >= max_otps_per_flow (flow -> failed)
 --   resend_cooldown_active     the last OTP is younger than otp_resend_cooldown
 --                              (retry_after_seconds = time left)
 --   resend_allowed
@@ -32,8 +33,13 @@ begin
   where f.unique_id = p_flow_unique_id and not f.is_deleted
   for update;
 
-  if not found or v_flow.status <> 'pending' then
-    return query select 'flow_not_found_or_invalid'::text, null::int;
+  if not found then
+    return query select 'flow_not_found'::text, null::int;
+    return;
+  end if;
+
+  if v_flow.status <> 'pending' then
+    return query select 'flow_not_pending'::text, null::int;
     return;
   end if;
 
@@ -45,7 +51,7 @@ begin
 
   if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
     update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
-    return query select 'max_otp_attempts_reached'::text, null::int;
+    return query select 'max_otps_reached'::text, null::int;
     return;
   end if;
 

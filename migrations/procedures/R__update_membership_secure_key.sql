@@ -14,11 +14,10 @@
 -- membership either (the original set status 'active').
 -- Holding the phone's limit guard (V014), then a lock on the membership row,
 -- in order:
---   secure_key_cannot_be_empty  p_secure_key is NULL or empty (nothing written)
 --   membership_not_found        no active membership with that unique_id
 --   rate_limit_exceeded         the phone has max_failed_membership_attempts
 --                               failed attempts within membership_attempt_window
---                               (retry_after_minutes; not logged)
+--                               (retry_after_seconds; not logged)
 --   membership_blocked          blocked; stays blocked
 --   membership_inactive         inactive; stays inactive
 --   invalid_proof               p_flow_unique_id is not a proof as above
@@ -26,9 +25,24 @@
 -- Refusals after rate_limit_exceeded are logged as failed membership
 -- attempts (they count toward the rate limit); updated as a success.
 -- Returns one row (outcome, membership_unique_id, status, creation_status,
--- retry_after_minutes); membership_unique_id/status only for updated: a
+-- retry_after_seconds); membership_unique_id/status only for updated: a
 -- refusal discloses no identifier.
--- Errors: 22004 null membership or flow id.
+-- Errors (raised before anything is read or written): 22004 null membership
+-- id, secure key or flow id; 22023 empty secure key.
+
+-- The result's retry_after_minutes became retry_after_seconds (the naming
+-- convention, migrations/README.md: durations in seconds): CREATE OR REPLACE
+-- cannot change a result type, so a function with the old result is dropped
+-- first, and only then.
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_proc
+              where oid = to_regprocedure('ecliptix.update_membership_secure_key(uuid, bytea, uuid)')
+                and pg_catalog.pg_get_function_result(oid) not like '%retry_after_seconds%') then
+    drop function ecliptix.update_membership_secure_key(uuid, bytea, uuid);
+  end if;
+end
+$$;
 
 -- The original two-argument signature would let a caller skip the proof.
 drop function if exists ecliptix.update_membership_secure_key(uuid, bytea);
@@ -38,7 +52,7 @@ create or replace function ecliptix.update_membership_secure_key(
   p_secure_key           bytea,
   p_flow_unique_id       uuid
 )
-returns table (outcome text, membership_unique_id uuid, status text, creation_status text, retry_after_minutes int)
+returns table (outcome text, membership_unique_id uuid, status text, creation_status text, retry_after_seconds int)
 language plpgsql
 volatile
 security definer
@@ -54,11 +68,10 @@ declare
   v_outcome  text;
 begin
   perform ecliptix_internal.assert_not_null(p_membership_unique_id, 'p_membership_unique_id');
+  perform ecliptix_internal.assert_not_null(p_secure_key, 'p_secure_key');
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
-
-  if p_secure_key is null or length(p_secure_key) = 0 then
-    return query select 'secure_key_cannot_be_empty'::text, null::uuid, null::text, null::text, null::int;
-    return;
+  if length(p_secure_key) = 0 then
+    raise exception 'p_secure_key must not be empty' using errcode = 'invalid_parameter_value';
   end if;
 
   select p.id into v_phone_id
@@ -89,7 +102,7 @@ begin
   v_retry_at := ecliptix_internal.membership_attempts_blocked_until(v_member.phone_number_id, v_now);
   if v_retry_at is not null then
     return query select 'rate_limit_exceeded'::text, null::uuid, null::text, null::text,
-      greatest(1, ceil(extract(epoch from v_retry_at - v_now) / 60))::int;
+      greatest(1, ceil(extract(epoch from v_retry_at - v_now)))::int;
     return;
   end if;
 

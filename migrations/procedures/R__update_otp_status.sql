@@ -4,7 +4,8 @@
 -- of a pending, unexpired flow. Holding the phone's limit guard (V014), then
 -- a lock on the flow row, in order:
 --   otp_not_found              no active OTP with that unique_id
---   flow_not_pending           its flow is missing or not pending
+--   flow_not_found             its flow is no longer active (soft-deleted)
+--   flow_not_pending           its flow is verified, failed or expired
 --   flow_expired               flow past expires_at (flow -> expired)
 --   too_many_failed_checks     'verified' or 'failed' (the result of a check)
 --                              while the phone number is over its guessing
@@ -24,7 +25,7 @@
 --                              expires_at (OTP -> expired, inactive)
 --   otp_not_active             'verified' asked for an OTP that a newer one
 --                              replaced
---   max_failed_attempts_reached  'failed': the check is recorded and the
+--   max_failed_checks_reached  'failed': the check is recorded and the
 --                              flow now has max_failed_otp_checks_per_flow
 --                              failed checks: flow -> failed, its OTPs inactive
 --   updated                    status set. 'failed' records a
@@ -34,7 +35,7 @@
 --                              for verified_flow_lifetime; 'expired' makes the
 --                              OTP inactive.
 -- Returns one row (outcome, success, message, retry_after_seconds); success
--- is true for 'updated' and 'max_failed_attempts_reached' (the status was
+-- is true for 'updated' and 'max_failed_checks_reached' (the status was
 -- applied).
 -- Errors: 22004 null argument; 22023 unknown status.
 
@@ -91,7 +92,12 @@ begin
   where f.unique_id = v_flow_uid and not f.is_deleted
   for update;
 
-  if not found or v_flow.status <> 'pending' then
+  if not found then
+    return query select 'flow_not_found'::text, false, 'the verification flow was not found'::text, null::int;
+    return;
+  end if;
+
+  if v_flow.status <> 'pending' then
     return query select 'flow_not_pending'::text, false, 'the verification flow is not pending'::text, null::int;
     return;
   end if;
@@ -162,7 +168,7 @@ begin
       update ecliptix.otp_records o
          set is_active = false
        where o.flow_unique_id = v_flow_uid and o.is_active and not o.is_deleted;
-      return query select 'max_failed_attempts_reached'::text, true,
+      return query select 'max_failed_checks_reached'::text, true,
         format('failed check %s of %s; the verification flow has failed', v_failed, v_max), null::int;
       return;
     end if;

@@ -6,8 +6,8 @@
 -- region). Among its active memberships it judges the preferred one (active
 -- with a secure key first, then the newest — the same choice as
 -- login_membership). Returns one row (outcome, phone_unique_id):
---   phone_not_found | membership_not_found | membership_blocked |
---   no_secure_key | eligible_for_recovery
+--   phone_number_not_found | membership_not_found | membership_blocked |
+--   secure_key_not_set | eligible_for_recovery
 -- phone_unique_id is set only for eligible_for_recovery: a refusal discloses
 -- no identifier.
 -- Errors: 22004 null phone; 22001 over length; 22023 malformed phone/region.
@@ -45,13 +45,13 @@ begin
   limit 1;
 
   if v_phone_uid is null then
-    return query select 'phone_not_found'::text, null::uuid;
+    return query select 'phone_number_not_found'::text, null::uuid;
   elsif not v_found then
     return query select 'membership_not_found'::text, null::uuid;
   elsif v_status = 'blocked' then
     return query select 'membership_blocked'::text, null::uuid;
   elsif v_secure_key is null then
-    return query select 'no_secure_key'::text, null::uuid;
+    return query select 'secure_key_not_set'::text, null::uuid;
   else
     return query select 'eligible_for_recovery'::text, v_phone_uid;
   end if;

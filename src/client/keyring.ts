@@ -10,6 +10,15 @@ import { closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openS
 import { basename, dirname, join } from 'node:path';
 import { KeyError } from './errors.js';
 
+/**
+ * Keys by id; `currentId` protects new writes, the others are for reading.
+ *
+ * @example
+ * ```ts
+ * const keyring: Keyring = generateKeyring('k2')
+ * console.log(keyring.currentId, keyring.keys.size) // 'k2', 1
+ * ```
+ */
 export interface Keyring {
   currentId: string;
   keys: ReadonlyMap<string, Buffer>;
@@ -18,6 +27,16 @@ export interface Keyring {
 const KEY_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
 
+/**
+ * Parses "id1:base64key1,id2:base64key2" (32-byte keys); the first is current.
+ * `name` is used in error messages (`KeyError`).
+ *
+ * @example
+ * ```ts
+ * const keyring = keyringFromText('ECLIPTIX_OTP_KEYS', process.env.ECLIPTIX_OTP_KEYS!)
+ * console.log(keyring.currentId)
+ * ```
+ */
 export function keyringFromText(name: string, text: string): Keyring {
   const keys = new Map<string, Buffer>();
   let currentId: string | undefined;
@@ -39,27 +58,69 @@ export function keyringFromText(name: string, text: string): Keyring {
   return { currentId, keys };
 }
 
+/**
+ * The text form of a keyring, current key first (the inverse of `keyringFromText`).
+ *
+ * @example
+ * ```ts
+ * const rotated = { ...keyring, currentId: 'k2' }
+ * process.stdout.write(keyringToText(rotated)) // k2:…,k1:…
+ * ```
+ */
 export function keyringToText(keyring: Keyring): string {
   const ordered = [keyring.currentId, ...[...keyring.keys.keys()].filter((id) => id !== keyring.currentId)];
   return ordered.map((id) => `${id}:${keyring.keys.get(id)!.toString('base64')}`).join(',');
 }
 
+/**
+ * The key with id `id`; a `KeyError` naming `purpose` when the keyring lacks it.
+ *
+ * @example
+ * ```ts
+ * const key = keyFor(secrets.dataKeys, 'k1', 'the secure key') // a 32-byte Buffer
+ * ```
+ */
 export function keyFor(keyring: Keyring, id: string, purpose: string): Buffer {
   const key = keyring.keys.get(id);
   if (!key) throw new KeyError(`${purpose} was protected with key id "${id}", which is not in the configured keyring`);
   return key;
 }
 
+/**
+ * A keyring of one fresh random key (development and tests).
+ *
+ * @example
+ * ```ts
+ * const secrets: Secrets = { otpKeys: generateKeyring(), dataKeys: generateKeyring() }
+ * ```
+ */
 export function generateKeyring(id = 'dev1'): Keyring {
   return { currentId: id, keys: new Map([[id, randomBytes(KEY_BYTES)]]) };
 }
 
+/**
+ * The two keyrings a client needs: OTP keys (HMAC) and data keys (AES-256-GCM).
+ *
+ * @example
+ * ```ts
+ * const secrets: Secrets = loadSecrets({})
+ * const client = createMembershipsClient({ db, secrets })
+ * ```
+ */
 export interface Secrets {
   otpKeys: Keyring;
   dataKeys: Keyring;
 }
 
 const OTP_KEYS_ENV = 'ECLIPTIX_OTP_KEYS';
+/**
+ * The environment variable that holds the data keys.
+ *
+ * @example
+ * ```ts
+ * const text = process.env[DATA_KEYS_ENV] // 'k1:base64…,k0:base64…'
+ * ```
+ */
 export const DATA_KEYS_ENV = 'ECLIPTIX_DATA_KEYS';
 
 /**
@@ -68,6 +129,14 @@ export const DATA_KEYS_ENV = 'ECLIPTIX_DATA_KEYS';
  * once and kept in `devSecretsFile`. Never a mix: one variable set without the
  * other is a KeyError naming the missing one. `onDevelopmentKeys` is told when
  * development keys are used.
+ *
+ * @example
+ * ```ts
+ * const secrets = loadSecrets({
+ *   devSecretsFile: '/var/lib/ecliptix/dev-secrets.json',
+ *   onDevelopmentKeys: (file) => console.warn(`development keys from ${file}`),
+ * })
+ * ```
  */
 export function loadSecrets(options: {
   env?: NodeJS.ProcessEnv;

@@ -40,6 +40,22 @@ import {
 } from './outcomes.js';
 import * as check from './validate.js';
 
+/**
+ * What a {@link MembershipsClient} needs: a database and the keys.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { createMembershipsClient, fromPgPool, loadSecrets } from 'ecliptix-persistor'
+ *
+ * const options: MembershipsClientOptions = {
+ *   db: fromPgPool(new pg.Pool({ connectionString: process.env.DATABASE_URL })),
+ *   secrets: loadSecrets({}),
+ *   otpLifetimeSeconds: 60,
+ * }
+ * const client = createMembershipsClient(options)
+ * ```
+ */
 export interface MembershipsClientOptions {
   /** An open database (`openDatabase`, `fromPgPool`, `fromPglite`). */
   db: Queryable;
@@ -87,6 +103,19 @@ function toFlowState(row: FlowRow): FlowState {
 
 const seconds = (value: number | null | undefined) => (value === null || value === undefined ? null : value * 1000);
 
+/**
+ * One method per routine of schema `ecliptix`, plus `issueOtp`, `verifyOtp`
+ * and `confirmLogin`. Inputs are validated before any query
+ * (`InvalidInputError`); every result is a discriminated union on `outcome`,
+ * with the routines' outcome codes (migrations/README.md, "Naming convention").
+ *
+ * @example
+ * ```ts
+ * const client = new MembershipsClient({ db: fromPglite(pglite), secrets: loadSecrets({}) })
+ * const device = await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })
+ * const phone = await client.ensurePhoneNumber({ phoneNumber: '+14155552671', appDeviceId: device.deviceId })
+ * ```
+ */
 export class MembershipsClient {
   private readonly db: Queryable;
   private readonly secrets: Secrets;
@@ -122,6 +151,19 @@ export class MembershipsClient {
     }
   }
 
+  /**
+   * Finds the active device with `deviceId` or registers it (routine
+   * register_app_device_if_not_exists); an existing device is left as it is.
+   *
+   * @example
+   * ```ts
+   * const { outcome, deviceId } = await client.registerDevice({
+   *   appInstanceId: '8d3c5d2e-6a4f-4a59-9c1e-0c1f2a3b4c5d',
+   *   deviceId: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+   * })
+   * // outcome: 'created' the first time, 'exists' after; deviceId is what the other methods take
+   * ```
+   */
   async registerDevice(input: { appInstanceId: string; deviceId: string; deviceType?: number }): Promise<RegisterDeviceResult> {
     check.input(input);
     const params = [
@@ -129,10 +171,20 @@ export class MembershipsClient {
       check.uuid('deviceId', input.deviceId),
       check.integer('deviceType', input.deviceType ?? 1, 0, 2_147_483_647),
     ];
-    const row = await this.one<{ outcome: 'created' | 'exists'; unique_id: string }>('register-app-device', params);
-    return { outcome: row.outcome, deviceId: row.unique_id };
+    const row = await this.one<{ outcome: RegisterDeviceResult['outcome']; app_device_id: string }>('register-app-device', params);
+    return { outcome: row.outcome, deviceId: row.app_device_id };
   }
 
+  /**
+   * Finds or creates the phone number (one per E.164 number) and, when
+   * `appDeviceId` is given, links the device to it (routine ensure_phone_number).
+   *
+   * @example
+   * ```ts
+   * const result = await client.ensurePhoneNumber({ phoneNumber: '(415) 555-2671', region: 'US', appDeviceId: deviceId })
+   * if ('phoneId' in result) console.log(result.phoneId, result.phone.e164) // +14155552671
+   * ```
+   */
   async ensurePhoneNumber(input: {
     phoneNumber: string;
     region?: string | null;
@@ -141,16 +193,26 @@ export class MembershipsClient {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
     const appDeviceId = check.optionalUuid('appDeviceId', input.appDeviceId);
-    const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; unique_id: string | null }>('ensure-phone-number', [
+    const row = await this.one<{ outcome: EnsurePhoneNumberResult['outcome']; phone_unique_id: string | null }>('ensure-phone-number', [
       phone.e164,
       phone.region,
       appDeviceId,
     ]);
-    if (row.outcome === 'exists_but_invalid_app_device' || row.outcome === 'created_but_invalid_app_device')
+    if (row.outcome === 'exists_but_app_device_not_found' || row.outcome === 'created_but_app_device_not_found')
       return { outcome: row.outcome, phone };
-    return { outcome: row.outcome, phoneId: row.unique_id!, phone };
+    return { outcome: row.outcome, phoneId: row.phone_unique_id!, phone };
   }
 
+  /**
+   * Whether the number's membership may recover its secret key (routine
+   * verify_phone_for_secret_key_recovery); only an eligible number's id is returned.
+   *
+   * @example
+   * ```ts
+   * const result = await client.verifyPhoneForSecretKeyRecovery({ phoneNumber: '+14155552671' })
+   * if (result.outcome !== 'eligible_for_recovery') return result.outcome // phone_number_not_found, …
+   * ```
+   */
   async verifyPhoneForSecretKeyRecovery(input: { phoneNumber: string; region?: string | null }): Promise<RecoveryEligibilityResult> {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
@@ -163,6 +225,16 @@ export class MembershipsClient {
       : ({ outcome: row.outcome } as RecoveryEligibilityResult);
   }
 
+  /**
+   * Starts, or resumes, the verification of a phone for a device and purpose
+   * (routine initiate_verification_flow).
+   *
+   * @example
+   * ```ts
+   * const started = await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId, purpose: 'registration' })
+   * if (started.outcome === 'rate_limit_exceeded') throw new Error(`try again in ${started.retryAfterMs} ms`)
+   * ```
+   */
   async initiateVerificationFlow(input: {
     appDeviceId: string;
     phoneId: string;
@@ -185,13 +257,23 @@ export class MembershipsClient {
       case 'retrieved':
       case 'verified':
         return { outcome: row.outcome, flow: toFlowState(row) };
-      case 'global_rate_limit_exceeded':
+      case 'rate_limit_exceeded':
         return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) };
       default:
         return { outcome: row.outcome };
     }
   }
 
+  /**
+   * Whether another code may be sent for the flow now (routine
+   * request_resend_otp); it sends nothing — `issueOtp` does.
+   *
+   * @example
+   * ```ts
+   * const resend = await client.requestResendOtp(flowId)
+   * if (resend.outcome === 'resend_allowed') await client.issueOtp(flowId)
+   * ```
+   */
   async requestResendOtp(flowId: string): Promise<ResendResult> {
     const row = await this.one<{ outcome: ResendResult['outcome']; retry_after_seconds: number | null }>('request-resend-otp', [
       check.uuid('flowId', flowId),
@@ -206,13 +288,19 @@ export class MembershipsClient {
    * the database keeps its keyed hash. One round trip: the database checks
    * the flow, the per-flow cap and the resend cooldown (for every code, the
    * first included) under the flow's lock, so parallel calls issue one code.
+   *
+   * @example
+   * ```ts
+   * const otp = await client.issueOtp(flowId)
+   * if (otp.outcome === 'issued') await sms.send('+14155552671', `Your code: ${otp.code}`)
+   * ```
    */
   async issueOtp(flowId: string): Promise<IssueOtpResult> {
     const id = check.uuid('flowId', flowId);
     const code = generateOtpCode();
     const stored = hashOtp(this.secrets.otpKeys, id, code);
     const row = await this.one<{
-      outcome: 'created' | 'resend_cooldown_active' | 'flow_not_found_or_invalid' | 'flow_expired' | 'max_otp_attempts_reached';
+      outcome: 'created' | Exclude<IssueOtpResult['outcome'], 'issued'>;
       otp_unique_id: string | null;
       retry_after_seconds: number | null;
     }>('insert-otp-record', [id, stored.hash, stored.salt, this.otpLifetimeSeconds, 'pending']);
@@ -226,7 +314,16 @@ export class MembershipsClient {
     }
   }
 
-  /** Checks a code against the flow's active OTP in constant time; a wrong code is recorded as a failed attempt. */
+  /**
+   * Checks a code against the flow's active OTP in constant time; a wrong code
+   * is recorded as a failed check.
+   *
+   * @example
+   * ```ts
+   * const check = await client.verifyOtp(flowId, '123456')
+   * if (check.outcome === 'invalid_code') console.log('wrong code, try again')
+   * ```
+   */
   async verifyOtp(flowId: string, code: string): Promise<VerifyOtpResult> {
     const id = check.uuid('flowId', flowId);
     if (typeof code !== 'string' || !/^\d{6}$/.test(code)) throw new InvalidInputError('code', 'must be a string of 6 digits');
@@ -235,28 +332,40 @@ export class MembershipsClient {
     if (row.status === 'verified') return { outcome: 'already_used' };
     if (row.status !== 'pending') return { outcome: 'flow_not_pending' };
     if (row.expires_at <= row.database_now) return { outcome: 'flow_expired' };
-    if (!row.otp_unique_id || !row.otp_hash || !row.otp_salt) return { outcome: row.otp_count > 0 ? 'otp_expired' : 'no_active_otp' };
+    if (!row.otp_unique_id || !row.otp_hash || !row.otp_salt) return { outcome: row.otp_count > 0 ? 'otp_expired' : 'otp_not_found' };
     const matches = otpMatches(this.secrets.otpKeys, id, code, { hash: row.otp_hash, salt: row.otp_salt });
     const update = await this.updateOtpStatus(row.otp_unique_id, matches ? 'verified' : 'failed');
     switch (update.outcome) {
       case 'updated':
         return matches ? { outcome: 'verified', otpId: row.otp_unique_id } : { outcome: 'invalid_code', otpId: row.otp_unique_id };
-      case 'max_failed_attempts_reached':
-        return { outcome: 'max_failed_attempts_reached' };
+      case 'max_failed_checks_reached':
+        return { outcome: 'max_failed_checks_reached' };
       case 'too_many_failed_checks':
         return { outcome: 'too_many_failed_checks', retryAfterMs: update.retryAfterMs ?? 0 };
+      case 'flow_not_found':
+        return { outcome: 'flow_not_found' };
       case 'flow_expired':
         return { outcome: 'flow_expired' };
       case 'otp_expired':
         return { outcome: 'otp_expired' };
       case 'otp_not_found':
-        return { outcome: 'no_active_otp' };
+        return { outcome: 'otp_not_found' };
       default:
         // Verified or replaced between our read and our write: the code was used once already.
         return { outcome: 'already_used' };
     }
   }
 
+  /**
+   * Sets an OTP's status (routine update_otp_status). `verifyOtp` is the usual
+   * way to check a code; this is the routine itself.
+   *
+   * @example
+   * ```ts
+   * const result = await client.updateOtpStatus(otpId, 'expired')
+   * console.log(result.outcome, result.success) // 'updated', true
+   * ```
+   */
   async updateOtpStatus(otpId: string, status: OtpStatus): Promise<UpdateOtpStatusResult> {
     const row = await this.one<Omit<UpdateOtpStatusResult, 'retryAfterMs'> & { retry_after_seconds: number | null }>('update-otp-status', [
       check.uuid('otpId', otpId),
@@ -265,6 +374,15 @@ export class MembershipsClient {
     return { outcome: row.outcome, success: row.success, message: row.message, retryAfterMs: seconds(row.retry_after_seconds) };
   }
 
+  /**
+   * Ends a pending flow: `expired` or `failed` (routine update_verification_flow_status).
+   *
+   * @example
+   * ```ts
+   * const result = await client.updateVerificationFlowStatus(flowId, 'failed')
+   * // { outcome: 'updated', rowsAffected: 1 }, or flow_not_found / invalid_status_transition
+   * ```
+   */
   async updateVerificationFlowStatus(flowId: string, status: FlowStatus): Promise<UpdateFlowStatusResult> {
     const row = await this.one<{ outcome: UpdateFlowStatusResult['outcome']; rows_affected: number }>('update-verification-flow-status', [
       check.uuid('flowId', flowId),
@@ -273,6 +391,15 @@ export class MembershipsClient {
     return row.outcome === 'updated' ? { outcome: 'updated', rowsAffected: row.rows_affected } : { outcome: row.outcome };
   }
 
+  /**
+   * Expires the flow's pending codes (routine expire_associated_otp).
+   *
+   * @example
+   * ```ts
+   * const result = await client.expireAssociatedOtp(flowId)
+   * if (result.outcome === 'expired') console.log(result.expiredCount)
+   * ```
+   */
   async expireAssociatedOtp(flowId: string): Promise<ExpireOtpResult> {
     const row = await this.one<{ outcome: ExpireOtpResult['outcome']; expired_count: number }>('expire-associated-otp', [
       check.uuid('flowId', flowId),
@@ -280,41 +407,78 @@ export class MembershipsClient {
     return row.outcome === 'expired' ? { outcome: 'expired', expiredCount: row.expired_count } : { outcome: row.outcome };
   }
 
+  /**
+   * Records a sign-in attempt decided by the application (routine
+   * log_login_attempt): a failure counts toward the number's lockout; a success
+   * must confirm a key release (see `confirmLogin`).
+   *
+   * @example
+   * ```ts
+   * const result = await client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'invalid_passphrase', isSuccess: false })
+   * // { outcome: 'logged', attemptId: 42 }, or { outcome: 'locked' } during a lockout
+   * ```
+   */
   async logLoginAttempt(input: { phoneNumber: string; outcome: string; isSuccess: boolean }): Promise<LogLoginAttemptResult> {
     check.input(input);
     const phone = check.phoneNumber('phoneNumber', input.phoneNumber);
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
     const outcome = check.text('outcome', input.outcome, 255);
     if (outcome === 'key_released') throw new InvalidInputError('outcome', 'key_released is reserved for the key releases of login');
-    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; id: number | null }>('log-login-attempt', [
+    const row = await this.one<{ outcome: LogLoginAttemptResult['outcome']; login_attempt_id: number | null }>('log-login-attempt', [
       phone.e164,
       outcome,
       input.isSuccess,
     ]);
-    return row.outcome === 'logged' ? { outcome: 'logged', id: row.id! } : { outcome: row.outcome };
+    return row.outcome === 'logged' ? { outcome: 'logged', attemptId: row.login_attempt_id! } : { outcome: row.outcome };
   }
 
   /**
    * Confirms a sign-in: the passphrase opened the key that `login` released
    * for this number. Only this resets the number's failure count and lockout
    * ladder; without a release to confirm nothing is written.
+   *
+   * @example
+   * ```ts
+   * const login = await client.login('+14155552671')
+   * if (login.outcome === 'success' && passphraseOpens(login.secureKey)) {
+   *   await client.confirmLogin('+14155552671') // { outcome: 'confirmed' }
+   * }
+   * ```
    */
   async confirmLogin(phoneNumber: string): Promise<ConfirmLoginResult> {
     const result = await this.logLoginAttempt({ phoneNumber, outcome: 'login_confirmed', isSuccess: true });
-    return result.outcome === 'logged' ? { outcome: 'confirmed' } : { outcome: 'no_key_release' };
+    return result.outcome === 'logged' ? { outcome: 'confirmed' } : { outcome: 'key_release_not_found' };
   }
 
+  /**
+   * Records a membership attempt of a phone (routine log_membership_attempt);
+   * failures count toward create_membership's limit.
+   *
+   * @example
+   * ```ts
+   * const result = await client.logMembershipAttempt({ phoneId, outcome: 'passphrase_rejected', isSuccess: false })
+   * if (result.outcome === 'logged') console.log(result.attemptId)
+   * ```
+   */
   async logMembershipAttempt(input: { phoneId: string; outcome: string; isSuccess: boolean }): Promise<LogMembershipAttemptResult> {
     check.input(input);
     if (typeof input.isSuccess !== 'boolean') throw new InvalidInputError('isSuccess', 'must be true or false');
-    const row = await this.one<{ outcome: LogMembershipAttemptResult['outcome']; unique_id: string | null }>('log-membership-attempt', [
-      check.uuid('phoneId', input.phoneId),
-      check.text('outcome', input.outcome, 255),
-      input.isSuccess,
-    ]);
-    return row.outcome === 'logged' ? { outcome: 'logged', attemptId: row.unique_id! } : { outcome: row.outcome };
+    const row = await this.one<{ outcome: LogMembershipAttemptResult['outcome']; membership_attempt_unique_id: string | null }>(
+      'log-membership-attempt',
+      [check.uuid('phoneId', input.phoneId), check.text('outcome', input.outcome, 255), input.isSuccess],
+    );
+    return row.outcome === 'logged' ? { outcome: 'logged', attemptId: row.membership_attempt_unique_id! } : { outcome: row.outcome };
   }
 
+  /**
+   * Creates the membership of a verified registration flow (routine create_membership).
+   *
+   * @example
+   * ```ts
+   * const result = await client.createMembership({ flowId, otpId, connectionId: 42 })
+   * if (result.outcome === 'created') console.log(result.membershipId, result.status) // …, 'active'
+   * ```
+   */
   async createMembership(input: {
     flowId: string;
     otpId: string;
@@ -333,12 +497,12 @@ export class MembershipsClient {
       membership_unique_id: string | null;
       status: MembershipStatus | null;
       creation_status: CreationStatus | null;
-      retry_after_minutes: number | null;
+      retry_after_seconds: number | null;
     }>('create-membership', params);
     if (row.outcome === 'created') {
       return { outcome: 'created', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
     }
-    if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: (row.retry_after_minutes ?? 0) * 60_000 };
+    if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
     return { outcome: row.outcome } as CreateMembershipResult;
   }
 
@@ -347,6 +511,12 @@ export class MembershipsClient {
    * current data key. `flowId` proves the phone: the verified registration
    * flow that created the membership (first key only), or a verified
    * password-recovery flow of the same phone (used up by this call).
+   *
+   * @example
+   * ```ts
+   * const result = await client.setSecureKey({ membershipId, flowId, secureKey: new Uint8Array([1, 2, 3]) })
+   * if (result.outcome !== 'updated') console.warn(result.outcome) // invalid_proof, membership_blocked, …
+   * ```
    */
   async setSecureKey(input: { membershipId: string; flowId: string; secureKey: Uint8Array }): Promise<SetSecureKeyResult> {
     check.input(input);
@@ -358,11 +528,11 @@ export class MembershipsClient {
       membership_unique_id: string | null;
       status: MembershipStatus | null;
       creation_status: CreationStatus | null;
-      retry_after_minutes: number | null;
+      retry_after_seconds: number | null;
     }>('update-membership-secure-key', [id, encryptSecureKey(this.secrets.dataKeys, id, plaintext), flowId]);
     if (row.outcome === 'updated')
       return { outcome: 'updated', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
-    if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: (row.retry_after_minutes ?? 0) * 60_000 };
+    if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
     return { outcome: row.outcome } as SetSecureKeyResult;
   }
 
@@ -371,11 +541,18 @@ export class MembershipsClient {
    * key, decrypted. A release is not a sign-in: confirm it with `confirmLogin`
    * once the passphrase opened the key, or report a wrong passphrase with
    * `logLoginAttempt({ ..., isSuccess: false })`.
+   *
+   * @example
+   * ```ts
+   * const login = await client.login('(415) 555-2671', 'US')
+   * if (login.outcome === 'locked') console.log(`locked for ${login.retryAfterMs} ms`)
+   * response.json({ result: login.publicOutcome })
+   * ```
    */
   async login(phoneNumber: string, region?: string | null): Promise<LoginResult> {
     const phone = check.phoneNumber('phoneNumber', phoneNumber, region);
     const row = await this.one<{
-      outcome: LoginResult['outcome'] | 'phone_number_cannot_be_empty';
+      outcome: LoginResult['outcome'];
       membership_unique_id: string | null;
       status: MembershipStatus | null;
       secure_key: Uint8Array | null;
@@ -392,8 +569,6 @@ export class MembershipsClient {
         };
       case 'locked':
         return { outcome: 'locked', publicOutcome: 'too_many_attempts', retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
-      case 'phone_number_cannot_be_empty':
-        throw new InvalidInputError('phoneNumber', 'must be a non-empty phone number');
       default: {
         const retryAfterMs = seconds(row.retry_after_seconds);
         const limited = retryAfterMs !== null || row.outcome === 'too_many_key_releases';
@@ -402,24 +577,63 @@ export class MembershipsClient {
     }
   }
 
+  /**
+   * The active phone's number and region, or null (function get_phone_number).
+   *
+   * @example
+   * ```ts
+   * const phone = await client.getPhoneNumber(phoneId)
+   * // { phoneNumber: '+14155552671', region: 'US' } or null
+   * ```
+   */
   async getPhoneNumber(phoneId: string): Promise<{ phoneNumber: string; region: string | null } | null> {
     const row = await this.maybe<{ phone_number: string; region: string | null }>('get-phone-number', [check.uuid('phoneId', phoneId)]);
     return row ? { phoneNumber: row.phone_number, region: row.region } : null;
   }
 
+  /**
+   * The active phone's id, number and region, or null (function get_phone_number_details).
+   *
+   * @example
+   * ```ts
+   * const phone = await client.getPhoneNumberDetails(phoneId)
+   * // { phoneId, phoneNumber: '+14155552671', region: 'US' } or null
+   * ```
+   */
   async getPhoneNumberDetails(phoneId: string): Promise<{ phoneId: string; phoneNumber: string; region: string | null } | null> {
-    const row = await this.maybe<{ phone_number: string; region: string | null; unique_id: string }>('get-phone-number-details', [
+    const row = await this.maybe<{ phone_number: string; region: string | null; phone_unique_id: string }>('get-phone-number-details', [
       check.uuid('phoneId', phoneId),
     ]);
-    return row ? { phoneId: row.unique_id, phoneNumber: row.phone_number, region: row.region } : null;
+    return row ? { phoneId: row.phone_unique_id, phoneNumber: row.phone_number, region: row.region } : null;
   }
 
+  /**
+   * The active flow with its active, unexpired code (never the code itself), or
+   * null (function get_full_flow_state).
+   *
+   * @example
+   * ```ts
+   * const flow = await client.getFlowState(flowId)
+   * if (flow?.activeOtp) console.log(flow.activeOtp.otpId, flow.activeOtp.expiresAt)
+   * ```
+   */
   async getFlowState(flowId: string): Promise<FlowState | null> {
     const row = await this.maybe<FlowRow>('get-full-flow-state', [check.uuid('flowId', flowId)]);
     return row ? toFlowState(row) : null;
   }
 }
 
+/**
+ * A {@link MembershipsClient} over a database the application opened.
+ *
+ * @example
+ * ```ts
+ * import { createMembershipsClient, fromPgPool, loadSecrets } from 'ecliptix-persistor'
+ *
+ * const client = createMembershipsClient({ db: fromPgPool(pool), secrets: loadSecrets({}) })
+ * const result = await client.login('+14155552671')
+ * ```
+ */
 export function createMembershipsClient(options: MembershipsClientOptions): MembershipsClient {
   return new MembershipsClient(options);
 }

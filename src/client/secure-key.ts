@@ -12,6 +12,14 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/**
+ * Encrypts a membership's secure key under the current data key, bound to the membership id.
+ *
+ * @example
+ * ```ts
+ * const stored = encryptSecureKey(secrets.dataKeys, membershipId, new Uint8Array([1, 2, 3]))
+ * ```
+ */
 export function encryptSecureKey(keyring: Keyring, membershipId: string, plaintext: Uint8Array): Buffer {
   const keyId = Buffer.from(keyring.currentId, 'utf8');
   const iv = randomBytes(IV_BYTES);
@@ -21,6 +29,15 @@ export function encryptSecureKey(keyring: Keyring, membershipId: string, plainte
   return Buffer.concat([Buffer.from([VERSION, keyId.length]), keyId, iv, cipher.getAuthTag(), ciphertext]);
 }
 
+/**
+ * Decrypts a stored secure key with the key its header names; a `KeyError` when
+ * it was tampered with, moved to another membership or its key is unknown.
+ *
+ * @example
+ * ```ts
+ * const plaintext = decryptSecureKey(secrets.dataKeys, membershipId, stored) // Buffer [1, 2, 3]
+ * ```
+ */
 export function decryptSecureKey(keyring: Keyring, membershipId: string, stored: Uint8Array): Buffer {
   const data = Buffer.from(stored);
   if (data.length < 2 || data[0] !== VERSION) throw new KeyError('the stored secure key is not in the expected encrypted format');

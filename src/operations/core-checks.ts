@@ -72,7 +72,7 @@ const STEPS: Step[] = [
     routine: 'register_app_device_if_not_exists',
     file: '01-register-device',
     params: (j) => [j.appInstanceId, j.deviceId],
-    check: outcome('created', (r, j) => (j.device = r.unique_id as string)),
+    check: outcome('created', (r, j) => (j.device = r.app_device_id as string)),
   },
   {
     name: 'register the same device again',
@@ -86,7 +86,7 @@ const STEPS: Step[] = [
     routine: 'ensure_phone_number',
     file: '03-ensure-phone-number',
     params: (j) => [j.phone, j.device],
-    check: outcome('created_and_associated', (r, j) => (j.phoneUid = r.unique_id as string)),
+    check: outcome('created_and_associated', (r, j) => (j.phoneUid = r.phone_unique_id as string)),
   },
   {
     name: 'read the phone number',
@@ -100,7 +100,7 @@ const STEPS: Step[] = [
     routine: 'get_phone_number_details',
     file: '05-get-phone-number-details',
     params: (j) => [j.phoneUid],
-    check: oneRow((r, j) => (r.unique_id === j.phoneUid ? undefined : 'unique_id does not match')),
+    check: oneRow((r, j) => (r.phone_unique_id === j.phoneUid ? undefined : 'phone_unique_id does not match')),
   },
   {
     name: 'start a registration flow',

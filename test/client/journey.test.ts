@@ -51,7 +51,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     });
 
     // A confirmation with no release to confirm writes nothing.
-    expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'no_key_release' });
+    expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'key_release_not_found' });
     const login = await client.login(phoneNumber);
     expect(login).toEqual({
       outcome: 'success',
@@ -97,7 +97,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     await advanceClock(db, 60 * 60 + 1);
     expect((await client.login(phoneNumber)).outcome).toBe('success');
     expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'confirmed' });
-    expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'no_key_release' });
+    expect(await client.confirmLogin(phoneNumber)).toEqual({ outcome: 'key_release_not_found' });
     for (let i = 0; i < 5; i++) await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false });
     const lockedAfterSuccess = await client.login(phoneNumber);
     if (lockedAfterSuccess.outcome !== 'locked') throw new Error(`expected locked, got ${lockedAfterSuccess.outcome}`);
@@ -182,7 +182,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
       codes.push(issued.code);
       await advanceClock(db, 31);
     }
-    expect(await client.issueOtp(flow.flow.flowId)).toEqual({ outcome: 'max_otp_attempts_reached' });
+    expect(await client.issueOtp(flow.flow.flowId)).toEqual({ outcome: 'max_otps_reached' });
     expect((await client.getFlowState(flow.flow.flowId))?.status).toBe('failed');
     expect((await db.query('SELECT count(*)::int AS n FROM ecliptix.otp_records')).rows[0]).toEqual({ n: 5 });
   });
@@ -196,7 +196,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     const issued = await client.issueOtp(flow.flow.flowId);
     if (issued.outcome !== 'issued') throw new Error(issued.outcome);
     for (let i = 0; i < 4; i++) expect((await client.verifyOtp(flow.flow.flowId, wrongCode(issued.code))).outcome).toBe('invalid_code');
-    expect(await client.verifyOtp(flow.flow.flowId, wrongCode(issued.code))).toEqual({ outcome: 'max_failed_attempts_reached' });
+    expect(await client.verifyOtp(flow.flow.flowId, wrongCode(issued.code))).toEqual({ outcome: 'max_failed_checks_reached' });
     expect(await client.verifyOtp(flow.flow.flowId, issued.code)).toEqual({ outcome: 'flow_not_pending' });
   });
 
@@ -219,7 +219,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
       phoneId: phoneIdOf(phone),
       purpose: 'registration',
     });
-    if (limited.outcome !== 'global_rate_limit_exceeded') throw new Error(limited.outcome);
+    if (limited.outcome !== 'rate_limit_exceeded') throw new Error(limited.outcome);
     expect(limited.retryAfterMs).toBeGreaterThan(58 * 60_000);
     expect(limited.retryAfterMs).toBeLessThanOrEqual(60 * 60_000);
     await advanceClock(db, 3600);

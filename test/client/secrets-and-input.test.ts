@@ -111,7 +111,7 @@ describe.each(engines)('client input and secrets on %s', (engine) => {
     expect(await fx.client.getPhoneNumber(phoneIdOf(freephone))).toEqual({ phoneNumber: '+80012345678', region: '001' });
     // With an unknown device the phone is kept, but its id is not disclosed.
     const refused = await fx.client.ensurePhoneNumber({ phoneNumber: '+1 415-555-2671', appDeviceId: randomUUID() });
-    expect(refused).toEqual({ outcome: 'exists_but_invalid_app_device', phone: { e164: '+14155552671', region: 'US' } });
+    expect(refused).toEqual({ outcome: 'exists_but_app_device_not_found', phone: { e164: '+14155552671', region: 'US' } });
   });
 
   it('the database never contains an OTP code or an unencrypted secure key (every column of every table searched)', async () => {

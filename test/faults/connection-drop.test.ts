@@ -133,12 +133,12 @@ describe('connection drop on postgres', () => {
       backendPid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const device = await registerDevice(tx);
       const phone = await ensurePhone(tx, nextUsPhone(), null, device.deviceUid);
-      const flow = await initiateFlow(tx, device.deviceUid, phone.unique_id, 'registration', 9);
+      const flow = await initiateFlow(tx, device.deviceUid, phone.phone_unique_id, 'registration', 9);
       await insertOtp(tx, flow.flow_unique_id!);
       reached();
       await terminated;
       // The connection is gone: this fails, and so does the commit.
-      await call(tx, 'log_membership_attempt', phone.unique_id, 'after_drop', false);
+      await call(tx, 'log_membership_attempt', phone.phone_unique_id, 'after_drop', false);
     });
     const outcome = work.then(
       () => undefined,
@@ -282,8 +282,8 @@ describe('process killed in the middle of a transaction on pglite', () => {
       const db = await openPglite({ dataDir: ${JSON.stringify(target.config.dataDir)}, lockTimeoutMs: 30000 });
       await db.transaction(async (tx) => {
         const device = (await tx.query('SELECT * FROM ecliptix.register_app_device_if_not_exists($1, $2, 1)', [randomUUID(), randomUUID()])).rows[0];
-        const phone = (await tx.query('SELECT * FROM ecliptix.ensure_phone_number($1, NULL, $2)', ['+14155559001', device.unique_id])).rows[0];
-        const flow = (await tx.query("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 1)", [device.unique_id, phone.unique_id])).rows[0];
+        const phone = (await tx.query('SELECT * FROM ecliptix.ensure_phone_number($1, NULL, $2)', ['+14155559001', device.app_device_id])).rows[0];
+        const flow = (await tx.query("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 1)", [device.app_device_id, phone.phone_unique_id])).rows[0];
         await tx.query("SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', now() + interval '5 minutes', 'pending')", [flow.flow_unique_id]);
         await tx.query("INSERT INTO ecliptix.event_log (event_type, message) VALUES ('test', repeat('x', 100000))");
         await tx.query('CHECKPOINT');

@@ -129,7 +129,7 @@ async function expectMembersSignIn(db: Queryable, data: Dataset): Promise<void> 
     expect(
       (await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId: phone.phoneId, purpose: 'login' })).outcome,
       number,
-    ).toBe('global_rate_limit_exceeded');
+    ).toBe('rate_limit_exceeded');
   }
   // Fifteen failed checks in the last hour before the move: even the right code is refused.
   for (const number of data.otpBudgetSpent) {

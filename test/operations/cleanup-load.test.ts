@@ -65,12 +65,12 @@ async function journey(client: pg.Client, traffic: Traffic): Promise<void> {
   const device = await call('SELECT * FROM ecliptix.register_app_device_if_not_exists($1, $2, 1)', [randomUUID(), randomUUID()], 'created');
   const created = await call(
     'SELECT * FROM ecliptix.ensure_phone_number($1, NULL, $2)',
-    [phone, device.unique_id],
+    [phone, device.app_device_id],
     'created_and_associated',
   );
   const flow = await call(
     "SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 7)",
-    [device.unique_id, created.unique_id],
+    [device.app_device_id, created.phone_unique_id],
     'created',
   );
   const otp = await call(

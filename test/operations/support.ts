@@ -30,10 +30,10 @@ export async function dumpSchemas(
 export async function signUp(db: Queryable, phone: string): Promise<void> {
   const one = async (sql: string, params: unknown[]) => (await db.query<Record<string, unknown>>(sql, params)).rows[0]!;
   const device = await one('SELECT * FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)', []);
-  const created = await one("SELECT * FROM ecliptix.ensure_phone_number($1, 'US', $2)", [phone, device.unique_id]);
+  const created = await one("SELECT * FROM ecliptix.ensure_phone_number($1, 'US', $2)", [phone, device.app_device_id]);
   const flow = await one("SELECT * FROM ecliptix.initiate_verification_flow($1, $2, 'registration', 1)", [
-    device.unique_id,
-    created.unique_id,
+    device.app_device_id,
+    created.phone_unique_id,
   ]);
   const otp = await one(
     "SELECT * FROM ecliptix.insert_otp_record($1, 'hash', 'salt', ecliptix_internal.now() + interval '5 minutes', 'pending')",

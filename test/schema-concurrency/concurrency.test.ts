@@ -106,7 +106,7 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       const results = await Promise.all(Array.from({ length: 32 }, () => retrying(() => registerDevice(db, deviceId))));
 
       expect(tally(results), `round ${round}`).toEqual({ created: 1, exists: 31 });
-      expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
+      expect(new Set(results.map((r) => r.app_device_id)).size).toBe(1);
       expect(await count('SELECT 1 FROM ecliptix.app_devices WHERE device_id = $1', [deviceId])).toBe(1);
     }
   });
@@ -114,13 +114,13 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
   // Relies on the phone's limit guard (mutants no-limit-guards, guards-as-advisory-locks).
   it('64 parallel initiate_verification_flow for one phone (64 devices) create exactly max_flows_per_phone_per_hour = 30 flows', async () => {
     const devices: string[] = [];
-    for (let i = 0; i < 64; i++) devices.push((await registerDevice(db)).unique_id);
+    for (let i = 0; i < 64; i++) devices.push((await registerDevice(db)).app_device_id);
     for (const round of rounds) {
-      const phoneUid = (await ensurePhone(db, `+1202555010${round}`)).unique_id;
+      const phoneUid = (await ensurePhone(db, `+1202555010${round}`)).phone_unique_id;
 
       const results = await Promise.all(devices.map((device) => retrying(() => initiateFlow(db, device, phoneUid, 'registration'))));
 
-      expect(tally(results), `round ${round}`).toEqual({ created: 30, global_rate_limit_exceeded: 34 });
+      expect(tally(results), `round ${round}`).toEqual({ created: 30, rate_limit_exceeded: 34 });
       expect(new Set(results.filter((r) => r.outcome === 'created').map((r) => r.flow_unique_id)).size).toBe(30);
       expect(
         await count(
@@ -134,9 +134,9 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
   // Relies on the flow row lock, FOR UPDATE (mutant insert-otp-no-flow-lock).
   it('20 parallel insert_otp_record on one flow (no cooldown) never exceed max_otps_per_flow = 5', async () => {
     await setting('otp_resend_cooldown', '0 seconds');
-    const deviceUid = (await registerDevice(db)).unique_id;
+    const deviceUid = (await registerDevice(db)).app_device_id;
     for (const round of rounds) {
-      const phoneUid = (await ensurePhone(db, `+1202555020${round}`, null, deviceUid)).unique_id;
+      const phoneUid = (await ensurePhone(db, `+1202555020${round}`, null, deviceUid)).phone_unique_id;
       const flow = await initiateFlow(db, deviceUid, phoneUid, 'registration');
       expect(flow.outcome).toBe('created');
       const flowUid = flow.flow_unique_id!;
@@ -146,7 +146,7 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       );
 
       // The 6th call refuses and fails the flow; later calls find a failed (not pending) flow.
-      expect(tally(results), `round ${round}`).toEqual({ created: 5, max_otp_attempts_reached: 1, flow_not_found_or_invalid: 14 });
+      expect(tally(results), `round ${round}`).toEqual({ created: 5, max_otps_reached: 1, flow_not_pending: 14 });
       expect(await count('SELECT 1 FROM ecliptix.otp_records WHERE flow_unique_id = $1', [flowUid])).toBe(5);
       expect(await count('SELECT 1 FROM ecliptix.otp_records WHERE flow_unique_id = $1 AND is_active', [flowUid])).toBe(1);
       const { rows } = await db.query<{ otp_count: number; status: string }>(
@@ -160,9 +160,9 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
   // Relies on the cooldown check inside insert_otp_record, under the flow lock (mutant insert-otp-no-cooldown).
   it('20 parallel issueOtp on one flow through the client issue exactly one code within the cooldown', async () => {
     const client = createMembershipsClient({ db, secrets: { otpKeys: generateKeyring('otp'), dataKeys: generateKeyring('data') } });
-    const deviceUid = (await registerDevice(db)).unique_id;
+    const deviceUid = (await registerDevice(db)).app_device_id;
     for (const round of rounds) {
-      const phoneUid = (await ensurePhone(db, `+1202555030${round}`, null, deviceUid)).unique_id;
+      const phoneUid = (await ensurePhone(db, `+1202555030${round}`, null, deviceUid)).phone_unique_id;
       const flow = await initiateFlow(db, deviceUid, phoneUid, 'registration');
       const flowUid = flow.flow_unique_id!;
 
@@ -181,8 +181,8 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       const otps: string[] = [];
       let phoneUid = '';
       for (let i = 0; i < 6; i++) {
-        const deviceUid = (await registerDevice(db)).unique_id;
-        phoneUid = (await ensurePhone(db, phone, null, deviceUid)).unique_id;
+        const deviceUid = (await registerDevice(db)).app_device_id;
+        phoneUid = (await ensurePhone(db, phone, null, deviceUid)).phone_unique_id;
         const flow = await initiateFlow(db, deviceUid, phoneUid, 'registration');
         otps.push((await insertOtp(db, flow.flow_unique_id!)).otp_unique_id!);
       }
@@ -190,7 +190,7 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
 
       const results = await Promise.all(checks.map((otp) => retrying(() => updateOtpStatus(db, otp, 'failed'))));
 
-      const recorded = results.filter((r) => r.outcome === 'updated' || r.outcome === 'max_failed_attempts_reached');
+      const recorded = results.filter((r) => r.outcome === 'updated' || r.outcome === 'max_failed_checks_reached');
       expect(recorded, `round ${round}: ${JSON.stringify(tally(results))}`).toHaveLength(15);
       expect(results.filter((r) => r.outcome === 'too_many_failed_checks').length).toBeGreaterThan(0);
       expect(
@@ -285,7 +285,7 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
   // Relies on INSERT … ON CONFLICT for the phone (mutant ensure-phone-no-on-conflict).
   it('32 parallel ensure_phone_number of one new number, each with another region and device, create one phone and exactly one primary link', async () => {
     const devices: string[] = [];
-    for (let i = 0; i < 32; i++) devices.push((await registerDevice(db)).unique_id);
+    for (let i = 0; i < 32; i++) devices.push((await registerDevice(db)).app_device_id);
     const regions = ['US', 'GB', 'CA', 'DE', null, '001', 'FR', 'JP'];
     for (const round of rounds) {
       const phone = `+1202555090${round}`;
@@ -295,9 +295,9 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
       );
 
       expect(tally(results), `round ${round}`).toEqual({ created_and_associated: 1, associated: 31 });
-      expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
+      expect(new Set(results.map((r) => r.phone_unique_id)).size).toBe(1);
       expect(await count('SELECT 1 FROM ecliptix.phone_numbers WHERE phone_number = $1', [phone])).toBe(1);
-      const phoneUid = results[0]!.unique_id;
+      const phoneUid = results[0]!.phone_unique_id;
       expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND NOT is_deleted', [phoneUid])).toBe(32);
       expect(
         await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 AND is_primary AND NOT is_deleted', [phoneUid]),
@@ -308,10 +308,10 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
   // Relies on the phone's limit guard around the primary decision (mutant no-limit-guards).
   it('32 parallel ensure_phone_number of one existing, unlinked number with 32 devices make exactly one link primary', async () => {
     const devices: string[] = [];
-    for (let i = 0; i < 32; i++) devices.push((await registerDevice(db)).unique_id);
+    for (let i = 0; i < 32; i++) devices.push((await registerDevice(db)).app_device_id);
     for (const round of rounds) {
       const phone = `+1202555100${round}`;
-      const phoneUid = (await ensurePhone(db, phone)).unique_id;
+      const phoneUid = (await ensurePhone(db, phone)).phone_unique_id;
 
       const results = await Promise.all(devices.map((device) => retrying(() => ensurePhone(db, phone, null, device))));
 

@@ -58,9 +58,9 @@ async function dumpAll(db: Queryable): Promise<Record<string, unknown[]>> {
 /** A whole journey through the procedures, so that every table holds rows. */
 async function fill(db: Database): Promise<void> {
   const phone = '+15550200001';
-  const deviceA = (await registerDevice(db)).unique_id;
-  const deviceB = (await registerDevice(db)).unique_id;
-  const phoneUid = (await ensurePhone(db, phone, 'US', deviceA)).unique_id;
+  const deviceA = (await registerDevice(db)).app_device_id;
+  const deviceB = (await registerDevice(db)).app_device_id;
+  const phoneUid = (await ensurePhone(db, phone, 'US', deviceA)).phone_unique_id;
   expect((await ensurePhone(db, phone, 'US', deviceB)).outcome).toBe('associated');
   expect((await ensurePhone(db, '+15550200002')).outcome).toBe('created');
 
@@ -124,8 +124,10 @@ describe.each(engines)('no data loss on redeployment (%s)', (engine) => {
     cpSync(shippedMigrationsDir, migrations, { recursive: true });
     const procedureFile = join(migrations, CHANGED_PROCEDURE);
     const original = readFileSync(procedureFile, 'utf8');
-    expect(original).toMatch(/\nbegin\n/);
-    writeFileSync(procedureFile, original.replace(/\nbegin\n/, `\nbegin\n  ${MARKER}\n`));
+    // The marker goes into the function's body (the file may start with a DO block of its own).
+    const body = /(create or replace function[\s\S]*?\nbegin\n)/;
+    expect(original).toMatch(body);
+    writeFileSync(procedureFile, original.replace(body, `$1  ${MARKER}\n`));
     writeFileSync(join(migrations, NEW_VERSIONED), 'ALTER TABLE ecliptix.event_log ADD COLUMN note text;\n');
 
     const result = await new Migrator({ db, migrationsDir: migrations, lockTimeoutMs: 30_000 }).migrate();

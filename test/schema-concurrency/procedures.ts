@@ -19,7 +19,7 @@ export async function call<T extends Row = Row>(db: Queryable, name: string, arg
 
 export interface DeviceResult extends Row {
   outcome: string;
-  unique_id: string;
+  app_device_id: string;
   status: number;
 }
 
@@ -33,7 +33,7 @@ export function registerDevice(
 
 export interface PhoneResult extends Row {
   outcome: string;
-  unique_id: string;
+  phone_unique_id: string;
   success: boolean;
 }
 
@@ -101,7 +101,7 @@ export interface MembershipResult extends Row {
   membership_unique_id: string | null;
   status: string | null;
   creation_status: string | null;
-  retry_after_minutes: number | null;
+  retry_after_seconds: number | null;
 }
 
 export function createMembership(db: Queryable, flowUid: string, connectionId: number | null, otpUid: string): Promise<MembershipResult> {
@@ -113,7 +113,7 @@ export interface SecureKeyResult extends Row {
   membership_unique_id: string | null;
   status: string | null;
   creation_status: string | null;
-  retry_after_minutes: number | null;
+  retry_after_seconds: number | null;
 }
 
 /** update_membership_secure_key: `flowUid` is the proof (the verified registration flow, or a verified password_recovery flow). */
@@ -136,10 +136,10 @@ export function login(db: Queryable, phone: string): Promise<LoginResult> {
 
 export interface LogLoginResult extends Row {
   outcome: string;
-  id: number | null;
+  login_attempt_id: number | null;
 }
 
-/** log_login_attempt(phone, outcome, true): confirms a key release of the number (no_key_release without one). */
+/** log_login_attempt(phone, outcome, true): confirms a key release of the number (key_release_not_found without one). */
 export function confirmLogin(db: Queryable, phone: string, outcome = 'signed_in'): Promise<LogLoginResult> {
   return call<LogLoginResult>(db, 'log_login_attempt', [phone, outcome, true]);
 }
@@ -150,8 +150,8 @@ export async function verifiedRegistrationFlow(
   phone: string,
   connectionId: number | null = null,
 ): Promise<{ deviceUid: string; phoneUid: string; flowUid: string; otpUid: string }> {
-  const deviceUid = (await registerDevice(db)).unique_id;
-  const phoneUid = (await ensurePhone(db, phone, null, deviceUid)).unique_id;
+  const deviceUid = (await registerDevice(db)).app_device_id;
+  const phoneUid = (await ensurePhone(db, phone, null, deviceUid)).phone_unique_id;
   const flow = await initiateFlow(db, deviceUid, phoneUid, 'registration', connectionId);
   if (flow.outcome !== 'created' || !flow.flow_unique_id) throw new Error(`initiate_verification_flow: ${flow.outcome}`);
   const otp = await insertOtp(db, flow.flow_unique_id);

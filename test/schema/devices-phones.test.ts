@@ -45,12 +45,12 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       const before = await dbNow(db);
 
       const created = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, deviceId, 3);
-      expect(created).toEqual({ outcome: 'created', unique_id: expect.any(String), status: 2 });
+      expect(created).toEqual({ outcome: 'created', app_device_id: expect.any(String), status: 2 });
 
       const rows = await rowsOf(db, 'app_devices');
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
-        unique_id: created.unique_id,
+        unique_id: created.app_device_id,
         app_instance_id: appInstanceId,
         device_id: deviceId,
         device_type: 3,
@@ -61,24 +61,24 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
 
       // Same device id, other instance and type: found, and left as it was.
       const again = await call<RegisterResult>(db, 'register_app_device_if_not_exists', randomUUID(), deviceId, 7);
-      expect(again).toEqual({ outcome: 'exists', unique_id: created.unique_id, status: 1 });
+      expect(again).toEqual({ outcome: 'exists', app_device_id: created.app_device_id, status: 1 });
       expect(await rowsOf(db, 'app_devices')).toEqual(rows);
 
       // The default device type is 1.
       const other = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, randomUUID());
       expect(other.outcome).toBe('created');
-      expect((await rowsOf(db, 'app_devices', 'unique_id = $1', [other.unique_id]))[0]!.device_type).toBe(1);
+      expect((await rowsOf(db, 'app_devices', 'unique_id = $1', [other.app_device_id]))[0]!.device_type).toBe(1);
       expect(await countOf(db, 'app_devices')).toBe(2);
 
       // A soft-deleted device id is registered again as a new row.
-      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [created.unique_id]);
+      await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [created.app_device_id]);
       const reborn = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, deviceId, 1);
-      expect(reborn).toEqual({ outcome: 'created', unique_id: expect.any(String), status: 2 });
-      expect(reborn.unique_id).not.toBe(created.unique_id);
+      expect(reborn).toEqual({ outcome: 'created', app_device_id: expect.any(String), status: 2 });
+      expect(reborn.app_device_id).not.toBe(created.app_device_id);
       const versions = await rowsOf(db, 'app_devices', 'device_id = $1', [deviceId]);
       expect(versions.map((r) => [r.unique_id, r.is_deleted])).toEqual([
-        [created.unique_id, true],
-        [reborn.unique_id, false],
+        [created.app_device_id, true],
+        [reborn.app_device_id, false],
       ]);
     });
 
@@ -89,7 +89,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       );
       expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
       expect(results.filter((r) => r.outcome === 'exists')).toHaveLength(7);
-      expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
+      expect(new Set(results.map((r) => r.app_device_id)).size).toBe(1);
       expect(await countOf(db, 'app_devices')).toBe(1);
     });
   });
@@ -98,60 +98,66 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
     it('created, exists (one row per number, whatever the region), *_but_invalid_app_device (no identifier), and a soft-deleted phone created anew', async () => {
       const phone = newPhone();
       const created = await ensurePhone(db, phone);
-      expect(created).toEqual({ outcome: 'created', unique_id: expect.any(String), success: true });
-      expect(await ensurePhone(db, phone)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
-      expect(await ensurePhone(db, phone, null)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+      expect(created).toEqual({ outcome: 'created', phone_unique_id: expect.any(String), success: true });
+      expect(await ensurePhone(db, phone)).toEqual({ outcome: 'exists', phone_unique_id: created.phone_unique_id, success: true });
+      expect(await ensurePhone(db, phone, null)).toEqual({ outcome: 'exists', phone_unique_id: created.phone_unique_id, success: true });
 
       // A region for a number that has none is stored; the number keeps its identity.
-      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
-      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', phone_unique_id: created.phone_unique_id, success: true });
+      expect(await ensurePhone(db, phone, 'US')).toEqual({ outcome: 'exists', phone_unique_id: created.phone_unique_id, success: true });
       // Another region (or none) for a known number is ignored: no second identity, and the region stays.
       const before = await snapshotAllTables(db);
       for (const region of ['GB', 'CA', '001', null]) {
-        expect(await ensurePhone(db, phone, region)).toEqual({ outcome: 'exists', unique_id: created.unique_id, success: true });
+        expect(await ensurePhone(db, phone, region)).toEqual({
+          outcome: 'exists',
+          phone_unique_id: created.phone_unique_id,
+          success: true,
+        });
       }
       expect(await snapshotAllTables(db)).toEqual(before);
 
       const rows = await rowsOf(db, 'phone_numbers');
-      expect(rows.map((r) => [r.unique_id, r.phone_number, r.region, r.is_deleted])).toEqual([[created.unique_id, phone, 'US', false]]);
+      expect(rows.map((r) => [r.unique_id, r.phone_number, r.region, r.is_deleted])).toEqual([
+        [created.phone_unique_id, phone, 'US', false],
+      ]);
       expect(await countOf(db, 'phone_number_devices')).toBe(0);
 
       // A region given at creation is stored; '001' is the region of a non-geographic number (+800).
       const freephone = await ensurePhone(db, '+80012345678', '001');
-      expect(freephone).toEqual({ outcome: 'created', unique_id: expect.any(String), success: true });
-      expect(await rowsOf(db, 'phone_numbers', 'unique_id = $1', [freephone.unique_id])).toEqual([
+      expect(freephone).toEqual({ outcome: 'created', phone_unique_id: expect.any(String), success: true });
+      expect(await rowsOf(db, 'phone_numbers', 'unique_id = $1', [freephone.phone_unique_id])).toEqual([
         expect.objectContaining({ phone_number: '+80012345678', region: '001', is_deleted: false }),
       ]);
 
       // An unknown or soft-deleted device: success = false and no identifier; the phone is created or kept, nothing is linked.
       const other = newPhone();
       const unknown = randomUUID();
-      const invalid = { unique_id: null, success: false };
-      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({ ...invalid, outcome: 'created_but_invalid_app_device' });
+      const invalid = { phone_unique_id: null, success: false };
+      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({ ...invalid, outcome: 'created_but_app_device_not_found' });
       const [kept] = await rowsOf(db, 'phone_numbers', 'phone_number = $1', [other]);
       expect(kept).toMatchObject({ phone_number: other, region: 'DE', is_deleted: false });
-      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({ ...invalid, outcome: 'exists_but_invalid_app_device' });
+      expect(await ensurePhone(db, other, 'DE', unknown)).toEqual({ ...invalid, outcome: 'exists_but_app_device_not_found' });
       const gone = await registerDevice(db);
       await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
-      expect(await ensurePhone(db, other, 'DE', gone.deviceUid)).toEqual({ ...invalid, outcome: 'exists_but_invalid_app_device' });
+      expect(await ensurePhone(db, other, 'DE', gone.deviceUid)).toEqual({ ...invalid, outcome: 'exists_but_app_device_not_found' });
       expect(await rowsOf(db, 'phone_numbers', 'phone_number = $1', [other])).toEqual([kept]);
-      expect(await ensurePhone(db, other, 'DE')).toEqual({ outcome: 'exists', unique_id: kept!.unique_id, success: true });
+      expect(await ensurePhone(db, other, 'DE')).toEqual({ outcome: 'exists', phone_unique_id: kept!.unique_id, success: true });
       expect(await countOf(db, 'phone_number_devices')).toBe(0);
 
       // A soft-deleted phone is created anew, and the same number can be soft-deleted twice (Fix).
       const third = newPhone();
       const v1 = await ensurePhone(db, third, 'FR');
-      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [v1.unique_id]);
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [v1.phone_unique_id]);
       const v2 = await ensurePhone(db, third, 'FR');
       expect(v2.outcome).toBe('created');
-      expect(v2.unique_id).not.toBe(v1.unique_id);
-      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [v2.unique_id]);
+      expect(v2.phone_unique_id).not.toBe(v1.phone_unique_id);
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [v2.phone_unique_id]);
       const v3 = await ensurePhone(db, third, 'FR');
       expect(v3.outcome).toBe('created');
       expect((await rowsOf(db, 'phone_numbers', 'phone_number = $1', [third])).map((r) => [r.unique_id, r.is_deleted])).toEqual([
-        [v1.unique_id, true],
-        [v2.unique_id, true],
-        [v3.unique_id, false],
+        [v1.phone_unique_id, true],
+        [v2.phone_unique_id, true],
+        [v3.phone_unique_id, false],
       ]);
     });
 
@@ -161,29 +167,33 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       const b = await registerDevice(db);
 
       const first = await ensurePhone(db, phone, 'GB', a.deviceUid);
-      expect(first).toEqual({ outcome: 'created_and_associated', unique_id: expect.any(String), success: true });
+      expect(first).toEqual({ outcome: 'created_and_associated', phone_unique_id: expect.any(String), success: true });
       const second = await ensurePhone(db, phone, 'GB', b.deviceUid);
-      expect(second).toEqual({ outcome: 'associated', unique_id: first.unique_id, success: true });
+      expect(second).toEqual({ outcome: 'associated', phone_unique_id: first.phone_unique_id, success: true });
       // Linking an already-linked device again: associated, nothing duplicated or changed.
       const linksBefore = await rowsOf(db, 'phone_number_devices');
-      expect(await ensurePhone(db, phone, 'GB', a.deviceUid)).toEqual({ outcome: 'associated', unique_id: first.unique_id, success: true });
+      expect(await ensurePhone(db, phone, 'GB', a.deviceUid)).toEqual({
+        outcome: 'associated',
+        phone_unique_id: first.phone_unique_id,
+        success: true,
+      });
       expect(await rowsOf(db, 'phone_number_devices')).toEqual(linksBefore);
 
       const links = await db.query<{ app_device_id: string; is_primary: boolean; is_deleted: boolean }>(
         'SELECT app_device_id, is_primary, is_deleted FROM ecliptix.phone_number_devices WHERE phone_number_id = $1 ORDER BY created_at, app_device_id',
-        [first.unique_id],
+        [first.phone_unique_id],
       );
       expect(links.rows).toEqual([
         { app_device_id: a.deviceUid, is_primary: true, is_deleted: false },
         { app_device_id: b.deviceUid, is_primary: false, is_deleted: false },
       ]);
       expect(await countOf(db, 'phone_numbers')).toBe(1);
-      const phoneUid = first.unique_id;
+      const phoneUid = first.phone_unique_id;
 
       // Soft-delete the secondary link and re-link it: same row, active again, still secondary.
       await db.query('UPDATE ecliptix.phone_number_devices SET is_deleted = true WHERE app_device_id = $1', [b.deviceUid]);
       await setClock(db, '1 minute');
-      expect(await ensurePhone(db, phone, 'GB', b.deviceUid)).toEqual({ outcome: 'associated', unique_id: phoneUid, success: true });
+      expect(await ensurePhone(db, phone, 'GB', b.deviceUid)).toEqual({ outcome: 'associated', phone_unique_id: phoneUid, success: true });
       let linkB = (await rowsOf(db, 'phone_number_devices', 'app_device_id = $1', [b.deviceUid]))[0]!;
       expect(linkB).toMatchObject({ is_deleted: false, is_primary: false });
       expect(linkB.updated_at.getTime()).toBeGreaterThan(linkB.created_at.getTime());
@@ -221,7 +231,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       const results = await Promise.all(devices.map((d, i) => ensurePhone(db, phone, regions[i], d.deviceUid)));
       expect(results.filter((r) => r.outcome === 'created_and_associated')).toHaveLength(1);
       expect(results.filter((r) => r.outcome === 'associated')).toHaveLength(5);
-      expect(new Set(results.map((r) => r.unique_id)).size).toBe(1);
+      expect(new Set(results.map((r) => r.phone_unique_id)).size).toBe(1);
       expect(await countOf(db, 'phone_numbers')).toBe(1);
       expect(await countOf(db, 'phone_number_devices')).toBe(6);
       expect(await countOf(db, 'phone_number_devices', 'is_primary')).toBe(1);
@@ -236,22 +246,24 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       const withRegion = await ensurePhone(db, '+447700900123', 'GB');
       const withoutRegion = await ensurePhone(db, '+12025550143');
 
-      expect(await callRows(db, 'get_phone_number', withRegion.unique_id)).toEqual([{ phone_number: '+447700900123', region: 'GB' }]);
-      expect(await callRows(db, 'get_phone_number', withoutRegion.unique_id)).toEqual([{ phone_number: '+12025550143', region: null }]);
-      expect(await callRows(db, 'get_phone_number_details', withRegion.unique_id)).toEqual([
-        { phone_number: '+447700900123', region: 'GB', unique_id: withRegion.unique_id },
+      expect(await callRows(db, 'get_phone_number', withRegion.phone_unique_id)).toEqual([{ phone_number: '+447700900123', region: 'GB' }]);
+      expect(await callRows(db, 'get_phone_number', withoutRegion.phone_unique_id)).toEqual([
+        { phone_number: '+12025550143', region: null },
       ]);
-      expect(await callRows(db, 'get_phone_number_details', withoutRegion.unique_id)).toEqual([
-        { phone_number: '+12025550143', region: null, unique_id: withoutRegion.unique_id },
+      expect(await callRows(db, 'get_phone_number_details', withRegion.phone_unique_id)).toEqual([
+        { phone_number: '+447700900123', region: 'GB', phone_unique_id: withRegion.phone_unique_id },
+      ]);
+      expect(await callRows(db, 'get_phone_number_details', withoutRegion.phone_unique_id)).toEqual([
+        { phone_number: '+12025550143', region: null, phone_unique_id: withoutRegion.phone_unique_id },
       ]);
 
       expect(await callRows(db, 'get_phone_number', randomUUID())).toEqual([]);
       expect(await callRows(db, 'get_phone_number_details', randomUUID())).toEqual([]);
 
-      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [withRegion.unique_id]);
-      expect(await callRows(db, 'get_phone_number', withRegion.unique_id)).toEqual([]);
-      expect(await callRows(db, 'get_phone_number_details', withRegion.unique_id)).toEqual([]);
-      expect(await callRows(db, 'get_phone_number', withoutRegion.unique_id)).toHaveLength(1);
+      await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [withRegion.phone_unique_id]);
+      expect(await callRows(db, 'get_phone_number', withRegion.phone_unique_id)).toEqual([]);
+      expect(await callRows(db, 'get_phone_number_details', withRegion.phone_unique_id)).toEqual([]);
+      expect(await callRows(db, 'get_phone_number', withoutRegion.phone_unique_id)).toHaveLength(1);
     });
   });
 
@@ -260,21 +272,21 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
     const recovery = (phone: string, region: string | null = null) =>
       call<Recovery>(db, 'verify_phone_for_secret_key_recovery', phone, region);
 
-    it('phone_not_found, membership_not_found, no_secure_key, membership_blocked, eligible_for_recovery; read-only', async () => {
-      // phone_not_found: unknown number.
-      expect(await recovery(newPhone())).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+    it('phone_number_not_found, membership_not_found, secure_key_not_set, membership_blocked, eligible_for_recovery; read-only', async () => {
+      // phone_number_not_found: unknown number.
+      expect(await recovery(newPhone())).toEqual({ outcome: 'phone_number_not_found', phone_unique_id: null });
 
       // membership_not_found: a phone without membership. A refusal discloses no identifier.
       const lonely = await ensurePhone(db, newPhone(), 'US');
-      const lonelyNumber = (await callRows(db, 'get_phone_number', lonely.unique_id))[0]!.phone_number as string;
+      const lonelyNumber = (await callRows(db, 'get_phone_number', lonely.phone_unique_id))[0]!.phone_number as string;
       expect(await recovery(lonelyNumber)).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
       expect(await recovery(lonelyNumber, 'US')).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
       // The region no longer selects: the number has one identity whatever its region.
       expect(await recovery(lonelyNumber, 'CA')).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
 
-      // no_secure_key: a membership without a key.
+      // secure_key_not_set: a membership without a key.
       const noKey = await member(db, { secureKey: null });
-      expect(await recovery(noKey.phone)).toEqual({ outcome: 'no_secure_key', phone_unique_id: null });
+      expect(await recovery(noKey.phone)).toEqual({ outcome: 'secure_key_not_set', phone_unique_id: null });
 
       // eligible_for_recovery: a membership with a key.
       const eligible = await member(db);
@@ -288,7 +300,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
       await db.query('UPDATE ecliptix.memberships SET is_deleted = true WHERE unique_id = $1', [eligible.membershipUid]);
       expect(await recovery(eligible.phone)).toEqual({ outcome: 'membership_not_found', phone_unique_id: null });
       await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [eligible.phoneUid]);
-      expect(await recovery(eligible.phone)).toEqual({ outcome: 'phone_not_found', phone_unique_id: null });
+      expect(await recovery(eligible.phone)).toEqual({ outcome: 'phone_number_not_found', phone_unique_id: null });
 
       // With several memberships (one per device), the active one with a key is judged; nothing is written.
       const withKey = await member(db);

@@ -82,16 +82,16 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
   async function deviceAndPhone(): Promise<{ deviceUid: string; phoneUid: string; phone: string }> {
     const { deviceUid } = await registerDevice(db);
     const phone = newPhone();
-    const { unique_id: phoneUid } = await ensurePhone(db, phone);
+    const { phone_unique_id: phoneUid } = await ensurePhone(db, phone);
     return { deviceUid, phoneUid, phone };
   }
 
   describe('initiate_verification_flow', () => {
-    it('phone_not_found, app_device_not_found; created with the configured lifetime; retrieved with its OTP', async () => {
+    it('phone_number_not_found, app_device_not_found; created with the configured lifetime; retrieved with its OTP', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
-      // phone_not_found and app_device_not_found: no flow, nothing written.
+      // phone_number_not_found and app_device_not_found: no flow, nothing written.
       const before = await snapshotAllTables(db);
-      expect(await initiateFlow(db, deviceUid, randomUUID())).toEqual({ ...NO_FLOW, outcome: 'phone_not_found' });
+      expect(await initiateFlow(db, deviceUid, randomUUID())).toEqual({ ...NO_FLOW, outcome: 'phone_number_not_found' });
       expect(await initiateFlow(db, randomUUID(), phoneUid)).toEqual({ ...NO_FLOW, outcome: 'app_device_not_found' });
       expect(await snapshotAllTables(db)).toEqual(before);
 
@@ -99,7 +99,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       await db.query('UPDATE ecliptix.app_devices SET is_deleted = true WHERE unique_id = $1', [gone.deviceUid]);
       expect((await initiateFlow(db, gone.deviceUid, gone.phoneUid)).outcome).toBe('app_device_not_found');
       await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [gone.phoneUid]);
-      expect((await initiateFlow(db, deviceUid, gone.phoneUid)).outcome).toBe('phone_not_found');
+      expect((await initiateFlow(db, deviceUid, gone.phoneUid)).outcome).toBe('phone_number_not_found');
       expect(await countOf(db, 'verification_flows')).toBe(0);
 
       const created = await initiateFlow(db, deviceUid, phoneUid, 'registration', 77);
@@ -215,7 +215,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await countOf(db, 'verification_flows')).toBe(30);
 
       const before = await snapshotAllTables(db);
-      const limited = { ...NO_FLOW, outcome: 'global_rate_limit_exceeded', retry_after_seconds: expect.any(Number) };
+      const limited = { ...NO_FLOW, outcome: 'rate_limit_exceeded', retry_after_seconds: expect.any(Number) };
       const refusedA = await initiateFlow(db, a, phoneUid, 'registration');
       expect(refusedA).toEqual(limited);
       // Retry after: when the oldest of the 30 flows leaves the one-hour window.
@@ -226,11 +226,11 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       // Returning the live pending flow creates nothing, so it is not limited.
       expect(await initiateFlow(db, a, phoneUid, 'login')).toMatchObject({ outcome: 'retrieved', flow_unique_id: live.flow_unique_id });
       // Another phone is not affected.
-      const otherPhone = (await ensurePhone(db, newPhone())).unique_id;
+      const otherPhone = (await ensurePhone(db, newPhone())).phone_unique_id;
       expect((await initiateFlow(db, a, otherPhone, 'login')).outcome).toBe('created');
 
       await setClock(db, '59 minutes');
-      expect((await initiateFlow(db, b, phoneUid, 'login')).outcome).toBe('global_rate_limit_exceeded');
+      expect((await initiateFlow(db, b, phoneUid, 'login')).outcome).toBe('rate_limit_exceeded');
       await setClock(db, '61 minutes');
       const allowed = await initiateFlow(db, b, phoneUid, 'login');
       expect(allowed).toMatchObject({ outcome: 'created', status: 'pending', app_device_id: b });
@@ -248,7 +248,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       for (let i = 0; i < 8; i += 1) devices.push(await registerDevice(db));
       const results = await Promise.all(devices.map((d) => initiateFlow(db, d.deviceUid, phoneUid, 'registration')));
       expect(results.filter((r) => r.outcome === 'created')).toHaveLength(3);
-      expect(results.filter((r) => r.outcome === 'global_rate_limit_exceeded')).toHaveLength(5);
+      expect(results.filter((r) => r.outcome === 'rate_limit_exceeded')).toHaveLength(5);
       expect(await countOf(db, 'verification_flows')).toBe(3);
     });
   });
@@ -257,7 +257,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
     type Resend = { outcome: string; retry_after_seconds: number | null };
     const resend = (flowUid: string) => call<Resend>(db, 'request_resend_otp', flowUid);
 
-    it('resend_allowed, resend_cooldown_active for 30 s after the last OTP, max_otp_attempts_reached after 5 OTPs', async () => {
+    it('resend_allowed, resend_cooldown_active for 30 s after the last OTP, max_otps_reached after 5 OTPs', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
       const flow = await initiateFlow(db, deviceUid, phoneUid);
       const flowUid = flow.flow_unique_id!;
@@ -282,7 +282,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(await flowRow(db, flowUid)).toMatchObject({ status: 'pending', otp_count: 1 });
       expect(await countOf(db, 'otp_records')).toBe(1);
 
-      // max_otp_attempts_reached once the flow has had 5 OTPs; the flow fails. Each code waits out
+      // max_otps_reached once the flow has had 5 OTPs; the flow fails. Each code waits out
       // the cooldown (insert_otp_record keeps it too), so this flow lives 5 minutes.
       await setSetting(db, 'flow_lifetime', '5 minutes');
       const capped = (await initiateFlow(db, deviceUid, phoneUid, 'login')).flow_unique_id!;
@@ -295,26 +295,26 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect((await resend(capped)).outcome).toBe('resend_allowed');
       expect((await insertOtp(db, capped)).outcome).toBe('created');
       expect((await flowRow(db, capped)).otp_count).toBe(5);
-      expect(await resend(capped)).toEqual({ outcome: 'max_otp_attempts_reached', retry_after_seconds: null });
+      expect(await resend(capped)).toEqual({ outcome: 'max_otps_reached', retry_after_seconds: null });
       expect((await flowRow(db, capped)).status).toBe('failed');
-      expect((await resend(capped)).outcome).toBe('flow_not_found_or_invalid');
+      expect((await resend(capped)).outcome).toBe('flow_not_pending');
     });
 
-    it('flow_expired marks the flow expired; flow_not_found_or_invalid for unknown, finished or deleted flows', async () => {
+    it('flow_expired marks the flow expired; flow_not_pending for finished flows, flow_not_found for unknown or deleted ones', async () => {
       const { deviceUid, phoneUid } = await deviceAndPhone();
       const flowUid = (await initiateFlow(db, deviceUid, phoneUid)).flow_unique_id!;
       await setClock(db, '61 seconds');
       expect(await resend(flowUid)).toEqual({ outcome: 'flow_expired', retry_after_seconds: null });
       expect((await flowRow(db, flowUid)).status).toBe('expired');
-      expect(await resend(flowUid)).toEqual({ outcome: 'flow_not_found_or_invalid', retry_after_seconds: null });
+      expect(await resend(flowUid)).toEqual({ outcome: 'flow_not_pending', retry_after_seconds: null });
 
-      expect(await resend(randomUUID())).toEqual({ outcome: 'flow_not_found_or_invalid', retry_after_seconds: null });
+      expect(await resend(randomUUID())).toEqual({ outcome: 'flow_not_found', retry_after_seconds: null });
       const verified = await verifiedFlow(db);
-      expect((await resend(verified.flowUid)).outcome).toBe('flow_not_found_or_invalid');
+      expect((await resend(verified.flowUid)).outcome).toBe('flow_not_pending');
       const deleted = await pendingFlow(db);
       await db.query('UPDATE ecliptix.verification_flows SET is_deleted = true WHERE unique_id = $1', [deleted.flowUid]);
       const before = await snapshotAllTables(db);
-      expect((await resend(deleted.flowUid)).outcome).toBe('flow_not_found_or_invalid');
+      expect((await resend(deleted.flowUid)).outcome).toBe('flow_not_found');
       expect(await snapshotAllTables(db)).toEqual(before);
     });
   });
@@ -365,10 +365,10 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
 
       // Refusals insert nothing.
       const refused = { otp_unique_id: null, retry_after_seconds: null };
-      expect(await insertOtp(db, randomUUID())).toEqual({ ...refused, outcome: 'flow_not_found_or_invalid' });
+      expect(await insertOtp(db, randomUUID())).toEqual({ ...refused, outcome: 'flow_not_found' });
 
       const verified = await verifiedFlow(db);
-      expect(await insertOtp(db, verified.flowUid)).toEqual({ ...refused, outcome: 'flow_not_found_or_invalid' });
+      expect(await insertOtp(db, verified.flowUid)).toEqual({ ...refused, outcome: 'flow_not_pending' });
       expect((await flowRow(db, verified.flowUid)).otp_count).toBe(1);
 
       // Five OTPs are allowed (30 s apart, so this flow lives 10 minutes), the sixth fails the flow —
@@ -379,11 +379,11 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
         if (i > 0) await advanceClock(db, PAST_RESEND_COOLDOWN);
         expect((await insertOtp(db, exhausted)).outcome).toBe('created');
       }
-      expect(await insertOtp(db, exhausted)).toEqual({ ...refused, outcome: 'max_otp_attempts_reached' });
+      expect(await insertOtp(db, exhausted)).toEqual({ ...refused, outcome: 'max_otps_reached' });
       expect(await flowRow(db, exhausted)).toMatchObject({ status: 'failed', otp_count: 5 });
       expect(await countOf(db, 'otp_records', 'flow_unique_id = $1', [exhausted])).toBe(5);
       await advanceClock(db, PAST_RESEND_COOLDOWN);
-      expect((await insertOtp(db, exhausted)).outcome).toBe('flow_not_found_or_invalid');
+      expect((await insertOtp(db, exhausted)).outcome).toBe('flow_not_pending');
 
       // Expired: the flow is marked expired.
       await setSetting(db, 'flow_lifetime', '1 minute');
@@ -448,7 +448,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
         expect((await flowRow(db, journey.flowUid)).status).toBe('pending');
       }
       expect(await updateOtpStatus(db, journey.otpUid, 'failed')).toEqual({
-        outcome: 'max_failed_attempts_reached',
+        outcome: 'max_failed_checks_reached',
         success: true,
         message: 'failed check 5 of 5; the verification flow has failed',
         retry_after_seconds: null,
@@ -522,7 +522,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       for (let flow = 0; flow < 3; flow += 1) {
         const journey = await pendingFlow(db, { phone });
         for (let i = 1; i <= 5; i += 1) {
-          expect((await updateOtpStatus(db, journey.otpUid, 'failed')).outcome).toBe(i < 5 ? 'updated' : 'max_failed_attempts_reached');
+          expect((await updateOtpStatus(db, journey.otpUid, 'failed')).outcome).toBe(i < 5 ? 'updated' : 'max_failed_checks_reached');
         }
       }
       expect(await countOf(db, 'failed_otp_attempts')).toBe(15);
@@ -574,7 +574,7 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       const phone = newPhone();
       const first = await pendingFlow(db, { phone });
       for (let i = 1; i <= 5; i += 1) {
-        expect((await updateOtpStatus(db, first.otpUid, 'failed')).outcome).toBe(i < 5 ? 'updated' : 'max_failed_attempts_reached');
+        expect((await updateOtpStatus(db, first.otpUid, 'failed')).outcome).toBe(i < 5 ? 'updated' : 'max_failed_checks_reached');
       }
       const second = await pendingFlow(db, { phone });
       for (let i = 1; i <= 2; i += 1) {

@@ -156,7 +156,7 @@ export function newPhone(): string {
 
 export interface RegisterResult {
   outcome: string;
-  unique_id: string;
+  app_device_id: string;
   status: number;
 }
 
@@ -173,12 +173,12 @@ export async function registerDevice(
   const deviceId = options.deviceId ?? randomUUID();
   const appInstanceId = options.appInstanceId ?? randomUUID();
   const row = await call<RegisterResult>(db, 'register_app_device_if_not_exists', appInstanceId, deviceId, options.deviceType ?? 1);
-  return { deviceUid: row.unique_id, deviceId, appInstanceId };
+  return { deviceUid: row.app_device_id, deviceId, appInstanceId };
 }
 
 export interface EnsurePhoneResult {
   outcome: string;
-  unique_id: string;
+  phone_unique_id: string;
   success: boolean;
 }
 
@@ -210,7 +210,7 @@ export interface FlowState {
 
 export interface InitiateResult extends FlowState {
   outcome: string;
-  /** Set with global_rate_limit_exceeded: seconds until the oldest flow leaves the window. */
+  /** Set with rate_limit_exceeded: seconds until the oldest flow leaves the window. */
   retry_after_seconds: number | null;
 }
 
@@ -279,7 +279,7 @@ export async function pendingFlow(
 ): Promise<PendingJourney> {
   const phone = options.phone ?? newPhone();
   const deviceUid = options.deviceUid ?? (await registerDevice(db)).deviceUid;
-  const phoneUid = (await ensurePhone(db, phone, null, deviceUid)).unique_id;
+  const phoneUid = (await ensurePhone(db, phone, null, deviceUid)).phone_unique_id;
   const connectionId = options.connectionId === undefined ? 42 : options.connectionId;
   const flow = await initiateFlow(db, deviceUid, phoneUid, options.purpose ?? 'registration', connectionId);
   expect(['created', 'retrieved']).toContain(flow.outcome);
@@ -304,7 +304,7 @@ export interface CreateMembershipResult {
   membership_unique_id: string | null;
   status: string | null;
   creation_status: string | null;
-  retry_after_minutes: number | null;
+  retry_after_seconds: number | null;
 }
 
 export function createMembership(

@@ -75,7 +75,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         membership_unique_id: expect.any(String),
         status: 'active',
         creation_status: 'otp_verified',
-        retry_after_minutes: null,
+        retry_after_seconds: null,
       });
       expect(await membershipRow(db, created.membership_unique_id!)).toMatchObject({
         phone_number_id: journey.phoneUid,
@@ -98,7 +98,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         membership_unique_id: null,
         status: null,
         creation_status: null,
-        retry_after_minutes: null,
+        retry_after_seconds: null,
       });
       expect(await countOf(db, 'memberships')).toBe(1);
       expect(await membershipRow(db, created.membership_unique_id!)).toEqual(existing);
@@ -115,7 +115,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
     });
 
     it('refuses a flow that is unknown, of another connection or purpose, not verified or expired, or an OTP of another flow', async () => {
-      const refused = { membership_unique_id: null, status: null, creation_status: null, retry_after_minutes: null };
+      const refused = { membership_unique_id: null, status: null, creation_status: null, retry_after_seconds: null };
       const before = await snapshotAllTables(db);
       expect(await createMembership(db, randomUUID(), 42, randomUUID())).toEqual({ ...refused, outcome: 'flow_not_found' });
       expect(await snapshotAllTables(db)).toEqual(before);
@@ -178,19 +178,19 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         membership_unique_id: null,
         status: null,
         creation_status: null,
-        retry_after_minutes: 60,
+        retry_after_seconds: 3600,
       });
       expect(await snapshotAllTables(db)).toEqual(before);
 
       await setClock(db, '30 minutes');
       expect(await createMembership(db, journey.flowUid, 42, journey.otpUid)).toMatchObject({
         outcome: 'rate_limit_exceeded',
-        retry_after_minutes: 30,
+        retry_after_seconds: 1800,
       });
       await setClock(db, '59 minutes 30 seconds');
       expect(await createMembership(db, journey.flowUid, 42, journey.otpUid)).toMatchObject({
         outcome: 'rate_limit_exceeded',
-        retry_after_minutes: 1,
+        retry_after_seconds: 30,
       });
 
       // Another phone is not limited.
@@ -199,7 +199,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
 
       await setClock(db, '61 minutes');
       const created = await createMembership(db, journey.flowUid, 42, journey.otpUid);
-      expect(created).toMatchObject({ outcome: 'created', status: 'active', retry_after_minutes: null });
+      expect(created).toMatchObject({ outcome: 'created', status: 'active', retry_after_seconds: null });
       expect(await countOf(db, 'membership_attempts', 'phone_number_id = $1', [journey.phoneUid])).toBe(7);
     });
   });
@@ -210,13 +210,13 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       membership_unique_id: string | null;
       status: string | null;
       creation_status: string | null;
-      retry_after_minutes: number | null;
+      retry_after_seconds: number | null;
     };
     const setKey = (uid: string, key: Buffer | null, flowUid: string) =>
       call<KeyResult>(db, 'update_membership_secure_key', uid, key, flowUid);
-    const none = { membership_unique_id: null, status: null, creation_status: null, retry_after_minutes: null };
+    const none = { membership_unique_id: null, status: null, creation_status: null, retry_after_seconds: null };
 
-    it('updated with the registration flow as proof (key stored, secure_key_set, logged); an inactive membership stays inactive; secure_key_cannot_be_empty; membership_not_found; membership_blocked', async () => {
+    it('updated with the registration flow as proof (key stored, secure_key_set, logged); an inactive membership stays inactive; an empty key is bad input (22004/22023); membership_not_found; membership_blocked', async () => {
       const journey = await member(db, { secureKey: null });
       const key = Buffer.from('0011223344556677', 'hex');
 
@@ -236,7 +236,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         membership_unique_id: journey.membershipUid,
         status: 'active',
         creation_status: 'secure_key_set',
-        retry_after_minutes: null,
+        retry_after_seconds: null,
       });
       const row = await membershipRow(db, journey.membershipUid);
       expect(row).toMatchObject({ status: 'active', creation_status: 'secure_key_set' });
@@ -249,11 +249,11 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         { outcome: 'secure_key_set', is_success: true },
       ]);
 
-      // secure_key_cannot_be_empty and membership_not_found write nothing; membership_blocked stays blocked and is logged.
+      // An empty key (bad input: an error, not an outcome) and membership_not_found write nothing; membership_blocked stays blocked and is logged.
       const other = await member(db, { secureKey: null });
       const before = await snapshotAllTables(db);
-      expect(await setKey(other.membershipUid, Buffer.alloc(0), other.flowUid)).toEqual({ ...none, outcome: 'secure_key_cannot_be_empty' });
-      expect(await setKey(other.membershipUid, null, other.flowUid)).toEqual({ ...none, outcome: 'secure_key_cannot_be_empty' });
+      await expectPgError(setKey(other.membershipUid, Buffer.alloc(0), other.flowUid), '22023', /^p_secure_key must not be empty$/);
+      await expectPgError(setKey(other.membershipUid, null, other.flowUid), '22004', /^p_secure_key must not be null$/);
       expect(await setKey(randomUUID(), Buffer.from([1]), other.flowUid)).toEqual({ ...none, outcome: 'membership_not_found' });
       expect(await snapshotAllTables(db)).toEqual(before);
 
@@ -309,7 +309,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         membership_unique_id: journey.membershipUid,
         status: 'active',
         creation_status: 'secure_key_set',
-        retry_after_minutes: null,
+        retry_after_seconds: null,
       });
       expect(await keyOf()).toEqual(newer);
       const used = await flowRow(db, recovery.flowUid);
@@ -343,7 +343,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toEqual({
         ...none,
         outcome: 'rate_limit_exceeded',
-        retry_after_minutes: 60,
+        retry_after_seconds: 3600,
       });
       expect(await snapshotAllTables(db)).toEqual(before);
       // Checked before the membership's status: a blocked membership is not disclosed either.
@@ -352,7 +352,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toEqual({
         ...none,
         outcome: 'rate_limit_exceeded',
-        retry_after_minutes: 60,
+        retry_after_seconds: 3600,
       });
       expect(await snapshotAllTables(db)).toEqual(blocked);
       await db.query(`UPDATE ecliptix.memberships SET status = 'active' WHERE unique_id = $1`, [journey.membershipUid]);
@@ -361,7 +361,7 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       await setClock(db, '30 minutes');
       expect(await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).toMatchObject({
         outcome: 'rate_limit_exceeded',
-        retry_after_minutes: 30,
+        retry_after_seconds: 1800,
       });
       await setClock(db, '61 minutes');
       expect((await setKey(journey.membershipUid, Buffer.from([1]), journey.flowUid)).outcome).toBe('updated');
@@ -376,11 +376,14 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       const phone = journey.phone;
       const now = await dbNow(db);
       const logged = await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false);
-      expect(logged).toEqual({ outcome: 'logged', id: expect.any(Number) });
+      expect(logged).toEqual({ outcome: 'logged', login_attempt_id: expect.any(Number) });
 
       // A success without a key release to confirm: nothing written.
       let before = await snapshotAllTables(db);
-      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({ outcome: 'no_key_release', id: null });
+      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({
+        outcome: 'key_release_not_found',
+        login_attempt_id: null,
+      });
       expect(await snapshotAllTables(db)).toEqual(before);
       // 'key_released' is login_membership's own outcome: a made-up release is refused.
       await expectPgError(call(db, 'log_login_attempt', phone, 'key_released', false), '22023', /p_outcome "key_released" is reserved/);
@@ -390,16 +393,19 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       // login_membership releases the key; the success confirms that release, once.
       expect((await login(db, phone)).outcome).toBe('success');
       const success = await call(db, 'log_login_attempt', phone, 'passphrase_ok', true);
-      expect(success).toEqual({ outcome: 'logged', id: expect.any(Number) });
-      expect(success.id).toBeGreaterThan(logged.id);
+      expect(success).toEqual({ outcome: 'logged', login_attempt_id: expect.any(Number) });
+      expect(success.login_attempt_id).toBeGreaterThan(logged.login_attempt_id);
       before = await snapshotAllTables(db);
-      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({ outcome: 'no_key_release', id: null });
+      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({
+        outcome: 'key_release_not_found',
+        login_attempt_id: null,
+      });
       expect(await snapshotAllTables(db)).toEqual(before);
 
       const rows = await rowsOf(db, 'login_attempts');
       expect(rows).toHaveLength(3);
       expect(rows[0]).toMatchObject({
-        id: logged.id,
+        id: logged.login_attempt_id,
         phone_number: phone,
         outcome: 'wrong_passphrase',
         is_success: false,
@@ -415,17 +421,23 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         locked_until: null,
         lockout_number: null,
       });
-      expect(rows[2]).toMatchObject({ id: success.id, outcome: 'passphrase_ok', is_success: true });
+      expect(rows[2]).toMatchObject({ id: success.login_attempt_id, outcome: 'passphrase_ok', is_success: true });
 
       // A release older than key_release_window (1 hour) can no longer be confirmed.
       expect((await login(db, phone)).outcome).toBe('success');
       await setClock(db, '61 minutes');
-      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({ outcome: 'no_key_release', id: null });
+      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({
+        outcome: 'key_release_not_found',
+        login_attempt_id: null,
+      });
       expect(await countOf(db, 'login_attempts')).toBe(4);
       // Another number's release confirms nothing for this one.
       const other = await member(db);
       expect((await login(db, other.phone)).outcome).toBe('success');
-      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({ outcome: 'no_key_release', id: null });
+      expect(await call(db, 'log_login_attempt', phone, 'passphrase_ok', true)).toEqual({
+        outcome: 'key_release_not_found',
+        login_attempt_id: null,
+      });
       expect((await call(db, 'log_login_attempt', other.phone, 'passphrase_ok', true)).outcome).toBe('logged');
       expect(await countOf(db, 'login_attempts')).toBe(6);
 
@@ -438,16 +450,16 @@ describe.each(engines)('memberships and login on %s', (engine) => {
           await call(tx, 'log_login_attempt', third.phone, 'passphrase_ok', true),
         ];
       });
-      expect(confirmations.map((c) => c.outcome)).toEqual(['logged', 'no_key_release']);
-      expect((await call(db, 'log_login_attempt', third.phone, 'passphrase_ok', true)).outcome).toBe('no_key_release');
+      expect(confirmations.map((c) => c.outcome)).toEqual(['logged', 'key_release_not_found']);
+      expect((await call(db, 'log_login_attempt', third.phone, 'passphrase_ok', true)).outcome).toBe('key_release_not_found');
 
-      const { unique_id: phoneUid } = await ensurePhone(db, newPhone());
+      const { phone_unique_id: phoneUid } = await ensurePhone(db, newPhone());
       const attemptsBefore = await countOf(db, 'membership_attempts');
       const m = await call(db, 'log_membership_attempt', phoneUid, 'otp_sent', true);
-      expect(m).toEqual({ outcome: 'logged', unique_id: expect.any(String) });
+      expect(m).toEqual({ outcome: 'logged', membership_attempt_unique_id: expect.any(String) });
       expect(await rowsOf(db, 'membership_attempts', 'phone_number_id = $1', [phoneUid])).toEqual([
         expect.objectContaining({
-          unique_id: m.unique_id,
+          unique_id: m.membership_attempt_unique_id,
           phone_number_id: phoneUid,
           outcome: 'otp_sent',
           is_success: true,
@@ -456,7 +468,10 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       ]);
 
       // Unknown phone: nothing written. A soft-deleted phone is still logged.
-      expect(await call(db, 'log_membership_attempt', randomUUID(), 'x', false)).toEqual({ outcome: 'phone_not_found', unique_id: null });
+      expect(await call(db, 'log_membership_attempt', randomUUID(), 'x', false)).toEqual({
+        outcome: 'phone_number_not_found',
+        membership_attempt_unique_id: null,
+      });
       expect(await countOf(db, 'membership_attempts')).toBe(attemptsBefore + 1);
       await db.query('UPDATE ecliptix.phone_numbers SET is_deleted = true WHERE unique_id = $1', [phoneUid]);
       expect((await call(db, 'log_membership_attempt', phoneUid, 'late', false)).outcome).toBe('logged');
@@ -481,9 +496,9 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       ).rows;
     const failure = { membership_unique_id: null, status: null, secure_key: null, retry_after_seconds: null };
 
-    it('every outcome, each recorded (except an empty number); a refusal returns no identifier; a success is recorded as a key release', async () => {
-      for (const empty of [null, '', '   '])
-        expect(await login(db, empty)).toEqual({ ...failure, outcome: 'phone_number_cannot_be_empty' });
+    it('every outcome, each recorded (an empty number is bad input, not recorded); a refusal returns no identifier; a success is recorded as a key release', async () => {
+      await expectPgError(login(db, null), '22004', /^p_phone_number must not be null$/);
+      for (const empty of ['', '   ']) await expectPgError(login(db, empty), '22023', /^p_phone_number is not an E\.164 phone number/);
       expect(await countOf(db, 'login_attempts')).toBe(0);
 
       const unknown = newPhone();
@@ -498,9 +513,9 @@ describe.each(engines)('memberships and login on %s', (engine) => {
 
       const inactive = await member(db);
       await db.query(`UPDATE ecliptix.memberships SET status = 'inactive' WHERE unique_id = $1`, [inactive.membershipUid]);
-      expect(await login(db, inactive.phone)).toEqual({ ...failure, outcome: 'inactive_membership' });
+      expect(await login(db, inactive.phone)).toEqual({ ...failure, outcome: 'membership_inactive' });
       await db.query(`UPDATE ecliptix.memberships SET status = 'blocked' WHERE unique_id = $1`, [inactive.membershipUid]);
-      expect(await login(db, inactive.phone)).toEqual({ ...failure, outcome: 'inactive_membership' });
+      expect(await login(db, inactive.phone)).toEqual({ ...failure, outcome: 'membership_blocked' });
 
       const good = await member(db, { secureKey: Buffer.from('secret-key') });
       // A second device of the same phone without a key: the membership with a key is chosen.
@@ -521,8 +536,8 @@ describe.each(engines)('memberships and login on %s', (engine) => {
         { phone_number: unknown, outcome: 'phone_number_not_found', is_success: false },
         { phone_number: bare, outcome: 'membership_not_found', is_success: false },
         { phone_number: noKey.phone, outcome: 'secure_key_not_set', is_success: false },
-        { phone_number: inactive.phone, outcome: 'inactive_membership', is_success: false },
-        { phone_number: inactive.phone, outcome: 'inactive_membership', is_success: false },
+        { phone_number: inactive.phone, outcome: 'membership_inactive', is_success: false },
+        { phone_number: inactive.phone, outcome: 'membership_blocked', is_success: false },
         // A release, not a sign-in: only the application's confirmation is a success.
         { phone_number: good.phone, outcome: 'key_released', is_success: false },
       ]);
@@ -539,13 +554,13 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       /** Four failures that start nothing, then the fifth, which starts a lockout of `minutes`. */
       async function failFiveTimes(minutes: number, lockoutNumber: number): Promise<void> {
         for (let i = 0; i < 4; i += 1) {
-          expect(await login(db, phone)).toEqual({ ...failure, outcome: 'inactive_membership' });
+          expect(await login(db, phone)).toEqual({ ...failure, outcome: 'membership_inactive' });
         }
         const fifth = await login(db, phone);
-        expect(fifth).toEqual({ ...failure, outcome: 'inactive_membership', retry_after_seconds: minutes * 60 });
+        expect(fifth).toEqual({ ...failure, outcome: 'membership_inactive', retry_after_seconds: minutes * 60 });
         const last = (await loginRows(phone)).at(-1)!;
         expect(last).toMatchObject({
-          outcome: 'inactive_membership',
+          outcome: 'membership_inactive',
           is_success: false,
           lockout_number: lockoutNumber,
           calls_while_locked: 0,
@@ -622,23 +637,26 @@ describe.each(engines)('memberships and login on %s', (engine) => {
       // Six minutes later the four failures are out of the window.
       await setClock(db, '6 minutes');
       await setStatus('inactive');
-      for (let i = 0; i < 2; i += 1) expect(await login(db, phone)).toEqual({ ...failure, outcome: 'inactive_membership' });
+      for (let i = 0; i < 2; i += 1) expect(await login(db, phone)).toEqual({ ...failure, outcome: 'membership_inactive' });
       // A key release in between does not reset the window: alternating releases and failures still hit the limit.
       await setStatus('active');
       expect((await login(db, phone)).outcome).toBe('success');
       await setStatus('inactive');
-      expect(await login(db, phone)).toEqual({ ...failure, outcome: 'inactive_membership' });
+      expect(await login(db, phone)).toEqual({ ...failure, outcome: 'membership_inactive' });
       await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false);
       expect(await countOf(db, 'login_attempts', 'locked_until IS NOT NULL')).toBe(0);
       // The fifth failure in the window, a logged one, starts the lockout itself.
-      expect(await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false)).toEqual({ outcome: 'logged', id: expect.any(Number) });
+      expect(await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false)).toEqual({
+        outcome: 'logged',
+        login_attempt_id: expect.any(Number),
+      });
       expect(await countOf(db, 'login_attempts', 'locked_until IS NOT NULL')).toBe(1);
       expect(await countOf(db, 'login_attempts')).toBe(4 + 2 + 1 + 1 + 1 + 1);
       const locked = await login(db, phone);
       expect(locked.outcome).toBe('locked');
       expect(locked.retry_after_seconds).toBe(300);
       // A failure reported while locked: outcome locked, no row, counted on the lockout's row.
-      expect(await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false)).toEqual({ outcome: 'locked', id: null });
+      expect(await call(db, 'log_login_attempt', phone, 'wrong_passphrase', false)).toEqual({ outcome: 'locked', login_attempt_id: null });
       expect(await countOf(db, 'login_attempts')).toBe(10);
       expect((await rowsOf(db, 'login_attempts', 'locked_until IS NOT NULL'))[0]).toMatchObject({ calls_while_locked: 2 });
 

@@ -184,6 +184,6 @@ describe.each(engines)('V013 merges the phone numbers of a database filled befor
     expect(JSON.stringify(events)).not.toContain(number);
 
     // From now on, one identity whatever the region.
-    expect(await call(db, 'ensure_phone_number', [number, 'CA', null])).toEqual({ outcome: 'exists', unique_id: us, success: true });
+    expect(await call(db, 'ensure_phone_number', [number, 'CA', null])).toEqual({ outcome: 'exists', phone_unique_id: us, success: true });
   });
 });

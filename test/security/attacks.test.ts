@@ -49,6 +49,14 @@ async function call(db: Queryable, name: string, args: readonly unknown[]): Prom
 
 const outcomes = (rows: Row[]) => rows.map((r) => r.outcome);
 
+/**
+ * A routine's identifier column by its name (migrations/README.md, "Naming convention"); routines of
+ * an older ATTACKS_AGAINST_REVISION returned the same identifier as unique_id.
+ */
+function idOf(row: Row, column: 'app_device_id' | 'phone_unique_id'): string {
+  return (row[column] ?? row.unique_id) as string;
+}
+
 const enginesUnderAttack: readonly Engine[] = oldRevision ? ['postgres'] : engines;
 
 describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
@@ -81,7 +89,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
   const moveClock = (seconds: number) => role.asAdmin(() => advanceClock(admin, seconds));
 
   async function device(db: Queryable): Promise<string> {
-    return (await call(db, 'register_app_device_if_not_exists', [randomUUID(), randomUUID(), 1])).unique_id as string;
+    return idOf(await call(db, 'register_app_device_if_not_exists', [randomUUID(), randomUUID(), 1]), 'app_device_id');
   }
 
   /** A registration flow of `phone` on a new device, verified through its OTP (plain SQL). */
@@ -90,7 +98,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     phone: string,
   ): Promise<{ deviceUid: string; phoneUid: string; flowUid: string; otpUid: string }> {
     const deviceUid = await device(db);
-    const phoneUid = (await call(db, 'ensure_phone_number', [phone, null, deviceUid])).unique_id as string;
+    const phoneUid = idOf(await call(db, 'ensure_phone_number', [phone, null, deviceUid]), 'phone_unique_id');
     const flowUid = (await call(db, 'initiate_verification_flow', [deviceUid, phoneUid, 'registration', null])).flow_unique_id as string;
     const { rows } = await db.query<Row>(
       "SELECT * FROM ecliptix.insert_otp_record($1, 'h', 's', ecliptix_internal.now() + interval '5 minutes')",
@@ -129,13 +137,13 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       const results: Row[] = [];
       for (let i = 0; i < 31; i++) {
         const deviceUid = await device(db);
-        const phoneUid = (await call(db, 'ensure_phone_number', [phone, regions[i % regions.length], deviceUid])).unique_id as string;
+        const phoneUid = idOf(await call(db, 'ensure_phone_number', [phone, regions[i % regions.length], deviceUid]), 'phone_unique_id');
         phoneIds.push(phoneUid);
         results.push(await call(db, 'initiate_verification_flow', [deviceUid, phoneUid, 'registration', null]));
       }
       expect(new Set(phoneIds).size).toBe(1);
       expect(outcomes(results).filter((o) => o === 'created')).toHaveLength(30);
-      expect(results[30]!.outcome).toBe('global_rate_limit_exceeded');
+      expect(results[30]!.outcome).toBe('rate_limit_exceeded');
       expect(await sqlState(call(db, 'ensure_phone_number', [phone, 'ZZ', null]))).toBe('22023');
     });
     expect(await adminCount('SELECT 1 FROM ecliptix.phone_numbers WHERE phone_number = $1', [phone])).toBe(1);
@@ -178,7 +186,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
 
         // The flow budget likewise.
         const phone = nextUsPhone();
-        const phoneUid = await role.as(async (db) => (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id as string);
+        const phoneUid = await role.as(async (db) => idOf(await call(db, 'ensure_phone_number', [phone, null, null]), 'phone_unique_id'));
         const deviceUid = await role.as(device);
         await stale.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
         await stale.query('SELECT 1');
@@ -311,7 +319,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       const client = createMembershipsClient({ db, secrets });
       // A made-up success cannot reset it either: there is no release to confirm.
       const before = await adminCount('SELECT 1 FROM ecliptix.login_attempts WHERE phone_number = $1', [member.phoneNumber]);
-      expect(await client.confirmLogin(member.phoneNumber)).toEqual({ outcome: 'no_key_release' });
+      expect(await client.confirmLogin(member.phoneNumber)).toEqual({ outcome: 'key_release_not_found' });
       expect(await sqlState(call(db, 'log_login_attempt', [member.phoneNumber, 'key_released', false]))).toBe('22023');
       expect(await adminCount('SELECT 1 FROM ecliptix.login_attempts WHERE phone_number = $1', [member.phoneNumber])).toBe(before);
 
@@ -331,7 +339,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     await role.as(async (db) => {
       const flow = await call(db, 'initiate_verification_flow', [
         await device(db),
-        (await call(db, 'ensure_phone_number', [nextUsPhone(), null, null])).unique_id,
+        idOf(await call(db, 'ensure_phone_number', [nextUsPhone(), null, null]), 'phone_unique_id'),
         'registration',
         null,
       ]);
@@ -364,7 +372,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     const phone = nextUsPhone();
     // Plain SQL: 3 flows, 5 wrong codes each, then a 16th check on a 4th flow.
     await role.as(async (db) => {
-      const phoneUid = (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id;
+      const phoneUid = idOf(await call(db, 'ensure_phone_number', [phone, null, null]), 'phone_unique_id');
       const otpOfNewFlow = async () => {
         const flow = await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null]);
         return (
@@ -376,7 +384,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       for (let i = 0; i < 3; i++) {
         const otp = await otpOfNewFlow();
         for (let j = 0; j < 5; j++)
-          expect(['updated', 'max_failed_attempts_reached']).toContain((await call(db, 'update_otp_status', [otp, 'failed'])).outcome);
+          expect(['updated', 'max_failed_checks_reached']).toContain((await call(db, 'update_otp_status', [otp, 'failed'])).outcome);
       }
       const fourth = await otpOfNewFlow();
       expect((await call(db, 'update_otp_status', [fourth, 'verified'])).outcome).toBe('too_many_failed_checks');
@@ -406,7 +414,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
         const flow = await startFlow();
         for (let j = 0; j < 5; j++) results.push((await client.verifyOtp(flow.flowId, wrongCode(flow.code))).outcome);
       }
-      expect(results.filter((o) => o === 'invalid_code' || o === 'max_failed_attempts_reached')).toHaveLength(15);
+      expect(results.filter((o) => o === 'invalid_code' || o === 'max_failed_checks_reached')).toHaveLength(15);
       // The 16th guess — even the right code — is refused, and says nothing about the code.
       const fourth = await startFlow();
       const right = await client.verifyOtp(fourth.flowId, fourth.code);
@@ -427,7 +435,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       "UPDATE ecliptix_internal.settings SET value = '1000' WHERE name IN ('max_failed_otp_checks_per_phone', 'max_flows_per_phone_per_hour')",
     );
     await role.as(async (db) => {
-      const phoneUid = (await call(db, 'ensure_phone_number', [phone, null, null])).unique_id;
+      const phoneUid = idOf(await call(db, 'ensure_phone_number', [phone, null, null]), 'phone_unique_id');
       let failures = 15;
       let refusal: Row | undefined;
       while (!refusal) {
@@ -462,7 +470,10 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
     await role.as(async (db) => {
       for (let i = 0; i < 5; i++) expect((await call(db, 'login_membership', [phone])).outcome).toBe('phone_number_not_found');
       for (let i = 0; i < 100; i++) expect((await call(db, 'login_membership', [phone])).outcome).toBe('locked');
-      expect(await call(db, 'log_login_attempt', [phone, 'wrong_passphrase', false])).toEqual({ outcome: 'locked', id: null });
+      expect(await call(db, 'log_login_attempt', [phone, 'wrong_passphrase', false])).toEqual({
+        outcome: 'locked',
+        login_attempt_id: null,
+      });
     });
     expect(await adminCount('SELECT 1 FROM ecliptix.login_attempts WHERE phone_number = $1', [phone])).toBe(5);
     const { rows } = await admin.query<{ calls_while_locked: number }>(
@@ -474,7 +485,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
 
   it('a flow becomes verified only through a checked code, and a failed flow stays failed', async () => {
     await role.as(async (db) => {
-      const phoneUid = (await call(db, 'ensure_phone_number', [nextUsPhone(), null, null])).unique_id;
+      const phoneUid = idOf(await call(db, 'ensure_phone_number', [nextUsPhone(), null, null]), 'phone_unique_id');
       const flow = await call(db, 'initiate_verification_flow', [await device(db), phoneUid, 'registration', null]);
       expect((await call(db, 'update_verification_flow_status', [flow.flow_unique_id, 'verified'])).outcome).toBe(
         'invalid_status_transition',
@@ -492,8 +503,8 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
       const phone = nextUsPhone();
       const flow = await verifiedFlow(db, phone);
       expect(await call(db, 'ensure_phone_number', [phone, null, randomUUID()])).toEqual({
-        outcome: 'exists_but_invalid_app_device',
-        unique_id: null,
+        outcome: 'exists_but_app_device_not_found',
+        phone_unique_id: null,
         success: false,
       });
       expect((await call(db, 'verify_phone_for_secret_key_recovery', [phone, null])).outcome).toBe('membership_not_found');
@@ -504,7 +515,7 @@ describe.each(enginesUnderAttack)('attacks on the limits on %s', (engine) => {
         membership_unique_id: null,
       });
       expect(await call(db, 'verify_phone_for_secret_key_recovery', [phone, null])).toEqual({
-        outcome: 'no_secure_key',
+        outcome: 'secure_key_not_set',
         phone_unique_id: null,
       });
     });

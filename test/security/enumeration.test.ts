@@ -45,6 +45,6 @@ describe.each(engines)('login enumeration on %s', (engine) => {
     }
     // The recovery check answers a known number without a membership, and an unknown one, without an id too.
     expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber: known })).toEqual({ outcome: 'membership_not_found' });
-    expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber: unknown })).toEqual({ outcome: 'phone_not_found' });
+    expect(await client.verifyPhoneForSecretKeyRecovery({ phoneNumber: unknown })).toEqual({ outcome: 'phone_number_not_found' });
   });
 });

@@ -215,16 +215,16 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
     });
     await asRole('app', async (db) => {
       const device = (
-        await db.query<{ unique_id: string }>(
-          'SELECT unique_id FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)',
+        await db.query<{ app_device_id: string }>(
+          'SELECT app_device_id FROM ecliptix.register_app_device_if_not_exists(gen_random_uuid(), gen_random_uuid(), 1)',
         )
       ).rows[0]!;
       const phone = (
-        await db.query<{ unique_id: string }>("SELECT unique_id FROM ecliptix.ensure_phone_number('+14155550199', 'US', NULL)")
+        await db.query<{ phone_unique_id: string }>("SELECT phone_unique_id FROM ecliptix.ensure_phone_number('+14155550199', 'US', NULL)")
       ).rows[0]!;
       const flow = await db.query<{ outcome: string }>(
         "SELECT outcome FROM ecliptix.initiate_verification_flow($1, $2, 'registration', NULL)",
-        [device.unique_id, phone.unique_id],
+        [device.app_device_id, phone.phone_unique_id],
       );
       expect(flow.rows[0]!.outcome).toBe('created');
     });
