@@ -5,11 +5,13 @@
 import { dirname, join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
-import { resolveConfig, type PersistorOptions } from '../commands/runtime.js';
+import { resolveConfig } from '../config/resolve.js';
+import type { ConfigInput } from '../config/schema.js';
 import type { Database, Queryable } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { queryableOver } from '../db/pglite.js';
 import { queryableOverPgPool } from '../db/postgres.js';
+import type { Logger } from '../util/logger.js';
 import { loadSecrets, type Secrets } from './keyring.js';
 import { MembershipsClient } from './memberships-client.js';
 
@@ -36,7 +38,12 @@ export function devSecretsFileFor(dataDir: string): string {
   return join(dirname(dataDir), 'dev-secrets.json');
 }
 
-export interface OpenMembershipsClientOptions extends PersistorOptions {
+/** Where the database is (as configuration values or an open database) and the client's keys and settings. */
+export interface OpenMembershipsClientOptions extends ConfigInput {
+  /** Use this open database instead of opening one from the configuration (it is not closed). */
+  db?: Database;
+  /** Diagnostics, e.g. the development-keys warning (default: a process warning). */
+  logger?: Logger;
   secrets?: Secrets;
   otpLifetimeSeconds?: number;
   /** Pool size on a server (default 10). */
