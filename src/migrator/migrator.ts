@@ -266,7 +266,7 @@ export class Migrator {
       applied.push(await this.apply(migration, keeper, mode));
     }
     return {
-      dryRun: mode.prefix !== '',
+      dryRun: mode.dryRun,
       applied,
       notApplied,
       upToDate: notApplied.length === 0,
@@ -278,16 +278,17 @@ export class Migrator {
   private async apply(migration: Migration, keeper: RoleKeeper | undefined, mode: RunMode): Promise<AppliedMigration> {
     this.options.onEvent?.({ type: 'migration-start', migration });
     const started = performance.now();
+    const prefix = mode.dryRun ? 'dry run: ' : '';
     let roles: RolesUpkeep | undefined;
     if (migration.transactional || mode.unguarded === undefined) {
       try {
         await mode.atomically(async (tx) => {
           await tx.exec(migration.sql);
-          if (keeper) roles = await keeper.after(tx, migration, { prefix: mode.prefix });
+          if (keeper) roles = await keeper.after(tx, migration, { prefix });
           await recordMigration(tx, migration, { executionMs: performance.now() - started, success: true });
         });
       } catch (error) {
-        throw migrationFailure(migration, error, mode.prefix);
+        throw migrationFailure(migration, error, prefix);
       }
     } else {
       roles = await this.applyUnguarded(mode.unguarded, migration, keeper, started);
@@ -338,20 +339,20 @@ export class Migrator {
  * the one transaction that is rolled back, no-transaction ones left out.
  */
 interface RunMode {
+  /** A dry run: its messages say so, and what it did is rolled back at the end. */
+  dryRun: boolean;
   /** Runs the work of one migration atomically, with its journal row. */
   atomically<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Where no-transaction migrations run; undefined in a dry run, which skips them. */
   unguarded?: Session;
-  /** Before every message: '' for real, 'dry run: ' in a dry run. */
-  prefix: string;
 }
 
 function applyForReal(session: Session): RunMode {
-  return { atomically: (work) => session.transaction(work), unguarded: session, prefix: '' };
+  return { dryRun: false, atomically: (work) => session.transaction(work), unguarded: session };
 }
 
 function dryRunIn(tx: Queryable): RunMode {
-  return { atomically: (work) => work(tx), prefix: 'dry run: ' };
+  return { dryRun: true, atomically: (work) => work(tx) };
 }
 
 function summary(migration: Migration, durationMs: number): AppliedMigration {

@@ -19,8 +19,10 @@ import { inDeploymentOrder } from '../migrator/order.js';
 import { describeSqlError } from '../migrator/sql-error.js';
 import { sqlFile } from '../sql-files.js';
 
+/** What a compared definition belongs to: a manifest object, or a support routine (schema ecliptix_internal). */
 export type DefinitionKind = 'table' | 'routine' | 'trigger' | 'support routine';
 
+/** One object whose live definition differs from the one the migration files build. */
 export interface Drift {
   kind: DefinitionKind;
   name: string;
@@ -30,6 +32,7 @@ export interface Drift {
   shipped: string[];
 }
 
+/** What {@link findDrift} compared and what differed. */
 export interface DriftReport {
   /** Objects whose live definition was compared with the shipped one. */
   checked: number;
@@ -71,9 +74,16 @@ function lineDiff(live: string, shipped: string): { live: string[]; shipped: str
 }
 
 /**
- * Compares the live definitions of `names` (kind:name keys; every object in
- * schema ecliptix when omitted) with what the files in `migrationsDir` build.
- * Objects missing on either side are not drift: presence is checked elsewhere.
+ * Compares the live definition of every object in schema ecliptix (and of the
+ * support routines) with what the files in `migrationsDir` build, in a
+ * transaction that is rolled back. Objects missing on either side are not
+ * drift: presence is checked by inspectObjects (schema/objects.ts).
+ *
+ * @example
+ * ```ts
+ * const { drifted } = await findDrift(db, shippedMigrationsDir);
+ * for (const d of drifted) console.log(`drift: ${d.kind} ${d.name}`);
+ * ```
  */
 export async function findDrift(db: Database, migrationsDir: string): Promise<DriftReport> {
   const migrations = await loadMigrations(migrationsDir);
