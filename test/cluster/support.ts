@@ -1,8 +1,13 @@
 /**
  * Throw-away clusters on the test server: one proxy database and N partition
  * databases, dropped after. PGlite cannot host PL/Proxy (an extension in C),
- * so the cluster tests run on the real server only.
+ * so the cluster tests run on the real server only. A second instance of
+ * the test's own (startSecondInstance) holds partitions on another server.
  */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
@@ -81,4 +86,49 @@ export async function withDb<T>(open: Promise<Database>, work: (db: Database) =>
   } finally {
     await db.close();
   }
+}
+
+/** A second PostgreSQL instance of this test's own (initdb'd under a temporary directory), which can be stopped and started again. */
+export interface SecondInstance {
+  adminUrl: string;
+  stop(): void;
+  start(): void;
+  destroy(): void;
+}
+
+export function startSecondInstance(): SecondInstance {
+  const root = '/usr/lib/postgresql';
+  const version = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (!version) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql for a second instance');
+  const bin = join(root, version, 'bin');
+  const dir = mkdtempSync(join(tmpdir(), 'persistor-cluster-pg-'));
+  chmodSync(dir, 0o777);
+  const dataDir = join(dir, 'data');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // initdb refuses to run as root: the server runs as the postgres user then.
+  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+  const run = (command: string, args: string[]) => {
+    const [program, ...rest] = [...asUser, join(bin, command), ...args];
+    const result = spawnSync(program!, rest, { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
+  };
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=32MB`;
+  run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+  const start = () => run('pg_ctl', ['-D', dataDir, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
+  start();
+  return {
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']),
+    start,
+    destroy: () => {
+      try {
+        run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
