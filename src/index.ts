@@ -25,7 +25,7 @@ export { baseline, type BaselineReport } from './commands/baseline.js';
 /** Accept edited migrations, forget failed runs; see {@link repair}. */
 export { repair, type RepairReport } from './commands/repair.js';
 /** The deployment script for psql; see {@link sql}. */
-export { sql } from './commands/sql.js';
+export { sql, type SqlCommandOptions } from './commands/sql.js';
 /** Can the database be reached, as whom, how fast; see {@link testConnection}. */
 export { testConnection, type ConnectionReport } from './commands/test-connection.js';
 /** The post-deployment checklist; see {@link verify}. */

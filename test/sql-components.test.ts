@@ -133,3 +133,27 @@ describe('naming a migration', () => {
     expect(seen.size).toBe((await import('../src/migrator/files.js').then((f) => f.loadMigrations(shippedMigrationsDir))).length);
   });
 });
+
+describe('the sql command line', () => {
+  it('--component and --migration print the scripts; bad names and contradictory flags exit 2 naming the choices', async () => {
+    const tables = await runCli(['sql', '--component', 'tables']);
+    expect(tables.code).toBe(0);
+    expect(tables.stdout).toContain('001_DeployTables');
+    expect(tables.stdout).toBe((await componentScript(shippedMigrationsDir, 'tables')).script);
+    const one = await runCli(['sql', '--migration', 'V014']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('-- ==== V014__limits_on_every_path.sql');
+
+    const badComponent = await runCli(['sql', '--component', 'views']);
+    expect(badComponent.code).toBe(2);
+    expect(badComponent.stderr).toContain('tables, functions, procedures, triggers');
+    const badMigration = await runCli(['sql', '--migration', 'V999']);
+    expect(badMigration.code).toBe(2);
+    expect(badMigration.stderr).toContain('no migration named "V999"');
+    const both = await runCli(['sql', '--component', 'tables', '--migration', 'V014']);
+    expect(both.code).toBe(2);
+    const noJournal = await runCli(['sql', '--component', 'tables', '--no-journal']);
+    expect(noJournal.code).toBe(2);
+    expect(noJournal.stderr).toContain('--no-journal is for the whole deployment only');
+  });
+});

@@ -3,7 +3,7 @@
 import { CommanderError } from 'commander';
 import { ExitCode, isPersistorError } from '../errors.js';
 import { createCliContext } from './context.js';
-import { buildProgram, version } from './program.js';
+import { buildProgram, seedCommandLine, version } from './program.js';
 
 // `ecliptix-persistor sql | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -18,15 +18,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.success;
   }
   const cli = createCliContext();
-  const program = await buildProgram(cli, argv.slice(2));
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
   try {
-    if (argv.length <= 2) {
+    const args = seedCommandLine(argv.slice(2));
+    const program = await buildProgram(cli, args);
+    program.exitOverride();
+    for (const command of program.commands) command.exitOverride();
+    if (args.length === 0) {
       program.outputHelp();
       return ExitCode.invalidArguments;
     }
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(args, { from: 'user' });
     return ExitCode.success;
   } catch (error) {
     if (error instanceof CommanderError) {

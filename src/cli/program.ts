@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { CONFIG_FILE_NAME, DEFAULT_DATA_DIR } from '../config/schema.js';
+import { PersistorError } from '../errors.js';
 import type { CliContext } from './context.js';
 
 export const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,13 +39,49 @@ const globalOptionsWithValue = new Set([
   '-s',
   '--database-url',
   '--data-dir',
-  '-c',
   '--config',
   '--migrations',
   '--connect-timeout',
   '--lock-timeout',
   '--log-level',
 ]);
+
+/**
+ * The seed's command line (`-c status`, `-c migrate -d`) as a verb: `-c <name>`
+ * / `--command <name>` before the command becomes that command, so both
+ * spellings run the same code. `-c` named the config file before 0.2: a value
+ * that is not a command but looks like a file says so.
+ */
+export function seedCommandLine(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--' || !arg.startsWith('-')) {
+      out.push(...args.slice(i));
+      break;
+    }
+    const inline = /^(?:-c(.+)|--command=(.*))$/.exec(arg);
+    if (arg === '-c' || arg === '--command' || inline) {
+      const value = inline ? (inline[1] ?? inline[2])! : args[i + 1];
+      if (!inline) i += 1;
+      if (value === undefined || value === '' || value.startsWith('-')) {
+        throw new PersistorError('INVALID_ARGUMENT', `${arg} needs a command name, e.g. -c status or -c migrate -d`);
+      }
+      if (!commandNames.includes(value) && value !== 'help') {
+        const hint = /\.json$|[\\/]/.test(value) ? `; -c names the command now, the config file is --config ${value}` : '';
+        throw new PersistorError(
+          'INVALID_ARGUMENT',
+          `unknown command ${JSON.stringify(value)} for -c (one of: ${commandNames.join(', ')})${hint}`,
+        );
+      }
+      out.push(value, ...args.slice(i + 1));
+      break;
+    }
+    out.push(arg);
+    if (globalOptionsWithValue.has(arg) && i + 1 < args.length) out.push(args[(i += 1)]!);
+  }
+  return out;
+}
 
 /** The command named on the command line (the first argument that is not a global option or its value), if any. */
 export function invokedCommand(args: readonly string[]): string | undefined {
@@ -70,7 +107,11 @@ export async function buildProgram(cli: CliContext, args: readonly string[] = []
     .description('Deploys and operates the Ecliptix memberships database on PostgreSQL or embedded PGlite.')
     .option('-s, --database-url <url>', 'PostgreSQL server URL (env DATABASE_URL); without one, the embedded PGlite database is used')
     .option('--data-dir <dir>', `embedded database directory (env ECLIPTIX_DATA_DIR; default ${DEFAULT_DATA_DIR})`)
-    .option('-c, --config <file>', `JSON config file (default ./${CONFIG_FILE_NAME} when present)`)
+    .option(
+      '-c, --command <name>',
+      "the command to run, as the seed's command line writes it: -c status, -c migrate -d (dry run), -c migrate",
+    )
+    .option('--config <file>', `JSON config file (default ./${CONFIG_FILE_NAME} when present)`)
     .option('--migrations <dir>', 'migrations folder (env ECLIPTIX_MIGRATIONS_DIR; default: the shipped EcliptixMemberships schema)')
     .option('--connect-timeout <ms>', 'give up connecting after this long (env ECLIPTIX_CONNECT_TIMEOUT_MS; default 10000)')
     .option('--lock-timeout <ms>', 'wait this long for another migrator run or process (env ECLIPTIX_LOCK_TIMEOUT_MS; default 60000)')
