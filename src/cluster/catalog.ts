@@ -18,9 +18,7 @@ export interface RoutineSignature {
 }
 
 /** The manifest's routines (functions and procedures, all PostgreSQL functions). */
-export const MANIFEST_ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function' || o.kind === 'procedure').map(
-  (o) => o.name,
-);
+const MANIFEST_ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function' || o.kind === 'procedure').map((o) => o.name);
 
 interface RoutineRow {
   name: string;

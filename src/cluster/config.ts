@@ -21,7 +21,7 @@ const databaseUrl = z.string().refine(
 );
 
 /** host:port/database, lower-cased host and the default port filled in: two URLs naming one database compare equal. */
-export function databaseKey(url: string): string {
+function databaseKey(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname.toLowerCase()}:${parsed.port || '5432'}${decodeURIComponent(parsed.pathname)}`;
 }

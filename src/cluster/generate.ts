@@ -15,7 +15,7 @@ import type { ClusterConfig } from './config.js';
 import { routeOf, runOn, type Route } from './routing.js';
 
 /** The PL/Proxy cluster (SQL/MED server) name the proxy's routines use. */
-export const CLUSTER_NAME = 'ecliptix';
+const CLUSTER_NAME = 'ecliptix';
 
 /** Functions of ecliptix_route that sql/cluster/proxy/01-routing.sql makes (never dropped by a regeneration). */
 const STATIC_ROUTE_FUNCTIONS = ['phone_hash', 'id_hash', 'device_hash', 'partition_of'];
@@ -30,8 +30,8 @@ export function routeAll(routines: readonly RoutineSignature[]): RoutedRoutine[]
   return routines.map((routine) => ({ ...routine, route: routeOf(routine) }));
 }
 
-export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-export const quoteLiteral = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 
 /** A libpq connection-string value, quoted when it needs to be. */
 function connValue(value: string): string {
