@@ -5,6 +5,7 @@ import type { Config, ConfigKey } from '../config/schema.js';
 import { createLogger, silentLogger, type Logger } from '../util/logger.js';
 import { createOutput, type Output } from './output.js';
 
+/** The global options as commander hands them over. */
 export interface GlobalFlags {
   databaseUrl?: string;
   dataDir?: string;
@@ -17,6 +18,7 @@ export interface GlobalFlags {
   json?: boolean;
 }
 
+/** What every command line shares: configuration loading, the logger and the output. */
 export interface CliContext {
   prepare(command: Command): { config: Config; output: Output };
   readonly logger: Logger;
@@ -24,6 +26,7 @@ export interface CliContext {
   readonly output: Output;
 }
 
+/** The context of one CLI run; `prepare` loads the configuration and switches output to JSON for `--json`. */
 export function createCliContext(): CliContext {
   let logger: Logger = silentLogger;
   let output = createOutput({ json: process.argv.includes('--json') });

@@ -5,6 +5,7 @@
  */
 import { ExitCode } from '../errors.js';
 
+/** Ctrl-C handling for a long run. */
 export interface Interruption {
   /** Aborted on the first signal. */
   signal: AbortSignal;
@@ -12,6 +13,7 @@ export interface Interruption {
   dispose(): void;
 }
 
+/** The first SIGINT/SIGTERM asks the run to stop between batches; a second ends the process at once on a server (the embedded database finishes its batch first). */
 export function interruptOnSignals(config: { databaseUrl?: string | undefined }): Interruption {
   const controller = new AbortController();
   let signals = 0;

@@ -18,6 +18,7 @@ export class ReportedFailure extends PersistorError {
   }
 }
 
+/** Where a command prints: lines or one JSON document on stdout, warnings and errors on stderr. */
 export interface Output {
   readonly json: boolean;
   line(text?: string): void;
@@ -28,6 +29,7 @@ export interface Output {
   readonly style: Style;
 }
 
+/** Colours for terminals (none when NO_COLOR is set or stdout is not a terminal). */
 export interface Style {
   ok(text: string): string;
   bad(text: string): string;
@@ -46,6 +48,7 @@ function makeStyle(enabled: boolean): Style {
   return { ok: wrap(32, 39), bad: wrap(31, 39), warn: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
 }
 
+/** The output of one CLI run. */
 export function createOutput(options: { json: boolean }): Output {
   const style = makeStyle(colourEnabled(process.stdout));
   const errStyle = makeStyle(colourEnabled(process.stderr));

@@ -5,6 +5,7 @@ import { CONFIG_FILE_NAME, DEFAULT_DATA_DIR } from '../config/schema.js';
 import { PersistorError } from '../errors.js';
 import type { CliContext } from './context.js';
 
+/** The package version. */
 export const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 type RegisterCommand = (program: Command, cli: CliContext) => void;
@@ -32,6 +33,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   import: async () => (await import('./commands/import.js')).registerImportCommand,
 };
 
+/** Every command, in the order `--help` lists them. */
 export const commandNames: readonly string[] = Object.keys(commandLoaders);
 
 /** Global options that take a value as the next argument (`--opt=value` and `-svalue` need no special case). */

@@ -52,6 +52,7 @@ export interface OpenMembershipsClientOptions extends ConfigInput {
   onDevelopmentKeys?: (file: string) => void;
 }
 
+/** A memberships client that owns its database: `close()` closes it (unless it was given as `db`). */
 export interface OpenedMembershipsClient extends MembershipsClient {
   readonly database: Database;
   close(): Promise<void>;

@@ -17,6 +17,7 @@ import {
   pathKeys,
 } from './schema.js';
 
+/** Where configuration comes from, highest precedence first: flags, environment, config file, defaults. */
 export interface ConfigSources {
   /** Values given as command-line flags (already named by key). */
   flags?: Partial<Record<ConfigKey, unknown>>;
@@ -26,6 +27,7 @@ export interface ConfigSources {
   cwd?: string;
 }
 
+/** The validated configuration, and where each value came from. */
 export interface LoadedConfig {
   config: Config;
   /** Where each key's value came from, for messages (`--data-dir`, `DATABASE_URL`, a file, or default). */
@@ -33,6 +35,13 @@ export interface LoadedConfig {
   configFile?: string;
 }
 
+/**
+ * Merges flags > environment > config file > defaults and validates the result: INVALID_CONFIG (exit 2) naming the key and its origin.
+ *
+ * @example
+ * const { config, origins } = loadConfig({ configFile: 'ecliptix-persistor.config.json' });
+ * origins.databaseUrl; // 'DATABASE_URL', '--database-url', the file, or 'default'
+ */
 export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const cwd = sources.cwd ?? process.cwd();
   const env = sources.env ?? process.env;

@@ -3,8 +3,10 @@
 // which every CLI run pays: a no-op `migrate` is meant to take well under half a second.
 import { z } from 'zod/v3';
 
+/** Where the embedded database lives unless configured. */
 export const DEFAULT_DATA_DIR = '.ecliptix/db';
 const DEFAULT_BACKUP_DIR = '.ecliptix/backups';
+/** The config file read from the working directory when present. */
 export const CONFIG_FILE_NAME = 'ecliptix-persistor.config.json';
 
 const databaseUrl = z.string().refine(
@@ -27,6 +29,7 @@ const databaseUrl = z.string().refine(
  */
 export const retentionDaysSchema = z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(36_500);
 
+/** Every configuration key with its type, bounds and default. */
 export const configSchema = z
   .object({
     /** PostgreSQL server to use; when absent, the embedded PGlite database in dataDir is used. */
@@ -54,8 +57,11 @@ export const configSchema = z
   })
   .strict();
 
+/** Validated configuration with every default filled in. */
 export type Config = z.output<typeof configSchema>;
+/** Configuration as given (programmatic options, a config file): every key optional. */
 export type ConfigInput = z.input<typeof configSchema>;
+/** A configuration key. */
 export type ConfigKey = keyof Config;
 
 /** Environment variable for each key. */
@@ -87,6 +93,7 @@ export const flagNames: Partial<Record<ConfigKey, string>> = {
   limitGuardRetentionDays: '--limit-guard-retention-days',
 };
 
+/** Keys whose flag and environment values are numbers in text. */
 export const numericKeys: ReadonlySet<ConfigKey> = new Set([
   'connectTimeoutMs',
   'lockTimeoutMs',

@@ -7,6 +7,7 @@
 import { PersistorError } from '../errors.js';
 import type { Migration } from './files.js';
 
+/** Repeatable migrations in dependency order (ties by path); MIGRATION_FILES_INVALID for an unknown dependency or a cycle. */
 export function orderRepeatables(repeatables: readonly Migration[]): Migration[] {
   const byDescription = new Map(repeatables.map((m) => [m.description, m]));
   for (const migration of repeatables) {

@@ -18,6 +18,7 @@ import { inDeploymentOrder } from './order.js';
 
 /** The seed's deployment components, in the order they are applied. */
 export const COMPONENTS = ['tables', 'functions', 'procedures', 'triggers'] as const;
+/** One of the seed's deployment components. */
 export type Component = (typeof COMPONENTS)[number];
 
 /**

@@ -15,6 +15,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 
+/** What a rule does to a row: mark it expired, soft-delete it, or delete it. */
 export type RetentionAction = 'expire' | 'soft-delete' | 'delete';
 
 /**
@@ -23,6 +24,7 @@ export type RetentionAction = 'expire' | 'soft-delete' | 'delete';
  */
 export type RetentionPeriod = 'expiry' | 'retention' | 'event-log' | 'failed-attempts' | 'limit-guards';
 
+/** One retention rule: the table, the action, and which retention period decides the age. */
 export interface RetentionRule {
   /** File stem under sql/operations/cleanup/ (<rule>-count.sql and <rule>-batch.sql); names the rule in the report. */
   rule: string;
@@ -133,6 +135,7 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
   },
 ];
 
+/** Retention overrides (else the database's settings rows), batching and interruption. */
 export interface CleanupOptions {
   /** Override of the database's retention_days setting. */
   retentionDays?: number;
@@ -153,6 +156,7 @@ export interface CleanupOptions {
   onProgress?: (progress: CleanupProgress) => void;
 }
 
+/** One rule's progress, reported after each batch. */
 export interface CleanupProgress {
   rule: string;
   table: string;
@@ -163,6 +167,7 @@ export interface CleanupProgress {
   elapsedMs: number;
 }
 
+/** What one rule did (or, in a dry run, would do). */
 export interface RuleReport {
   /** The rule's name (RETENTION_RULES); a table can have several rules. */
   rule: string;
@@ -187,6 +192,7 @@ export interface RuleReport {
   durationMs: number;
 }
 
+/** What a clean-up run did, per rule and in total, and the retention periods it used. */
 export interface CleanupReport {
   dryRun: boolean;
   interrupted: boolean;
@@ -200,6 +206,7 @@ export interface CleanupReport {
   durationMs: number;
 }
 
+/** Rows per batch (one transaction each) unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 5000;
 const MAX_BATCH_SIZE = 100_000;
 const DEFAULT_BATCH_LOCK_TIMEOUT_MS = 10_000;
@@ -278,6 +285,7 @@ function assertDays(name: string, value: number | undefined): void {
   }
 }
 
+/** INVALID_ARGUMENT unless every retention period, the batch size and the lock timeout are in range. */
 export function validateCleanupOptions(options: CleanupOptions): void {
   assertDays('retention days', options.retentionDays);
   assertDays('event log retention days', options.eventLogRetentionDays);
@@ -350,6 +358,9 @@ export function actionDone(action: RetentionAction): string {
   return action === 'expire' ? 'expired' : action === 'delete' ? 'deleted' : 'soft-deleted';
 }
 
+/**
+ * Applies the retention rules in short batches that skip rows live traffic holds (each batch its own transaction); safe to interrupt and run again.
+ */
 export async function runCleanup(db: Database, options: CleanupOptions = {}): Promise<CleanupReport> {
   validateCleanupOptions(options);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;

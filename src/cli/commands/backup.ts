@@ -4,6 +4,7 @@ import { backup } from '../../commands/backup.js';
 import type { CliContext } from '../context.js';
 import { describeBackup } from '../print.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerBackupCommand(program: Command, cli: CliContext): void {
   program
     .command('backup')

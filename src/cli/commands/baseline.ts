@@ -5,6 +5,7 @@ import { PersistorError } from '../../errors.js';
 import { DEFAULT_FLYWAY_TABLE } from '../../migrator/flyway.js';
 import type { CliContext } from '../context.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerBaselineCommand(program: Command, cli: CliContext): void {
   program
     .command('baseline')

@@ -45,6 +45,7 @@ function printReport(output: Output, report: CleanupReport): void {
     output.line(s.warn(`${left} row(s) were held locked by live traffic and skipped; the next run takes them`));
 }
 
+/** Adds the command, its options and its printing to the program. */
 export function registerCleanupCommand(program: Command, cli: CliContext): void {
   program
     .command('cleanup')

@@ -72,6 +72,7 @@ function printReport(output: Output, report: ImportReport): void {
     );
 }
 
+/** Adds the command, its options and its printing to the program. */
 export function registerImportCommand(program: Command, cli: CliContext): void {
   program
     .command('import')

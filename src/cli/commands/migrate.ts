@@ -6,6 +6,7 @@ import { formatDuration } from '../../util/format.js';
 import type { CliContext } from '../context.js';
 import { describeBackup } from '../print.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerMigrateCommand(program: Command, cli: CliContext): void {
   program
     .command('migrate')

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { repair } from '../../commands/repair.js';
 import type { CliContext } from '../context.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerRepairCommand(program: Command, cli: CliContext): void {
   program
     .command('repair')

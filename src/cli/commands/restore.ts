@@ -4,6 +4,7 @@ import { restore } from '../../commands/restore.js';
 import { formatDuration, table } from '../../util/format.js';
 import type { CliContext } from '../context.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerRestoreCommand(program: Command, cli: CliContext): void {
   program
     .command('restore')

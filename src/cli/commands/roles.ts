@@ -6,6 +6,7 @@ import { DEFAULT_ROLE_NAMES, type RoleNames } from '../../schema/roles.js';
 import type { CliContext } from '../context.js';
 import { printRoles } from '../print.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerRolesCommand(program: Command, cli: CliContext): void {
   program
     .command('roles')

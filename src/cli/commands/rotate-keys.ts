@@ -58,6 +58,7 @@ function printReport(output: Output, report: RotateKeysReport): void {
   }
 }
 
+/** Adds the command, its options and its printing to the program. */
 export function registerRotateKeysCommand(program: Command, cli: CliContext): void {
   program
     .command('rotate-keys')

@@ -5,6 +5,7 @@ import { sql } from '../../commands/sql.js';
 import { COMPONENTS } from '../../migrator/script.js';
 import type { CliContext } from '../context.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerSqlCommand(program: Command, cli: CliContext): void {
   program
     .command('sql')

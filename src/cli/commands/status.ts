@@ -81,6 +81,7 @@ function printDataSummary(output: Output, data: DataSummary): void {
   output.line(`  lockouts                    ${a.lockouts}`);
 }
 
+/** Adds the command, its options and its printing to the program. */
 export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')

@@ -4,6 +4,7 @@ import { CONNECTION_ROUND_TRIPS, testConnection } from '../../commands/test-conn
 import { formatDuration } from '../../util/format.js';
 import type { CliContext } from '../context.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerTestCommand(program: Command, cli: CliContext): void {
   program
     .command('test')

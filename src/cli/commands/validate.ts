@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { validate } from '../../commands/validate.js';
 import type { CliContext } from '../context.js';
 
+/** Adds the command, its options and its printing to the program. */
 export function registerValidateCommand(program: Command, cli: CliContext): void {
   program
     .command('validate')

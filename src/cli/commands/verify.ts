@@ -30,6 +30,7 @@ function printReport(output: Output, report: VerifyReport & { target: string }):
   output.line(failed === 0 ? s.ok('all 5 success criteria passed') : s.bad(`${failed} of 5 success criteria failed`));
 }
 
+/** Adds the command, its options and its printing to the program. */
 export function registerVerifyCommand(program: Command, cli: CliContext): void {
   program
     .command('verify')
