@@ -415,7 +415,7 @@ export class MembershipsClient {
    * @example
    * ```ts
    * const result = await client.logLoginAttempt({ phoneNumber: '+14155552671', outcome: 'invalid_passphrase', isSuccess: false })
-   * // { outcome: 'logged', attemptId: 42 }, or { outcome: 'locked' } during a lockout
+   * // { outcome: 'logged', loginAttemptId: 42 }, or { outcome: 'locked' } during a lockout
    * ```
    */
   async logLoginAttempt(input: { phoneNumber: string; outcome: string; isSuccess: boolean }): Promise<LogLoginAttemptResult> {
@@ -429,7 +429,7 @@ export class MembershipsClient {
       outcome,
       input.isSuccess,
     ]);
-    return row.outcome === 'logged' ? { outcome: 'logged', attemptId: row.login_attempt_id! } : { outcome: row.outcome };
+    return row.outcome === 'logged' ? { outcome: 'logged', loginAttemptId: row.login_attempt_id! } : { outcome: row.outcome };
   }
 
   /**

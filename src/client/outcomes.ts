@@ -306,11 +306,11 @@ export type ExpireOtpResult = { outcome: 'expired'; expiredCount: number } | { o
  * @example
  * ```ts
  * const result = await client.logLoginAttempt({ phoneNumber, outcome: 'wrong_passphrase', isSuccess: false })
- * if (result.outcome === 'logged') console.log(result.attemptId)
+ * if (result.outcome === 'logged') console.log(result.loginAttemptId)
  * ```
  */
 export type LogLoginAttemptResult =
-  | { outcome: 'logged'; attemptId: number }
+  | { outcome: 'logged'; /** login_attempts has no unique_id: its bigint id. */ loginAttemptId: number }
   /** A success reported without a key release to confirm: nothing was written. */
   | { outcome: 'key_release_not_found' }
   /** A failure during a lockout: counted on the lockout's row, no row added. */

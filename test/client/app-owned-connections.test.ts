@@ -91,8 +91,8 @@ async function journey(client: MembershipsClient): Promise<void> {
 
   const attempt = await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false });
   if (attempt.outcome !== 'logged') throw new Error(`expected logged, got ${attempt.outcome}`);
-  expect(typeof attempt.attemptId).toBe('number');
-  expect(Number.isSafeInteger(attempt.attemptId)).toBe(true);
+  expect(typeof attempt.loginAttemptId).toBe('number');
+  expect(Number.isSafeInteger(attempt.loginAttemptId)).toBe(true);
 
   const membershipAttempt = await client.logMembershipAttempt({ phoneId, outcome: 'created', isSuccess: true });
   if (membershipAttempt.outcome !== 'logged') throw new Error(`expected logged, got ${membershipAttempt.outcome}`);

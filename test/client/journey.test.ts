@@ -65,7 +65,7 @@ describe.each(engines)('memberships client journey on %s', (engine) => {
     for (let i = 0; i < 5; i++) {
       expect(await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).toEqual({
         outcome: 'logged',
-        id: expect.any(Number),
+        loginAttemptId: expect.any(Number),
       });
     }
     const locked = await client.login(phoneNumber);

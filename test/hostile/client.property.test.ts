@@ -116,7 +116,7 @@ const NO_IDENTIFIER: Record<string, { field: string; unless: string }> = {
   verifyPhoneForSecretKeyRecovery: { field: 'phoneId', unless: '^eligible_for_recovery$' },
   setSecureKey: { field: 'membershipId', unless: '^updated$' },
   login: { field: 'membershipId', unless: '^success$' },
-  logLoginAttempt: { field: 'attemptId', unless: '^logged$' },
+  logLoginAttempt: { field: 'loginAttemptId', unless: '^logged$' },
 };
 
 function checkShape(method: string, result: unknown): void {
@@ -132,7 +132,8 @@ function checkShape(method: string, result: unknown): void {
   expect(r, `${method} resolved to a non-object`).toBeTypeOf('object');
   expect(OUTCOMES[method], `${method} resolved to an undocumented outcome ${describeValue(r!.outcome)}`).toContain(r!.outcome);
   for (const [key, value] of Object.entries(r!)) {
-    if (/Id$/.test(key) && key !== 'connectionId' && value !== null) expect(value, `${method}.${key}`).toMatch(UUID);
+    if (/Id$/.test(key) && key !== 'connectionId' && key !== 'loginAttemptId' && value !== null)
+      expect(value, `${method}.${key}`).toMatch(UUID);
     if (key === 'retryAfterMs' && value !== null) expect(value, `${method}.retryAfterMs`).toBeGreaterThanOrEqual(0);
   }
   if (method === 'issueOtp' && r!.outcome === 'issued') expect(r!.code).toMatch(/^\d{6}$/);
