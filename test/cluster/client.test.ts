@@ -99,7 +99,7 @@ describe('the memberships client through the proxy (postgres + PL/Proxy)', () =>
     singleDb = await single.open();
   });
   afterAll(async () => {
-    await Promise.all([proxyDb?.close(), singleDb?.close()]);
+    await Promise.allSettled([proxyDb?.close(), singleDb?.close()]);
     await single?.drop();
     await cluster?.drop();
   });

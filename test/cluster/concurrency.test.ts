@@ -60,7 +60,7 @@ describe('concurrency limits through the proxy (postgres + PL/Proxy, 2 partition
     await Promise.all(Array.from({ length: POOL }, () => proxy.query('SELECT pg_sleep(0.05)')));
   });
   afterAll(async () => {
-    await Promise.all([proxy?.close(), ...(partitions ?? []).map((db) => db.close())]);
+    await Promise.allSettled([proxy?.close(), ...(partitions ?? []).map((db) => db.close())]);
     await cluster?.drop();
   });
 

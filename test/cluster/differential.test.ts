@@ -62,7 +62,7 @@ describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', (
     partitions = await Promise.all(Array.from({ length: PARTITIONS }, (_, i) => cluster.openPartition(i)));
   });
   afterAll(async () => {
-    await Promise.all([singleDb?.close(), proxyDb?.close(), ...(partitions ?? []).map((db) => db.close())]);
+    await Promise.allSettled([singleDb?.close(), proxyDb?.close(), ...(partitions ?? []).map((db) => db.close())]);
     await single?.drop();
     await cluster?.drop();
   });

@@ -96,13 +96,18 @@ export interface SecondInstance {
   destroy(): void;
 }
 
-export function startSecondInstance(): SecondInstance {
+/** The newest PostgreSQL server binaries' directory (initdb, pg_ctl, pg_dump, pg_restore). */
+export function postgresBin(): string {
   const root = '/usr/lib/postgresql';
   const version = readdirSync(root)
     .filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl')))
     .sort((a, b) => Number(b) - Number(a))[0];
-  if (!version) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql for a second instance');
-  const bin = join(root, version, 'bin');
+  if (!version) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
+  return join(root, version, 'bin');
+}
+
+export function startSecondInstance(): SecondInstance {
+  const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'persistor-cluster-pg-'));
   chmodSync(dir, 0o777);
   const dataDir = join(dir, 'data');
