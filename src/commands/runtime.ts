@@ -7,6 +7,7 @@ import { resolveConfig } from '../config/resolve.js';
 import type { Config, ConfigInput } from '../config/schema.js';
 import type { Database } from '../db/database.js';
 import { openDatabase, type OpenOptions } from '../db/open.js';
+import { PersistorError } from '../errors.js';
 import { shippedMigrationsDir } from '../sql-files.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 
@@ -61,6 +62,13 @@ export async function withRuntime<T>(
   runtime: RuntimeOptions = {},
 ): Promise<T> {
   const config = resolveConfig(options);
+  // A command that works on one database must not quietly open the embedded one when a cluster is configured.
+  if (config.cluster && !options.db)
+    throw new PersistorError(
+      'INVALID_CONFIG',
+      'invalid configuration: a cluster is configured (the config file\'s "cluster" key) and this command works on one database only; ' +
+        'to run it on one partition, use a config file without "cluster" (--config <file>) and --database-url <the partition>',
+    );
   const logger = options.logger ?? silentLogger;
   const open: OpenOptions = runtime.mustExist ? { mustExist: true } : {};
   const db = options.db ?? (await openDatabase(config, open));

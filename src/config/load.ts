@@ -10,7 +10,9 @@ import {
   CONFIG_FILE_NAME,
   type Config,
   type ConfigKey,
+  configKeys,
   configSchema,
+  conflictOf,
   environmentVariables,
   flagNames,
   numericKeys,
@@ -70,19 +72,38 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue.path[0] ?? '');
     const from = origins[issue.path[0] as string] ?? (file ? file.path : 'configuration');
+    const at = keyPath(issue.path);
     const message =
       issue.code === 'unrecognized_keys'
-        ? `invalid configuration: unknown key ${key} in ${from} (known keys: ${Object.keys(environmentVariables).join(', ')})`
-        : `invalid configuration: ${key} (from ${from}) ${describeIssue(issue.message, merged[key])}`;
+        ? issue.path.length === 0
+          ? `invalid configuration: unknown key ${issue.keys.join(', ')} in ${from} (known keys: ${configKeys.join(', ')})`
+          : `invalid configuration: unknown key ${issue.keys.map((k) => `${at}.${k}`).join(', ')} in ${from}`
+        : `invalid configuration: ${at} (from ${from}) ${describeIssue(issue.message, valueAt(merged, issue.path))}`;
     throw new PersistorError('INVALID_CONFIG', message);
   }
 
   const config = parsed.data;
+  const conflict = conflictOf(config, origins);
+  if (conflict) throw new PersistorError('INVALID_CONFIG', conflict);
   if (config.dataDir && !isAbsolute(config.dataDir)) config.dataDir = resolve(cwd, config.dataDir);
   if (config.migrationsDir && !isAbsolute(config.migrationsDir)) config.migrationsDir = resolve(cwd, config.migrationsDir);
   return { config, origins, ...(file ? { configFile: file.path } : {}) };
+}
+
+/** `cluster.partitions[2]` for the path ['cluster', 'partitions', 2]. */
+export function keyPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part), '');
+}
+
+function valueAt(values: unknown, path: readonly (string | number)[]): unknown {
+  let value = values;
+  for (const part of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  // Only a value that is shown whole (not an object or a list).
+  return typeof value === 'object' && value !== null ? undefined : value;
 }
 
 function describeIssue(message: string, value: unknown): string {

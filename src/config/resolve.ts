@@ -1,6 +1,7 @@
 /** Configuration given as values (the programmatic API, or what the CLI loaded), validated: the same checks as a config file's. */
 import { PersistorError } from '../errors.js';
-import { configSchema, type Config, type ConfigInput } from './schema.js';
+import { keyPath } from './load.js';
+import { configSchema, conflictOf, type Config, type ConfigInput } from './schema.js';
 
 /**
  * Validates configuration values and fills in the defaults; anything else in
@@ -18,7 +19,9 @@ export function resolveConfig(options: ConfigInput & { db?: unknown; logger?: un
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new PersistorError('INVALID_CONFIG', `invalid configuration: ${issue.path.join('.') || 'options'} ${issue.message}`);
+    throw new PersistorError('INVALID_CONFIG', `invalid configuration: ${keyPath(issue.path) || 'options'} ${issue.message}`);
   }
+  const conflict = conflictOf(parsed.data);
+  if (conflict) throw new PersistorError('INVALID_CONFIG', conflict);
   return parsed.data;
 }

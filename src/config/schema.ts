@@ -2,6 +2,7 @@
 // The Zod 3 API (kept in the zod package for good at this subpath) loads in ~25 ms where Zod 4's takes ~110 ms,
 // which every CLI run pays: a no-op `migrate` is meant to take well under half a second.
 import { z } from 'zod/v3';
+import { clusterConfigSchema } from './cluster.js';
 
 /** Where the embedded database lives unless configured. */
 export const DEFAULT_DATA_DIR = '.ecliptix/db';
@@ -54,6 +55,11 @@ export const configSchema = z
     limitGuardRetentionDays: retentionDaysSchema.optional(),
     /** Where `backup` and `migrate --backup` write when no --output is given. */
     backupDir: z.string().min(1, 'must not be empty').default(DEFAULT_BACKUP_DIR),
+    /**
+     * A PL/Proxy cluster instead of one database (docs/SCALE-OUT.md): the proxy's URL, the partitions' URLs in
+     * partition order, … Config file (or programmatic options) only; not together with databaseUrl.
+     */
+    cluster: clusterConfigSchema.optional(),
   })
   .strict();
 
@@ -64,8 +70,11 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** A configuration key. */
 export type ConfigKey = keyof Config;
 
-/** Environment variable for each key. */
-export const environmentVariables: Record<ConfigKey, string> = {
+/** Every key the configuration knows, for messages. */
+export const configKeys: readonly ConfigKey[] = Object.keys(configSchema.shape) as ConfigKey[];
+
+/** Environment variable for each key that has one (`cluster` is set in the config file only). */
+export const environmentVariables: Partial<Record<ConfigKey, string>> = {
   databaseUrl: 'DATABASE_URL',
   dataDir: 'ECLIPTIX_DATA_DIR',
   migrationsDir: 'ECLIPTIX_MIGRATIONS_DIR',
@@ -94,6 +103,22 @@ export const flagNames: Partial<Record<ConfigKey, string>> = {
 };
 
 /** Keys whose flag and environment values are numbers in text. */
+/**
+ * A configuration that names both one database and a cluster: which to drop, or undefined when it is fine.
+ * `origins` says where each value came from (a flag, a variable, the file).
+ */
+export function conflictOf(
+  config: Pick<Config, 'databaseUrl' | 'cluster'>,
+  origins: Partial<Record<ConfigKey, string>> = {},
+): string | undefined {
+  if (config.databaseUrl === undefined || config.cluster === undefined) return undefined;
+  const from = (key: ConfigKey) => (origins[key] ? ` (from ${origins[key]})` : '');
+  return (
+    `invalid configuration: databaseUrl${from('databaseUrl')} and cluster${from('cluster')} are both set — ` +
+    'drop databaseUrl to work on the cluster (its proxy and partitions are in cluster), or drop cluster to work on that one database'
+  );
+}
+
 export const numericKeys: ReadonlySet<ConfigKey> = new Set([
   'connectTimeoutMs',
   'lockTimeoutMs',
