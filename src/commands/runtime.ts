@@ -67,7 +67,8 @@ export async function withRuntime<T>(
     throw new PersistorError(
       'INVALID_CONFIG',
       'invalid configuration: a cluster is configured (the config file\'s "cluster" key) and this command works on one database only; ' +
-        'to run it on one partition, use a config file without "cluster" (--config <file>) and --database-url <the partition>',
+        'on a cluster use migrate or status (programmatically migrateCluster, clusterStatus); ' +
+        'to run this one on one partition, use a config file without "cluster" (--config <file>) and --database-url <the partition>',
     );
   const logger = options.logger ?? silentLogger;
   const open: OpenOptions = runtime.mustExist ? { mustExist: true } : {};

@@ -1,10 +1,56 @@
 /** The `migrate` command line: one progress line per migration, with --dry-run the plan's SQL. */
 import { Option, type Command } from 'commander';
+import { migrateCluster, type ClusterMigrateEvent } from '../../commands/cluster-migrate.js';
 import { migrate } from '../../commands/migrate.js';
+import { PersistorError } from '../../errors.js';
 import type { MigratorEvent } from '../../migrator/migrator.js';
 import { formatDuration } from '../../util/format.js';
 import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
 import { describeBackup } from '../print.js';
+
+/** `migrate` on a cluster: a line per partition and one for the proxy; with --dry-run what each would get. */
+async function migrateClusterCli(output: Output, options: Parameters<typeof migrateCluster>[0], dryRun: boolean): Promise<void> {
+  const s = output.style;
+  const onEvent = (event: ClusterMigrateEvent): void => {
+    if (output.json) return;
+    if (event.type === 'partition-start') output.line(`partition ${event.index} (${event.target}): deploying…`);
+    else if (event.type === 'partition-done')
+      output.line(`${s.ok('deployed')}  partition ${event.index} (${event.target}): ${event.migrationsApplied} migration(s) applied`);
+    else if (event.type === 'proxy-done')
+      output.line(
+        `${s.ok('deployed')}  proxy (${event.target}): ${event.generated === 'applied' ? 'routines and partition definitions generated' : 'unchanged'}`,
+      );
+    else if (event.event.type === 'migration-done')
+      output.line(
+        `  ${s.ok('would apply')}  partition ${event.index}: ${event.event.migration.script}  ${s.dim(formatDuration(event.event.durationMs))}`,
+      );
+    else if (event.event.type === 'migration-skipped')
+      output.line(`  ${s.warn('not proven')}  partition ${event.index}: ${event.event.migration.script}  ${s.dim(event.event.reason)}`);
+  };
+  if (dryRun) {
+    const plan = await migrateCluster({ ...options, dryRun: true, onEvent });
+    if (output.json) return output.document(plan);
+    for (const p of plan.partitions) {
+      const identity = p.identity === 'claim' ? `would be claimed as partition ${p.index} of ${plan.partitions.length}` : 'confirmed';
+      output.line(
+        `partition ${p.index} (${p.target}): ${p.upToDate ? 'up to date' : `${p.wouldApply.length} migration(s) would apply`}; identity ${identity}; generated part ${p.generated}`,
+      );
+    }
+    output.line(`proxy (${plan.proxy.target}): ${plan.proxy.action}`);
+    output.line(
+      plan.upToDate
+        ? 'dry run: nothing to apply; the cluster is up to date'
+        : `${s.ok('dry run succeeded')}: ${plan.migrationsPending} migration(s) would apply over ${plan.partitions.length} partition(s); everything was rolled back, nothing changed`,
+    );
+    return;
+  }
+  const report = await migrateCluster({ ...options, dryRun: false, onEvent });
+  if (output.json) return output.document(report);
+  output.line(
+    `${s.ok('done')}: ${report.migrationsApplied} migration(s) applied over ${report.partitions.length} partition(s); proxy ${report.proxy.generated}; ${report.routines.length} routines routed`,
+  );
+}
 
 /** Adds the command, its options and its printing to the program. */
 export function registerMigrateCommand(program: Command, cli: CliContext): void {
@@ -27,6 +73,16 @@ export function registerMigrateCommand(program: Command, cli: CliContext): void 
     .action(async (options: { target?: string; dryRun?: boolean; backup?: boolean | string; pgBin?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);
       const s = output.style;
+      if (config.cluster) {
+        if (options.target !== undefined)
+          throw new PersistorError('INVALID_ARGUMENT', 'migrate --target is for one database: a cluster is deployed whole (drop --target)');
+        if (options.backup !== undefined)
+          throw new PersistorError(
+            'INVALID_ARGUMENT',
+            'migrate --backup is for one database: back up the cluster with `backup` first, then migrate (drop --backup)',
+          );
+        return migrateClusterCli(output, { ...config, logger: cli.logger }, options.dryRun === true);
+      }
       if (options.backup !== undefined && options.dryRun)
         output.warn('--backup is not needed with --dry-run (nothing changes): no backup taken');
       const onEvent = (event: MigratorEvent): void => {
