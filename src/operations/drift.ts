@@ -32,6 +32,23 @@ export interface Drift {
   shipped: string[];
 }
 
+/** Options of {@link findDrift}. */
+export interface FindDriftOptions {
+  /**
+   * The database is a cluster partition (docs/SCALE-OUT.md): the rebuilt
+   * schema gets the partition's intended differences too — the script that
+   * gave the live one its identifier defaults ({@link PARTITION_DIFFERENCES},
+   * every `unique_id` default set to `ecliptix_partition.new_unique_id()`) is
+   * run on it after the migration files — so exactly those differences are
+   * accepted and any other one (a `unique_id` default put back to
+   * `gen_random_uuid()` included) is still drift.
+   */
+  partition?: boolean;
+}
+
+/** The script of the partitions' intended differences from the shipped schema (their identifier defaults). */
+export const PARTITION_DIFFERENCES = 'cluster/partition/02-unique-ids.sql';
+
 /** What {@link findDrift} compared and what differed. */
 export interface DriftReport {
   /** Objects whose live definition was compared with the shipped one. */
@@ -77,7 +94,8 @@ function lineDiff(live: string, shipped: string): { live: string[]; shipped: str
  * Compares the live definition of every object in schema ecliptix (and of the
  * support routines) with what the files in `migrationsDir` build, in a
  * transaction that is rolled back. Objects missing on either side are not
- * drift: presence is checked by inspectObjects (schema/objects.ts).
+ * drift: presence is checked by inspectObjects (schema/objects.ts). On a
+ * cluster partition pass `{ partition: true }` (see {@link FindDriftOptions}).
  *
  * @example
  * ```ts
@@ -85,7 +103,7 @@ function lineDiff(live: string, shipped: string): { live: string[]; shipped: str
  * for (const d of drifted) console.log(`drift: ${d.kind} ${d.name}`);
  * ```
  */
-export async function findDrift(db: Database, migrationsDir: string): Promise<DriftReport> {
+export async function findDrift(db: Database, migrationsDir: string, options: FindDriftOptions = {}): Promise<DriftReport> {
   const migrations = await loadMigrations(migrationsDir);
   const ordered = inDeploymentOrder(migrations);
 
@@ -107,6 +125,17 @@ export async function findDrift(db: Database, migrationsDir: string): Promise<Dr
               details: [...details, 'nothing was changed (the check runs in a transaction that is rolled back)'],
               cause: error,
             });
+          }
+        }
+        if (options.partition) {
+          try {
+            await tx.exec(sqlFile(PARTITION_DIFFERENCES));
+          } catch (error) {
+            throw new PersistorError(
+              'VALIDATION_FAILED',
+              `drift check: cannot give the rebuilt schema the partition's identifier defaults (sql/${PARTITION_DIFFERENCES}): ${messageOf(error)}`,
+              { details: ['is this database a deployed cluster partition?'], cause: error },
+            );
           }
         }
         const shipped = await describe(tx, 'operations/describe-objects.sql');

@@ -67,6 +67,8 @@ export interface VerifyOptions {
   lockTimeoutMs: number;
   /** The role the application connects as; default the application role of `roles`, else the connected user. */
   appRole?: string;
+  /** The database is a cluster partition: its identifier defaults are accepted as drift-free (drift.ts FindDriftOptions). */
+  partition?: boolean;
 }
 
 const CRITERIA_TITLES = {
@@ -181,7 +183,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   let drift: Drift[] = [];
   let checked = 0;
   try {
-    const report = await findDrift(db, options.migrationsDir);
+    const report = await findDrift(db, options.migrationsDir, options.partition ? { partition: true } : {});
     drift = report.drifted;
     checked = report.checked;
   } catch (error) {
@@ -222,7 +224,8 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   const criteria = [
     criterion(1, presence, [`${presentCount}/${MANIFEST.length} present, each of the right kind`]),
     criterion(2, active, [
-      `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT} and their support routines) identical to what the project ships`,
+      `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT} and their support routines) identical to what the project ships` +
+        (options.partition ? " (with the partition's identifier defaults, ecliptix_partition.new_unique_id())" : ''),
     ]),
     criterion(3, core, [`${coreChecks.checks.length} checks through all ${ROUTINE_COUNT} routines, rolled back`]),
     criterion(4, journal, ['every migration applied successfully; none pending, failed or edited']),
