@@ -4,6 +4,7 @@
  * schema's objects (every one MANIFEST lists), row counts per table and the
  * last 24 hours' activity.
  */
+import type { Database } from '../db/database.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
 import { summariseData, type DataSummary } from '../operations/data-summary.js';
@@ -58,28 +59,44 @@ export function status(options: StatusOptions = {}): Promise<StatusReport> {
   const { drift: withDrift, ...rest } = options;
   return withRuntime(
     rest,
-    async ({ db, config, migrationsDir }) => {
-      const schema = config.migrationsDir === undefined ? await inspectObjects(db) : undefined;
-      const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
-      const data = tablesDeployed ? await summariseData(db) : undefined;
-      const drift = withDrift ? (await findDrift(db, migrationsDir)).drifted : undefined;
-      const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: config.lockTimeoutMs }).status();
-      const roles = schema ? await readRolePrivileges(db) : [];
-      const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
-      return {
-        engine: db.engine,
-        target: db.target,
-        upToDate: plan.pending.length === 0 && plan.problems.length === 0,
-        counts: { applied, pending: plan.pending.length, problems: plan.problems.length },
-        migrations: plan.statuses,
-        problems: plan.problems,
-        warnings: plan.warnings,
-        ...(schema ? { schema } : {}),
-        ...(data ? { data } : {}),
-        ...(drift ? { drift } : {}),
-        ...(roles.length > 0 ? { roles } : {}),
-      };
-    },
+    ({ db, config, migrationsDir }) =>
+      statusOf(db, {
+        lockTimeoutMs: config.lockTimeoutMs,
+        migrationsDir,
+        shipped: config.migrationsDir === undefined,
+        drift: withDrift === true,
+      }),
     { mustExist: true },
   );
+}
+
+/**
+ * The status of one open database (what {@link status} reports; `status` on a
+ * cluster reports it for every partition).
+ */
+export async function statusOf(
+  db: Database,
+  options: { lockTimeoutMs: number; migrationsDir: string; shipped: boolean; drift: boolean },
+): Promise<StatusReport> {
+  const { migrationsDir } = options;
+  const schema = options.shipped ? await inspectObjects(db) : undefined;
+  const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
+  const data = tablesDeployed ? await summariseData(db) : undefined;
+  const drift = options.drift ? (await findDrift(db, migrationsDir)).drifted : undefined;
+  const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: options.lockTimeoutMs }).status();
+  const roles = schema ? await readRolePrivileges(db) : [];
+  const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
+  return {
+    engine: db.engine,
+    target: db.target,
+    upToDate: plan.pending.length === 0 && plan.problems.length === 0,
+    counts: { applied, pending: plan.pending.length, problems: plan.problems.length },
+    migrations: plan.statuses,
+    problems: plan.problems,
+    warnings: plan.warnings,
+    ...(schema ? { schema } : {}),
+    ...(data ? { data } : {}),
+    ...(drift ? { drift } : {}),
+    ...(roles.length > 0 ? { roles } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 /** The `status` command line: migrations table, the schema's objects, roles, row counts and activity. */
 import type { Command } from 'commander';
+import { clusterStatus, type ClusterStatusReport } from '../../commands/cluster-status.js';
 import { status } from '../../commands/status.js';
 import type { MigrationStatus } from '../../migrator/plan.js';
 import type { DataSummary } from '../../operations/data-summary.js';
@@ -7,7 +8,7 @@ import { OBJECT_COUNT } from '../../schema/manifest.js';
 import type { ObjectsReport } from '../../schema/objects.js';
 import { formatDuration, table } from '../../util/format.js';
 import type { CliContext } from '../context.js';
-import type { Output } from '../output.js';
+import { ReportedFailure, type Output } from '../output.js';
 import { printRoles } from '../print.js';
 
 const stateLabel: Record<MigrationStatus['state'], string> = {
@@ -81,6 +82,64 @@ function printDataSummary(output: Output, data: DataSummary): void {
   output.line(`  lockouts                    ${a.lockouts}`);
 }
 
+/** `status` on a cluster: each partition in a few lines, the totals, the proxy; exit 3 (after the report) when one cannot be reached. */
+function printClusterStatus(output: Output, report: ClusterStatusReport): void {
+  const s = output.style;
+  const count = report.partitions.length;
+  for (const p of report.partitions) {
+    if (!p.reachable) {
+      output.line(`${s.bad('UNREACHABLE')}  ${p.error}`);
+      continue;
+    }
+    const identity = p.identity ? `partition ${p.identity.index} of ${p.identity.count}` : 'not deployed as a partition';
+    const objects = p.schema ? p.schema.objects.filter((o) => o.present).length : undefined;
+    const rows = p.data ? p.data.tables.reduce((sum, t) => sum + t.rows, 0) : undefined;
+    output.line(
+      `partition ${p.index} (${p.target}): ${p.counts.applied} applied, ${p.counts.pending} pending — ${p.upToDate ? s.ok('up to date') : s.warn('not up to date')}` +
+        `; identity ${p.identityMatches ? identity : s.bad(identity)}` +
+        (objects === undefined ? '' : `; objects ${objects === OBJECT_COUNT ? objects : s.bad(String(objects))}/${OBJECT_COUNT}`) +
+        (rows === undefined ? '' : `; ${rows} rows`),
+    );
+    for (const problem of p.problems) output.line(`  ${s.bad('problem')}  ${problem}`);
+  }
+  const proxy = report.proxy;
+  if (!proxy.reachable) output.line(`${s.bad('UNREACHABLE')}  ${proxy.error}`);
+  else {
+    const definitions = proxy.definitionsMatch
+      ? `${count} partition definitions match the configuration`
+      : proxy.partitionCount === null
+        ? s.bad('no cluster definition')
+        : s.bad(
+            `partition definitions differ from the configuration (${proxy.partitionCount} defined; ` +
+              `${
+                proxy.partitions
+                  .filter((p) => !p.matches)
+                  .map((p) => `p${p.index}`)
+                  .join(', ') || 'extra ones'
+              } differ)`,
+          );
+    output.line(
+      `proxy (${proxy.target}): PL/Proxy ${proxy.plproxy ?? s.bad('not installed')}; routines ${proxy.routines.present === proxy.routines.expected ? proxy.routines.present : s.bad(String(proxy.routines.present))}/${proxy.routines.expected}; ${definitions} — ${proxy.ready ? s.ok('ready') : s.warn('not ready')}`,
+    );
+    if (proxy.routines.missing.length > 0 && proxy.routines.present > 0)
+      output.line(`  ${s.bad('missing')}  ${proxy.routines.missing.map((name) => `ecliptix.${name}`).join(', ')}`);
+  }
+  output.line();
+  const t = report.total;
+  output.line(
+    `total: ${t.upToDate}/${t.partitions} partitions up to date, ${t.objectsPresent}/${t.partitions} with all ${OBJECT_COUNT} objects, ${t.totalRows} rows — ` +
+      (report.upToDate ? s.ok('cluster up to date') : s.warn('cluster not up to date')),
+  );
+  if (t.reachable > 0) {
+    output.line(
+      table(
+        ['TABLE', 'ROWS (ALL PARTITIONS)', 'SOFT-DELETED'],
+        t.rows.map((r) => [r.table, String(r.rows), String(r.softDeleted)]),
+      ),
+    );
+  }
+}
+
 /** Adds the command, its options and its printing to the program. */
 export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
@@ -95,6 +154,19 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
     .option('--json', 'print one JSON document')
     .action(async (options: { drift?: boolean }, command: Command) => {
       const { config, output } = cli.prepare(command);
+      if (config.cluster) {
+        const report = await clusterStatus({ ...config, logger: cli.logger, drift: options.drift === true });
+        if (output.json) output.document(report);
+        else printClusterStatus(output, report);
+        if (report.unreachable.length > 0) {
+          const first = [...report.partitions, report.proxy].find((member) => !member.reachable);
+          throw new ReportedFailure(
+            first && !first.reachable && first.code !== 'CONNECTION_FAILED' ? first.code : 'CONNECTION_FAILED',
+            `cannot read ${report.unreachable.join(', ')}; the others are reported above`,
+          );
+        }
+        return;
+      }
       const report = await status({ ...config, logger: cli.logger, drift: options.drift === true });
       if (output.json) return output.document(report);
       const s = output.style;
