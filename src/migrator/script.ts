@@ -27,7 +27,7 @@ export type Component = (typeof COMPONENTS)[number];
  * repeatables under `procedures/` or `triggers/` are those; any other
  * repeatable (functions/, internal/ helpers) is `functions`.
  */
-export function componentOf(migration: Migration): Component {
+function componentOf(migration: Migration): Component {
   if (migration.type === 'versioned') return 'tables';
   const folder = migration.script.split('/')[0];
   return folder === 'procedures' || folder === 'triggers' ? folder : 'functions';
