@@ -52,6 +52,40 @@ export { roles } from './commands/roles.js';
 /** What every command takes: configuration values, or an open database, and a logger. */
 export type { PersistorOptions } from './commands/runtime.js';
 
+// The cluster (docs/SCALE-OUT.md): one PL/Proxy proxy and N partitions, described by the configuration's `cluster` key.
+/** Deploy or finish deploying the configured cluster, or with `dryRun` say what that would do per partition; see {@link migrateCluster}. */
+export {
+  migrateCluster,
+  type MigrateClusterOptions,
+  type ClusterMigrateReport,
+  type ClusterDryRunReport,
+  type ClusterMigrateEvent,
+  type PartitionPlan,
+} from './commands/cluster-migrate.js';
+/** Every partition's status, the totals and the proxy's state, naming what cannot be reached; see {@link clusterStatus}. */
+export {
+  clusterStatus,
+  type ClusterStatusOptions,
+  type ClusterStatusReport,
+  type PartitionStatus,
+  type MemberFailure,
+} from './commands/cluster-status.js';
+/** The proxy's state (PL/Proxy, routed routines, partition definitions) and a partition's identity, as `status` reports them. */
+export type { ProxyState, PartitionDefinition, PartitionIdentity } from './commands/cluster-inspect.js';
+/** Run work with every partition and the proxy open, each error naming its database; see {@link withCluster}. */
+export { withCluster, type ClusterRuntime, type ClusterMember, type OpenClusterMember } from './commands/cluster-runtime.js';
+/** The library's cluster deployment (what `migrate` runs on a cluster): resumable, idempotent, errors naming the partition; see {@link deployCluster}. */
+export {
+  deployCluster,
+  type DeployClusterOptions,
+  type ClusterDeployment,
+  type PartitionDeployment,
+  type ClusterEvent,
+  type GeneratedState,
+} from './cluster/deploy.js';
+/** The cluster's description (the config file's `cluster` key) and its validation, one INVALID_CONFIG line naming the key; see {@link parseClusterConfig}. */
+export { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config/cluster.js';
+
 // Configuration, databases and the migrator, for applications that compose their own steps.
 /** Configuration from flags, environment and config file, in that precedence. */
 export { loadConfig, type LoadedConfig, type ConfigSources } from './config/load.js';

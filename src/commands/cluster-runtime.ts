@@ -43,12 +43,12 @@ export interface ClusterRuntime {
 }
 
 /** `partition 2 (postgres://…:****@…)` — how every cluster message names a partition. */
-export function partitionName(index: number, url: string): string {
+function partitionName(index: number, url: string): string {
   return `partition ${index} (${maskDatabaseUrl(url)})`;
 }
 
 /** `proxy (postgres://…:****@…)`. */
-export function proxyName(url: string): string {
+function proxyName(url: string): string {
   return `proxy (${maskDatabaseUrl(url)})`;
 }
 
