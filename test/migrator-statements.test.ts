@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitStatements } from '../src/migrator/statements.js';
+import { fcParams } from './support/fast-check.js';
 
 const texts = (sql: string) => splitStatements(sql).map((s) => s.text);
 
@@ -83,7 +84,7 @@ describe('splitStatements on generated scripts', () => {
         const script = statements.map((s) => `${s}\n;`).join('\n');
         expect(texts(script)).toEqual(statements);
       }),
-      { numRuns: 500 },
+      fcParams(500),
     );
   });
 });

@@ -12,7 +12,7 @@ describe('-c <command> as a verb', () => {
     expect(seedCommandLine(['--config', 'x.json', '--command=verify'])).toEqual(['--config', 'x.json', 'verify']);
     expect(seedCommandLine(['-cstatus'])).toEqual(['status']);
     expect(seedCommandLine(['status', '--json'])).toEqual(['status', '--json']);
-    expect(seedCommandLine(['sql', '-c', 'x'])).toEqual(['sql', '-c', 'x']);
+    expect(seedCommandLine(['sql', '--', '-c', 'x'])).toEqual(['sql', '--', '-c', 'x']);
   });
 
   it('refuses a missing, unknown or second command, and says where the config file went', () => {
@@ -22,6 +22,11 @@ describe('-c <command> as a verb', () => {
     expect(() => seedCommandLine(['-c', 'conf/ecliptix.config.json', 'status'])).toThrow(
       /the config file is --config conf\/ecliptix.config.json/,
     );
+    // Once `migrate -c prod.json` chose the config file: now refused, never ignored (it would run against another database).
+    expect(() => seedCommandLine(['migrate', '-c', 'prod.json'])).toThrow(/-c names the command and goes before it.*--config <file>/);
+    expect(() => seedCommandLine(['-s', 'postgres://h/db', 'status', '--command=migrate'])).toThrow(/--command names the command/);
+    expect(() => seedCommandLine(['-c', 'status', '-c', 'migrate'])).toThrow(/-c names the command and goes before it/);
+    expect(() => seedCommandLine(['status', '-cprod.json'])).toThrow(/-c names the command/);
   });
 });
 
@@ -47,5 +52,8 @@ describe.each(engines)("the seed's deployment steps on %s", (engine) => {
     const wrong = await runCli([...target.cliArgs, '-c', 'ecliptix.config.json', 'status']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('-c names the command now, the config file is --config');
+    const late = await runCli([...target.cliArgs, 'migrate', '-c', 'prod.json']);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain('for a config file use --config <file>');
   });
 });

@@ -52,9 +52,28 @@ const globalOptionsWithValue = new Set([
  * The seed's command line (`-c status`, `-c migrate -d`) as a verb: `-c <name>`
  * / `--command <name>` before the command becomes that command, so both
  * spellings run the same code. `-c` named the config file before 0.2: a value
- * that is not a command but looks like a file says so.
+ * that is not a command but looks like a file says so, and a `-c` after the
+ * command (`migrate -c prod.json`, which once chose the config file) is refused
+ * rather than ignored, so an old script never runs against another database.
  */
 export function seedCommandLine(args: readonly string[]): string[] {
+  const out = seedCommandFirst(args);
+  const end = out.indexOf('--');
+  const late = (end === -1 ? out : out.slice(0, end)).find(isCommandFlag);
+  if (late !== undefined) {
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `${late.split('=')[0]!.slice(0, 2) === '-c' ? '-c' : '--command'} names the command and goes before it (-c status, -c migrate -d); for a config file use --config <file>`,
+    );
+  }
+  return out;
+}
+
+function isCommandFlag(arg: string): boolean {
+  return arg === '-c' || arg === '--command' || /^(?:-c.+|--command=.*)$/.test(arg);
+}
+
+function seedCommandFirst(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i]!;
@@ -63,7 +82,7 @@ export function seedCommandLine(args: readonly string[]): string[] {
       break;
     }
     const inline = /^(?:-c(.+)|--command=(.*))$/.exec(arg);
-    if (arg === '-c' || arg === '--command' || inline) {
+    if (isCommandFlag(arg)) {
       const value = inline ? (inline[1] ?? inline[2])! : args[i + 1];
       if (!inline) i += 1;
       if (value === undefined || value === '' || value.startsWith('-')) {

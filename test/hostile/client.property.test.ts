@@ -15,7 +15,7 @@
  * Two passes per method: a deterministic sweep that puts every edge constant
  * into every field in turn (the others plausible), then a fast-check property
  * over random mixes, with a fixed seed (FAST_CHECK_SEED runs another; see
- * fastCheckSeed). One database per engine serves the file: calls that
+ * fastCheckSeed in test/support/fast-check.ts). One database per engine serves the file: calls that
  * resolve may write (that is their job), which only makes later calls meet
  * more varied state.
  */
@@ -31,7 +31,8 @@ import { openClientFixture, phoneIdOf, registeredDevice, type ClientFixture } fr
 import { advanceClock } from '../support/clock.js';
 import { engines } from '../support/databases.js';
 import { snapshotAllTables, type TableName } from '../schema/journey.js';
-import { EDGE_CONSTANTS, describeValue, fcParams, field, hostile, validPhone } from './values.js';
+import { fcParams } from '../support/fast-check.js';
+import { EDGE_CONSTANTS, describeValue, field, hostile, validPhone } from './values.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NUM_RUNS = 25;

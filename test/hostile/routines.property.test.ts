@@ -26,7 +26,7 @@
  * Two passes per routine: a deterministic sweep of every edge constant through
  * every parameter (the others plausible), then a fast-check property over
  * random mixes, with a fixed seed (FAST_CHECK_SEED runs another; see
- * fastCheckSeed). One database per engine serves the file.
+ * fastCheckSeed in test/support/fast-check.ts). One database per engine serves the file.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,8 @@ import {
   type MemberJourney,
   type PendingJourney,
 } from '../schema/journey.js';
-import { EDGE_SAMPLE, EXTREME_DATES, describeValue, fcParams, field, nonSerialisable, tableDigest, validPhone } from './values.js';
+import { fcParams } from '../support/fast-check.js';
+import { EDGE_SAMPLE, EXTREME_DATES, describeValue, field, nonSerialisable, tableDigest, validPhone } from './values.js';
 
 const NUM_RUNS = 15;
 
