@@ -6,6 +6,7 @@
  *   npm run bench                                   # everything (~10 min on 2 cores)
  *   npm run bench -- --quick                        # smaller sizes: a smoke run (bench/results/quick.json)
  *   npm run bench -- --only deploy,memory           # some sections; the others keep their last results
+ *   npm run bench -- --only cluster                 # PL/Proxy's cost and capacity (bench/cluster.ts, ~3 min)
  *   npm run bench -- --database-url postgres://postgres@127.0.0.1:5432/postgres
  *   npm run bench -- --wait-quiet 300               # wait up to 300 s per section for load < 1
  */
@@ -13,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { benchCleanup } from './cleanup.js';
+import { benchCluster } from './cluster.js';
 import { benchDeploy } from './deploy.js';
 import { benchGrowth } from './growth.js';
 import { benchMemory } from './memory.js';
@@ -69,9 +71,10 @@ const runners: Record<Section, (o: BenchOptions) => Promise<unknown>> = {
   runtime: benchRuntime,
   growth: benchGrowth,
   cleanup: benchCleanup,
+  cluster: benchCluster,
 };
 /** Light sections first. */
-const ORDER: readonly Section[] = ['deploy', 'memory', 'runtime', 'growth', 'cleanup'];
+const ORDER: readonly Section[] = ['deploy', 'memory', 'runtime', 'cluster', 'growth', 'cleanup'];
 
 async function main(): Promise<number> {
   let opts: BenchOptions;
@@ -117,7 +120,17 @@ async function main(): Promise<number> {
     record.durationS = round((performance.now() - started) / 1000, 1);
     (sections as Record<string, SectionRecord<unknown>>)[section] = record;
   }
-  const results: Results = { generatedAt: new Date().toISOString(), quick: opts.quick, machine, sections, targets: judge(sections) };
+  // The top-level machine describes the sections of the main results block: a run of the cluster section alone
+  // (which records its own machine and commit) keeps the one those sections were measured on.
+  const onlyCluster = opts.only.every((s) => s === 'cluster');
+  const results: Results = {
+    generatedAt: new Date().toISOString(),
+    quick: opts.quick,
+    machine: onlyCluster && previous?.quick === false ? previous.machine : machine,
+    sections,
+    targets: judge(sections),
+  };
+  if (opts.only.includes('cluster') && sections.cluster?.result) sections.cluster.result.machine = machine;
   const written = writeResults(results, opts.only);
   opts.log(`\n${markdown(results)}\n`);
   opts.log(`results: ${written.json}${written.markdown ? ` and ${written.markdown}` : ''}`);

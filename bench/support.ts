@@ -17,8 +17,8 @@ export { cliPath };
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const pgBin = '/usr/lib/postgresql/15/bin';
 
-export type Section = 'deploy' | 'runtime' | 'growth' | 'cleanup' | 'memory';
-export const SECTIONS: readonly Section[] = ['deploy', 'runtime', 'growth', 'cleanup', 'memory'];
+export type Section = 'deploy' | 'runtime' | 'growth' | 'cleanup' | 'memory' | 'cluster';
+export const SECTIONS: readonly Section[] = ['deploy', 'runtime', 'growth', 'cleanup', 'memory', 'cluster'];
 
 export interface BenchOptions {
   adminUrl: string;
