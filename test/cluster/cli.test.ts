@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { dropPostgresDatabase } from '../support/postgres-admin.js';
+import { createPostgresDatabase, dropPostgresDatabase } from '../support/postgres-admin.js';
 import { createTestCluster, withDb, type TestCluster } from './support.js';
 
 /** A directory holding ecliptix-persistor.config.json with these values. */
@@ -262,5 +262,52 @@ describe('migrate and status on a 2-partition cluster', () => {
     expect(report.proxy.reachable).toBe(true);
     expect(report.total).toMatchObject({ reachable: 1, upToDate: 1 });
     expect(dropped.stderr).toContain(`cannot read partition 1 (`);
+  });
+});
+
+describe('a failed cluster migrate, finished by running it again; partitions listed in another order', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await createTestCluster(2);
+  });
+  afterAll(async () => {
+    await cluster?.drop();
+  });
+
+  it('names the partition that fails (exit 3), a re-run finishes; reordered URLs are caught by the dry run (exit 5) and by status', async () => {
+    const dir = configDir({ cluster: cluster.config, lockTimeoutMs: 30_000 });
+    const adminUrl = inject('adminUrl');
+    await dropPostgresDatabase(adminUrl, cluster.partitionNames[1]!);
+    const failed = await runCli(['migrate'], { cwd: dir, timeoutMs: 120_000 });
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(new RegExp(`partition 1 \\(postgres://[^)]*/${cluster.partitionNames[1]}\\): database missing`));
+
+    await createPostgresDatabase(adminUrl, cluster.partitionNames[1]!);
+    const finished = await runCli(['migrate', '--json'], { cwd: dir, timeoutMs: 180_000 });
+    expect(finished.stderr).toBe('');
+    expect(finished.code).toBe(0);
+    const report = JSON.parse(finished.stdout) as { partitions: { identity: string; migrationsApplied: number }[] };
+    expect(report.partitions.map((p) => p.identity)).toEqual(['confirmed', 'claimed']);
+    expect(report.partitions.every((p) => p.migrationsApplied > 10)).toBe(true);
+    const status = await runCli(['status', '--json'], { cwd: dir });
+    expect(status.code).toBe(0);
+    expect((JSON.parse(status.stdout) as { upToDate: boolean }).upToDate).toBe(true);
+
+    const swapped = configDir({ cluster: { ...cluster.config, partitions: [...cluster.config.partitions].reverse() } });
+    const dry = await runCli(['migrate', '--dry-run'], { cwd: swapped, timeoutMs: 120_000 });
+    expect(dry.code).toBe(5);
+    expect(dry.stderr).toMatch(/partition 0 \(.*\): this database is partition 1 of 2, not partition 0 of 2/);
+    const mixed = await runCli(['status', '--json'], { cwd: swapped });
+    expect(mixed.code).toBe(0);
+    const mixedReport = JSON.parse(mixed.stdout) as {
+      upToDate: boolean;
+      proxy: { definitionsMatch: boolean };
+      partitions: { identityMatches: boolean; problems: string[] }[];
+    };
+    expect(mixedReport.upToDate).toBe(false);
+    expect(mixedReport.proxy.definitionsMatch).toBe(false);
+    expect(mixedReport.partitions.map((p) => p.identityMatches)).toEqual([false, false]);
+    expect(mixedReport.partitions[0]!.problems).toContain('this database is partition 1 of 2, not partition 0 of 2 as configured');
   });
 });
