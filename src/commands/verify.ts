@@ -1,6 +1,8 @@
 /** `verify`: the seed's post-deployment checklist — its five success criteria, each passed or failed (exit 5 unless all pass). */
 import { PersistorError } from '../errors.js';
+import { verifyCluster, type ClusterVerifyReport } from '../operations/cluster-verify.js';
 import { verifyDatabase, type VerifyReport } from '../operations/verify.js';
+import { withCluster } from './cluster-runtime.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 /** Options of {@link verify}: the database, and the role the application connects as. */
@@ -36,5 +38,39 @@ export async function verify(options: VerifyCommandOptions = {}): Promise<Verify
       return { target: db.target, engine: db.engine, ...report };
     },
     { mustExist: true },
+  );
+}
+
+/** What {@link clusterVerify} found: each partition's checklist and cluster checks, the proxy's, and the databases that failed. */
+export type { ClusterVerifyReport };
+
+/**
+ * Runs the checklist on every partition of the configured cluster (the config
+ * file's `cluster` key) and checks the cluster itself: each partition's
+ * identity, the proxy's route to it and a read-only call through the proxy;
+ * PL/Proxy, the server definition and the routines on the proxy. The core
+ * checks run on each partition directly, rolled back (never through the
+ * proxy, where every call commits on its partition). It does not throw when a
+ * check fails: see `report.passed` and `report.failed` (the databases that
+ * failed, by name); a database that cannot be reached is CONNECTION_FAILED
+ * naming it.
+ *
+ * @example
+ * ```ts
+ * import { clusterVerify } from 'ecliptix-persistor'
+ *
+ * const report = await clusterVerify({ cluster: { proxy: 'postgres://db0/proxy', partitions: ['postgres://db0/p0', 'postgres://db1/p1'] } })
+ * if (!report.passed) throw new Error(`verification failed on ${report.failed.join(', ')}`)
+ * ```
+ */
+export async function clusterVerify(options: VerifyCommandOptions = {}): Promise<ClusterVerifyReport> {
+  const { appRole, ...rest } = options;
+  if (appRole !== undefined && appRole.trim() === '') throw new PersistorError('INVALID_ARGUMENT', '--app-role must name a role');
+  return withCluster(rest, ({ config, cluster, partitions, proxy, migrationsDir }) =>
+    verifyCluster({ partitions, proxy }, cluster, {
+      migrationsDir,
+      lockTimeoutMs: config.lockTimeoutMs,
+      ...(appRole ? { appRole } : {}),
+    }),
   );
 }

@@ -15,7 +15,7 @@
  * - backup writes p0.dump, p1.dump, proxy.dump and manifest.json, and
  *   partition 1's file restored into a new database has partition 1's rows.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -34,6 +34,7 @@ import { shippedMigrationsDir, sqlFile } from '../../src/sql-files.js';
 import { maskDatabaseUrl } from '../../src/util/redact.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
 import { expectedGo, labelOutcome, loadRetentionData, RULE_NAMES, type RetentionDataSize } from '../operations/retention-data.js';
+import { runCli } from '../support/cli.js';
 import { deployedTestCluster, type TestCluster } from './support.js';
 
 const VERIFY = { migrationsDir: shippedMigrationsDir, lockTimeoutMs: 30_000 };
@@ -288,6 +289,72 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
       expect((error as Error).message).toMatch(/^partition 0 \(.*_p1\): this database is partition 1 of 2/);
       expect(existsSync(output)).toBe(false);
       expect(existsSync(`${output}.partial`)).toBe(false);
+    });
+  });
+  // The built CLI (npm run build first) with the cluster in its config file.
+  describe('the command line', () => {
+    let dir: string;
+    let configFile: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'persistor-cluster-cli-'));
+      configFile = join(dir, 'ecliptix-persistor.config.json');
+      writeFileSync(configFile, JSON.stringify({ cluster: cluster.config, backupDir: join(dir, 'backups') }));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const cli = (...args: string[]) => runCli([...args, '--config', configFile], { timeoutMs: 120_000 });
+
+    it('verify: every partition and the proxy, exit 0; a drifted partition 1 is named, exit 5', async () => {
+      const ok = await cli('verify');
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain(`PASS ${open.partitions[0]!.name}`);
+      expect(ok.stdout).toContain(`PASS ${open.partitions[1]!.name}`);
+      expect(ok.stdout).toContain(`PASS ${open.proxy.name}`);
+      expect(ok.stdout).toContain('all 2 partitions and the proxy passed');
+
+      const routineFile = join(shippedMigrationsDir, 'functions', 'R__get_phone_number.sql');
+      const shipped = readFileSync(routineFile, 'utf8');
+      await partition(1).exec(shipped.replace('and not p.is_deleted', 'and not p.is_deleted -- edited by hand'));
+      try {
+        const failed = await cli('verify', '--json');
+        expect(failed.code).toBe(5);
+        const report = JSON.parse(failed.stdout) as { passed: boolean; failed: string[] };
+        expect(report).toMatchObject({ passed: false, failed: [open.partitions[1]!.name] });
+        expect(failed.stderr).toContain(`verification failed on ${open.partitions[1]!.name}`);
+      } finally {
+        await partition(1).exec(shipped);
+      }
+    });
+
+    it('cleanup: per partition and in total (--json); a failing partition is named, the other still runs, exit 1', async () => {
+      const dry = await cli('cleanup', '--dry-run', '--json');
+      expect({ code: dry.code, stderr: dry.stderr }).toEqual({ code: 0, stderr: '' });
+      const report = JSON.parse(dry.stdout) as { dryRun: boolean; partitions: { name: string }[]; totals: unknown[]; failed: string[] };
+      expect(report.dryRun).toBe(true);
+      expect(report.partitions.map((p) => p.name)).toEqual(open.partitions.map((p) => p.name));
+      expect(report.totals).toHaveLength(RULE_NAMES.length);
+
+      await partition(0).withSession(async (session) => {
+        await session.query('SELECT pg_advisory_lock($1::bigint)', [CLEANUP_LOCK_KEY]);
+        try {
+          const failed = await cli('cleanup');
+          expect(failed.code).toBe(1);
+          expect(failed.stdout).toContain(`FAIL ${open.partitions[0]!.name}`);
+          expect(failed.stdout).toContain('total over 2 partitions');
+          expect(failed.stderr).toContain(`clean-up failed on ${open.partitions[0]!.name}`);
+        } finally {
+          await session.query('SELECT pg_advisory_unlock($1::bigint)', [CLEANUP_LOCK_KEY]);
+        }
+      });
+    });
+
+    it('backup: the cluster directory under backupDir (--json)', async () => {
+      const result = await cli('backup', '--json');
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const { directory } = JSON.parse(result.stdout) as { directory: string };
+      expect(directory.startsWith(join(dir, 'backups'))).toBe(true);
+      expect(readdirSync(directory).sort()).toEqual(['manifest.json', 'p0.dump', 'p1.dump', 'proxy.dump']);
     });
   });
 });

@@ -1,8 +1,14 @@
 /** The `backup` command line. */
 import type { Command } from 'commander';
-import { backup } from '../../commands/backup.js';
+import { backup, clusterBackup } from '../../commands/backup.js';
+import { formatDuration } from '../../util/format.js';
 import type { CliContext } from '../context.js';
 import { describeBackup } from '../print.js';
+
+/** A file size for people (the one-database line's form). */
+function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
 
 /** Adds the command, its options and its printing to the program. */
 export function registerBackupCommand(program: Command, cli: CliContext): void {
@@ -13,12 +19,33 @@ export function registerBackupCommand(program: Command, cli: CliContext): void {
     )
     .option(
       '-o, --output <file>',
-      'where to write (default <backupDir>/<timestamp>.dump or .tar.gz; backupDir: env ECLIPTIX_BACKUP_DIR, default .ecliptix/backups); never overwrites',
+      'where to write (default <backupDir>/<timestamp>.dump or .tar.gz; backupDir: env ECLIPTIX_BACKUP_DIR, default .ecliptix/backups; on a cluster the directory to create, default <backupDir>/<timestamp>-cluster); never overwrites',
     )
     .option('--pg-bin <dir>', 'directory holding pg_dump (default: /usr/lib/postgresql/<server major>/bin, else PATH)')
     .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      '\nOn a cluster (the config file\'s "cluster" key): one directory with p0.dump, p1.dump, … (each partition, restorable with `restore <file>`), proxy.dump and manifest.json (the partition order, identities and sizes); all or nothing, naming the database that failed.',
+    )
     .action(async (options: { output?: string; pgBin?: string }, command: Command) => {
       const { config, output } = cli.prepare(command);
+      if (config.cluster) {
+        const result = await clusterBackup({
+          ...config,
+          ...(options.output ? { output: options.output } : {}),
+          ...(options.pgBin ? { pgBin: options.pgBin } : {}),
+        });
+        if (output.json) return output.document(result);
+        const { manifest } = result;
+        output.line(
+          `${output.style.ok('backed up')} the cluster (${manifest.partitionCount} partitions and the proxy) to ${result.directory}`,
+        );
+        for (const p of manifest.partitions)
+          output.line(`  ${p.file}  partition ${p.identity.index} of ${p.identity.count}  ${p.target}  ${formatBytes(p.bytes)}`);
+        output.line(`  ${manifest.proxy.file}  proxy  ${manifest.proxy.target}  ${formatBytes(manifest.proxy.bytes)}`);
+        output.line(`  manifest.json  (${formatBytes(result.bytes)} in all, ${formatDuration(result.durationMs)})`);
+        return;
+      }
       const result = await backup({
         ...config,
         ...(options.output ? { output: options.output } : {}),
