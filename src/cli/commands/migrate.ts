@@ -56,7 +56,9 @@ async function migrateClusterCli(output: Output, options: Parameters<typeof migr
 export function registerMigrateCommand(program: Command, cli: CliContext): void {
   program
     .command('migrate')
-    .description('apply pending migrations, each in its own transaction, under a database-wide lock')
+    .description(
+      'apply pending migrations, each in its own transaction, under a database-wide lock; with a cluster configured, deploy every partition and the proxy',
+    )
     .option('-t, --target <version>', 'apply versioned migrations up to and including this version only')
     .addOption(
       new Option(

@@ -145,7 +145,7 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')
     .description(
-      `show applied and pending migrations, whether the database is up to date, the ${OBJECT_COUNT} objects, row counts per table and the last 24 hours of activity`,
+      `show applied and pending migrations, whether the database is up to date, the ${OBJECT_COUNT} objects, row counts per table and the last 24 hours of activity; with a cluster configured, each partition, the totals and the proxy`,
     )
     .option(
       '--drift',
