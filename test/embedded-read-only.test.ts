@@ -5,7 +5,7 @@
  * directory, no parent, no lock file. After `migrate` they work.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -157,4 +157,29 @@ describe('after `migrate`', () => {
       expect(result.stderr).not.toContain('no embedded database');
     }
   }, 600_000);
+});
+
+describe('a data directory that is a file, or lies under one', () => {
+  it('is a configuration error (exit 2) naming the file, for every command, never a raw ENOTDIR/EEXIST; --files likewise', async () => {
+    const dir = mkdtempSync(join(scratch, 'file-'));
+    const file = join(dir, 'afile');
+    writeFileSync(file, 'not a database');
+    for (const [dataDir, says] of [
+      [file, `the data directory ${file} is a file`],
+      [join(file, 'db'), `lies under ${file}, which is a file`],
+    ] as const) {
+      for (const args of [['migrate'], ['status'], ['migrate', '--dry-run']]) {
+        const run = await runCli(['--data-dir', dataDir, ...args], { env });
+        expect(run.code, `${args.join(' ')} on ${dataDir}`).toBe(2);
+        expect(run.stderr).toContain(says);
+        expect(run.stderr).not.toMatch(/ENOTDIR|EEXIST|at .*\.js/);
+      }
+    }
+    expect(readdirSync(dir)).toEqual(['afile']);
+    const missing = await runCli(['--data-dir', join(dir, 'db'), 'import', '--files', join(dir, 'nope')], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such directory');
+    expect(existsSync(join(dir, 'db'))).toBe(false);
+    expect(existsSync(join(dir, 'dev-secrets.json'))).toBe(false);
+  });
 });

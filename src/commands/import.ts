@@ -6,6 +6,7 @@
  * that holds data), keeping every member able to sign in with their key.
  * `--dry-run` does everything and rolls it back.
  */
+import { statSync } from 'node:fs';
 import { DATA_KEYS_ENV, type Keyring } from '../client/keyring.js';
 import { resolveDataKeys } from './data-keys.js';
 import { PersistorError } from '../errors.js';
@@ -70,6 +71,15 @@ export async function importDatabase(options: ImportCommandOptions = {}): Promis
   if ('schema' in source && !SCHEMA_NAME.test(source.schema))
     throw new PersistorError('INVALID_ARGUMENT', `--schema must be a schema name (letters, digits, _; got "${source.schema}")`);
   if ('schema' in source) assertStagingSchema(source.schema);
+  if ('directory' in source) {
+    const stats = statSync(source.directory, { throwIfNoEntry: false });
+    if (!stats?.isDirectory()) {
+      throw new PersistorError(
+        'INVALID_ARGUMENT',
+        `--files ${source.directory}: ${stats ? 'not a directory' : 'no such directory'} (give the directory holding one exported file per table)`,
+      );
+    }
+  }
   const config = resolveConfig(rest);
   // A database the caller opened: its clients' keys are not known here (the default data directory's development keys
   // may belong to another database), so they must be given. Opened here: embedded, its development keys (made when missing).

@@ -1,7 +1,7 @@
 /** The embedded engine: PGlite (PostgreSQL in WASM) stored in a directory. */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PersistorError, messageOf } from '../errors.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
@@ -87,7 +87,34 @@ const START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'sh
  * data directory's lock.
  */
 export function createPglite(dataDir: string, options: { loadDataDir?: Blob } = {}): Promise<PGlite> {
-  return PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams: [...START_PARAMS], ...options });
+  return PGlite.create(dataDir, { parsers: PARSERS, startParams: [...START_PARAMS], ...options });
+}
+
+/** The path's stats, or undefined when it is missing or lies under a file (ENOTDIR: the caller finds that file). */
+function statOrMissing(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/** A data directory path that names a file, or lies under one, is a configuration error (exit 2), not "no database yet". */
+function assertUsableDataDir(dataDir: string): void {
+  for (let path = dataDir; ; path = dirname(path)) {
+    const stats = statOrMissing(path);
+    if (stats !== undefined) {
+      if (!stats.isDirectory()) {
+        throw new PersistorError(
+          'INVALID_CONFIG',
+          `the data directory ${dataDir} ${path === dataDir ? 'is a file' : `lies under ${path}, which is a file`}: give a directory with --data-dir or ECLIPTIX_DATA_DIR`,
+        );
+      }
+      return;
+    }
+    if (dirname(path) === path) return;
+  }
 }
 
 /**
@@ -95,8 +122,13 @@ export function createPglite(dataDir: string, options: { loadDataDir?: Blob } = 
  */
 export async function openPglite(options: PgliteOptions): Promise<Database> {
   const dataDir = resolve(options.dataDir);
+  assertUsableDataDir(dataDir);
   if (options.mustExist && !isPgliteDataDir(dataDir)) throw noEmbeddedDatabase(dataDir);
-  await mkdir(dataDir, { recursive: true });
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    throw new PersistorError('INVALID_CONFIG', `cannot create the data directory ${dataDir}: ${messageOf(error)}`, { cause: error });
+  }
   const lock = await acquireDataDirLock(dataDir, options.lockTimeoutMs);
   let pglite: PGlite;
   let created: Database['created'];
