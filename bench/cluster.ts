@@ -15,12 +15,18 @@
  * - Capacity: journeys/s with 1, 4 and 16 clients on one database and on
  *   clusters of 2 and 4 partitions, the partitions being databases on the same
  *   local server (so more partitions add no hardware: it measures the proxy's
- *   cost under concurrency, not the scale-out's gain).
+ *   cost under concurrency, not the scale-out's gain); then the 4-partition
+ *   cluster with the proxy reaching its partitions through a throw-away
+ *   PgBouncer (transaction pooling), skipped with a note when pgbouncer is not
+ *   installed.
  *
  * Every measurement records the 1-minute load average when it started.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { deployCluster } from '../src/cluster/deploy.js';
@@ -47,6 +53,7 @@ import {
   phoneFor,
   round,
   summarize,
+  tempDir,
   withoutOutputs,
   type BenchDatabase,
   type BenchOptions,
@@ -83,8 +90,12 @@ export interface ProbeRow {
 export interface ThroughputRow {
   /** 0 = one database (no proxy). */
   partitions: number;
+  /** The proxy reached the partitions through PgBouncer (transaction pooling). */
+  via?: 'pgbouncer';
   clients: number;
   journey?: DriveSummary;
+  /** Server connections to the partition databases at the end of the run. */
+  partitionConnections?: number;
   /** Why it was not measured (not enough free connections on the server). */
   skipped?: string;
   load1: number;
@@ -111,6 +122,8 @@ export interface ClusterBenchResult {
   ratios: RatioRow[];
   probes: ProbeRow[];
   throughput: ThroughputRow[];
+  /** The 4-partition cluster with the proxy's connections going through PgBouncer; skipped when it is not installed. */
+  pgbouncer: { skipped: string } | { version: string; poolSize: number; rows: ThroughputRow[] };
 }
 
 export const CLUSTER_CONCURRENCY = [1, 4, 16] as const;
@@ -324,13 +337,124 @@ async function probes(cluster: BenchCluster, count: number, log: BenchOptions['l
   return rows;
 }
 
+const PGBOUNCER_POOL_SIZE = 4;
+
+/** Journeys/s of one cell, after untimed journeys that make every pooled proxy session call every partition. */
+async function measureCell(
+  options: BenchOptions,
+  url: string,
+  parts: readonly BenchDatabase[],
+  clients: number,
+  plan: { warmBlock: number; block: number; timeMs: number },
+): Promise<{ clients: number; journey: DriveSummary; partitionConnections?: number; load1: number }> {
+  await checkpoint(options.adminUrl);
+  const client = await openServerClient(url, clients);
+  try {
+    await drive(clients, { count: clients * (parts.length + 3), timeMs: 15_000 }, (i) =>
+      runJourney(client, phoneFor(plan.warmBlock, i + clients * 1000)),
+    );
+    const load = load1();
+    const run = await drive(clients, { count: 100_000, timeMs: plan.timeMs }, (i) => runJourney(client, phoneFor(plan.block, i)));
+    let partitionConnections: number | undefined;
+    if (parts.length) {
+      const [row] = await adminQuery<{ n: number }>(
+        options.adminUrl,
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1::text[])',
+        [parts.map((p) => p.name)],
+      );
+      partitionConnections = row!.n;
+    }
+    return { clients, journey: withoutOutputs(run), ...(partitionConnections === undefined ? {} : { partitionConnections }), load1: load };
+  } finally {
+    await client.close();
+  }
+}
+
+type Bouncer = { port: number; version: string; stop(): void } | { missing: string };
+
+/**
+ * A throw-away PgBouncer (transaction pooling, PGBOUNCER_POOL_SIZE server connections per partition) in front of
+ * the server, on its own port, run as the postgres user when this process is root (PgBouncer refuses root).
+ */
+async function startPgbouncer(adminUrl: string): Promise<Bouncer> {
+  const binary = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((b) => existsSync(b));
+  if (!binary) return { missing: 'pgbouncer is not installed (apt-get install pgbouncer); the cells through it were not measured' };
+  const server = new URL(adminUrl);
+  const dir = tempDir('pgbouncer');
+  chmodSync(dir, 0o777);
+  const port = 30000 + Math.floor(Math.random() * 20000);
+  const ini = join(dir, 'pgbouncer.ini');
+  writeFileSync(
+    ini,
+    [
+      '[databases]',
+      `* = host=${server.hostname} port=${server.port || '5432'} user=${decodeURIComponent(server.username) || 'postgres'}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      'auth_type = any',
+      'pool_mode = transaction',
+      `default_pool_size = ${PGBOUNCER_POOL_SIZE}`,
+      'max_client_conn = 500',
+      'server_reset_query =',
+      'ignore_startup_parameters = extra_float_digits,options',
+      `logfile = ${join(dir, 'log')}`,
+      `pidfile = ${join(dir, 'pid')}`,
+      '',
+    ].join('\n'),
+  );
+  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+  const [program, ...args] = [...asUser, binary, '-d', ini];
+  const started = spawnSync(program!, args, { encoding: 'utf8' });
+  if (started.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return { missing: `pgbouncer did not start: ${(started.stderr || started.stdout).trim()}` };
+  }
+  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!.trim();
+  const stop = () => {
+    process.removeListener('exit', stop);
+    try {
+      process.kill(Number(readFileSync(join(dir, 'pid'), 'utf8').trim()), 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Stopped on the way out too (Ctrl-C: run.ts drops the databases, then exits).
+  process.once('exit', stop);
+  for (let i = 0; i < 50; i++) {
+    try {
+      await execOn(`postgres://postgres@127.0.0.1:${port}/postgres`, 'SELECT 1');
+      return { port, version, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  stop();
+  return { missing: 'pgbouncer started but did not accept connections within 5 s' };
+}
+
+/** Makes the proxy's cluster definition reach every partition through the port given (the same host). */
+async function pointProxyAt(cluster: BenchCluster, port: number): Promise<void> {
+  const [row] = await adminQuery<{ srvoptions: string[] }>(
+    cluster.proxy.url,
+    `SELECT srvoptions FROM pg_foreign_server WHERE srvname = '${CLUSTER}'`,
+  );
+  const changes = row!.srvoptions
+    .map((option) => /^(p\d+)=(.*)$/s.exec(option))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map(([, key, value]) => `SET ${key} '${value!.replace(/port=\d+/, `port=${port}`).replace(/'/g, "''")}'`);
+  await execOn(cluster.proxy.url, `ALTER SERVER ${CLUSTER} OPTIONS (${changes.join(', ')})`);
+}
+
 export async function benchCluster(options: BenchOptions): Promise<ClusterBenchResult> {
   const quick = options.quick;
   const rounds = quick ? 2 : 3;
-  const routineCount = quick ? 40 : 80;
+  const routineCount = quick ? 40 : 60;
   const journeyTimeMs = quick ? 1500 : 2500;
-  const probeSamples = quick ? 100 : 300;
-  const throughputTimeMs = quick ? 2000 : 4000;
+  const probeSamples = quick ? 100 : 200;
+  const throughputTimeMs = quick ? 2000 : 3000;
   const connectionLifetimeSeconds = 1800;
   const ratioPartitions = 2;
   const loadavgAtStart = loadavg().map((v) => round(v, 2));
@@ -450,25 +574,42 @@ export async function benchCluster(options: BenchOptions): Promise<ClusterBenchR
           throughput.push({ partitions, clients, skipped, load1: load1() });
           continue;
         }
-        await checkpoint(options.adminUrl);
-        const client = await openServerClient(url, clients);
-        try {
-          // Untimed journeys, enough that every pooled proxy session has called every partition (see warmUp).
-          await drive(clients, { count: clients * (partitions + 3), timeMs: 15_000 }, (i) =>
-            runJourney(client, phoneFor(60 + partitions, i + clients * 1000)),
-          );
-          const load = load1();
-          const run = await drive(clients, { count: 100_000, timeMs: throughputTimeMs }, (i) =>
-            runJourney(client, phoneFor(10 + partitions * 5 + CLUSTER_CONCURRENCY.indexOf(clients), i)),
-          );
-          const journey = withoutOutputs(run);
-          throughput.push({ partitions, clients, journey, load1: load });
+        const row = await measureCell(options, url, clusters.get(partitions)?.parts ?? [], clients, {
+          warmBlock: 60 + partitions,
+          block: 10 + partitions * 5 + CLUSTER_CONCURRENCY.indexOf(clients),
+          timeMs: throughputTimeMs,
+        });
+        throughput.push({ partitions, ...row });
+        options.log(
+          `  ${partitions ? `${partitions} partitions` : 'one database'}, ${clients} client(s): ${row.journey.opsPerSec} journeys/s, p50 ${row.journey.p50Ms} ms, p99 ${row.journey.p99Ms} ms, ${row.partitionConnections ?? '-'} partition connections (load ${row.load1})`,
+        );
+      }
+    }
+
+    // ------------------------------------------- PgBouncer before the partitions
+    const four = clusters.get(4)!;
+    const bouncer = await startPgbouncer(options.adminUrl);
+    let pgbouncer: ClusterBenchResult['pgbouncer'];
+    if ('missing' in bouncer) {
+      pgbouncer = { skipped: bouncer.missing };
+      options.log(`  PgBouncer: skipped, ${bouncer.missing}`);
+    } else {
+      try {
+        await pointProxyAt(four, bouncer.port);
+        pgbouncer = { version: bouncer.version, poolSize: PGBOUNCER_POOL_SIZE, rows: [] };
+        for (const clients of [4, 16] as const) {
+          const row = await measureCell(options, four.proxy.url, four.parts, clients, {
+            warmBlock: 70,
+            block: 90 + CLUSTER_CONCURRENCY.indexOf(clients),
+            timeMs: throughputTimeMs,
+          });
+          pgbouncer.rows.push({ partitions: 4, via: 'pgbouncer', ...row });
           options.log(
-            `  ${partitions ? `${partitions} partitions` : 'one database'}, ${clients} client(s): ${journey.opsPerSec} journeys/s, p50 ${journey.p50Ms} ms, p99 ${journey.p99Ms} ms (load ${load})`,
+            `  4 partitions via PgBouncer, ${clients} client(s): ${row.journey.opsPerSec} journeys/s, p50 ${row.journey.p50Ms} ms, p99 ${row.journey.p99Ms} ms, ${row.partitionConnections} partition connections (load ${row.load1})`,
           );
-        } finally {
-          await client.close();
         }
+      } finally {
+        bouncer.stop();
       }
     }
 
@@ -489,6 +630,7 @@ export async function benchCluster(options: BenchOptions): Promise<ClusterBenchR
       ratios,
       probes: probeRows,
       throughput,
+      pgbouncer,
     };
   } finally {
     for (const cluster of clusters.values()) await cluster.drop();

@@ -595,6 +595,36 @@ export function clusterMarkdown(record: SectionRecord<ClusterBenchResult>): stri
       ]),
     ),
   );
+  const connections = r.throughput.filter((t) => t.partitionConnections !== undefined && t.clients === Math.max(...clients));
+  if (connections.length)
+    out.push(
+      '',
+      `Server connections to the partition databases at the end of the ${Math.max(...clients)}-client runs: ` +
+        connections.map((t) => `${t.partitionConnections} (${t.partitions} partitions)`).join(', ') +
+        '.',
+    );
+  const b = r.pgbouncer;
+  if (b && 'skipped' in b) out.push('', `PgBouncer in front of the partitions: not measured (${b.skipped}).`);
+  else if (b) {
+    out.push(
+      '',
+      `The 4-partition cluster with the proxy reaching the partitions through ${b.version} (transaction pooling, ${b.poolSize} server connections per partition database; the proxy's cluster definition re-pointed at it), same method, measured after the cells above:`,
+      '',
+    );
+    out.push(
+      table(
+        ['Clients', 'Journeys/s', 'p50 ms', 'p99 ms', 'Partition connections', 'Load'],
+        b.rows.map((t) => [
+          t.clients,
+          t.journey?.opsPerSec ?? '',
+          t.journey?.p50Ms ?? '',
+          t.journey?.p99Ms ?? '',
+          t.partitionConnections ?? '',
+          t.load1,
+        ]),
+      ),
+    );
+  }
   return out.join('\n');
 }
 
