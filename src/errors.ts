@@ -69,9 +69,25 @@ export class PersistorError extends Error {
   }
 }
 
-/** Whether a thrown value is a PersistorError (also across copies of the package). */
+/**
+ * Whether a thrown value is a PersistorError — also one thrown by another copy
+ * of the package (two versions in one node_modules), which `instanceof` misses.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await migrate()
+ * } catch (error) {
+ *   if (isPersistorError(error)) process.exit(error.exitCode)
+ *   throw error
+ * }
+ * ```
+ */
 export function isPersistorError(error: unknown): error is PersistorError {
-  return error instanceof PersistorError;
+  if (error instanceof PersistorError) return true;
+  if (!(error instanceof Error) || error.name !== 'PersistorError') return false;
+  const { code, exitCode } = error as Partial<PersistorError>;
+  return typeof code === 'string' && Object.hasOwn(exitCodeFor, code) && exitCode === exitCodeFor[code];
 }
 
 /** The message of anything thrown, without a stack. */

@@ -104,7 +104,15 @@ export { ExitCode, PersistorError, isPersistorError, type ErrorCode } from './er
 /** The folder of the shipped EcliptixMemberships migrations. */
 export { shippedMigrationsDir } from './sql-files.js';
 /** The schema's objects, as the seed lists them. */
-export { MANIFEST, OBJECT_KINDS, SCHEMA_NAME, type ManifestObject, type ObjectKind } from './schema/manifest.js';
+export {
+  MANIFEST,
+  OBJECT_COUNT,
+  OBJECT_KINDS,
+  ROUTINE_COUNT,
+  SCHEMA_NAME,
+  type ManifestObject,
+  type ObjectKind,
+} from './schema/manifest.js';
 /** Which of the schema's objects are present and enabled. */
 export { inspectObjects, type ObjectsReport } from './schema/objects.js';
 /** The least-privilege roles: apply them, read what each may do, their default names. */

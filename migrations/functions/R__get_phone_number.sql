@@ -4,7 +4,7 @@
 -- one row, or no row when there is no such active phone.
 
 create or replace function ecliptix.get_phone_number(p_phone_unique_id uuid)
-returns table (phone_number varchar(18), region varchar(2))
+returns table (phone_number varchar(18), region varchar(3))
 language sql
 stable
 security definer

@@ -21,7 +21,7 @@ $$;
 
 
 create or replace function ecliptix.get_phone_number_details(p_phone_unique_id uuid)
-returns table (phone_number varchar(18), region varchar(2), phone_unique_id uuid)
+returns table (phone_number varchar(18), region varchar(3), phone_unique_id uuid)
 language sql
 stable
 security definer

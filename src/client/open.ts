@@ -19,6 +19,13 @@ import { MembershipsClient } from './memberships-client.js';
  * A `pg` Pool as the client's database (the application owns and ends the
  * pool). Values come back as the driver's own pool gives them (bigint as a
  * number), without the pool's or pg's global type parsers being changed.
+ *
+ * @example
+ * ```ts
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+ * const client = createMembershipsClient({ db: fromPgPool(pool), secrets: loadSecrets() })
+ * const device = await client.registerDevice({ appInstanceId, deviceId })
+ * ```
  */
 export function fromPgPool(pool: pg.Pool): Queryable {
   return queryableOverPgPool(pool);
@@ -28,6 +35,12 @@ export function fromPgPool(pool: pg.Pool): Queryable {
  * A PGlite instance as the client's database (the application owns and
  * closes it). Bigint comes back as a number whatever parsers the instance
  * was created with.
+ *
+ * @example
+ * ```ts
+ * const pglite = await PGlite.create('./.ecliptix/db')
+ * const client = createMembershipsClient({ db: fromPglite(pglite), secrets: loadSecrets() })
+ * ```
  */
 export function fromPglite(pglite: PGlite): Queryable {
   return queryableOver(pglite);
@@ -62,6 +75,17 @@ export interface OpenedMembershipsClient extends MembershipsClient {
  * Opens the configured database and a client over it. Keys come from
  * `secrets`, else ECLIPTIX_OTP_KEYS / ECLIPTIX_DATA_KEYS; the embedded
  * database alone may fall back to development keys kept next to its data.
+ *
+ * @example
+ * ```ts
+ * const client = await openMembershipsClient({ databaseUrl: process.env.DATABASE_URL })
+ * try {
+ *   const result = await client.login('+15551234567')
+ *   if (result.outcome === 'success') await client.confirmLogin('+15551234567')
+ * } finally {
+ *   await client.close()
+ * }
+ * ```
  */
 export async function openMembershipsClient(options: OpenMembershipsClientOptions = {}): Promise<OpenedMembershipsClient> {
   const { secrets: given, otpLifetimeSeconds, maxConnections, onDevelopmentKeys, db: existing, logger, ...configInput } = options;

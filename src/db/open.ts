@@ -35,7 +35,16 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   return openPglite({ dataDir: config.dataDir, lockTimeoutMs: config.lockTimeoutMs, ...(options.mustExist ? { mustExist: true } : {}) });
 }
 
-/** Opens, runs `work`, and always closes (releasing the embedded database's lock). */
+/**
+ * Opens, runs `work`, and always closes (releasing the embedded database's lock).
+ *
+ * @example
+ * ```ts
+ * const rows = await withDatabase(resolveConfig({ databaseUrl: process.env.DATABASE_URL }), async (db) =>
+ *   (await db.query('SELECT count(*) AS n FROM ecliptix.memberships')).rows,
+ * )
+ * ```
+ */
 export async function withDatabase<T>(config: DatabaseConfig, work: (db: Database) => Promise<T>): Promise<T> {
   const db = await openDatabase(config);
   try {

@@ -75,7 +75,14 @@ export async function rolesConfigured(db: Queryable): Promise<boolean> {
   return rows[0]?.configured === true;
 }
 
-/** Creates the roles when missing and (re)applies every ownership and grant, in one transaction. */
+/**
+ * Creates the roles when missing and (re)applies every ownership and grant, in one transaction.
+ *
+ * @example
+ * ```ts
+ * await applyRoles(db, { ...DEFAULT_ROLE_NAMES, app: 'memberships_api' })
+ * ```
+ */
 export async function applyRoles(db: Queryable, names: RoleNames): Promise<void> {
   checkRoleNames(names);
   await db.exec(sqlFile('roles/apply-roles.sql'));

@@ -81,7 +81,7 @@ export function wrongCode(code: string): string {
   return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 }
 
-/** The phone id of an ensurePhoneNumber result; the *_invalid_app_device refusals disclose none. */
+/** The phone id of an ensurePhoneNumber result; the *_but_app_device_not_found refusals disclose none. */
 export function phoneIdOf(result: EnsurePhoneNumberResult): string {
   if (!('phoneId' in result)) throw new Error(`expected a phone id, got ${result.outcome}`);
   return result.phoneId;

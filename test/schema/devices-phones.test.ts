@@ -95,7 +95,7 @@ describe.each(engines)('devices and phone numbers on %s', (engine) => {
   });
 
   describe('ensure_phone_number', () => {
-    it('created, exists (one row per number, whatever the region), *_but_invalid_app_device (no identifier), and a soft-deleted phone created anew', async () => {
+    it('created, exists (one row per number, whatever the region), *_but_app_device_not_found (no identifier), and a soft-deleted phone created anew', async () => {
       const phone = newPhone();
       const created = await ensurePhone(db, phone);
       expect(created).toEqual({ outcome: 'created', phone_unique_id: expect.any(String), success: true });
