@@ -59,8 +59,11 @@ export type { ClusterBackupResult };
  * ```
  */
 export async function clusterBackup(options: ClusterBackupCommandOptions = {}): Promise<ClusterBackupResult> {
-  const { output, pgBin, db, logger: _logger, ...rest } = options;
+  const { output, pgBin, partitions, db, logger: _logger, ...rest } = options;
   if (db) throw new PersistorError('INVALID_ARGUMENT', 'backup opens the databases itself: pass the cluster, not an open db');
   const { config, cluster } = resolveClusterConfig(rest);
-  return backupCluster({ ...config, cluster }, { ...(output ? { output } : {}), ...(pgBin ? { pgBin } : {}) });
+  return backupCluster(
+    { ...config, cluster },
+    { ...(output ? { output } : {}), ...(pgBin ? { pgBin } : {}), ...(partitions ? { partitions } : {}) },
+  );
 }

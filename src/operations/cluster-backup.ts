@@ -11,7 +11,8 @@
  * Each file is the single-database backup of backup.ts (0600, written whole
  * or not at all), so one partition's file is restored with the ordinary
  * `restore <file>` — which is how a partition is moved to another server.
- * The directory is written as `<dir>.partial` and renamed when every file
+ * With `partitions`, only those partitions (no proxy): the copy step of a
+ * partition move. The directory is written as `<dir>.partial` and renamed when every file
  * and the manifest are there: a directory with the final name is a whole
  * backup; a failure removes the partial one and names the database.
  *
@@ -38,6 +39,12 @@ export interface ClusterBackupOptions {
   output?: string;
   /** Directory of pg_dump/pg_restore, instead of searching. */
   pgBin?: string;
+  /**
+   * Back up only these partitions (by index), and not the proxy: what moving a
+   * partition to another server needs, without dumping the others while its
+   * phones wait. Default: every partition and the proxy.
+   */
+  partitions?: readonly number[];
 }
 
 /** The configuration a cluster backup reads. */
@@ -63,9 +70,10 @@ export interface ClusterBackupManifest {
   version: 1;
   createdAt: string;
   partitionCount: number;
-  /** In partition order: partitions[i] is p<i>.dump, which holds partition i (its identity says so too). */
+  /** In partition order: p<index>.dump holds partition `index` (its identity says so too). Only the ones asked for with `partitions`. */
   partitions: (ClusterBackupFile & { index: number; identity: { index: number; count: number } })[];
-  proxy: ClusterBackupFile;
+  /** Absent when only some partitions were backed up. */
+  proxy?: ClusterBackupFile;
 }
 
 /** What {@link backupCluster} wrote. */
@@ -126,6 +134,13 @@ function defaultDirectory(backupDir: string, now: Date): string {
  */
 export async function backupCluster(config: ClusterBackupConfig, options: ClusterBackupOptions = {}): Promise<ClusterBackupResult> {
   const started = performance.now();
+  const count = config.cluster.partitions.length;
+  const only = options.partitions ? [...new Set(options.partitions)].sort((a, b) => a - b) : undefined;
+  for (const index of only ?? []) {
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new PersistorError('INVALID_ARGUMENT', `--partition ${index}: the cluster has partitions 0 to ${count - 1}`);
+  }
+  if (only && only.length === 0) throw new PersistorError('INVALID_ARGUMENT', '--partition must name at least one partition');
   const now = new Date();
   const directory = options.output ? resolve(options.output) : defaultDirectory(config.backupDir, now);
   if (existsSync(directory))
@@ -138,7 +153,6 @@ export async function backupCluster(config: ClusterBackupConfig, options: Cluste
     throw new PersistorError('INVALID_ARGUMENT', `cannot create the backup directory ${partial}: ${messageOf(error)}`, { cause: error });
   }
   const { cluster } = config;
-  const count = cluster.partitions.length;
   const dump = async (url: string, file: string): Promise<ClusterBackupFile> => {
     const result = await backupDatabase(
       { ...config, databaseUrl: url },
@@ -156,6 +170,7 @@ export async function backupCluster(config: ClusterBackupConfig, options: Cluste
   try {
     const partitions: ClusterBackupManifest['partitions'] = [];
     for (const [index, url] of cluster.partitions.entries()) {
+      if (only && !only.includes(index)) continue;
       const name = `partition ${index} (${maskDatabaseUrl(url)})`;
       try {
         const identity = await identityOf(url, index, count, config.connectTimeoutMs);
@@ -164,11 +179,13 @@ export async function backupCluster(config: ClusterBackupConfig, options: Cluste
         throw at(name, error);
       }
     }
-    let proxy: ClusterBackupFile;
-    try {
-      proxy = await dump(cluster.proxy, 'proxy.dump');
-    } catch (error) {
-      throw at(`proxy (${maskDatabaseUrl(cluster.proxy)})`, error);
+    let proxy: ClusterBackupFile | undefined;
+    if (!only) {
+      try {
+        proxy = await dump(cluster.proxy, 'proxy.dump');
+      } catch (error) {
+        throw at(`proxy (${maskDatabaseUrl(cluster.proxy)})`, error);
+      }
     }
     const manifest: ClusterBackupManifest = {
       format: 'ecliptix-persistor-cluster-backup',
@@ -176,7 +193,7 @@ export async function backupCluster(config: ClusterBackupConfig, options: Cluste
       createdAt: now.toISOString(),
       partitionCount: count,
       partitions,
-      proxy,
+      ...(proxy ? { proxy } : {}),
     };
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
     await writeFile(join(partial, MANIFEST_FILE), text, { mode: 0o600, flag: 'wx' });
@@ -184,7 +201,7 @@ export async function backupCluster(config: ClusterBackupConfig, options: Cluste
     return {
       directory,
       manifest,
-      bytes: partitions.reduce((sum, p) => sum + p.bytes, proxy.bytes) + Buffer.byteLength(text),
+      bytes: partitions.reduce((sum, p) => sum + p.bytes, proxy?.bytes ?? 0) + Buffer.byteLength(text),
       durationMs: Number((performance.now() - started).toFixed(1)),
     };
   } catch (error) {

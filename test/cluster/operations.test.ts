@@ -247,8 +247,8 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
         [0, { index: 0, count: 2 }, 'p0.dump', maskDatabaseUrl(config.partitions[0]!)],
         [1, { index: 1, count: 2 }, 'p1.dump', maskDatabaseUrl(config.partitions[1]!)],
       ]);
-      for (const p of [...manifest.partitions, manifest.proxy]) expect(p.bytes).toBe(statSync(join(result.directory, p.file)).size);
-      expect(manifest.proxy.file).toBe('proxy.dump');
+      for (const p of [...manifest.partitions, manifest.proxy!]) expect(p.bytes).toBe(statSync(join(result.directory, p.file)).size);
+      expect(manifest.proxy!.file).toBe('proxy.dump');
 
       // Every table's rows (the query restore reports with), and limit guards besides.
       const counts = async (db: Database) => [
@@ -279,6 +279,16 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
       } finally {
         await dropPostgresDatabase(adminUrl, name);
       }
+    });
+
+    it('backs up only the partitions asked for (the copy step of a move), without the proxy', async () => {
+      const result = await backupCluster(backupConfig(), { partitions: [1], output: join(dir, 'move') });
+      expect(readdirSync(result.directory).sort()).toEqual(['manifest.json', 'p1.dump']);
+      expect(result.manifest.proxy).toBeUndefined();
+      expect(result.manifest.partitions.map((p) => [p.index, p.identity])).toEqual([[1, { index: 1, count: 2 }]]);
+      const error = await backupCluster(backupConfig(), { partitions: [2], output: join(dir, 'none') }).catch((e: unknown) => e);
+      expect(isPersistorError(error) && error.code).toBe('INVALID_ARGUMENT');
+      expect(existsSync(join(dir, 'none.partial'))).toBe(false);
     });
 
     it('refuses a configuration that lists the partitions in another order, naming the partition, and writes nothing', async () => {
