@@ -47,7 +47,7 @@ export interface FindDriftOptions {
 }
 
 /** The script of the partitions' intended differences from the shipped schema (their identifier defaults). */
-export const PARTITION_DIFFERENCES = 'cluster/partition/02-unique-ids.sql';
+const PARTITION_DIFFERENCES = 'cluster/partition/02-unique-ids.sql';
 
 /** What {@link findDrift} compared and what differed. */
 export interface DriftReport {
