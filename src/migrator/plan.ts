@@ -4,7 +4,7 @@
  */
 import { compareVersions, type Migration } from './files.js';
 import type { JournalEntry } from './journal.js';
-import { orderRepeatables } from './order.js';
+import { inDeploymentOrder } from './order.js';
 
 /** Where one migration stands, comparing its file with the journal. */
 export type MigrationState =
@@ -123,7 +123,7 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  for (const migration of migrations.filter((m) => m.type === 'versioned')) {
+  const planVersioned = (migration: Migration): void => {
     const entry = versionedEntries.get(migration.version!);
     let state: MigrationState;
     if (!entry) {
@@ -145,10 +145,9 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
         `${migration.script}: edited after it was applied (applied checksum ${entry!.checksum}, file checksum ${migration.checksum}); restore the file, or accept the edit with \`repair\``,
       );
     }
-  }
+  };
 
-  const repeatables = orderRepeatables(migrations.filter((m) => m.type === 'repeatable'));
-  for (const migration of repeatables) {
+  const planRepeatable = (migration: Migration): void => {
     const entry = repeatableEntries.get(migration.description);
     const failed = failedRepeatables.get(migration.description);
     const failedLater = failed && (!entry || failed.installedRank > entry.installedRank);
@@ -162,6 +161,15 @@ export function computePlan(migrations: readonly Migration[], journal: readonly 
     statuses.push(statusOf(migration, state, entry));
     if (state === 'pending' || state === 'outdated') pending.push(migration);
     if (state === 'failed') problems.push(failedProblem(migration, failed!));
+  };
+
+  const repeatables: Migration[] = [];
+  for (const migration of inDeploymentOrder(migrations)) {
+    if (migration.type === 'versioned') planVersioned(migration);
+    else {
+      repeatables.push(migration);
+      planRepeatable(migration);
+    }
   }
 
   const known = new Set(migrations.map((m) => (m.type === 'versioned' ? `v:${m.version}` : `r:${m.description}`)));
