@@ -45,6 +45,11 @@ export interface Migration {
 
 const VERSIONED = /^V(\d+(?:[._]\d+)*)__(.+)\.sql$/;
 const REPEATABLE = /^R__(.+)\.sql$/;
+/** Flyway's other file kinds, named so that a Flyway folder gets a precise answer. */
+const FLYWAY_UNDO = /^U\d+(?:[._]\d+)*__.+\.sql$/;
+const FLYWAY_BASELINE = /^B\d+(?:[._]\d+)*__.+\.sql$/;
+const FLYWAY_CALLBACK =
+  /^(?:before|after)(?:Each)?(?:Migrate|Clean|Validate|Baseline|Repair|Info|Undo|Connect|Statement)(?:Error|Applied)?(?:__.+)?\.sql$/;
 const DIRECTIVE = /^\s*--\s*persistor:([\w-]+)\s*(.*?)\s*$/gm;
 
 /**
@@ -188,9 +193,20 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   const migrations: Migration[] = [];
   const problems: string[] = [];
   for (const script of scripts) {
+    const name = script.split('/').pop()!;
+    // Flyway's undo migrations: Flyway's own migrate never runs them, and neither does this one.
+    if (FLYWAY_UNDO.test(name)) continue;
     const migration = parseMigration(script, await readFile(join(dir, script), 'utf8'));
     if (migration) migrations.push(migration);
-    else
+    else if (FLYWAY_CALLBACK.test(name)) {
+      problems.push(
+        `${script}: a Flyway callback, which this migrator does not run; move it out of the migrations folder, or make its SQL a V or R migration`,
+      );
+    } else if (FLYWAY_BASELINE.test(name)) {
+      problems.push(
+        `${script}: a Flyway baseline migration, which this migrator does not use; adopt the database with \`baseline --from-flyway\` and move the file out`,
+      );
+    } else
       problems.push(
         `${script}: not a migration name (expected V<version>__<description>.sql, the version digits separated by . or _, or R__<description>.sql)`,
       );

@@ -26,6 +26,18 @@ function folder(files: Record<string, string>): string {
 }
 
 describe('migration files', () => {
+  it("a Flyway folder's other files: undo migrations skipped (Flyway's migrate skips them too), callbacks and baseline migrations refused by name", async () => {
+    const withUndo = await loadMigrations(folder({ 'V1__a.sql': 'select 1', 'U1__a.sql': 'select 2', 'sub/U2_1__b.sql': 'select 3' }));
+    expect(withUndo.map((m) => m.script)).toEqual(['V1__a.sql']);
+    const error = await loadMigrations(
+      folder({ 'V1__a.sql': 'select 1', 'beforeMigrate.sql': 'select 2', 'afterEachMigrateError__log.sql': 'x', 'B2__base.sql': 'y' }),
+    ).catch((e: Error & { details?: string[] }) => e);
+    const text = `${(error as Error).message}\n${((error as { details?: string[] }).details ?? []).join('\n')}`;
+    expect(text).toContain('beforeMigrate.sql: a Flyway callback, which this migrator does not run');
+    expect(text).toContain('afterEachMigrateError__log.sql: a Flyway callback');
+    expect(text).toContain('B2__base.sql: a Flyway baseline migration');
+  });
+
   it('parses versioned and repeatable names, normalising versions', () => {
     expect(parseMigration('a/V001__init.sql', 'select 1')).toMatchObject({
       type: 'versioned',
