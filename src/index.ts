@@ -85,6 +85,12 @@ export {
 } from './cluster/deploy.js';
 /** The cluster's description (the config file's `cluster` key) and its validation, one INVALID_CONFIG line naming the key; see {@link parseClusterConfig}. */
 export { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config/cluster.js';
+/** The seed's checklist on every partition (core checks rolled back there) plus the cluster's own checks; see {@link clusterVerify}. */
+export { clusterVerify, type ClusterVerifyReport } from './commands/verify.js';
+/** The retention rules on every partition, per partition and in total, naming a partition that fails; see {@link clusterCleanup}. */
+export { clusterCleanup, type ClusterCleanupCommandOptions, type ClusterCleanupReport } from './commands/cleanup.js';
+/** One dump per partition and of the proxy, with a manifest, all or nothing; see {@link clusterBackup}. */
+export { clusterBackup, type ClusterBackupCommandOptions, type ClusterBackupResult } from './commands/backup.js';
 
 // Configuration, databases and the migrator, for applications that compose their own steps.
 /** Configuration from flags, environment and config file, in that precedence. */

@@ -100,6 +100,7 @@ export async function clusterStatus(options: ClusterStatusOptions = {}): Promise
             migrationsDir,
             shipped: config.migrationsDir === undefined,
             drift: drift === true,
+            partition: true,
           });
           const identityMatches = identity !== null && identity.index === index && identity.count === count;
           const problems =

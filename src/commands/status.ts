@@ -76,13 +76,20 @@ export function status(options: StatusOptions = {}): Promise<StatusReport> {
  */
 export async function statusOf(
   db: Database,
-  options: { lockTimeoutMs: number; migrationsDir: string; shipped: boolean; drift: boolean },
+  options: {
+    lockTimeoutMs: number;
+    migrationsDir: string;
+    shipped: boolean;
+    drift: boolean;
+    /** A cluster partition: its intended differences (identifier defaults) are not drift. */
+    partition?: boolean;
+  },
 ): Promise<StatusReport> {
   const { migrationsDir } = options;
   const schema = options.shipped ? await inspectObjects(db) : undefined;
   const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
   const data = tablesDeployed ? await summariseData(db) : undefined;
-  const drift = options.drift ? (await findDrift(db, migrationsDir)).drifted : undefined;
+  const drift = options.drift ? (await findDrift(db, migrationsDir, options.partition ? { partition: true } : {})).drifted : undefined;
   const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: options.lockTimeoutMs }).status();
   const roles = schema ? await readRolePrivileges(db) : [];
   const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;

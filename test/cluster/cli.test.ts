@@ -209,6 +209,12 @@ describe('migrate and status on a 2-partition cluster', () => {
     expect(text.stdout).toContain('routines 17/17; 2 partition definitions match the configuration — ready');
     expect(text.stdout).toContain('total: 2/2 partitions up to date, 2/2 with all 36 objects, 12 rows — cluster up to date');
 
+    // The partitions' identifier defaults are intended, not drift.
+    const drift = await runCli(['status', '--drift', '--json'], { cwd: dir, timeoutMs: 120_000 });
+    expect(drift.code).toBe(0);
+    const drifted = (JSON.parse(drift.stdout) as { partitions: { drift?: unknown[] }[] }).partitions.map((p) => p.drift);
+    expect(drifted).toEqual([[], []]);
+
     // A second migrate changes nothing, and its dry run says so.
     const again = await runCli(['migrate', '--json'], { cwd: dir, timeoutMs: 120_000 });
     expect(again.code).toBe(0);
