@@ -84,6 +84,7 @@ describe('splitStatements on generated scripts', () => {
         const script = statements.map((s) => `${s}\n;`).join('\n');
         expect(texts(script)).toEqual(statements);
       }),
+      // The suite's fixed fast-check seed (FAST_CHECK_SEED=<n> draws another; a failure prints its seed and path).
       fcParams(500),
     );
   });
