@@ -1,13 +1,7 @@
 /** Printing shared by more than one CLI command: the roles table (`roles`, `status`) and a backup's one-line description (`backup`, `migrate --backup`). */
 import type { BackupResult } from '../commands/backup.js';
 import type { RolePrivileges } from '../schema/roles.js';
-import { formatDuration, table } from '../util/format.js';
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
+import { formatBytes, formatDuration, table } from '../util/format.js';
 
 /** `<file> (<size>, <format>) in <duration>`. */
 export function describeBackup(result: BackupResult): string {

@@ -69,8 +69,11 @@ export function seedCommandLine(args: readonly string[]): string[] {
   return out;
 }
 
+/** `-c<name>` / `--command=<name>`: the command named in the same argument. */
+const INLINE_COMMAND = /^(?:-c(.+)|--command=(.*))$/;
+
 function isCommandFlag(arg: string): boolean {
-  return arg === '-c' || arg === '--command' || /^(?:-c.+|--command=.*)$/.test(arg);
+  return arg === '-c' || arg === '--command' || INLINE_COMMAND.test(arg);
 }
 
 function seedCommandFirst(args: readonly string[]): string[] {
@@ -81,7 +84,7 @@ function seedCommandFirst(args: readonly string[]): string[] {
       out.push(...args.slice(i));
       break;
     }
-    const inline = /^(?:-c(.+)|--command=(.*))$/.exec(arg);
+    const inline = INLINE_COMMAND.exec(arg);
     if (isCommandFlag(arg)) {
       const value = inline ? (inline[1] ?? inline[2])! : args[i + 1];
       if (!inline) i += 1;

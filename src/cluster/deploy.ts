@@ -21,7 +21,7 @@ import { rolesConfigured } from '../schema/roles.js';
 import { shippedMigrationsDir, sqlFile } from '../sql-files.js';
 import { maskDatabaseUrl } from '../util/redact.js';
 import { readRoutines } from './catalog.js';
-import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from './config.js';
+import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from '../config/cluster.js';
 import { digestOf, partitionSql, proxySql, routeAll, type ClusterRoles, type RoutedRoutine } from './generate.js';
 import type { Route } from './routing.js';
 

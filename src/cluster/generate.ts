@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RoutineSignature } from './catalog.js';
-import type { ClusterConfig } from './config.js';
+import type { ClusterConfig } from '../config/cluster.js';
 import { routeOf, runOn, type Route } from './routing.js';
 
 /** The PL/Proxy cluster (SQL/MED server) name the proxy's routines use. */

@@ -16,21 +16,7 @@ import { maskDatabaseUrl } from '../util/redact.js';
 /** The routines the proxy routes: the manifest's functions and procedures. */
 const ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function' || o.kind === 'procedure').map((o) => o.name);
 
-/** The partition index and count a database was claimed as (deployCluster's first step), if it was. */
-export interface PartitionIdentity {
-  index: number;
-  count: number;
-}
-
-/** `ecliptix_partition.identity`, or undefined on a database never deployed as a partition. */
-export async function readIdentity(db: Queryable): Promise<PartitionIdentity | undefined> {
-  const exists = await db.query<{ present: boolean }>(`SELECT to_regclass('ecliptix_partition.identity') IS NOT NULL AS present`);
-  if (!exists.rows[0]?.present) return undefined;
-  const { rows } = await db.query<{ partition_index: number; partition_count: number }>(
-    'SELECT partition_index, partition_count FROM ecliptix_partition.identity',
-  );
-  return rows[0] ? { index: rows[0].partition_index, count: rows[0].partition_count } : undefined;
-}
+export { readIdentity, type PartitionIdentity } from '../cluster/identity.js';
 
 /** The digest recorded by the last deployment of a generated part (`ecliptix_partition.generated` or `ecliptix_route.generated`). */
 export async function readGeneratedDigest(

@@ -1,9 +1,10 @@
 /** The embedded engine: PGlite (PostgreSQL in WASM) stored in a directory. */
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PersistorError, messageOf } from '../errors.js';
+import { isPgliteDataDir } from './data-dir.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { createFromTemplate } from './pglite-template.js';
 import type { Connection, Database, QueryResult, Session, TransactionOptions } from './database.js';
@@ -23,11 +24,6 @@ export interface PgliteOptions {
    * commands that only read (`status`, `verify`, …).
    */
   mustExist?: boolean;
-}
-
-/** Whether `dataDir` holds a PGlite database (PostgreSQL's data directory marker; the template's rename makes it appear whole). */
-function isPgliteDataDir(dataDir: string): boolean {
-  return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
 /** The error of a read-only command on a data directory that holds no database yet. */

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Config } from '../config/schema.js';
@@ -20,6 +20,7 @@ import type { Engine } from '../db/database.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { sqlFile } from '../sql-files.js';
 import { findPgTools, openToolConnection, runTool } from './pg-tools.js';
+import { isPgliteDataDir } from '../db/data-dir.js';
 
 /** Backups are copies of the memberships database: readable by their owner only. */
 const PRIVATE_FILE = 0o600;
@@ -169,11 +170,6 @@ async function backupServer(
     tool: `${tools.pgDump} (${tools.version})`,
     serverVersion: server.version,
   };
-}
-
-/** Whether a directory holds an initialised PGlite (PostgreSQL) data directory. */
-export function isPgliteDataDir(dataDir: string): boolean {
-  return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
 async function backupEmbedded(config: BackupConfig, file: string): Promise<BackupResult> {

@@ -26,10 +26,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { ClusterConfig } from '../cluster/config.js';
+import type { ClusterConfig } from '../config/cluster.js';
 import { openPostgres } from '../db/postgres.js';
 import { PersistorError, isPersistorError, messageOf } from '../errors.js';
-import { sqlFile } from '../sql-files.js';
+import { readIdentity } from '../cluster/identity.js';
 import { maskDatabaseUrl } from '../util/redact.js';
 import { backupDatabase, type BackupConfig } from './backup.js';
 
@@ -96,22 +96,18 @@ function at(name: string, error: unknown): PersistorError {
 async function identityOf(url: string, index: number, count: number, connectTimeoutMs: number): Promise<{ index: number; count: number }> {
   const db = await openPostgres({ databaseUrl: url, connectTimeoutMs, maxConnections: 1, applicationName: 'ecliptix-persistor backup' });
   try {
-    const exists = (await db.query<{ identity_exists: boolean }>(sqlFile('operations/cluster/partition-identity-exists.sql'))).rows[0]!
-      .identity_exists;
-    const row = exists
-      ? (await db.query<{ partition_index: number; partition_count: number }>(sqlFile('operations/cluster/partition-identity.sql'))).rows[0]
-      : undefined;
-    if (!row)
+    const identity = await readIdentity(db);
+    if (!identity)
       throw new PersistorError(
         'VALIDATION_FAILED',
         'it has no ecliptix_partition.identity: it was never deployed as a partition (deploy the cluster first)',
       );
-    if (row.partition_index !== index || row.partition_count !== count)
+    if (identity.index !== index || identity.count !== count)
       throw new PersistorError(
         'VALIDATION_FAILED',
-        `this database is partition ${row.partition_index} of ${row.partition_count}, but the configuration lists it as partition ${index} of ${count}; nothing was backed up`,
+        `this database is partition ${identity.index} of ${identity.count}, but the configuration lists it as partition ${index} of ${count}; nothing was backed up`,
       );
-    return { index: row.partition_index, count: row.partition_count };
+    return identity;
   } finally {
     await db.close();
   }

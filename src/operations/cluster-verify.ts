@@ -26,12 +26,13 @@
  * calls through the proxy only read.
  */
 import { randomUUID } from 'node:crypto';
-import type { ClusterConfig } from '../cluster/config.js';
+import type { ClusterConfig } from '../config/cluster.js';
 import { partitionConnectionString } from '../cluster/generate.js';
 import type { Database, Queryable } from '../db/database.js';
 import { messageOf } from '../errors.js';
 import { MANIFEST } from '../schema/manifest.js';
 import { sqlFile } from '../sql-files.js';
+import { readIdentity } from '../cluster/identity.js';
 import { verifyDatabase, type VerifyOptions, type VerifyReport } from './verify.js';
 
 /** One database of the cluster, open, and how messages name it (`partition 1 (postgres://…:****@…)`, `proxy (…)`). */
@@ -118,21 +119,10 @@ async function readRoutineRows(db: Queryable): Promise<Map<string, RoutineRow[]>
   return byName;
 }
 
-/** The identity a partition claims, or why it has none. */
-async function readIdentity(db: Queryable): Promise<{ index: number; count: number } | string> {
-  const exists = (await db.query<{ identity_exists: boolean }>(sqlFile('operations/cluster/partition-identity-exists.sql'))).rows[0]!
-    .identity_exists;
-  if (!exists) return 'it has no ecliptix_partition.identity: it was never deployed as a partition';
-  const row = (await db.query<{ partition_index: number; partition_count: number }>(sqlFile('operations/cluster/partition-identity.sql')))
-    .rows[0];
-  if (!row) return 'ecliptix_partition.identity is empty: it was never deployed as a partition';
-  return { index: row.partition_index, count: row.partition_count };
-}
-
 async function identityCheck(db: Queryable, index: number, count: number): Promise<ClusterCheck> {
   try {
     const identity = await readIdentity(db);
-    if (typeof identity === 'string') return check('identity', [identity]);
+    if (identity === undefined) return check('identity', ['it has no ecliptix_partition.identity: it was never deployed as a partition']);
     if (identity.index !== index || identity.count !== count)
       return check('identity', [
         `this database is partition ${identity.index} of ${identity.count}, but the configuration lists it as partition ${index} of ${count} ` +

@@ -23,7 +23,8 @@ import { openPostgres } from '../db/postgres.js';
 import { PersistorError, messageOf } from '../errors.js';
 import { reapplyRoles } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
-import { detectBackupFormat, isPgliteDataDir, serverVersion, type BackupConfig } from './backup.js';
+import { isPgliteDataDir } from '../db/data-dir.js';
+import { detectBackupFormat, serverVersion, type BackupConfig } from './backup.js';
 import { findPgTools, openToolConnection, runPipeline, runTool, type ToolConnection } from './pg-tools.js';
 
 /** Which backup to restore and whether it may replace a database that has the schema. */

@@ -15,3 +15,10 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .trimEnd();
   return [render(header), render(widths.map((w) => '-'.repeat(w))), ...rows.map(render)].join('\n');
 }
+
+/** A size for people: B, KiB or MiB with one decimal. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

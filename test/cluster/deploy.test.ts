@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseClusterConfig } from '../../src/cluster/config.js';
+import { parseClusterConfig } from '../../src/config/cluster.js';
 import { deployCluster } from '../../src/cluster/deploy.js';
 import { deviceHash, idHash, partitionOf, phoneHash } from '../../src/cluster/hash.js';
 import type { Database } from '../../src/db/database.js';

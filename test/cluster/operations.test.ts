@@ -29,7 +29,7 @@ import { cleanupCluster } from '../../src/operations/cluster-cleanup.js';
 import { CLUSTER_CORE_CHECKS_NOTE, verifyCluster, type ClusterDatabase, type OpenCluster } from '../../src/operations/cluster-verify.js';
 import { restoreDatabase } from '../../src/operations/restore.js';
 import { verifyDatabase } from '../../src/operations/verify.js';
-import { parseClusterConfig, type ClusterConfig } from '../../src/cluster/config.js';
+import { parseClusterConfig, type ClusterConfig } from '../../src/config/cluster.js';
 import { shippedMigrationsDir, sqlFile } from '../../src/sql-files.js';
 import { maskDatabaseUrl } from '../../src/util/redact.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';

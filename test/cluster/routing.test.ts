@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoutineSignature } from '../../src/cluster/catalog.js';
 import { partitionConnectionString, proxyLogin } from '../../src/cluster/generate.js';
-import { parseClusterConfig } from '../../src/cluster/config.js';
+import { parseClusterConfig } from '../../src/config/cluster.js';
 import { routeOf, runOn } from '../../src/cluster/routing.js';
 
 function signature(name: string, args: [string, string][]): RoutineSignature {

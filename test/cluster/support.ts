@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import type { ClusterConfigInput } from '../../src/cluster/config.js';
+import type { ClusterConfigInput } from '../../src/config/cluster.js';
 import { deployCluster, type ClusterDeployment } from '../../src/cluster/deploy.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
 

@@ -6,11 +6,7 @@ import { PersistorError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { parseWhole } from '../progress.js';
 import { describeBackup } from '../print.js';
-
-/** A file size for people (the one-database line's form). */
-function formatBytes(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
+import { formatBytes } from '../../util/format.js';
 
 /** Adds the command, its options and its printing to the program. */
 export function registerBackupCommand(program: Command, cli: CliContext): void {

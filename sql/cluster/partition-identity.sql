@@ -1,4 +1,4 @@
--- verify / backup on a cluster: which partition this database says it is
+-- A cluster partition: which partition this database says it is
 -- (ecliptix_partition.identity, set once by the deployment). Run only where
 -- partition-identity-exists.sql found the table.
 SELECT i.partition_index, i.partition_count FROM ecliptix_partition.identity i;
