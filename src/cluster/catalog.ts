@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/database.js';
 import { PersistorError } from '../errors.js';
 import { MANIFEST } from '../schema/manifest.js';
+import { rolesConfigured } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 
 export interface RoutineSignature {
@@ -31,7 +32,7 @@ interface RoutineRow {
 }
 
 /** Reads every manifest routine from a migrated partition; a routine missing there is an error naming it. */
-export async function readRoutines(db: Queryable, names: readonly string[] = MANIFEST_ROUTINES): Promise<RoutineSignature[]> {
+async function readRoutines(db: Queryable, names: readonly string[] = MANIFEST_ROUTINES): Promise<RoutineSignature[]> {
   const { rows } = await db.query<RoutineRow>(sqlFile('cluster/read-routines.sql'), [names]);
   const missing = names.filter((name) => !rows.some((row) => row.name === name));
   if (missing.length > 0) {
@@ -46,4 +47,41 @@ export async function readRoutines(db: Queryable, names: readonly string[] = MAN
     argumentNames: row.argument_names,
     argumentTypes: row.argument_types,
   }));
+}
+
+/** The columns a copy of a device's row carries (sql/cluster/read-device-columns.sql), read from a migrated partition. */
+async function readDeviceColumns(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(sqlFile('cluster/read-device-columns.sql'));
+  if (!rows.some((row) => row.name === 'unique_id')) {
+    throw new PersistorError('VALIDATION_FAILED', 'partition 0 has no ecliptix.app_devices.unique_id column to copy devices by');
+  }
+  return rows.map((row) => row.name);
+}
+
+/** The roles `roles` set up on the partitions (owner and application), when it was run there. */
+export interface ClusterRoles {
+  owner: string;
+  app: string;
+}
+
+/** The owner and application roles `roles` recorded on a partition, if it was run there. */
+async function readClusterRoles(db: Queryable): Promise<ClusterRoles | undefined> {
+  if (!(await rolesConfigured(db))) return undefined;
+  const { rows } = await db.query<{ purpose: string; role_name: string }>(sqlFile('roles/configured-roles.sql'));
+  const owner = rows.find((row) => row.purpose === 'owner')?.role_name;
+  const app = rows.find((row) => row.purpose === 'app')?.role_name;
+  return owner && app ? { owner, app } : undefined;
+}
+
+/** What a cluster's generated parts are generated from, as a migrated partition 0 describes it. */
+export interface ClusterCatalog {
+  routines: RoutineSignature[];
+  /** The columns a copy of a device's row carries. */
+  deviceColumns: string[];
+  roles: ClusterRoles | undefined;
+}
+
+/** Reads the routines, the device table's columns and the roles from a migrated partition (partition 0). */
+export async function readCatalog(db: Queryable): Promise<ClusterCatalog> {
+  return { routines: await readRoutines(db), deviceColumns: await readDeviceColumns(db), roles: await readClusterRoles(db) };
 }

@@ -17,12 +17,12 @@ import { openPostgres } from '../db/postgres.js';
 import { PersistorError, isPersistorError, messageOf } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import { withRunLock } from '../migrator/run-lock.js';
-import { rolesConfigured } from '../schema/roles.js';
 import { shippedMigrationsDir, sqlFile } from '../sql-files.js';
 import { maskDatabaseUrl } from '../util/redact.js';
-import { readRoutines } from './catalog.js';
+import { readCatalog } from './catalog.js';
 import { parseClusterConfig, type ClusterConfig, type ClusterConfigInput } from '../config/cluster.js';
-import { digestOf, partitionSql, proxySql, routeAll, type ClusterRoles, type RoutedRoutine } from './generate.js';
+import { digestOf, partitionSql, proxySql, routeAll, type RoutedRoutine } from './generate.js';
+import { generatedSql, type GeneratedPart } from './generated-record.js';
 import type { Route } from './routing.js';
 
 export interface DeployClusterOptions {
@@ -108,26 +108,14 @@ function lockedTransaction<T>(db: Database, lockTimeoutMs: number, work: (tx: Co
   return db.withSession((session) => withRunLock(session, lockTimeoutMs, () => session.transaction(work)));
 }
 
-/** Replaces a generated part unless the digest recorded in `table` is that of `script` already. */
-async function applyGenerated(tx: Connection, table: string, script: string): Promise<GeneratedState> {
+/** Replaces a generated part unless the digest it recorded is that of `script` already. */
+async function applyGenerated(tx: Connection, part: GeneratedPart, script: string): Promise<GeneratedState> {
   const digest = digestOf(script);
-  const { rows } = await tx.query<{ digest: string }>(`SELECT digest FROM ${table} FOR UPDATE`);
+  const { rows } = await tx.query<{ digest: string }>(generatedSql(part, 'lock'));
   if (rows[0]?.digest === digest) return 'unchanged';
   await tx.exec(script);
-  await tx.query(
-    `INSERT INTO ${table} (digest) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET digest = excluded.digest, deployed_at = pg_catalog.now()`,
-    [digest],
-  );
+  await tx.query(generatedSql(part, 'record'), [digest]);
   return 'applied';
-}
-
-/** The owner and application roles `roles` recorded on a partition, if it was run there. */
-async function clusterRoles(db: Database): Promise<ClusterRoles | undefined> {
-  if (!(await rolesConfigured(db))) return undefined;
-  const { rows } = await db.query<{ purpose: string; role_name: string }>(sqlFile('roles/configured-roles.sql'));
-  const owner = rows.find((row) => row.purpose === 'owner')?.role_name;
-  const app = rows.find((row) => row.purpose === 'app')?.role_name;
-  return owner && app ? { owner, app } : undefined;
 }
 
 /**
@@ -183,17 +171,16 @@ export async function deployCluster(
     options.onEvent?.({ type: 'partition-done', index, target, migrationsApplied: migrated[index]! });
   }
 
-  const { routines, roles } = await onDatabase(cluster.partitions[0]!, partitionName(0, cluster.partitions[0]!), settings, async (db) => ({
-    routines: routeAll(await readRoutines(db)),
-    roles: await clusterRoles(db),
-  }));
+  const catalog = await onDatabase(cluster.partitions[0]!, partitionName(0, cluster.partitions[0]!), settings, readCatalog);
+  const { roles } = catalog;
+  const routines = routeAll(catalog.routines);
 
-  const partitionScript = partitionSql(routines, roles);
+  const partitionScript = partitionSql(routines, roles, catalog.deviceColumns);
   const generated: GeneratedState[] = [];
   for (const [index, url] of cluster.partitions.entries()) {
     generated.push(
       await onDatabase(url, partitionName(index, url), settings, (db) =>
-        lockedTransaction(db, settings.lockTimeoutMs, (tx) => applyGenerated(tx, 'ecliptix_partition.generated', partitionScript)),
+        lockedTransaction(db, settings.lockTimeoutMs, (tx) => applyGenerated(tx, 'partition', partitionScript)),
       ),
     );
   }
@@ -237,7 +224,7 @@ async function deployProxy(
              EXECUTE format('CREATE ROLE %I NOLOGIN', ${`'${appRole.replace(/'/g, "''")}'`}); END IF; END $$`,
         );
       }
-      return applyGenerated(tx, 'ecliptix_route.generated', script);
+      return applyGenerated(tx, 'proxy', script);
     }),
   );
 }

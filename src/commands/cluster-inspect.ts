@@ -5,12 +5,11 @@
  * partition definitions against the configuration).
  */
 import type { ClusterConfig } from '../config/cluster.js';
-import { readRoutines } from '../cluster/catalog.js';
-import { digestOf, partitionConnectionString, partitionSql, proxySql, routeAll, type ClusterRoles } from '../cluster/generate.js';
+import { readCatalog } from '../cluster/catalog.js';
+import { digestOf, partitionConnectionString, partitionSql, proxySql, routeAll } from '../cluster/generate.js';
+import { GENERATED_TABLE, generatedSql, type GeneratedPart } from '../cluster/generated-record.js';
 import type { Queryable } from '../db/database.js';
 import { MANIFEST } from '../schema/manifest.js';
-import { rolesConfigured } from '../schema/roles.js';
-import { sqlFile } from '../sql-files.js';
 import { maskDatabaseUrl } from '../util/redact.js';
 
 /** The routines the proxy routes: the manifest's functions and procedures. */
@@ -18,31 +17,22 @@ const ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function'
 
 export { readIdentity, type PartitionIdentity } from '../cluster/identity.js';
 
-/** The digest recorded by the last deployment of a generated part (`ecliptix_partition.generated` or `ecliptix_route.generated`). */
-export async function readGeneratedDigest(
-  db: Queryable,
-  table: 'ecliptix_partition.generated' | 'ecliptix_route.generated',
-): Promise<string | undefined> {
-  const exists = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+/** The digest recorded by the last deployment of a generated part, or undefined when none was deployed. */
+export async function readGeneratedDigest(db: Queryable, part: GeneratedPart): Promise<string | undefined> {
+  const exists = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [GENERATED_TABLE[part]]);
   if (!exists.rows[0]?.present) return undefined;
-  const { rows } = await db.query<{ digest: string }>(`SELECT digest FROM ${table}`);
+  const { rows } = await db.query<{ digest: string }>(generatedSql(part, 'read'));
   return rows[0]?.digest;
-}
-
-/** The owner and application roles `roles` recorded on a partition (what deployCluster grants on the generated parts). */
-async function clusterRoles(db: Queryable): Promise<ClusterRoles | undefined> {
-  if (!(await rolesConfigured(db))) return undefined;
-  const { rows } = await db.query<{ purpose: string; role_name: string }>(sqlFile('roles/configured-roles.sql'));
-  const owner = rows.find((row) => row.purpose === 'owner')?.role_name;
-  const app = rows.find((row) => row.purpose === 'app')?.role_name;
-  return owner && app ? { owner, app } : undefined;
 }
 
 /** The digests a deployment would record now, computed from a migrated partition 0 (as deployCluster does). */
 export async function expectedDigests(partition0: Queryable, cluster: ClusterConfig): Promise<{ partition: string; proxy: string }> {
-  const routines = routeAll(await readRoutines(partition0));
-  const roles = await clusterRoles(partition0);
-  return { partition: digestOf(partitionSql(routines, roles)), proxy: digestOf(proxySql(routines, cluster, roles?.app)) };
+  const catalog = await readCatalog(partition0);
+  const routines = routeAll(catalog.routines);
+  return {
+    partition: digestOf(partitionSql(routines, catalog.roles, catalog.deviceColumns)),
+    proxy: digestOf(proxySql(routines, cluster, catalog.roles?.app)),
+  };
 }
 
 /** One partition as the proxy defines it (`CREATE SERVER ecliptix … OPTIONS (p0 '…', …)`) against the configuration. */

@@ -155,7 +155,7 @@ async function planCluster(options: PersistorOptions, onEvent: MigrateClusterOpt
           identity: identity ? ('confirmed' as const) : ('claim' as const),
           wouldApply: result.applied,
           upToDate: result.applied.length === 0,
-          digest: await readGeneratedDigest(db, 'ecliptix_partition.generated'),
+          digest: await readGeneratedDigest(db, 'partition'),
         };
       }),
     );
@@ -167,7 +167,7 @@ async function planCluster(options: PersistorOptions, onEvent: MigrateClusterOpt
     : undefined;
   const proxy = await onMember(options, members.proxy, async ({ db }) => ({
     state: await inspectProxy(db, cluster),
-    digest: await readGeneratedDigest(db, 'ecliptix_route.generated'),
+    digest: await readGeneratedDigest(db, 'proxy'),
   }));
   const proxyGenerated = expected && proxy.digest === expected.proxy ? 'unchanged' : 'would apply';
   const action =

@@ -1,0 +1,175 @@
+/**
+ * App devices across partitions (issue 11, docs/SCALE-OUT.md "Devices"), on
+ * the real server only: PGlite cannot host PL/Proxy.
+ *
+ * A device lives on its own partition; a phone routine that takes it needs its
+ * row on the phone's partition. The proxy reads the row on the device's
+ * partition only when the phone's partition lacks it: a routine routed by
+ * number reads it first unless the device lives on the phone's partition; a
+ * routine routed by an identifier calls the phone's partition without it, which
+ * asks for it (EXD01) only when it has no copy. Reads are counted on the
+ * device's partition by a wrapper around ecliptix_partition.app_device_row.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idHash, partitionOf, phoneHash } from '../../src/cluster/hash.js';
+import type { Database } from '../../src/db/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { deployedTestCluster, type TestCluster } from './support.js';
+import { idIn, shapeOf, type Row } from './transcript.js';
+
+const PARTITIONS = 2;
+
+/** Counts the reads of a device's row on a partition: app_device_row records each call before answering. */
+const COUNT_READS = `
+  CREATE TABLE IF NOT EXISTS public.device_reads (app_device_id uuid NOT NULL);
+  CREATE OR REPLACE FUNCTION ecliptix_partition.app_device_row(p_app_device_id uuid)
+  RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  BEGIN
+    INSERT INTO public.device_reads VALUES (p_app_device_id);
+    RETURN (SELECT pg_catalog.to_jsonb(d) FROM ecliptix.app_devices d WHERE d.unique_id = p_app_device_id);
+  END $$;`;
+
+describe('app devices across partitions (postgres + PL/Proxy, 2 partitions)', () => {
+  let cluster: TestCluster;
+  let single: TestDatabase;
+  let singleDb: Database;
+  let proxyDb: Database;
+  let partitions: Database[];
+  let nextPhone = 0;
+
+  beforeAll(async () => {
+    ({ cluster } = await deployedTestCluster(PARTITIONS, { fromSchemaTemplate: true }));
+    single = await createTestDatabase('postgres', { withSchema: true });
+    singleDb = await single.open();
+    proxyDb = await cluster.openProxy({ maxConnections: 8 });
+    partitions = await Promise.all(Array.from({ length: PARTITIONS }, (_, i) => cluster.openPartition(i)));
+    for (const db of partitions) await db.exec(COUNT_READS);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([singleDb?.close(), proxyDb?.close(), ...(partitions ?? []).map((db) => db.close())]);
+    await single?.drop();
+    await cluster?.drop();
+  });
+
+  const call = async (db: Database, routine: string, ...args: unknown[]): Promise<Row> => {
+    const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');
+    const { rows } = await db.query<Row>(`SELECT * FROM ecliptix.${routine}(${placeholders})`, args);
+    return rows[0]!;
+  };
+  /** A device registered through the proxy whose home is `partition`. */
+  const deviceOn = async (partition: number): Promise<string> => {
+    for (;;) {
+      const device = idIn(await call(proxyDb, 'register_app_device_if_not_exists', randomUUID(), randomUUID(), 1), /device/);
+      if (idHash(device) === partition) return device;
+    }
+  };
+  const phoneOn = (partition: number): string => {
+    for (;;) {
+      const phone = `+1202556${String(nextPhone++).padStart(4, '0')}`;
+      if (partitionOf(phoneHash(phone), PARTITIONS) === partition) return phone;
+    }
+  };
+  const reads = async (partition: number, device: string): Promise<number> => {
+    const { rows } = await partitions[partition]!.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM public.device_reads WHERE app_device_id = $1',
+      [device],
+    );
+    return rows[0]!.n;
+  };
+  const copies = async (partition: number, device: string): Promise<string[]> => {
+    const { rows } = await partitions[partition]!.query<{ row: string }>(
+      "SELECT (to_jsonb(d) - 'id')::text AS row FROM ecliptix.app_devices d WHERE d.unique_id = $1",
+      [device],
+    );
+    return rows.map((r) => r.row);
+  };
+  /** The same calls on one database, with its own device and phone identifiers: the outcomes to expect. */
+  const onOneDatabase = async (phone: string, devices: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < devices; i++)
+      ids.push(idIn(await call(singleDb, 'register_app_device_if_not_exists', randomUUID(), randomUUID(), 1), /device/));
+    const phoneRow = await call(singleDb, 'ensure_phone_number', phone, 'US', ids[0]);
+    return { ids, phoneRow, phoneId: idIn(phoneRow, /phone/) };
+  };
+
+  it("reads a device's row once per partition that needs it, and answers as one database does", async () => {
+    const [device, other] = [await deviceOn(1), await deviceOn(1)];
+    const phone = phoneOn(0);
+    const single = await onOneDatabase(phone, 2);
+
+    // First contact of the device with the phone's partition (a number route): read once, copied identically.
+    const ensured = await call(proxyDb, 'ensure_phone_number', phone, 'US', device);
+    expect(shapeOf(ensured)).toEqual(shapeOf(single.phoneRow));
+    expect(await reads(1, device)).toBe(1);
+    expect(await copies(0, device)).toEqual(await copies(1, device));
+    const phoneId = idIn(ensured, /phone/);
+
+    // A flow start (an identifier route) with that device: the partition has the copy, nothing is read.
+    const started = await call(proxyDb, 'initiate_verification_flow', device, phoneId, 'registration', null);
+    expect(shapeOf(started)).toEqual(
+      shapeOf(await call(singleDb, 'initiate_verification_flow', single.ids[0], single.phoneId, 'registration', null)),
+    );
+    expect(await reads(1, device)).toBe(1);
+
+    // With a device the phone's partition has not seen: the partition asks for it, the proxy reads it and calls again.
+    const fromOther = await call(proxyDb, 'initiate_verification_flow', other, phoneId, 'login', null);
+    expect(shapeOf(fromOther)).toEqual(
+      shapeOf(await call(singleDb, 'initiate_verification_flow', single.ids[1], single.phoneId, 'login', null)),
+    );
+    expect(idIn(fromOther, /^flow/)).toBeTruthy();
+    expect(await reads(1, other)).toBe(1);
+    expect(await copies(0, other)).toEqual(await copies(1, other));
+    // and from then on uses its copy.
+    await call(proxyDb, 'initiate_verification_flow', other, phoneId, 'password_recovery', null);
+    expect(await reads(1, other)).toBe(1);
+  });
+
+  it('never reads a device whose home is the phone’s partition', async () => {
+    const device = await deviceOn(0);
+    const phone = phoneOn(0);
+    const single = await onOneDatabase(phone, 1);
+    const ensured = await call(proxyDb, 'ensure_phone_number', phone, 'US', device);
+    expect(shapeOf(ensured)).toEqual(shapeOf(single.phoneRow));
+    await call(proxyDb, 'initiate_verification_flow', device, idIn(ensured, /phone/), 'registration', null);
+    expect(await reads(0, device)).toBe(0);
+    expect(await copies(0, device)).toHaveLength(1);
+    expect(await copies(1, device)).toEqual([]);
+  });
+
+  it('answers an unknown device as one database does, wherever its identifier points, and copies nothing', async () => {
+    const phone = phoneOn(0);
+    const single = await onOneDatabase(phone, 1);
+    const ensured = await call(proxyDb, 'ensure_phone_number', phone, 'US', await deviceOn(0));
+    const phoneId = idIn(ensured, /phone/);
+    for (const home of [0, 1]) {
+      const unknown = `000${home}${randomUUID().slice(4)}`;
+      expect(idHash(unknown)).toBe(home);
+      const viaProxy = [
+        await call(proxyDb, 'ensure_phone_number', phoneOn(0), 'US', unknown),
+        await call(proxyDb, 'initiate_verification_flow', unknown, phoneId, 'registration', null),
+      ];
+      const onOne = [
+        await call(singleDb, 'ensure_phone_number', phoneOn(1), 'US', randomUUID()),
+        await call(singleDb, 'initiate_verification_flow', randomUUID(), single.phoneId, 'registration', null),
+      ];
+      expect(shapeOf(viaProxy)).toEqual(shapeOf(onOne));
+      expect(await copies(0, unknown)).toEqual([]);
+      expect(await copies(1, unknown)).toEqual([]);
+    }
+  });
+
+  it('copies a device once when flows start from it concurrently on phones that have not seen it', async () => {
+    const [linked, racing] = [await deviceOn(1), await deviceOn(1)];
+    const phoneIds: string[] = [];
+    for (let i = 0; i < 8; i++) phoneIds.push(idIn(await call(proxyDb, 'ensure_phone_number', phoneOn(0), 'US', linked), /phone/));
+    const results = await Promise.allSettled(
+      phoneIds.map((phoneId) => call(proxyDb, 'initiate_verification_flow', racing, phoneId, 'registration', null)),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    for (const r of results) expect(idIn((r as PromiseFulfilledResult<Row>).value, /^flow/)).toBeTruthy();
+    expect(await copies(0, racing)).toEqual(await copies(1, racing));
+    expect(await reads(1, racing)).toBeGreaterThanOrEqual(1);
+    expect(await reads(1, racing)).toBeLessThanOrEqual(8);
+  });
+});
