@@ -1,8 +1,9 @@
 /** `verify`: the seed's post-deployment checklist — its five success criteria, each passed or failed (exit 5 unless all pass). */
-import { PersistorError } from '../errors.js';
+import { PersistorError, messageOf } from '../errors.js';
 import { verifyCluster, type ClusterVerifyReport } from '../operations/cluster-verify.js';
 import { verifyDatabase, type VerifyReport } from '../operations/verify.js';
-import { withCluster } from './cluster-runtime.js';
+import { shippedMigrationsDir } from '../sql-files.js';
+import { clusterMembers, openClusterMember, resolveClusterConfig } from './cluster-runtime.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 /** Options of {@link verify}: the database, and the role the application connects as. */
@@ -52,8 +53,8 @@ export type { ClusterVerifyReport };
  * checks run on each partition directly, rolled back (never through the
  * proxy, where every call commits on its partition). It does not throw when a
  * check fails: see `report.passed` and `report.failed` (the databases that
- * failed, by name); a database that cannot be reached is CONNECTION_FAILED
- * naming it.
+ * failed, by name); a database that cannot be reached fails its `connection`
+ * check, named, and the others are verified.
  *
  * @example
  * ```ts
@@ -66,11 +67,24 @@ export type { ClusterVerifyReport };
 export async function clusterVerify(options: VerifyCommandOptions = {}): Promise<ClusterVerifyReport> {
   const { appRole, ...rest } = options;
   if (appRole !== undefined && appRole.trim() === '') throw new PersistorError('INVALID_ARGUMENT', '--app-role must name a role');
-  return withCluster(rest, ({ config, cluster, partitions, proxy, migrationsDir }) =>
-    verifyCluster({ partitions, proxy }, cluster, {
-      migrationsDir,
+  const { config, cluster } = resolveClusterConfig(rest);
+  const members = clusterMembers(cluster);
+  // Each database opened on its own: one that cannot be reached fails its own checks, and the others are still verified.
+  const opened = await Promise.all(
+    [...members.partitions, members.proxy].map((member) =>
+      openClusterMember(config, member).then(
+        (open) => ({ name: open.name, db: open.db }),
+        (error: unknown) => ({ name: member.name, unreachable: messageOf(error).replace(`${member.name}: `, '') }),
+      ),
+    ),
+  );
+  try {
+    return await verifyCluster({ partitions: opened.slice(0, -1), proxy: opened.at(-1)! }, cluster, {
+      migrationsDir: config.migrationsDir ?? shippedMigrationsDir,
       lockTimeoutMs: config.lockTimeoutMs,
       ...(appRole ? { appRole } : {}),
-    }),
-  );
+    });
+  } finally {
+    await Promise.allSettled(opened.map((member) => ('db' in member ? member.db.close() : undefined)));
+  }
 }

@@ -41,11 +41,19 @@ export interface ClusterDatabase {
   db: Database;
 }
 
-/** The cluster's databases, open: the partitions in partition order, and the proxy. */
-export interface OpenCluster {
-  partitions: readonly ClusterDatabase[];
-  proxy: ClusterDatabase;
+/** A database of the cluster that could not be opened, and why. */
+export interface UnreachableDatabase {
+  name: string;
+  unreachable: string;
 }
+
+/** The cluster's databases, open (or unreachable): the partitions in partition order, and the proxy. */
+export interface OpenCluster {
+  partitions: readonly (ClusterDatabase | UnreachableDatabase)[];
+  proxy: ClusterDatabase | UnreachableDatabase;
+}
+
+const isOpen = (member: ClusterDatabase | UnreachableDatabase): member is ClusterDatabase => 'db' in member;
 
 /** A check only a cluster has, passed or failed with the reasons. */
 export interface ClusterCheck {
@@ -158,7 +166,8 @@ function identifierOn(index: number): string {
 /**
  * Verifies a cluster: every partition's checklist and cluster checks, then the
  * proxy's. It does not throw when a check fails: see `report.passed` and
- * `report.failed` (the databases that failed, by name).
+ * `report.failed` (the databases that failed, by name). A database that could
+ * not be opened fails its `connection` check and the others are verified.
  *
  * @example
  * ```ts
@@ -171,17 +180,25 @@ export async function verifyCluster(open: OpenCluster, cluster: ClusterConfig, o
   const expected = cluster.partitions.map((url) => partitionConnectionString(url, cluster.partitionConnectTimeoutSeconds));
 
   // The proxy's definition, read once: every partition's entry is checked against it.
+  const proxyDb = isOpen(open.proxy) ? open.proxy.db : undefined;
   let definition: ProxyDefinition | undefined;
   let definitionError: string | undefined;
-  try {
-    definition = (await open.proxy.db.query<ProxyDefinition>(sqlFile('operations/cluster/proxy-definition.sql'))).rows[0]!;
-  } catch (error) {
-    definitionError = `cannot read the proxy's cluster definition: ${messageOf(error)}`;
-  }
+  if (!isOpen(open.proxy)) definitionError = `cannot connect to the proxy: ${open.proxy.unreachable}`;
+  else
+    try {
+      definition = (await open.proxy.db.query<ProxyDefinition>(sqlFile('operations/cluster/proxy-definition.sql'))).rows[0]!;
+    } catch (error) {
+      definitionError = `cannot read the proxy's cluster definition: ${messageOf(error)}`;
+    }
   const entries = new Map(serverOptions(definition?.options ?? []));
 
   const partitions: PartitionVerification[] = [];
   for (const [index, partition] of open.partitions.entries()) {
+    if (!isOpen(partition)) {
+      const failure = `cannot connect: ${partition.unreachable}`;
+      partitions.push({ index, name: partition.name, passed: false, checks: [check('connection', [failure])], error: failure });
+      continue;
+    }
     const checks: ClusterCheck[] = [await identityCheck(partition.db, index, count)];
 
     const key = `p${index}`;
@@ -200,12 +217,14 @@ export async function verifyCluster(open: OpenCluster, cluster: ClusterConfig, o
     }
     checks.push(check('proxy route', routeProblems, [`the proxy's ${key} is this database (${entry ?? ''})`]));
 
-    try {
-      await open.proxy.db.query('SELECT count(*) FROM ecliptix.get_phone_number($1::uuid)', [identifierOn(index)]);
-      checks.push(check('reached through the proxy', [], [`a read-only call routed to partition ${index} (get_phone_number) answered`]));
-    } catch (error) {
-      checks.push(check('reached through the proxy', [`a read-only call routed to partition ${index} failed: ${messageOf(error)}`]));
-    }
+    if (!proxyDb) checks.push(check('reached through the proxy', ['the proxy cannot be reached']));
+    else
+      try {
+        await proxyDb.query('SELECT count(*) FROM ecliptix.get_phone_number($1::uuid)', [identifierOn(index)]);
+        checks.push(check('reached through the proxy', [], [`a read-only call routed to partition ${index} (get_phone_number) answered`]));
+      } catch (error) {
+        checks.push(check('reached through the proxy', [`a read-only call routed to partition ${index} failed: ${messageOf(error)}`]));
+      }
 
     let report: VerifyReport | undefined;
     let failure: string | undefined;
@@ -225,7 +244,8 @@ export async function verifyCluster(open: OpenCluster, cluster: ClusterConfig, o
   }
 
   const proxyChecks: ClusterCheck[] = [];
-  if (definitionError) proxyChecks.push(check('plproxy', [definitionError]));
+  if (!isOpen(open.proxy)) proxyChecks.push(check('connection', [definitionError!]));
+  else if (definitionError) proxyChecks.push(check('plproxy', [definitionError]));
   else {
     proxyChecks.push(
       check(
@@ -257,26 +277,32 @@ export async function verifyCluster(open: OpenCluster, cluster: ClusterConfig, o
     );
   }
 
-  try {
-    const [reference, proxied] = await Promise.all([readRoutineRows(open.partitions[0]!.db), readRoutineRows(open.proxy.db)]);
-    const problems: string[] = [];
-    for (const name of MANIFEST_ROUTINES) {
-      const want = reference.get(name);
-      const have = proxied.get(name);
-      if (!want) problems.push(`ecliptix.${name} is missing on partition 0, so the proxy's cannot be compared`);
-      else if (!have) problems.push(`ecliptix.${name} is missing on the proxy`);
-      else {
-        const describe = (rows: RoutineRow[]) => rows.map((r) => `(${r.arguments}) → ${r.result}`).join('; ');
-        if (describe(want) !== describe(have))
-          problems.push(`ecliptix.${name} on the proxy is ${describe(have)}; on partition 0 it is ${describe(want)} (${REWRITE})`);
+  // The proxy's routines against the first partition that can be read (partition 0's catalog is what they were generated from).
+  const referenceIndex = open.partitions.findIndex(isOpen);
+  const reference = open.partitions[referenceIndex];
+  if (proxyDb && reference && isOpen(reference)) {
+    const where = `partition ${referenceIndex}`;
+    try {
+      const [want, have] = await Promise.all([readRoutineRows(reference.db), readRoutineRows(proxyDb)]);
+      const problems: string[] = [];
+      for (const name of MANIFEST_ROUTINES) {
+        const wanted = want.get(name);
+        const had = have.get(name);
+        if (!wanted) problems.push(`ecliptix.${name} is missing on ${where}, so the proxy's cannot be compared`);
+        else if (!had) problems.push(`ecliptix.${name} is missing on the proxy`);
+        else {
+          const describe = (rows: RoutineRow[]) => rows.map((r) => `(${r.arguments}) → ${r.result}`).join('; ');
+          if (describe(wanted) !== describe(had))
+            problems.push(`ecliptix.${name} on the proxy is ${describe(had)}; on ${where} it is ${describe(wanted)} (${REWRITE})`);
+        }
       }
+      proxyChecks.push(
+        check('routines', problems, [`the ${MANIFEST_ROUTINES.length} routines, with ${where}'s argument lists and result columns`]),
+      );
+    } catch (error) {
+      proxyChecks.push(check('routines', [`cannot compare the routines: ${messageOf(error)}`]));
     }
-    proxyChecks.push(
-      check('routines', problems, [`the ${MANIFEST_ROUTINES.length} routines, with partition 0's argument lists and result columns`]),
-    );
-  } catch (error) {
-    proxyChecks.push(check('routines', [`cannot compare the routines: ${messageOf(error)}`]));
-  }
+  } else if (proxyDb) proxyChecks.push(check('routines', ['no partition can be reached to compare the routines with']));
 
   const proxy: ProxyVerification = { name: open.proxy.name, passed: proxyChecks.every((c) => c.passed), checks: proxyChecks };
   const failed = [...partitions.filter((p) => !p.passed).map((p) => p.name), ...(proxy.passed ? [] : [proxy.name])];

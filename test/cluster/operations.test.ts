@@ -43,7 +43,7 @@ const TABLES_WITH_UNIQUE_ID = ['app_devices', 'membership_attempts', 'membership
 describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => {
   let cluster: TestCluster;
   let config: ClusterConfig;
-  let open: OpenCluster;
+  let open: OpenCluster & { partitions: ClusterDatabase[]; proxy: ClusterDatabase };
   const opened: Database[] = [];
 
   beforeAll(async () => {
@@ -333,6 +333,27 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
         expect(failed.stderr).toContain(`verification failed on ${open.partitions[1]!.name}`);
       } finally {
         await partition(1).exec(shipped);
+      }
+    });
+
+    it('verify: a partition that cannot be reached fails, named; the other partition and the proxy are still verified, exit 5', async () => {
+      const admin = await openPostgres({ databaseUrl: inject('adminUrl'), connectTimeoutMs: 10_000, maxConnections: 1 });
+      const p1 = cluster.partitionNames[1]!;
+      await admin.exec(`ALTER DATABASE "${p1}" ALLOW_CONNECTIONS false`);
+      try {
+        const failed = await cli('verify');
+        expect(failed.code).toBe(5);
+        expect(failed.stdout).toContain(`PASS ${open.partitions[0]!.name}`);
+        expect(failed.stdout).toContain(`FAIL ${open.partitions[1]!.name}`);
+        expect(failed.stdout).toMatch(/FAIL {2}connection\n\s+cannot connect: .*not currently accepting connections/);
+        // The proxy is read and its checks run; the call routed to partition 1 through it fails, named there.
+        expect(failed.stdout).toContain(`PASS  plproxy`);
+        expect(failed.stdout).toContain(`${open.proxy.name}`);
+        expect(failed.stderr).toContain(`verification failed on ${open.partitions[1]!.name}`);
+        expect(failed.stderr).not.toContain(open.partitions[0]!.name);
+      } finally {
+        await admin.exec(`ALTER DATABASE "${p1}" ALLOW_CONNECTIONS true`);
+        await admin.close();
       }
     });
 
