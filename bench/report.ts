@@ -303,6 +303,13 @@ export function markdown(results: Results): string {
         `pgbench: scale ${r.config.pgbenchScale}, ${r.config.pgbenchDurationS} s, -M extended, same server, same run; Round trips/tpcb = journeys/s × ${r.config.journeyRoundTrips} / tpcb-like tps.`,
       '',
     );
+    if (r.journeyCost)
+      out.push(
+        `Per journey (${r.journeyCost.journeys} journeys, one client, one after another; the server's transaction-id counter and WAL position before and after): ` +
+          `**${r.journeyCost.durableCommitsPerJourney} durable commits** (transactions that wrote) and **${r.journeyCost.walBytesPerJourney.toLocaleString('en-US')} WAL bytes**. ` +
+          'Commit ceiling = tpcb-like tps / durable commits per journey: the journeys/s this server would carry if commits were all a journey cost.',
+        '',
+      );
     out.push(
       table(
         [
@@ -317,6 +324,8 @@ export function markdown(results: Results): string {
           'select-only tps',
           'Journey/tpcb',
           'Round trips/tpcb',
+          'Commit ceiling',
+          'Journeys/ceiling',
         ],
         r.server.map((l) => [
           l.clients,
@@ -330,6 +339,8 @@ export function markdown(results: Results): string {
           l.pgbench.selectOnly.tps,
           pct(l.journeyToTpcb),
           pct(l.journeyRoundTripsToTpcb),
+          l.commitCeiling ?? '',
+          l.journeyToCeiling === undefined ? '' : pct(l.journeyToCeiling),
         ]),
       ),
     );

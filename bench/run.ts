@@ -22,13 +22,19 @@ import { describeMachine, judge, markdown, previousResults, writeResults, type R
 import { benchRuntime } from './runtime.js';
 import { SECTIONS, cliPath, dropAllCreated, load1, round, waitForQuiet, type BenchOptions, type Section } from './support.js';
 
+/** Sections that wait for a quiet machine unless --wait-quiet says otherwise: their ratios mean little under load. */
+const QUIET_SECTIONS: readonly Section[] = ['runtime', 'cluster'];
+const QUIET_WAIT_DEFAULT_S = 300;
+
 const HELP = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--database-url <admin url>] [--wait-quiet <seconds>]
 
   --quick              smaller sizes and shorter runs (a smoke run); results go to bench/results/quick.json only
   --only <sections>    comma-separated: ${SECTIONS.join(', ')} (default: all); a full run keeps the other sections' last results
   --database-url <u>   admin URL of the server; each benchmark creates and drops its own databases
                        (default: $BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
-  --wait-quiet <s>     before each section, wait up to <s> seconds for the 1-minute load average to drop under 1 (default 0)`;
+  --wait-quiet <s>     before each section, wait up to <s> seconds for the 1-minute load average to drop under 1
+                       (default: ${QUIET_WAIT_DEFAULT_S} s before the ${QUIET_SECTIONS.join(' and ')} sections, whose figures are compared
+                       with pgbench and with one database; 0 before the others; --wait-quiet 0 never waits)`;
 
 function options(): BenchOptions {
   const { values } = parseArgs({
@@ -36,7 +42,7 @@ function options(): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       'database-url': { type: 'string' },
-      'wait-quiet': { type: 'string', default: '0' },
+      'wait-quiet': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -54,8 +60,8 @@ function options(): BenchOptions {
   for (const s of only)
     if (!(SECTIONS as readonly string[]).includes(s))
       throw new Error(`--only: unknown section "${s}" (choose from ${SECTIONS.join(', ')})`);
-  const wait = Number(values['wait-quiet']);
-  if (!Number.isFinite(wait) || wait < 0) throw new Error('--wait-quiet must be a number of seconds');
+  const wait = values['wait-quiet'] === undefined ? undefined : Number(values['wait-quiet']);
+  if (wait !== undefined && (!Number.isFinite(wait) || wait < 0)) throw new Error('--wait-quiet must be a number of seconds');
   return {
     adminUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     quick: values.quick,
@@ -105,7 +111,8 @@ async function main(): Promise<number> {
   let failed = false;
   for (const section of ORDER.filter((s) => opts.only.includes(s))) {
     opts.log(`\n== ${section}`);
-    const loadAtStart = await waitForQuiet(opts, section);
+    const wait = opts.waitQuietSeconds ?? (QUIET_SECTIONS.includes(section) ? QUIET_WAIT_DEFAULT_S : 0);
+    const loadAtStart = await waitForQuiet({ ...opts, waitQuietSeconds: wait }, section);
     const started = performance.now();
     const record: SectionRecord<unknown> = { measuredAt: new Date().toISOString(), loadAtStart, loadAtEnd: 0, durationS: 0 };
     try {

@@ -17,6 +17,7 @@ import {
   runJourney,
   warmUp,
 } from './journey.js';
+import { measureJourneyCost, type JourneyCost } from './journey-cost.js';
 import { pgbench, pgbenchInit, type PgbenchResult } from './pgbench.js';
 import {
   checkpoint,
@@ -43,6 +44,10 @@ export interface RuntimeLevel {
   journeyToTpcb: number;
   /** Database round trips per second made by the journey / pgbench tpcb-like transactions per second. */
   journeyRoundTripsToTpcb: number;
+  /** The commit ceiling: pgbench tpcb-like tps / durable commits per journey (journeys/s if commits were all a journey cost). */
+  commitCeiling?: number;
+  /** Journeys per second / the commit ceiling. */
+  journeyToCeiling?: number;
   /** CPU time of the benchmark's node process (the clients) during the journey, as a fraction of one core. */
   journeyClientCpu: number;
   load1: number;
@@ -57,6 +62,8 @@ export interface RuntimeResult {
     pgbenchDurationS: number;
     journeyRoundTrips: number;
   };
+  /** Durable commits and WAL bytes per journey (one client, one journey after another). */
+  journeyCost?: JourneyCost;
   server: RuntimeLevel[];
   pglite: { journey: Drive; routines: Record<string, Drive> };
 }
@@ -74,6 +81,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
   const db = await createDatabase(options.adminUrl, 'runtime');
   const reference = await createDatabase(options.adminUrl, 'pgbench');
   const server: RuntimeLevel[] = [];
+  let journeyCost: JourneyCost | undefined;
   try {
     await migrate({ databaseUrl: db.url });
     await execOn(db.url, BENCH_SETTINGS_SQL);
@@ -87,6 +95,13 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
       let clientCpu = 0;
       try {
         await warmUp(client, clients, 90 + CONCURRENCY.indexOf(clients));
+        if (!journeyCost) {
+          await checkpoint(options.adminUrl);
+          journeyCost = await measureJourneyCost(db.url, client, quick ? 50 : 200, 95);
+          options.log(
+            `  cost: ${journeyCost.durableCommitsPerJourney} durable commits and ${journeyCost.walBytesPerJourney} WAL bytes per journey (${journeyCost.journeys} journeys)`,
+          );
+        }
         const startLoad = load1();
         const cpuBefore = process.cpuUsage();
         const run = await drive(clients, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(clients, i)));
@@ -116,6 +131,8 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
         pgbench: { tpcbLike, selectOnly },
         journeyToTpcb: round(journey.opsPerSec / tpcbLike.tps, 3),
         journeyRoundTripsToTpcb: round((journey.opsPerSec * JOURNEY_ROUND_TRIPS) / tpcbLike.tps, 3),
+        commitCeiling: round(tpcbLike.tps / journeyCost!.durableCommitsPerJourney, 1),
+        journeyToCeiling: round(journey.opsPerSec / (tpcbLike.tps / journeyCost!.durableCommitsPerJourney), 3),
         journeyClientCpu: clientCpu,
         load1: load1(),
       });
@@ -146,6 +163,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
           pgbenchDurationS,
           journeyRoundTrips: JOURNEY_ROUND_TRIPS,
         },
+        journeyCost: journeyCost!,
         server,
         pglite: { journey, routines },
       };

@@ -25,7 +25,8 @@ export interface BenchOptions {
   quick: boolean;
   only: Section[];
   /** Before each section, wait up to this long for the 1-minute load average to drop under 1. */
-  waitQuietSeconds: number;
+  /** Wait up to this long for the load to drop under 1 before a section; undefined: each section's default (run.ts). */
+  waitQuietSeconds?: number;
   log: (line: string) => void;
 }
 
@@ -310,10 +311,10 @@ export function load1(): number {
 
 /** Waits (bounded) for the 1-minute load average to fall under 1; returns the load when it stopped waiting. */
 export async function waitForQuiet(options: BenchOptions, what: string): Promise<number> {
-  const until = performance.now() + options.waitQuietSeconds * 1000;
+  const seconds = options.waitQuietSeconds ?? 0;
+  const until = performance.now() + seconds * 1000;
   let load = load1();
-  if (load >= 1 && options.waitQuietSeconds > 0)
-    options.log(`  ${what}: load ${load}, waiting up to ${options.waitQuietSeconds} s for it to drop under 1`);
+  if (load >= 1 && seconds > 0) options.log(`  ${what}: load ${load}, waiting up to ${seconds} s for it to drop under 1`);
   while (load >= 1 && performance.now() < until) {
     await new Promise((r) => setTimeout(r, 5000));
     load = load1();
