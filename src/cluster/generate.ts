@@ -30,6 +30,13 @@ const DEFINER = 'SECURITY DEFINER\nSET search_path = pg_catalog, pg_temp';
  */
 const DEVICE_NOT_HERE = 'EXD01';
 
+/**
+ * What the proxy hands a phone's partition for a device row it did not read.
+ * NULL keeps the meaning it had before partitions could ask: read at home, not
+ * found — so that a proxy not yet regenerated works with regenerated partitions.
+ */
+const NOT_READ = "'{}'::jsonb";
+
 export interface RoutedRoutine extends RoutineSignature {
   route: Route;
 }
@@ -76,11 +83,12 @@ export function partitionSql(
     `
 -- Makes sure the row of app device p_app_device_id is here before a routine of
 -- this partition uses it. p_device is the row as read on the device's home
--- partition (JSON null: it has none), or NULL when it was not read: then a
+-- partition (NULL: it has none), or ${NOT_READ} when it was not read: then a
 -- device that is neither here nor at home here raises ${DEVICE_NOT_HERE} (nothing
 -- written), and the proxy reads the row and calls again. A copy is identical to
 -- the row (every column but the identity id), inserted once (ON CONFLICT DO
--- NOTHING); a row whose unique_id is not p_app_device_id is ignored.
+-- NOTHING). A row handed in for a device whose home is this partition, or
+-- whose unique_id is not p_app_device_id, is ignored: the proxy never sends one.
 CREATE OR REPLACE FUNCTION ecliptix_partition.copy_app_device(p_app_device_id uuid, p_device jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -88,14 +96,12 @@ VOLATILE
 ${DEFINER}
 AS $fn$
 BEGIN
-  IF p_app_device_id IS NULL OR p_device = 'null'::jsonb
-     OR EXISTS (SELECT 1 FROM ecliptix.app_devices d WHERE d.unique_id = p_app_device_id) THEN
+  IF p_app_device_id IS NULL OR p_device IS NULL
+     OR EXISTS (SELECT 1 FROM ecliptix.app_devices d WHERE d.unique_id = p_app_device_id)
+     OR ecliptix_partition.is_home(p_app_device_id) THEN
     RETURN;
   END IF;
-  IF p_device IS NULL THEN
-    IF ecliptix_partition.is_home(p_app_device_id) THEN
-      RETURN;
-    END IF;
+  IF p_device = ${NOT_READ} THEN
     RAISE EXCEPTION 'app device % is not on this partition yet', p_app_device_id
       USING ERRCODE = '${DEVICE_NOT_HERE}', HINT = 'the proxy reads the row on the device''s partition and calls again with it';
   END IF;
@@ -254,8 +260,8 @@ $fn$;`;
     const hop = `ecliptix_route.${withDeviceName(routine)}`;
     lines.push(proxied(hop, `${routine.identityArguments}, p_app_device jsonb`, `ecliptix_partition.${withDeviceName(routine)}`));
     const device = route.copiesDevice;
-    const notRead = returnAll(routine, call(routine, hop, ['NULL']));
-    const withRow = returnAll(routine, call(routine, hop, [`coalesce(ecliptix_route.app_device_row(${device}), 'null'::jsonb)`]));
+    const notRead = returnAll(routine, call(routine, hop, [NOT_READ]));
+    const withRow = returnAll(routine, call(routine, hop, [`ecliptix_route.app_device_row(${device})`]));
     const partitions = cluster.partitions.length;
     const body =
       route.kind === 'phone'
@@ -270,8 +276,7 @@ $fn$;`;
         : // Routed by an identifier the phone's partition issued: the device's row is usually there already (copied
           // when the phone was ensured), so the call goes without it and the partition asks for it only when missing.
           `  BEGIN
-    ${notRead}
-    RETURN;
+    ${notRead}${routine.returnsSet ? '\n    RETURN;' : ''}
   EXCEPTION WHEN SQLSTATE '${DEVICE_NOT_HERE}' THEN
     NULL;
   END;

@@ -11,9 +11,10 @@
  * 3. a uuid `p_app_device_id` → id_hash (the device's own partition);
  * 4. a uuid `p_device_id` → ecliptix_route.device_hash (device registration).
  * A routine routed by 1 or 2 that also takes `p_app_device_id` needs the
- * device's row on the phone's partition: its proxy version reads the row from
- * the device's partition first and the phone's partition copies it in the
- * same call (see generate.ts, sql/cluster/partition/03-devices.sql).
+ * device's row on the phone's partition, which copies it in the same call when
+ * the proxy hands it the row read on the device's partition: by 1, read first
+ * unless the device lives on the phone's partition; by 2, only when the phone's
+ * partition asks for it (see generate.ts, sql/cluster/partition/03-devices.sql).
  */
 import { PersistorError } from '../errors.js';
 import type { RoutineSignature } from './catalog.js';

@@ -12,7 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxySql, routeAll } from '../../src/cluster/generate.js';
 import { idHash, partitionOf, phoneHash } from '../../src/cluster/hash.js';
+import { parseClusterConfig } from '../../src/config/cluster.js';
 import type { Database } from '../../src/db/database.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { deployedTestCluster, type TestCluster } from './support.js';
@@ -123,6 +125,34 @@ describe('app devices across partitions (postgres + PL/Proxy, 2 partitions)', ()
     // and from then on uses its copy.
     await call(proxyDb, 'initiate_verification_flow', other, phoneId, 'password_recovery', null);
     expect(await reads(1, other)).toBe(1);
+    // A number-routed call cannot know the copy is there: it reads again (docs/SCALE-OUT.md, Devices).
+    expect(shapeOf(await call(proxyDb, 'ensure_phone_number', phone, 'US', device))).toEqual(
+      shapeOf(await call(singleDb, 'ensure_phone_number', phone, 'US', single.ids[0])),
+    );
+    expect(await reads(1, device)).toBe(2);
+  });
+
+  it('keeps the meaning of NULL a proxy deployed before partitions could ask gives (read, not found), and ignores a row for a device at home', async () => {
+    const phone = phoneOn(0);
+    const phoneId = idIn(await call(proxyDb, 'ensure_phone_number', phone, 'US', await deviceOn(0)), /phone/);
+    const single = await onOneDatabase(phoneOn(1), 1);
+    const expected = shapeOf(await call(singleDb, 'initiate_verification_flow', randomUUID(), single.phoneId, 'registration', null));
+    // An unknown device of partition 1 through the hop as the earlier proxy called it: "not found", not EXD01.
+    const unknown = `0001${randomUUID().slice(4)}`;
+    const { rows: viaOldProxy } = await proxyDb.query<Row>(
+      'SELECT * FROM ecliptix_route.initiate_verification_flow_with_device($1, $2, $3, NULL, NULL)',
+      [unknown, phoneId, 'registration'],
+    );
+    expect(shapeOf(viaOldProxy[0])).toEqual(expected);
+    // A forged row for an identifier whose home is partition 0, handed to partition 0 directly: not inserted.
+    const forged = `0000${randomUUID().slice(4)}`;
+    const row = { unique_id: forged, app_instance_id: randomUUID(), device_id: randomUUID(), device_type: 1, is_deleted: false };
+    const { rows: direct } = await partitions[0]!.query<Row>(
+      'SELECT * FROM ecliptix_partition.initiate_verification_flow_with_device($1, $2, $3, NULL, $4::jsonb)',
+      [forged, phoneId, 'registration', JSON.stringify(row)],
+    );
+    expect(shapeOf(direct[0])).toEqual(expected);
+    expect(await copies(0, forged)).toEqual([]);
   });
 
   it('never reads a device whose home is the phone’s partition', async () => {
@@ -159,7 +189,37 @@ describe('app devices across partitions (postgres + PL/Proxy, 2 partitions)', ()
     }
   });
 
-  it('copies a device once when flows start from it concurrently on phones that have not seen it', async () => {
+  it('generates a proxy routine that compiles for a routine added later that takes a device and returns one value', async () => {
+    const args = 'p_flow_unique_id uuid, p_app_device_id uuid';
+    const [routine] = routeAll([
+      {
+        name: 'flow_device_label',
+        arguments: args,
+        identityArguments: args,
+        result: 'text',
+        returnsSet: false,
+        argumentNames: ['p_flow_unique_id', 'p_app_device_id'],
+        argumentTypes: ['uuid', 'uuid'],
+      },
+    ]);
+    expect(routine!.route).toEqual({ kind: 'id', argument: 'p_flow_unique_id', copiesDevice: 'p_app_device_id' });
+    const script = proxySql([routine!], parseClusterConfig(cluster.config), undefined);
+    // Applied and rolled back: PL/pgSQL compiles each body when it is created.
+    await proxyDb.withSession(async (session) => {
+      await session.exec('BEGIN');
+      try {
+        await session.exec(script);
+        const { rows } = await session.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_proc WHERE oid = 'ecliptix.flow_device_label(uuid, uuid)'::regprocedure",
+        );
+        expect(rows[0]!.n).toBe(1);
+      } finally {
+        await session.exec('ROLLBACK');
+      }
+    });
+  });
+
+  it('starts every flow when flows start concurrently from a device the phones’ partition has not seen, with one identical copy', async () => {
     const [linked, racing] = [await deviceOn(1), await deviceOn(1)];
     const phoneIds: string[] = [];
     for (let i = 0; i < 8; i++) phoneIds.push(idIn(await call(proxyDb, 'ensure_phone_number', phoneOn(0), 'US', linked), /phone/));

@@ -301,6 +301,21 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
       expect(existsSync(`${output}.partial`)).toBe(false);
     });
   });
+  it('verify with the proxy unreachable fails the proxy only: the partitions are verified, their proxy checks skipped', async () => {
+    const report = await verifyCluster(
+      { partitions: open.partitions, proxy: { name: open.proxy.name, unreachable: 'cannot connect to the proxy: refused' } },
+      config,
+      VERIFY,
+    );
+    expect(report.failed).toEqual([open.proxy.name]);
+    expect(report.proxy.checks).toEqual([{ name: 'connection', passed: false, details: [expect.stringContaining('refused')] }]);
+    for (const p of report.partitions) {
+      expect(p.passed).toBe(true);
+      const skipped = p.checks.filter((c) => c.skipped).map((c) => c.name);
+      expect(skipped).toEqual(['proxy route', 'reached through the proxy']);
+    }
+  });
+
   // The built CLI (npm run build first) with the cluster in its config file.
   describe('the command line', () => {
     let dir: string;
@@ -345,10 +360,10 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
         expect(failed.code).toBe(5);
         expect(failed.stdout).toContain(`PASS ${open.partitions[0]!.name}`);
         expect(failed.stdout).toContain(`FAIL ${open.partitions[1]!.name}`);
-        expect(failed.stdout).toMatch(/FAIL {2}connection\n\s+cannot connect: .*not currently accepting connections/);
-        // The proxy is read and its checks run; the call routed to partition 1 through it fails, named there.
+        expect(failed.stdout).toMatch(/FAIL {2}connection\n\s+cannot connect to .*not currently accepting connections/);
+        // The proxy is read and its checks run and pass: only partition 1 is named.
         expect(failed.stdout).toContain(`PASS  plproxy`);
-        expect(failed.stdout).toContain(`${open.proxy.name}`);
+        expect(failed.stdout).toContain(`PASS ${open.proxy.name}`);
         expect(failed.stderr).toContain(`verification failed on ${open.partitions[1]!.name}`);
         expect(failed.stderr).not.toContain(open.partitions[0]!.name);
       } finally {

@@ -5,10 +5,10 @@
 -- takes an app device id needs the device's row there (foreign keys). The
 -- proxy calls the phone's partition's <routine>_with_device, which copies the
 -- row (copy_app_device, generated with the table's columns) when it is handed
--- one and runs the routine, in one transaction. When it is handed none and
--- the row is neither there nor at home there, it raises EXD01 (nothing
--- written), and the proxy reads the row on the device's own partition
--- (app_device_row) and calls again with it. The _with_device functions and
+-- one and runs the routine, in one transaction. When the proxy did not read
+-- the row ('{}'::jsonb) and it is neither there nor at home there, it raises
+-- EXD01 (nothing written), and the proxy reads the row on the device's own
+-- partition (app_device_row) and calls again with it. The _with_device functions and
 -- copy_app_device are generated from the catalog (src/cluster/generate.ts).
 
 -- The device's row as JSON, or NULL when this partition has none with that unique_id.

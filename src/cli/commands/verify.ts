@@ -41,8 +41,8 @@ function printReport(output: Output, report: VerifyReport & { target: string }):
 function printClusterReport(output: Output, report: ClusterVerifyReport): void {
   const s = output.style;
   const verdict = (passed: boolean) => (passed ? s.ok('PASS') : s.bad('FAIL'));
-  const printCheck = (c: { name: string; passed: boolean; details: string[] }) => {
-    output.line(`  ${verdict(c.passed)}  ${c.name}`);
+  const printCheck = (c: { name: string; passed: boolean; skipped?: boolean; details: string[] }) => {
+    output.line(`  ${c.skipped ? s.dim('SKIP') : verdict(c.passed)}  ${c.name}`);
     for (const detail of c.details) output.line(`        ${c.passed ? s.dim(detail) : detail}`);
   };
   for (const p of report.partitions) {
