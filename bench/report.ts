@@ -305,7 +305,7 @@ export function markdown(results: Results): string {
     );
     if (r.journeyCost)
       out.push(
-        `Per journey (${r.journeyCost.journeys} journeys, one client, one after another; the server's transaction-id counter and WAL position before and after): ` +
+        `Per journey (${r.journeyCost.journeys} journeys after a checkpoint, one client, one after another, on ${r.journeyCost.measuredOn ?? 'the server'}; its transaction-id counter and WAL position before and after): ` +
           `**${r.journeyCost.durableCommitsPerJourney} durable commits** (transactions that wrote) and **${r.journeyCost.walBytesPerJourney.toLocaleString('en-US')} WAL bytes**. ` +
           'Commit ceiling = tpcb-like tps / durable commits per journey: the journeys/s this server would carry if commits were all a journey cost.',
         '',

@@ -81,7 +81,11 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
   const db = await createDatabase(options.adminUrl, 'runtime');
   const reference = await createDatabase(options.adminUrl, 'pgbench');
   const server: RuntimeLevel[] = [];
-  let journeyCost: JourneyCost | undefined;
+  options.log('  cost per journey: a throw-away instance');
+  const journeyCost = await measureJourneyCost(quick ? 50 : 200);
+  options.log(
+    `  cost: ${journeyCost.durableCommitsPerJourney} durable commits and ${journeyCost.walBytesPerJourney} WAL bytes per journey (${journeyCost.journeys} journeys on ${journeyCost.measuredOn})`,
+  );
   try {
     await migrate({ databaseUrl: db.url });
     await execOn(db.url, BENCH_SETTINGS_SQL);
@@ -95,13 +99,6 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
       let clientCpu = 0;
       try {
         await warmUp(client, clients, 90 + CONCURRENCY.indexOf(clients));
-        if (!journeyCost) {
-          await checkpoint(options.adminUrl);
-          journeyCost = await measureJourneyCost(db.url, client, quick ? 50 : 200, 95);
-          options.log(
-            `  cost: ${journeyCost.durableCommitsPerJourney} durable commits and ${journeyCost.walBytesPerJourney} WAL bytes per journey (${journeyCost.journeys} journeys)`,
-          );
-        }
         const startLoad = load1();
         const cpuBefore = process.cpuUsage();
         const run = await drive(clients, { count: 100_000, timeMs: journeyTimeMs }, (i) => runJourney(client, phoneFor(clients, i)));
@@ -131,8 +128,8 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
         pgbench: { tpcbLike, selectOnly },
         journeyToTpcb: round(journey.opsPerSec / tpcbLike.tps, 3),
         journeyRoundTripsToTpcb: round((journey.opsPerSec * JOURNEY_ROUND_TRIPS) / tpcbLike.tps, 3),
-        commitCeiling: round(tpcbLike.tps / journeyCost!.durableCommitsPerJourney, 1),
-        journeyToCeiling: round(journey.opsPerSec / (tpcbLike.tps / journeyCost!.durableCommitsPerJourney), 3),
+        commitCeiling: round(tpcbLike.tps / journeyCost.durableCommitsPerJourney, 1),
+        journeyToCeiling: round(journey.opsPerSec / (tpcbLike.tps / journeyCost.durableCommitsPerJourney), 3),
         journeyClientCpu: clientCpu,
         load1: load1(),
       });
@@ -163,7 +160,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
           pgbenchDurationS,
           journeyRoundTrips: JOURNEY_ROUND_TRIPS,
         },
-        journeyCost: journeyCost!,
+        journeyCost,
         server,
         pglite: { journey, routines },
       };
