@@ -1,18 +1,19 @@
 /**
  * `status` on a cluster (the config file's `cluster` key): every partition's
- * status as on one database (migrations, the 36 objects, row counts), the
- * totals, and the proxy's state (PL/Proxy, the 17 routed routines, its
+ * status as on one database (migrations, the 36 objects, row counts — a
+ * large table's estimated, as there), the totals (marked estimated when they
+ * include an estimate), and the proxy's state (PL/Proxy, the 17 routed routines, its
  * partition definitions against the configuration). A database that cannot
  * be reached is reported by name while the others are still reported.
  */
 import { isPersistorError, type ErrorCode } from '../errors.js';
-import type { TableCount } from '../operations/data-summary.js';
+import type { CountOptions, TableCount } from '../operations/data-summary.js';
 import { OBJECT_COUNT, TABLE_NAMES } from '../schema/manifest.js';
 import { shippedMigrationsDir } from '../sql-files.js';
 import { inspectProxy, readIdentity, type PartitionIdentity, type ProxyState } from './cluster-inspect.js';
 import { clusterMembers, errorAt, openClusterMember, resolveClusterConfig, type ClusterMember } from './cluster-runtime.js';
 import type { PersistorOptions } from './runtime.js';
-import { statusOf, type StatusReport } from './status.js';
+import { countOptions, statusOf, type StatusReport } from './status.js';
 
 /** A database of the cluster that could not be reached or read. */
 export interface MemberFailure {
@@ -48,10 +49,16 @@ export interface ClusterStatusReport {
     upToDate: number;
     /** Partitions whose 36 objects are all present. */
     objectsPresent: number;
-    /** Rows per table summed over the reachable partitions. */
+    /**
+     * Rows per table summed over the reachable partitions: `estimated` when a
+     * partition's count of it is an estimate; `softDeleted` null when one
+     * partition's is unknown.
+     */
     rows: TableCount[];
     /** Rows over all tables and reachable partitions. */
     totalRows: number;
+    /** `totalRows` includes an estimate (some table of some partition was estimated, not counted). */
+    estimated: boolean;
   };
   /** Every database could be read, every partition is up to date with its identity, and the proxy is ready. */
   upToDate: boolean;
@@ -60,7 +67,7 @@ export interface ClusterStatusReport {
 }
 
 /** Options of {@link clusterStatus}. */
-export interface ClusterStatusOptions extends PersistorOptions {
+export interface ClusterStatusOptions extends PersistorOptions, CountOptions {
   /** Also look for drift on every partition (see `status --drift`). */
   drift?: boolean;
 }
@@ -82,7 +89,8 @@ function failure(member: ClusterMember, error: unknown): MemberFailure {
  * ```
  */
 export async function clusterStatus(options: ClusterStatusOptions = {}): Promise<ClusterStatusReport> {
-  const { drift, ...rest } = options;
+  const { drift, exact, exactCountThreshold, ...rest } = options;
+  const counting = countOptions({ exact, exactCountThreshold });
   const { config, cluster } = resolveClusterConfig(rest);
   const members = clusterMembers(cluster);
   const count = cluster.partitions.length;
@@ -101,6 +109,7 @@ export async function clusterStatus(options: ClusterStatusOptions = {}): Promise
             shipped: config.migrationsDir === undefined,
             drift: drift === true,
             partition: true,
+            counting,
           });
           const identityMatches = identity !== null && identity.index === index && identity.count === count;
           const problems =
@@ -142,9 +151,16 @@ export async function clusterStatus(options: ClusterStatusOptions = {}): Promise
   }
 
   const reachable = partitions.filter((p) => p.reachable);
-  const rows = TABLE_NAMES.map((table) => {
+  const rows = TABLE_NAMES.map((table): TableCount => {
     const counts = reachable.map((p) => p.data?.tables.find((t) => t.table === table)).filter((t) => t !== undefined);
-    return { table, rows: counts.reduce((sum, t) => sum + t.rows, 0), softDeleted: counts.reduce((sum, t) => sum + t.softDeleted, 0) };
+    const unknown = counts.some((t) => t.softDeleted === null);
+    return {
+      table,
+      rows: counts.reduce((sum, t) => sum + t.rows, 0),
+      estimated: counts.some((t) => t.estimated),
+      softDeleted: unknown ? null : counts.reduce((sum, t) => sum + (t.softDeleted ?? 0), 0),
+      softDeletedEstimated: counts.some((t) => t.softDeletedEstimated),
+    };
   });
   const unreachable = [
     ...partitions.filter((p) => !p.reachable).map((p) => members.partitions[p.index]!.name),
@@ -162,6 +178,7 @@ export async function clusterStatus(options: ClusterStatusOptions = {}): Promise
       objectsPresent: reachable.filter((p) => p.schema?.objects.filter((o) => o.present).length === OBJECT_COUNT).length,
       rows,
       totalRows: rows.reduce((sum, t) => sum + t.rows, 0),
+      estimated: rows.some((t) => t.estimated),
     },
     upToDate: unreachable.length === 0 && upToDateCount === count && proxy.reachable && proxy.ready,
     unreachable,

@@ -5,9 +5,10 @@
  * last 24 hours' activity.
  */
 import type { Database } from '../db/database.js';
+import { PersistorError } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
-import { summariseData, type DataSummary } from '../operations/data-summary.js';
+import { summariseData, type CountOptions, type DataSummary } from '../operations/data-summary.js';
 import { findDrift, type Drift } from '../operations/drift.js';
 import { TABLE_NAMES } from '../schema/manifest.js';
 import { inspectObjects, type ObjectsReport } from '../schema/objects.js';
@@ -29,23 +30,44 @@ export interface StatusReport {
   schema?: ObjectsReport;
   /** The least-privilege roles and what each may do (after `roles` was run). */
   roles?: RolePrivileges[];
-  /** Row counts per table and the last 24 hours' activity (only when the shipped schema's 10 tables are deployed). */
+  /**
+   * Row counts per table — each exact, or for a large table the planner's
+   * estimate with `estimated: true` (see {@link StatusOptions.exact}) — and the
+   * last 24 hours' activity (only when the shipped schema's 10 tables are deployed).
+   */
   data?: DataSummary;
   /** With `drift: true`: objects whose live definition differs from what the migration files build. */
   drift?: Drift[];
 }
 
-/** Options of {@link status}: the database, and whether to look for drift. */
-export interface StatusOptions extends PersistorOptions {
+/** Options of {@link status}: the database, whether to look for drift, and how to count the tables' rows. */
+export interface StatusOptions extends PersistorOptions, CountOptions {
   /** Also compare every object's definition with the migration files (the check `verify` runs; in a transaction that is rolled back). */
   drift?: boolean;
+}
+
+/** The counting options, checked: a threshold must be a whole number of rows, 0 or more (INVALID_ARGUMENT otherwise). */
+export function countOptions(options: CountOptions): CountOptions {
+  const threshold = options.exactCountThreshold;
+  if (threshold !== undefined && !(Number.isSafeInteger(threshold) && threshold >= 0))
+    throw new PersistorError(
+      'INVALID_ARGUMENT',
+      `exactCountThreshold must be a whole number of rows, 0 or more (got ${String(threshold)})`,
+    );
+  return {
+    ...(options.exact === true ? { exact: true } : {}),
+    ...(threshold === undefined ? {} : { exactCountThreshold: threshold }),
+  };
 }
 
 /**
  * Reports applied and pending migrations and whether the database is up to
  * date; for the shipped schema, also its objects, roles, row counts per table
- * and the last 24 hours' activity. It only reads: an embedded data directory
- * without a database is a CONNECTION_FAILED error (exit 3).
+ * and the last 24 hours' activity. A table the planner puts at 100,000 rows
+ * or more (`exactCountThreshold`) is not counted but estimated, and marked
+ * `estimated`; `exact: true` counts every table (reading all their rows). It
+ * only reads: an embedded data directory without a database is a
+ * CONNECTION_FAILED error (exit 3).
  *
  * @example
  * ```ts
@@ -55,8 +77,9 @@ export interface StatusOptions extends PersistorOptions {
  * if (!report.upToDate) console.warn(`${report.counts.pending} migration(s) pending`)
  * ```
  */
-export function status(options: StatusOptions = {}): Promise<StatusReport> {
-  const { drift: withDrift, ...rest } = options;
+export async function status(options: StatusOptions = {}): Promise<StatusReport> {
+  const { drift: withDrift, exact, exactCountThreshold, ...rest } = options;
+  const counting = countOptions({ exact, exactCountThreshold });
   return withRuntime(
     rest,
     ({ db, config, migrationsDir }) =>
@@ -65,6 +88,7 @@ export function status(options: StatusOptions = {}): Promise<StatusReport> {
         migrationsDir,
         shipped: config.migrationsDir === undefined,
         drift: withDrift === true,
+        counting,
       }),
     { mustExist: true },
   );
@@ -83,12 +107,14 @@ export async function statusOf(
     drift: boolean;
     /** A cluster partition: its intended differences (identifier defaults) are not drift. */
     partition?: boolean;
+    /** How to count the tables' rows (default: estimate the large ones). */
+    counting?: CountOptions;
   },
 ): Promise<StatusReport> {
   const { migrationsDir } = options;
   const schema = options.shipped ? await inspectObjects(db) : undefined;
   const tablesDeployed = schema?.objects.filter((o) => o.kind === 'table' && o.present).length === TABLE_NAMES.length;
-  const data = tablesDeployed ? await summariseData(db) : undefined;
+  const data = tablesDeployed ? await summariseData(db, options.counting) : undefined;
   const drift = options.drift ? (await findDrift(db, migrationsDir, options.partition ? { partition: true } : {})).drifted : undefined;
   const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: options.lockTimeoutMs }).status();
   const roles = schema ? await readRolePrivileges(db) : [];

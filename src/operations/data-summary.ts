@@ -1,16 +1,43 @@
-/** What the memberships database holds and did lately: row counts per table and the last 24 hours' activity (for `status`). */
+/**
+ * What the memberships database holds and did lately: row counts per table
+ * and the last 24 hours' activity (for `status`).
+ *
+ * Counting a table exactly reads all of it (1.7 s for ~7M rows), so by
+ * default a table is counted only while it is small: a table the planner
+ * puts at {@link DEFAULT_EXACT_COUNT_THRESHOLD} rows or more gets the
+ * planner's estimate instead, marked as one. The activity counts are always
+ * exact (index range scans over the last day).
+ */
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
+
+/** Below this many rows (by the planner's estimate) a table is counted exactly; at or above it, estimated. */
+export const DEFAULT_EXACT_COUNT_THRESHOLD = 100_000;
 
 /** Rows in one table of schema ecliptix. */
 export interface TableCount {
   table: string;
+  /** Rows, soft-deleted ones included: counted, or with `estimated` the planner's estimate. */
   rows: number;
-  /** Rows marked is_deleted (tables without soft delete: 0). */
-  softDeleted: number;
+  /**
+   * `rows` is the planner's estimate — pg_class.reltuples, as of the table's
+   * last VACUUM or ANALYZE (or its statistics' live-row count when it was
+   * never analysed) — not a count. False: counted exactly.
+   */
+  estimated: boolean;
+  /**
+   * Rows marked is_deleted (tables without soft delete: 0). When the table
+   * is estimated, so is this: the table's estimate times the share of
+   * is_deleted rows in its last ANALYZE's sample (pg_stats, as the planner
+   * estimates `WHERE is_deleted`), or null — unknown — when the column has
+   * no statistics (the table was never analysed).
+   */
+  softDeleted: number | null;
+  /** `softDeleted` is an estimate or unknown (null), not a count. */
+  softDeletedEstimated: boolean;
 }
 
-/** What happened in the last 24 hours by the database clock. */
+/** What happened in the last 24 hours by the database clock (rows not soft-deleted; always exact). */
 export interface Activity {
   /** Start of the window: the database clock minus 24 hours. */
   since: Date;
@@ -27,7 +54,17 @@ export interface Activity {
 /** Row counts per table and the last day's activity, as `status` shows them. */
 export interface DataSummary {
   tables: TableCount[];
+  /** Tables the planner put at this many rows or more are estimated; null: every table was counted (`exact`). */
+  estimateThreshold: number | null;
   activity: Activity;
+}
+
+/** How {@link summariseData} counts the tables' rows. */
+export interface CountOptions {
+  /** Count every table exactly, whatever its size (reads every row of every table). */
+  exact?: boolean;
+  /** Tables the planner puts below this many rows are counted exactly, the others estimated (default {@link DEFAULT_EXACT_COUNT_THRESHOLD}). */
+  exactCountThreshold?: number;
 }
 
 interface ActivityRow {
@@ -37,17 +74,77 @@ interface ActivityRow {
   otps_generated: number;
   failed_otp_checks: number;
   memberships_created: number;
-  login_attempts: number;
   successful_logins: number;
+  failed_logins: number;
   lockouts: number;
 }
 
-/** Counts the rows of every table and the last 24 hours' activity (read-only). */
-export async function summariseData(db: Queryable): Promise<DataSummary> {
-  const counts = await db.query<{ table_name: string; total: number; soft_deleted: number }>(sqlFile('operations/row-counts.sql'));
+interface EstimateRow {
+  table_name: string;
+  /** pg_class.reltuples: -1 when never vacuumed or analysed. */
+  reltuples: number;
+  /** pg_stat_user_tables.n_live_tup. */
+  live_tuples: number;
+  /** Share of is_deleted rows in the last ANALYZE's sample (null: no is_deleted, or never analysed). */
+  deleted_fraction: number | null;
+}
+
+const WITHOUT_SOFT_DELETE = new Set(['login_attempts', 'event_log']);
+
+/**
+ * The planner's estimate of a table's rows, or undefined when it has none:
+ * reltuples once the table was vacuumed or analysed, else the statistics'
+ * live rows when they hold any (0 may only mean the statistics were reset).
+ */
+function plannerEstimate(row: EstimateRow): number | undefined {
+  if (row.reltuples >= 0) return Math.round(row.reltuples);
+  if (Number(row.live_tuples) > 0) return Number(row.live_tuples);
+  return undefined;
+}
+
+/** Counts the tables' rows (exactly, or estimated for the large ones: see {@link CountOptions}) and the last 24 hours' activity (read-only). */
+export async function summariseData(db: Queryable, options: CountOptions = {}): Promise<DataSummary> {
+  const threshold = options.exactCountThreshold ?? DEFAULT_EXACT_COUNT_THRESHOLD;
+  const { rows: estimates } = await db.query<EstimateRow>(sqlFile('operations/row-estimates.sql'));
+  const estimated = new Map<string, TableCount>();
+  if (options.exact !== true) {
+    for (const row of estimates) {
+      const estimate = plannerEstimate(row);
+      // Unknown (never analysed, no statistics) or small: counted below.
+      if (estimate === undefined || estimate < threshold) continue;
+      const softDeleted = WITHOUT_SOFT_DELETE.has(row.table_name)
+        ? 0
+        : row.deleted_fraction === null
+          ? null
+          : Math.round(estimate * row.deleted_fraction);
+      estimated.set(row.table_name, {
+        table: row.table_name,
+        rows: estimate,
+        estimated: true,
+        softDeleted,
+        softDeletedEstimated: !WITHOUT_SOFT_DELETE.has(row.table_name),
+      });
+    }
+  }
+  const toCount = estimates.map((r) => r.table_name).filter((table) => !estimated.has(table));
+  const counted = new Map<string, TableCount>();
+  if (toCount.length > 0) {
+    const { rows } = await db.query<{ table_name: string; counts: number[] | null }>(sqlFile('operations/row-counts.sql'), [toCount]);
+    for (const r of rows) {
+      if (r.counts === null) continue; // not asked for: not scanned
+      counted.set(r.table_name, {
+        table: r.table_name,
+        rows: Number(r.counts[0]),
+        estimated: false,
+        softDeleted: Number(r.counts[1]),
+        softDeletedEstimated: false,
+      });
+    }
+  }
   const a = (await db.query<ActivityRow>(sqlFile('operations/activity-24h.sql'))).rows[0]!;
   return {
-    tables: counts.rows.map((r) => ({ table: r.table_name, rows: Number(r.total), softDeleted: Number(r.soft_deleted) })),
+    tables: estimates.map((r) => estimated.get(r.table_name) ?? counted.get(r.table_name)!),
+    estimateThreshold: options.exact === true ? null : threshold,
     activity: {
       since: a.since,
       flowsCreated: Number(a.flows_created),
@@ -55,7 +152,7 @@ export async function summariseData(db: Queryable): Promise<DataSummary> {
       otpsGenerated: Number(a.otps_generated),
       failedOtpChecks: Number(a.failed_otp_checks),
       membershipsCreated: Number(a.memberships_created),
-      loginAttempts: Number(a.login_attempts),
+      loginAttempts: Number(a.successful_logins) + Number(a.failed_logins),
       successfulLogins: Number(a.successful_logins),
       lockouts: Number(a.lockouts),
     },

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { clusterStatus, type ClusterStatusReport } from '../../commands/cluster-status.js';
 import { status } from '../../commands/status.js';
 import type { MigrationStatus } from '../../migrator/plan.js';
-import type { DataSummary } from '../../operations/data-summary.js';
+import { DEFAULT_EXACT_COUNT_THRESHOLD, type DataSummary, type TableCount } from '../../operations/data-summary.js';
 import { OBJECT_COUNT } from '../../schema/manifest.js';
 import type { ObjectsReport } from '../../schema/objects.js';
 import { formatDuration, table } from '../../util/format.js';
@@ -60,18 +60,33 @@ function printObjectSummary(output: Output, schema: ObjectsReport): void {
   for (const object of schema.unexpected) output.line(`  ${s.warn('unexpected')} ${object.kind} ${object.name}`);
 }
 
+/** A count as printed: exact ones as they are, estimates as `~1,000,000 (estimate)`. */
+function rowsText(rows: number, estimated: boolean): string {
+  return estimated ? `~${rows.toLocaleString('en-US')} (estimate)` : String(rows);
+}
+
+function softDeletedText(output: Output, t: TableCount): string {
+  if (t.table === 'login_attempts' || t.table === 'event_log') return output.style.dim('-');
+  if (t.softDeleted === null) return output.style.dim('unknown');
+  return rowsText(t.softDeleted, t.softDeletedEstimated);
+}
+
+/** The note under a table of counts that holds estimates: what they are, and how to count instead. */
+function estimatesNote(output: Output, tables: readonly TableCount[], threshold: number | null): void {
+  if (!tables.some((t) => t.estimated || t.softDeletedEstimated)) return;
+  const from = threshold === null ? '' : ` for tables of ${threshold.toLocaleString('en-US')} rows or more`;
+  output.line(output.style.dim(`~ the planner's estimate${from} (pg_class.reltuples and the column statistics, as of the`));
+  output.line(output.style.dim('  last VACUUM or ANALYZE; unknown: never analysed), not a count. `status --exact` counts every row.'));
+}
+
 function printDataSummary(output: Output, data: DataSummary): void {
-  const s = output.style;
   output.line(
     table(
       ['TABLE', 'ROWS', 'SOFT-DELETED'],
-      data.tables.map((t) => [
-        t.table,
-        String(t.rows),
-        t.table === 'login_attempts' || t.table === 'event_log' ? s.dim('-') : String(t.softDeleted),
-      ]),
+      data.tables.map((t) => [t.table, rowsText(t.rows, t.estimated), softDeletedText(output, t)]),
     ),
   );
+  estimatesNote(output, data.tables, data.estimateThreshold);
   const a = data.activity;
   output.line();
   output.line(`activity in the last 24 hours (since ${a.since.toISOString().replace('T', ' ').slice(0, 19)} UTC):`);
@@ -94,11 +109,12 @@ function printClusterStatus(output: Output, report: ClusterStatusReport): void {
     const identity = p.identity ? `partition ${p.identity.index} of ${p.identity.count}` : 'not deployed as a partition';
     const objects = p.schema ? p.schema.objects.filter((o) => o.present).length : undefined;
     const rows = p.data ? p.data.tables.reduce((sum, t) => sum + t.rows, 0) : undefined;
+    const estimated = p.data ? p.data.tables.some((t) => t.estimated) : false;
     output.line(
       `partition ${p.index} (${p.target}): ${p.counts.applied} applied, ${p.counts.pending} pending — ${p.upToDate ? s.ok('up to date') : s.warn('not up to date')}` +
         `; identity ${p.identityMatches ? identity : s.bad(identity)}` +
         (objects === undefined ? '' : `; objects ${objects === OBJECT_COUNT ? objects : s.bad(String(objects))}/${OBJECT_COUNT}`) +
-        (rows === undefined ? '' : `; ${rows} rows`),
+        (rows === undefined ? '' : `; ${rowsText(rows, estimated)} rows`),
     );
     for (const problem of p.problems) output.line(`  ${s.bad('problem')}  ${problem}`);
   }
@@ -127,16 +143,18 @@ function printClusterStatus(output: Output, report: ClusterStatusReport): void {
   output.line();
   const t = report.total;
   output.line(
-    `total: ${t.upToDate}/${t.partitions} partitions up to date, ${t.objectsPresent}/${t.partitions} with all ${OBJECT_COUNT} objects, ${t.totalRows} rows — ` +
+    `total: ${t.upToDate}/${t.partitions} partitions up to date, ${t.objectsPresent}/${t.partitions} with all ${OBJECT_COUNT} objects, ${rowsText(t.totalRows, t.estimated)} rows — ` +
       (report.upToDate ? s.ok('cluster up to date') : s.warn('cluster not up to date')),
   );
   if (t.reachable > 0) {
     output.line(
       table(
         ['TABLE', 'ROWS (ALL PARTITIONS)', 'SOFT-DELETED'],
-        t.rows.map((r) => [r.table, String(r.rows), String(r.softDeleted)]),
+        t.rows.map((r) => [r.table, rowsText(r.rows, r.estimated), softDeletedText(output, r)]),
       ),
     );
+    const summaries = report.partitions.flatMap((p) => (p.reachable && p.data ? [p.data] : []));
+    estimatesNote(output, t.rows, summaries[0]?.estimateThreshold ?? null);
   }
 }
 
@@ -145,17 +163,21 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
     .command('status')
     .description(
-      `show applied and pending migrations, whether the database is up to date, the ${OBJECT_COUNT} objects, row counts per table and the last 24 hours of activity; with a cluster configured, each partition, the totals and the proxy`,
+      `show applied and pending migrations, whether the database is up to date, the ${OBJECT_COUNT} objects, row counts per table (a large table's estimated unless --exact) and the last 24 hours of activity; with a cluster configured, each partition, the totals and the proxy`,
     )
     .option(
       '--drift',
       "also compare each object's definition with what the migration files build (rebuilt in a transaction that is rolled back)",
     )
+    .option(
+      '--exact',
+      `count every table's rows exactly (reads every row); by default a table the planner puts at ${DEFAULT_EXACT_COUNT_THRESHOLD.toLocaleString('en-US')} rows or more shows the planner's estimate, marked as one`,
+    )
     .option('--json', 'print one JSON document')
-    .action(async (options: { drift?: boolean }, command: Command) => {
+    .action(async (options: { drift?: boolean; exact?: boolean }, command: Command) => {
       const { config, output } = cli.prepare(command);
       if (config.cluster) {
-        const report = await clusterStatus({ ...config, logger: cli.logger, drift: options.drift === true });
+        const report = await clusterStatus({ ...config, logger: cli.logger, drift: options.drift === true, exact: options.exact === true });
         if (output.json) output.document(report);
         else printClusterStatus(output, report);
         if (report.unreachable.length > 0) {
@@ -167,7 +189,7 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
         }
         return;
       }
-      const report = await status({ ...config, logger: cli.logger, drift: options.drift === true });
+      const report = await status({ ...config, logger: cli.logger, drift: options.drift === true, exact: options.exact === true });
       if (output.json) return output.document(report);
       const s = output.style;
       output.line(`database: ${report.target}`);
