@@ -21,6 +21,7 @@ import { createPglite, queryableOver } from '../db/pglite.js';
 import type { Engine, Queryable } from '../db/database.js';
 import { openPostgres } from '../db/postgres.js';
 import { PersistorError, messageOf } from '../errors.js';
+import { MANIFEST } from '../schema/manifest.js';
 import { reapplyRoles } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 import { isPgliteDataDir } from '../db/data-dir.js';
@@ -59,11 +60,16 @@ async function targetState(db: Queryable): Promise<TargetState> {
   return (await db.query<TargetState>(sqlFile('operations/restore-target-state.sql'))).rows[0]!;
 }
 
+const TABLES = MANIFEST.filter((o) => o.kind === 'table').map((o) => o.name);
+
 async function tableCounts(db: Queryable): Promise<RestoreResult['tables']> {
   const state = await targetState(db);
   if (state.ecliptix_tables === 0) return [];
-  const { rows } = await db.query<{ table_name: string; total: number }>(sqlFile('operations/row-counts.sql')).catch(() => ({ rows: [] }));
-  return rows.map((r) => ({ table: r.table_name, rows: Number(r.total) }));
+  // Exact counts of every table (the restored copy is read once, and a restore is no hot path).
+  const { rows } = await db
+    .query<{ table_name: string; counts: number[] | null }>(sqlFile('operations/row-counts.sql'), [TABLES])
+    .catch(() => ({ rows: [] }));
+  return rows.map((r) => ({ table: r.table_name, rows: Number(r.counts?.[0] ?? 0) }));
 }
 
 function refuseWithoutForce(state: TargetState, target: string, force: boolean | undefined): boolean {

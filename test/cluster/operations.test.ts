@@ -32,6 +32,7 @@ import { verifyDatabase } from '../../src/operations/verify.js';
 import { parseClusterConfig, type ClusterConfig } from '../../src/config/cluster.js';
 import { shippedMigrationsDir, sqlFile } from '../../src/sql-files.js';
 import { maskDatabaseUrl } from '../../src/util/redact.js';
+import { MANIFEST } from '../../src/schema/manifest.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
 import { expectedGo, labelOutcome, loadRetentionData, RULE_NAMES, type RetentionDataSize } from '../operations/retention-data.js';
 import { runCli } from '../support/cli.js';
@@ -252,9 +253,13 @@ describe('verify, cleanup and backup on a cluster (postgres + PL/Proxy)', () => 
 
       // Every table's rows (the query restore reports with), and limit guards besides.
       const counts = async (db: Database) => [
-        ...(await db.query<{ table_name: string; total: number }>(sqlFile('operations/row-counts.sql'))).rows.map((r) => ({
+        ...(
+          await db.query<{ table_name: string; counts: number[] }>(sqlFile('operations/row-counts.sql'), [
+            MANIFEST.filter((o) => o.kind === 'table').map((o) => o.name),
+          ])
+        ).rows.map((r) => ({
           table: r.table_name,
-          rows: Number(r.total),
+          rows: Number(r.counts[0]),
         })),
       ];
       const adminUrl = inject('adminUrl');
