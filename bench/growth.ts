@@ -6,7 +6,7 @@
  * shows whether cost stays flat. The two databases are measured in
  * alternating rounds (each round starting with the other one) so that a
  * passing disturbance hits both alike.
- * Also: `status` wall time on both (it counts every table's rows).
+ * Also: `status` wall time on both (small tables counted, large ones the planner's estimate).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

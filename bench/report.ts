@@ -179,6 +179,16 @@ export function judge(sections: Results['sections']): Target[] {
         }
       : { name: 'p50 growth from 10k to 1M rows', goal: '<= 1.3x', measured: 'not measured', met: null },
   );
+  targets.push(
+    growth?.statusCliMs
+      ? {
+          name: `\`status\` on ${growth.large >= 1e6 ? `${growth.large / 1e6}M` : `${growth.large / 1000}k`} rows per table (process wall time)`,
+          goal: '< 1000 ms',
+          measured: ms(growth.statusCliMs.large),
+          met: growth.statusCliMs.large < 1000,
+        }
+      : { name: '`status` on 1M rows per table', goal: '< 1000 ms', measured: 'not measured', met: null },
+  );
   const cleanup = sections.cleanup?.result;
   targets.push(
     cleanup
