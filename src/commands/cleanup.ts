@@ -7,7 +7,7 @@ import {
   type CleanupReport,
 } from '../operations/cleanup.js';
 import { cleanupCluster, type ClusterCleanupOptions, type ClusterCleanupReport } from '../operations/cluster-cleanup.js';
-import { clusterMembers, errorAt, openClusterMember, resolveClusterConfig } from './cluster-runtime.js';
+import { clusterMembers, resolveClusterConfig, withEachMember } from './cluster-runtime.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 /**
@@ -100,17 +100,8 @@ export async function clusterCleanup(options: ClusterCleanupCommandOptions = {})
   };
   validateCleanupOptions(clusterOptions); // bad numbers fail before anything is opened
   const { config, cluster } = resolveClusterConfig(rest);
-  const members = clusterMembers(cluster).partitions;
   // Each partition opened on its own: one that cannot be reached is that partition's failure, not the run's.
-  const opened = await Promise.all(
-    members.map((member) =>
-      openClusterMember(config, member).then(
-        (open) => ({ name: member.name, db: open.db }),
-        (error: unknown) => ({ name: member.name, error: errorAt(member, error) }),
-      ),
-    ),
-  );
-  try {
+  return withEachMember(config, clusterMembers(cluster).partitions, async (opened) => {
     const reachable = opened.flatMap((m, index) => ('db' in m ? [{ index, name: m.name, db: m.db }] : []));
     const report = await cleanupCluster(
       reachable.map(({ name, db }) => ({ name, db })),
@@ -128,7 +119,5 @@ export async function clusterCleanup(options: ClusterCleanupCommandOptions = {})
       return { ...done, index };
     });
     return { ...report, partitions, failed: partitions.filter((p) => p.error !== undefined).map((p) => p.name) };
-  } finally {
-    await Promise.allSettled(opened.map((m) => ('db' in m ? m.db.close() : undefined)));
-  }
+  });
 }

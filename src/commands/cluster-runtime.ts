@@ -88,6 +88,37 @@ export async function openClusterMember(config: Config, member: ClusterMember, m
   }
 }
 
+/** A member that could not be opened: the error names it (CONNECTION_FAILED and the like). */
+export interface UnreachableClusterMember extends ClusterMember {
+  error: PersistorError;
+}
+
+/**
+ * Opens each of `members` on its own and runs `work` with every one, open or
+ * unreachable, in the order given; closes those opened whatever happens. For
+ * commands that report a member they cannot reach and go on with the others
+ * (cleanup, verify), where {@link withCluster} stops at the first.
+ */
+export async function withEachMember<T>(
+  config: Config,
+  members: readonly ClusterMember[],
+  work: (members: readonly (OpenClusterMember | UnreachableClusterMember)[]) => Promise<T>,
+): Promise<T> {
+  const opened = await Promise.all(
+    members.map((member) =>
+      openClusterMember(config, member).then(
+        (open): OpenClusterMember | UnreachableClusterMember => open,
+        (error: unknown) => ({ ...member, error: errorAt(member, error) }),
+      ),
+    ),
+  );
+  try {
+    return await work(opened);
+  } finally {
+    await Promise.allSettled(opened.map((member) => ('db' in member ? member.db.close() : undefined)));
+  }
+}
+
 /** The validated configuration and its cluster; INVALID_CONFIG (exit 2) when no cluster is configured. */
 export function resolveClusterConfig(options: PersistorOptions): { config: Config; cluster: ClusterConfig } {
   const config = resolveConfig(options);

@@ -1,9 +1,9 @@
 /** `verify`: the seed's post-deployment checklist — its five success criteria, each passed or failed (exit 5 unless all pass). */
-import { PersistorError, messageOf } from '../errors.js';
+import { PersistorError } from '../errors.js';
 import { verifyCluster, type ClusterVerifyReport } from '../operations/cluster-verify.js';
 import { verifyDatabase, type VerifyReport } from '../operations/verify.js';
 import { shippedMigrationsDir } from '../sql-files.js';
-import { clusterMembers, openClusterMember, resolveClusterConfig } from './cluster-runtime.js';
+import { clusterMembers, resolveClusterConfig, withEachMember } from './cluster-runtime.js';
 import { withRuntime, type PersistorOptions } from './runtime.js';
 
 /** Options of {@link verify}: the database, and the role the application connects as. */
@@ -70,21 +70,15 @@ export async function clusterVerify(options: VerifyCommandOptions = {}): Promise
   const { config, cluster } = resolveClusterConfig(rest);
   const members = clusterMembers(cluster);
   // Each database opened on its own: one that cannot be reached fails its own checks, and the others are still verified.
-  const opened = await Promise.all(
-    [...members.partitions, members.proxy].map((member) =>
-      openClusterMember(config, member).then(
-        (open) => ({ name: open.name, db: open.db }),
-        (error: unknown) => ({ name: member.name, unreachable: messageOf(error).replace(`${member.name}: `, '') }),
-      ),
-    ),
-  );
-  try {
-    return await verifyCluster({ partitions: opened.slice(0, -1), proxy: opened.at(-1)! }, cluster, {
+  return withEachMember(config, [...members.partitions, members.proxy], (opened) => {
+    // The report names the database next to the reason: the reason alone, without the error's own prefix.
+    const each = opened.map((m) =>
+      'db' in m ? { name: m.name, db: m.db } : { name: m.name, unreachable: m.error.message.replace(`${m.name}: `, '') },
+    );
+    return verifyCluster({ partitions: each.slice(0, -1), proxy: each.at(-1)! }, cluster, {
       migrationsDir: config.migrationsDir ?? shippedMigrationsDir,
       lockTimeoutMs: config.lockTimeoutMs,
       ...(appRole ? { appRole } : {}),
     });
-  } finally {
-    await Promise.allSettled(opened.map((member) => ('db' in member ? member.db.close() : undefined)));
-  }
+  });
 }
