@@ -12,13 +12,11 @@
  * its durable commits. The WAL includes the full-page images a checkpoint
  * brings, as in the minutes after every checkpoint.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../src/index.js';
 import { BENCH_SETTINGS_SQL, openServerClient, runJourney, warmUp } from './journey.js';
-import { pgBin, phoneFor, round, tempDir } from './support.js';
+import { startThrowawayServer } from '../test/support/postgres-server.js';
+import { phoneFor, round } from './support.js';
 
 export interface JourneyCost {
   journeys: number;
@@ -43,47 +41,17 @@ async function read(db: pg.Client): Promise<Reading> {
   return { xid: BigInt(rows[0]!.xid), lsn: rows[0]!.lsn };
 }
 
-/** Starts a throw-away instance (as the postgres user when this process is root: initdb refuses root). */
-function startInstance(): { url: string; stop(): void } {
-  const dir = tempDir('journey-cost');
-  chmodSync(dir, 0o777);
-  const data = join(dir, 'data');
-  const port = 40000 + Math.floor(Math.random() * 10000);
-  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  const run = (command: string, args: string[]) => {
-    const [program, ...rest] = [...asUser, join(pgBin, command), ...args];
-    const result = spawnSync(program!, rest, { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`${command} failed: ${(result.stderr || result.stdout).trim()}`);
-  };
-  const stop = () => {
-    process.removeListener('exit', stop);
-    try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-    } catch {
-      // not running
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c autovacuum=off`;
-    run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
-  } catch (error) {
-    stop();
-    throw error;
-  }
-  process.once('exit', stop);
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
-}
-
 /** Deploys the schema on a throw-away instance and returns what each of `journeys` journeys cost it. */
 export async function measureJourneyCost(journeys: number): Promise<JourneyCost> {
-  const instance = startInstance();
+  const instance = await startThrowawayServer({ autovacuum: 'off' });
+  // Ctrl-C: run.ts exits after dropping its databases; the instance is stopped then (its temporary directory stays).
+  const halt = () => instance.halt();
+  process.once('exit', halt);
   try {
-    await migrate({ databaseUrl: instance.url });
-    const db = new pg.Client({ connectionString: instance.url, application_name: 'ecliptix-persistor bench cost' });
+    await migrate({ databaseUrl: instance.adminUrl });
+    const db = new pg.Client({ connectionString: instance.adminUrl, application_name: 'ecliptix-persistor bench cost' });
     await db.connect();
-    const client = await openServerClient(instance.url, 1);
+    const client = await openServerClient(instance.adminUrl, 1);
     try {
       await db.query(BENCH_SETTINGS_SQL);
       await warmUp(client, 1, 96);
@@ -110,6 +78,7 @@ export async function measureJourneyCost(journeys: number): Promise<JourneyCost>
       await db.end();
     }
   } finally {
-    instance.stop();
+    process.removeListener('exit', halt);
+    await instance.stop();
   }
 }

@@ -9,11 +9,10 @@
  * A proxy that routes flow starts by the device's partition instead of the
  * phone's fails the comparison.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { idHash, partitionOf, phoneHash } from '../../src/cluster/hash.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { deployedTestCluster, type TestCluster } from './support.js';
+import { clusterBesideOneDatabase } from './support.js';
 import { DIFFERENTIAL_PHONES, differentialJourney, Transcript, UNKNOWN_PHONES } from './transcript.js';
 
 const PARTITIONS = 4;
@@ -48,32 +47,15 @@ async function tableCounts(db: Database): Promise<Counts> {
 const allPhones = [...DIFFERENTIAL_PHONES, ...UNKNOWN_PHONES];
 
 describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', () => {
-  let cluster: TestCluster;
-  let single: TestDatabase;
-  let singleDb: Database;
-  let proxyDb: Database;
-  let partitions: Database[];
-
-  beforeAll(async () => {
-    ({ cluster } = await deployedTestCluster(PARTITIONS, { fromSchemaTemplate: true }));
-    single = await createTestDatabase('postgres', { withSchema: true });
-    singleDb = await single.open();
-    proxyDb = await cluster.openProxy();
-    partitions = await Promise.all(Array.from({ length: PARTITIONS }, (_, i) => cluster.openPartition(i)));
-  });
-  afterAll(async () => {
-    await Promise.allSettled([singleDb?.close(), proxyDb?.close(), ...(partitions ?? []).map((db) => db.close())]);
-    await single?.drop();
-    await cluster?.drop();
-  });
+  const ctx = clusterBesideOneDatabase(PARTITIONS);
 
   it('give the same outcomes and result columns as one database, and keep each phone on its partition', async () => {
     // The numbers fall on more than one partition, so misplaced rows would show.
     expect(new Set(allPhones.map((phone) => partitionOf(phoneHash(phone), PARTITIONS))).size).toBeGreaterThan(1);
 
-    const onOne = new Transcript(singleDb);
+    const onOne = new Transcript(ctx.singleDb);
     await differentialJourney(onOne);
-    const throughProxy = new Transcript(proxyDb);
+    const throughProxy = new Transcript(ctx.proxyDb);
     await differentialJourney(throughProxy);
     expect(throughProxy.entries.length).toBeGreaterThan(250);
     expect(throughProxy.entries).toEqual(onOne.entries);
@@ -85,8 +67,8 @@ describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', (
     // Every row of each phone on its partition, as many as on one database, and none anywhere else.
     for (const phone of allPhones) {
       const home = partitionOf(phoneHash(phone), PARTITIONS);
-      const expected = await rowsOfPhone(singleDb, phone);
-      for (const [index, db] of partitions.entries()) {
+      const expected = await rowsOfPhone(ctx.singleDb, phone);
+      for (const [index, db] of ctx.partitions.entries()) {
         const counts = await rowsOfPhone(db, phone);
         if (index === home) expect(counts, `${phone} on its partition ${index}`).toEqual(expected);
         else
@@ -99,11 +81,11 @@ describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', (
 
     // Nothing else was written: the partitions' rows add up to the single database's, table by table.
     const totals: Counts = {};
-    for (const db of partitions) for (const [t, n] of Object.entries(await tableCounts(db))) totals[t] = (totals[t] ?? 0) + n;
-    expect(totals).toEqual(await tableCounts(singleDb));
+    for (const db of ctx.partitions) for (const [t, n] of Object.entries(await tableCounts(db))) totals[t] = (totals[t] ?? 0) + n;
+    expect(totals).toEqual(await tableCounts(ctx.singleDb));
 
     // Identifiers carry the partition that issued them.
-    for (const [index, db] of partitions.entries()) {
+    for (const [index, db] of ctx.partitions.entries()) {
       for (const table of TABLES_WITH_IDS) {
         const { rows } = await db.query<{ id: string }>(`SELECT unique_id::text AS id FROM ecliptix.${table}`);
         for (const { id } of rows) expect(idHash(id), `${table} ${id} on partition ${index}`).toBe(index);
@@ -112,13 +94,13 @@ describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', (
 
     // Devices: each registered once, on its own partition; every copy identical to it.
     const devices = new Map<string, { home: number; row: string }[]>();
-    for (const [index, db] of partitions.entries()) {
+    for (const [index, db] of ctx.partitions.entries()) {
       const { rows } = await db.query<{ id: string; row: string }>(
         "SELECT unique_id::text AS id, (to_jsonb(d) - 'id')::text AS row FROM ecliptix.app_devices d",
       );
       for (const { id, row } of rows) devices.set(id, [...(devices.get(id) ?? []), { home: index, row }]);
     }
-    const singleDevices = (await singleDb.query<{ n: number }>('SELECT count(*)::int AS n FROM ecliptix.app_devices')).rows[0]!.n;
+    const singleDevices = (await ctx.singleDb.query<{ n: number }>('SELECT count(*)::int AS n FROM ecliptix.app_devices')).rows[0]!.n;
     expect(devices.size).toBe(singleDevices);
     for (const [id, copies] of devices) {
       const original = copies.find((c) => c.home === idHash(id));
@@ -128,7 +110,7 @@ describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', (
   });
 
   it('tell a proxy that routes flow starts by the device instead of the phone (the comparison is not vacuous)', async () => {
-    await proxyDb.exec(
+    await ctx.proxyDb.exec(
       `
       CREATE OR REPLACE FUNCTION ecliptix_route.initiate_verification_flow_with_device(
         p_app_device_id uuid, p_phone_unique_id uuid, p_purpose text, p_connection_id bigint, p_app_device jsonb)
@@ -136,10 +118,10 @@ describe('the routines through the proxy (postgres + PL/Proxy, 4 partitions)', (
         CLUSTER 'ecliptix';
         RUN ON ecliptix_route.id_hash(p_app_device_id);
         TARGET ecliptix_partition.initiate_verification_flow_with_device;
-      $fn$;`.replace('LIKE_RESULT', await resultColumns(proxyDb, 'ecliptix_route.initiate_verification_flow_with_device')),
+      $fn$;`.replace('LIKE_RESULT', await resultColumns(ctx.proxyDb, 'ecliptix_route.initiate_verification_flow_with_device')),
     );
-    const onOne = new Transcript(singleDb);
-    const throughProxy = new Transcript(proxyDb);
+    const onOne = new Transcript(ctx.singleDb);
+    const throughProxy = new Transcript(ctx.proxyDb);
     await differentialJourney(onOne);
     await differentialJourney(throughProxy).catch(() => undefined);
     // A flow start differs: the phone is not on the partition the flow went to.

@@ -18,7 +18,8 @@ import { idHash, partitionOf, phoneHash } from '../../src/cluster/hash.js';
 import type { Database } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
-import { startSecondInstance, type SecondInstance } from './support.js';
+import type { ThrowawayServer } from '../support/postgres-server.js';
+import { startSecondInstance } from './support.js';
 import { idIn, type Row } from './transcript.js';
 
 const phonesOn = (partition: number, count: number, base: number) => {
@@ -33,13 +34,13 @@ const phonesOn = (partition: number, count: number, base: number) => {
 describe('a cluster across two instances, one stopped and started (postgres + PL/Proxy)', () => {
   const adminUrl = inject('adminUrl');
   const base = uniqueDatabaseName('persistor_cluster');
-  let second: SecondInstance;
+  let second: ThrowawayServer;
   let proxyUrl: string;
   let partitionUrls: string[];
   let proxy: Database;
 
   beforeAll(async () => {
-    second = startSecondInstance();
+    second = await startSecondInstance();
     proxyUrl = await createPostgresDatabase(adminUrl, `${base}_proxy`);
     partitionUrls = [
       await createPostgresDatabase(adminUrl, `${base}_p0`, inject('postgresSchemaTemplate')),
@@ -52,7 +53,7 @@ describe('a cluster across two instances, one stopped and started (postgres + PL
     await proxy?.close();
     await dropPostgresDatabase(adminUrl, `${base}_proxy`);
     await dropPostgresDatabase(adminUrl, `${base}_p0`);
-    second?.destroy();
+    await second?.stop();
   });
 
   const one = async (routine: string, ...args: unknown[]): Promise<Row> => {
@@ -113,7 +114,7 @@ describe('a cluster across two instances, one stopped and started (postgres + PL
     const load = Promise.all([0, 1, 2, 3].map(worker));
     try {
       await new Promise((resolve) => setTimeout(resolve, 500));
-      second.stop();
+      second.halt();
       stopped = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 500));
       // Its phones fail at once, naming it; partition 0 goes on.

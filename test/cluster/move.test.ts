@@ -21,13 +21,14 @@ import type { Database } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { applyRoles, type RoleNames } from '../../src/schema/roles.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
-import { postgresBin, startSecondInstance, withDb, type SecondInstance } from './support.js';
+import { postgresBin, type ThrowawayServer } from '../support/postgres-server.js';
+import { startSecondInstance, withDb } from './support.js';
 import { idIn, type Row } from './transcript.js';
 
 describe('moving a partition to another server (postgres + PL/Proxy)', () => {
   const adminUrl = inject('adminUrl');
   const base = uniqueDatabaseName('persistor_cluster');
-  let second: SecondInstance;
+  let second: ThrowawayServer;
   let proxy: Database;
   let config: { proxy: string; partitions: string[] };
   const suffix = randomBytes(4).toString('hex');
@@ -35,7 +36,7 @@ describe('moving a partition to another server (postgres + PL/Proxy)', () => {
   const login = `ecx_proxy_${suffix}`;
 
   beforeAll(async () => {
-    second = startSecondInstance();
+    second = await startSecondInstance();
     config = {
       proxy: await createPostgresDatabase(adminUrl, `${base}_proxy`),
       partitions: [
@@ -55,7 +56,7 @@ describe('moving a partition to another server (postgres + PL/Proxy)', () => {
   afterAll(async () => {
     await proxy?.close();
     for (const suffix of ['proxy', 'p0', 'p1']) await dropPostgresDatabase(adminUrl, `${base}_${suffix}`);
-    second?.destroy();
+    await second?.stop();
     await withDb(openPostgres({ databaseUrl: adminUrl, connectTimeoutMs: 10_000 }), (db) =>
       db.exec([login, names.app, names.reporting, names.owner].map((role) => `DROP ROLE IF EXISTS ${role};`).join(' ')),
     );

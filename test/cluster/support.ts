@@ -4,15 +4,13 @@
  * so the cluster tests run on the real server only. A second instance of
  * the test's own (startSecondInstance) holds partitions on another server.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { ClusterConfigInput } from '../../src/config/cluster.js';
 import { deployCluster, type ClusterDeployment } from '../../src/cluster/deploy.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startThrowawayServer, type ThrowawayServer } from '../support/postgres-server.js';
 import { createPostgresDatabase, dropPostgresDatabase, uniqueDatabaseName } from '../support/postgres-admin.js';
 
 export interface TestCluster {
@@ -78,6 +76,61 @@ export async function deployedTestCluster(
   }
 }
 
+/** A deployed cluster beside one migrated database, with connections to the proxy, every partition and the database. */
+export interface ClusterBesideOneDatabase {
+  readonly cluster: TestCluster;
+  readonly proxyDb: Database;
+  readonly partitions: readonly Database[];
+  readonly singleDb: Database;
+}
+
+/**
+ * For the calling describe block: before all its tests, a cluster of
+ * `partitionCount` (partitions from the schema template) and one database with
+ * the schema, each opened; after them, closed and dropped. Read the fields
+ * inside tests and hooks.
+ */
+export function clusterBesideOneDatabase(partitionCount: number, options: { proxyConnections?: number } = {}): ClusterBesideOneDatabase {
+  let state: { cluster: TestCluster; single: TestDatabase; singleDb: Database; proxyDb: Database; partitions: Database[] } | undefined;
+  let cluster: TestCluster | undefined;
+  let single: TestDatabase | undefined;
+  const opened: Database[] = [];
+  beforeAll(async () => {
+    ({ cluster } = await deployedTestCluster(partitionCount, { fromSchemaTemplate: true }));
+    single = await createTestDatabase('postgres', { withSchema: true });
+    const singleDb = await single.open();
+    opened.push(singleDb);
+    const proxyDb = await cluster.openProxy(options.proxyConnections === undefined ? {} : { maxConnections: options.proxyConnections });
+    opened.push(proxyDb);
+    const partitions = await Promise.all(Array.from({ length: partitionCount }, (_, i) => cluster!.openPartition(i)));
+    opened.push(...partitions);
+    state = { cluster, single, singleDb, proxyDb, partitions };
+  });
+  afterAll(async () => {
+    await Promise.allSettled(opened.map((db) => db.close()));
+    await single?.drop();
+    await cluster?.drop();
+  });
+  const current = () => {
+    if (!state) throw new Error('clusterBesideOneDatabase: read it inside a test or hook');
+    return state;
+  };
+  return {
+    get cluster() {
+      return current().cluster;
+    },
+    get proxyDb() {
+      return current().proxyDb;
+    },
+    get partitions() {
+      return current().partitions;
+    },
+    get singleDb() {
+      return current().singleDb;
+    },
+  };
+}
+
 /** Runs `work` with a database open, closing it after. */
 export async function withDb<T>(open: Promise<Database>, work: (db: Database) => Promise<T>): Promise<T> {
   const db = await open;
@@ -88,52 +141,7 @@ export async function withDb<T>(open: Promise<Database>, work: (db: Database) =>
   }
 }
 
-/** A second PostgreSQL instance of this test's own (initdb'd under a temporary directory), which can be stopped and started again. */
-export interface SecondInstance {
-  adminUrl: string;
-  stop(): void;
-  start(): void;
-  destroy(): void;
-}
-
-/** The newest PostgreSQL server binaries' directory (initdb, pg_ctl, pg_dump, pg_restore). */
-export function postgresBin(): string {
-  const root = '/usr/lib/postgresql';
-  const version = readdirSync(root)
-    .filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl')))
-    .sort((a, b) => Number(b) - Number(a))[0];
-  if (!version) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
-  return join(root, version, 'bin');
-}
-
-export function startSecondInstance(): SecondInstance {
-  const bin = postgresBin();
-  const dir = mkdtempSync(join(tmpdir(), 'persistor-cluster-pg-'));
-  chmodSync(dir, 0o777);
-  const dataDir = join(dir, 'data');
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  // initdb refuses to run as root: the server runs as the postgres user then.
-  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  const run = (command: string, args: string[]) => {
-    const [program, ...rest] = [...asUser, join(bin, command), ...args];
-    const result = spawnSync(program!, rest, { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
-  };
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100 -c shared_buffers=32MB`;
-  run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-  const start = () => run('pg_ctl', ['-D', dataDir, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
-  start();
-  return {
-    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop: () => run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']),
-    start,
-    destroy: () => {
-      try {
-        run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      } catch {
-        // already stopped
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** A second PostgreSQL server for partitions of the test's own, which can be stopped and started again. */
+export function startSecondInstance(): Promise<ThrowawayServer> {
+  return startThrowawayServer({ max_connections: '100', shared_buffers: '32MB' });
 }

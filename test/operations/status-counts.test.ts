@@ -214,6 +214,7 @@ describe('status on a cluster: a total that includes an estimate is marked estim
 });
 
 describe('the activity of the last 24 hours on the server', () => {
+  const fresh = freshDatabaseEach('postgres', { withSchema: true });
   /**
    * 20,000 rows per table spread evenly over 60 days (a quarter of the flows
    * and OTPs in each status, every fourth login a failure, one in a
@@ -248,96 +249,78 @@ describe('the activity of the last 24 hours on the server', () => {
   }
 
   it('reads each count with an index range scan over the window', async () => {
-    const target = await createTestDatabase('postgres', { withSchema: true });
-    try {
-      await withOpenDatabase(target, async (db) => {
-        await load(db);
-        const [plan] = (
-          await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sqlFile('operations/activity-24h.sql')}`)
-        ).rows;
-        const root = plan!['QUERY PLAN'][0].Plan;
-        const nodes = planNodes(root);
-        expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
-        // Each count's subplan, in the query's order: the index it reads, and a condition on the window's start.
-        const counts = (root.Plans ?? []).filter((p) => typeof p['Subplan Name'] === 'string' && p['Parent Relationship'] === 'SubPlan');
-        const scans = counts.map((subplan) => {
-          const scan = planNodes(subplan).find((n) => typeof n['Index Name'] === 'string')!;
-          return [scan['Index Name'], String(scan['Index Cond'] ?? '').includes('since')];
-        });
-        expect(scans.slice(0, 7)).toEqual([
-          ['ix_verification_flows_status_created', true],
-          ['ix_verification_flows_status_created', true],
-          ['ix_otp_records_status_created', true],
-          ['ix_failed_otp_attempts_attempt_time', true],
-          ['ix_memberships_created_at', true],
-          ['ix_login_attempts_success_attempted', true],
-          ['ix_login_attempts_failure_attempted', true],
-        ]);
-        // Lockouts: the failures' range, or the lockouts' own partial index (one entry per lockout), whichever is cheaper.
-        expect(['ix_login_attempts_failure_attempted', 'ix_login_attempts_phone_lockouts']).toContain(scans[7]![0]);
-      });
-    } finally {
-      await target.drop();
-    }
+    const { db } = fresh;
+    await load(db);
+    const [plan] = (
+      await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sqlFile('operations/activity-24h.sql')}`)
+    ).rows;
+    const root = plan!['QUERY PLAN'][0].Plan;
+    const nodes = planNodes(root);
+    expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+    // Each count's subplan, in the query's order: the index it reads, and a condition on the window's start.
+    const counts = (root.Plans ?? []).filter((p) => typeof p['Subplan Name'] === 'string' && p['Parent Relationship'] === 'SubPlan');
+    const scans = counts.map((subplan) => {
+      const scan = planNodes(subplan).find((n) => typeof n['Index Name'] === 'string')!;
+      return [scan['Index Name'], String(scan['Index Cond'] ?? '').includes('since')];
+    });
+    expect(scans.slice(0, 7)).toEqual([
+      ['ix_verification_flows_status_created', true],
+      ['ix_verification_flows_status_created', true],
+      ['ix_otp_records_status_created', true],
+      ['ix_failed_otp_attempts_attempt_time', true],
+      ['ix_memberships_created_at', true],
+      ['ix_login_attempts_success_attempted', true],
+      ['ix_login_attempts_failure_attempted', true],
+    ]);
+    // Lockouts: the failures' range, or the lockouts' own partial index (one entry per lockout), whichever is cheaper.
+    expect(['ix_login_attempts_failure_attempted', 'ix_login_attempts_phone_lockouts']).toContain(scans[7]![0]);
   });
 
   it('counts what a full scan counts: every status, rows not soft-deleted, in the last 24 hours', async () => {
-    const target = await createTestDatabase('postgres', { withSchema: true });
-    try {
-      await withOpenDatabase(target, async (db) => {
-        await load(db);
-        const report = await status({ ...target.config, db });
-        const truth = (
-          await db.query<Record<string, string>>(
-            `
-            SELECT (SELECT count(*) FROM ecliptix.verification_flows WHERE created_at > s AND NOT is_deleted) AS flows,
-                   (SELECT count(*) FROM ecliptix.verification_flows WHERE created_at > s AND NOT is_deleted AND status = 'verified') AS verified,
-                   (SELECT count(*) FROM ecliptix.otp_records WHERE created_at > s AND NOT is_deleted) AS otps,
-                   (SELECT count(*) FROM ecliptix.failed_otp_attempts WHERE attempt_time > s AND NOT is_deleted) AS failed_checks,
-                   (SELECT count(*) FROM ecliptix.memberships WHERE created_at > s AND NOT is_deleted) AS memberships,
-                   (SELECT count(*) FROM ecliptix.login_attempts WHERE attempted_at > s) AS logins,
-                   (SELECT count(*) FROM ecliptix.login_attempts WHERE attempted_at > s AND is_success) AS successes,
-                   (SELECT count(*) FROM ecliptix.login_attempts WHERE attempted_at > s AND locked_until IS NOT NULL) AS lockouts
-              FROM (SELECT $1::timestamptz AS s) w`,
-            [report.data!.activity.since],
-          )
-        ).rows[0]!;
-        // 333 rows per table in the window (one every 259.2 s); the soft-deleted one of each is not counted.
-        expect(Number(truth.flows)).toBe(332);
-        expect(report.data!.activity).toMatchObject({
-          flowsCreated: Number(truth.flows),
-          flowsVerified: Number(truth.verified),
-          otpsGenerated: Number(truth.otps),
-          failedOtpChecks: Number(truth.failed_checks),
-          membershipsCreated: Number(truth.memberships),
-          loginAttempts: Number(truth.logins),
-          successfulLogins: Number(truth.successes),
-          lockouts: Number(truth.lockouts),
-        });
-        expect(report.data!.activity).toMatchObject({ loginAttempts: 333, lockouts: 3 });
-      });
-    } finally {
-      await target.drop();
-    }
+    const { db, target } = fresh;
+    await load(db);
+    const report = await status({ ...target.config, db });
+    const truth = (
+      await db.query<Record<string, string>>(
+        `
+        SELECT (SELECT count(*) FROM ecliptix.verification_flows WHERE created_at > s AND NOT is_deleted) AS flows,
+               (SELECT count(*) FROM ecliptix.verification_flows WHERE created_at > s AND NOT is_deleted AND status = 'verified') AS verified,
+               (SELECT count(*) FROM ecliptix.otp_records WHERE created_at > s AND NOT is_deleted) AS otps,
+               (SELECT count(*) FROM ecliptix.failed_otp_attempts WHERE attempt_time > s AND NOT is_deleted) AS failed_checks,
+               (SELECT count(*) FROM ecliptix.memberships WHERE created_at > s AND NOT is_deleted) AS memberships,
+               (SELECT count(*) FROM ecliptix.login_attempts WHERE attempted_at > s) AS logins,
+               (SELECT count(*) FROM ecliptix.login_attempts WHERE attempted_at > s AND is_success) AS successes,
+               (SELECT count(*) FROM ecliptix.login_attempts WHERE attempted_at > s AND locked_until IS NOT NULL) AS lockouts
+          FROM (SELECT $1::timestamptz AS s) w`,
+        [report.data!.activity.since],
+      )
+    ).rows[0]!;
+    // 333 rows per table in the window (one every 259.2 s); the soft-deleted one of each is not counted.
+    expect(Number(truth.flows)).toBe(332);
+    expect(report.data!.activity).toMatchObject({
+      flowsCreated: Number(truth.flows),
+      flowsVerified: Number(truth.verified),
+      otpsGenerated: Number(truth.otps),
+      failedOtpChecks: Number(truth.failed_checks),
+      membershipsCreated: Number(truth.memberships),
+      loginAttempts: Number(truth.logins),
+      successfulLogins: Number(truth.successes),
+      lockouts: Number(truth.lockouts),
+    });
+    expect(report.data!.activity).toMatchObject({ loginAttempts: 333, lockouts: 3 });
   });
 
   it("lists exactly the statuses the tables' CHECK constraints allow", async () => {
-    const target = await createTestDatabase('postgres', { withSchema: true });
-    try {
-      await withOpenDatabase(target, async (db) => {
-        const activity = readFileSync(new URL('../../sql/operations/activity-24h.sql', import.meta.url), 'utf8');
-        for (const table of ['verification_flows', 'otp_records']) {
-          const { rows } = await db.query<{ def: string }>(
-            `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`,
-            [`${table}_status_check`, `ecliptix.${table}`],
-          );
-          const allowed = [...rows[0]!.def.matchAll(/'(\w+)'::text/g)].map((m) => `'${m[1]}'`).join(', ');
-          expect(allowed).toBe("'pending', 'verified', 'expired', 'failed'");
-          expect(activity).toMatch(new RegExp(`FROM ecliptix\\.${table}\\s+WHERE status IN \\(${allowed}\\)`));
-        }
-      });
-    } finally {
-      await target.drop();
+    const { db } = fresh;
+    const activity = readFileSync(new URL('../../sql/operations/activity-24h.sql', import.meta.url), 'utf8');
+    for (const table of ['verification_flows', 'otp_records']) {
+      const { rows } = await db.query<{ def: string }>(
+        `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`,
+        [`${table}_status_check`, `ecliptix.${table}`],
+      );
+      const allowed = [...rows[0]!.def.matchAll(/'(\w+)'::text/g)].map((m) => `'${m[1]}'`).join(', ');
+      expect(allowed).toBe("'pending', 'verified', 'expired', 'failed'");
+      expect(activity).toMatch(new RegExp(`FROM ecliptix\\.${table}\\s+WHERE status IN \\(${allowed}\\)`));
     }
   });
 });

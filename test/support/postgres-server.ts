@@ -4,7 +4,7 @@
  * started here from the machine's PostgreSQL binaries. When none can be had
  * the suite fails, saying so — real-server tests are never silently skipped.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,26 +28,34 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-function findPostgresBin(): string | undefined {
+/** The newest PostgreSQL server binaries' directory (initdb, pg_ctl, pg_dump, pg_restore). */
+export function postgresBin(): string {
   const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-  for (const version of versions) {
-    const bin = join(root, version, 'bin');
-    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl'))) return bin;
-  }
-  return undefined;
+  const version = (existsSync(root) ? readdirSync(root) : [])
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (!version) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
+  return join(root, version, 'bin');
 }
 
-/** A throw-away server this process started: it may also be restarted (the fault tests do). */
+/**
+ * A throw-away server this process started (initdb in a temporary directory,
+ * trust authentication, a random port): it may be restarted (the fault tests
+ * do), halted and started again (a partition that goes down), and stopped for
+ * good (`stop`, which removes it).
+ */
 export interface ThrowawayServer extends TestServer {
   /** pg_ctl restart, without blocking the event loop; resolves once it accepts connections again. */
   restart(mode?: 'smart' | 'fast' | 'immediate'): Promise<void>;
+  /** pg_ctl stop -m fast, keeping its data for {@link start}. */
+  halt(): void;
+  /** Starts a halted server again. */
+  start(): void;
 }
 
-export async function startThrowawayServer(): Promise<ThrowawayServer> {
-  const bin = findPostgresBin();
-  if (!bin) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
+/** Starts a throw-away server; `settings` (`-c name=value`) go over max_connections = 200 and initdb's defaults. Used by bench/ too. */
+export async function startThrowawayServer(settings: Record<string, string> = {}): Promise<ThrowawayServer> {
+  const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'persistor-pg-'));
   chmodSync(dir, 0o777);
   const dataDir = join(dir, 'data');
@@ -57,13 +65,24 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
   const run = (command: string, args: string[]) => {
     const [program, ...rest] = [...asUser, command, ...args];
     const result = spawnSync(program!, rest, { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
+    if (result.status !== 0) throw new Error(`${command} failed: ${(result.stderr || result.stdout).trim()}`);
   };
-  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
-  run(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
+  const options = [
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    ...Object.entries({ max_connections: '200', ...settings }).map(([name, value]) => `-c ${name}=${value}`),
+  ].join(' ');
+  const start = () => run(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
+  try {
+    run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+    start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    halt: () => run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop']),
+    start,
     restart(mode = 'fast') {
       const [program, ...rest] = [
         ...asUser,
@@ -89,15 +108,9 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
     },
     async stop() {
       try {
-        execFileSync(asUser[0] ?? join(bin, 'pg_ctl'), [
-          ...asUser.slice(1),
-          ...(asUser.length ? [join(bin, 'pg_ctl')] : []),
-          '-D',
-          dataDir,
-          '-m',
-          'immediate',
-          'stop',
-        ]);
+        run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop']);
+      } catch {
+        // not running
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
