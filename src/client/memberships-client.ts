@@ -1,20 +1,23 @@
 /**
  * The memberships client: one method per routine of the schema, plus the
- * high-level OTP methods (`issueOtp`, `verifyOtp`) and the secure key kept
- * encrypted at rest. Inputs are validated before any query; results are
+ * user's actions (`startVerification`, `checkCode`: a sign-up's verification
+ * in two round trips), the high-level OTP methods (`issueOtp`, `verifyOtp`)
+ * and the secure key kept encrypted at rest. Inputs are validated before any query; results are
  * discriminated unions.
  */
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
 import { InvalidInputError } from './errors.js';
 import { decryptSecureKey, encryptSecureKey } from './secure-key.js';
-import { hashOtp, generateOtpCode, otpMatches } from './otp.js';
+import { codeHashes, hashOtp, generateOtpCode, otpMatches } from './otp.js';
 import type { Secrets } from './keyring.js';
 import {
   CREATION_STATUSES,
   FLOW_PURPOSES,
   FLOW_STATUSES,
   OTP_STATUSES,
+  type CheckCodeResult,
   type CreateMembershipResult,
   type ConfirmLoginResult,
   type CreationStatus,
@@ -34,6 +37,7 @@ import {
   type RegisterDeviceResult,
   type ResendResult,
   type SetSecureKeyResult,
+  type StartVerificationResult,
   type UpdateFlowStatusResult,
   type UpdateOtpStatusResult,
   type VerifyOtpResult,
@@ -99,6 +103,22 @@ function toFlowState(row: FlowRow): FlowState {
     otpCount: row.otp_count,
     activeOtp: row.otp_unique_id ? { otpId: row.otp_unique_id, expiresAt: row.otp_expires_at!, status: row.otp_status! } : null,
   };
+}
+
+interface MembershipRow {
+  outcome: CreateMembershipResult['outcome'];
+  membership_unique_id: string | null;
+  status: MembershipStatus | null;
+  creation_status: CreationStatus | null;
+  retry_after_seconds: number | null;
+}
+
+function toMembershipResult(row: MembershipRow): CreateMembershipResult {
+  if (row.outcome === 'created') {
+    return { outcome: 'created', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
+  }
+  if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
+  return { outcome: row.outcome } as CreateMembershipResult;
 }
 
 const seconds = (value: number | null | undefined) => (value === null || value === undefined ? null : value * 1000);
@@ -259,6 +279,156 @@ export class MembershipsClient {
         return { outcome: row.outcome, flow: toFlowState(row) };
       case 'rate_limit_exceeded':
         return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) };
+      default:
+        return { outcome: row.outcome };
+    }
+  }
+
+  /**
+   * The user's "send me a code", in one round trip and one commit (routine
+   * start_verification): ensures the phone and the device's link to it,
+   * starts the device's flow for this phone and purpose and stores a fresh
+   * code's hash — the routines `ensurePhoneNumber`, `initiateVerificationFlow`
+   * and `issueOtp` call, with their limits. When the device already has a
+   * pending flow, a second round trip issues the code for it (`issueOtp`,
+   * under the resend cooldown); `resumed` says so.
+   *
+   * @example
+   * ```ts
+   * const started = await client.startVerification({ phoneNumber: '+14155552671', appDeviceId: deviceId, purpose: 'registration' })
+   * if (started.outcome === 'issued') await sms.send('+14155552671', `Your code: ${started.code}`)
+   * else if (started.outcome === 'rate_limit_exceeded') console.log(`try again in ${started.retryAfterMs} ms`)
+   * ```
+   */
+  async startVerification(input: {
+    phoneNumber: string;
+    region?: string | null;
+    appDeviceId: string;
+    purpose: FlowPurpose;
+    connectionId?: number | null;
+  }): Promise<StartVerificationResult> {
+    check.input(input);
+    const phone = check.phoneNumber('phoneNumber', input.phoneNumber, input.region);
+    const appDeviceId = check.uuid('appDeviceId', input.appDeviceId);
+    const purpose = check.oneOf('purpose', input.purpose, FLOW_PURPOSES);
+    const connectionId = check.optionalInteger('connectionId', input.connectionId, 0, MAX_CONNECTION_ID);
+    const proposal = randomUUID();
+    const code = generateOtpCode();
+    const stored = hashOtp(this.secrets.otpKeys, proposal, code);
+    const row = await this.one<
+      Omit<FlowRow, 'outcome' | 'otp_hash' | 'otp_salt' | 'otp_status' | 'otp_is_active'> & {
+        outcome: 'code_issued' | 'flow_pending' | 'flow_verified' | Exclude<StartVerificationResult['outcome'], 'issued' | 'verified'>;
+        retry_after_seconds: number | null;
+      }
+    >('start-verification', [
+      phone.e164,
+      phone.region,
+      appDeviceId,
+      purpose,
+      connectionId,
+      proposal,
+      stored.hash,
+      stored.salt,
+      this.otpLifetimeSeconds,
+    ]);
+    const flow = (activeOtp: FlowState['activeOtp'], otpCount = row.otp_count): FlowState => ({
+      ...toFlowState({ ...row, otp_count: otpCount, otp_hash: null, otp_salt: null, otp_status: null, otp_is_active: null }),
+      activeOtp,
+    });
+    switch (row.outcome) {
+      case 'code_issued':
+        return {
+          outcome: 'issued',
+          flow: flow({ otpId: row.otp_unique_id!, expiresAt: row.otp_expires_at!, status: 'pending' }),
+          otpId: row.otp_unique_id!,
+          code,
+          resumed: false,
+        };
+      case 'flow_verified':
+        return { outcome: 'verified', flow: flow(null) };
+      case 'flow_pending': {
+        const flowId = row.flow_unique_id!;
+        const issued = await this.issueOtp(flowId);
+        if (issued.outcome === 'issued') {
+          // The code's expiry as this process's clock estimates it; the database's clock decides.
+          const expiresAt = new Date(Date.now() + this.otpLifetimeSeconds * 1000);
+          const state = flow({ otpId: issued.otpId, expiresAt, status: 'pending' }, row.otp_count + 1);
+          return { outcome: 'issued', flow: state, otpId: issued.otpId, code: issued.code, resumed: true };
+        }
+        if (issued.outcome === 'resend_cooldown_active') return { outcome: issued.outcome, flowId, retryAfterMs: issued.retryAfterMs };
+        if (issued.outcome === 'max_otps_reached') return { outcome: issued.outcome, flowId };
+        return { outcome: issued.outcome };
+      }
+      case 'rate_limit_exceeded':
+        return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) };
+      case 'resend_cooldown_active':
+        return { outcome: row.outcome, flowId: row.flow_unique_id!, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
+      case 'max_otps_reached':
+        return { outcome: row.outcome, flowId: row.flow_unique_id! };
+      default:
+        return { outcome: row.outcome };
+    }
+  }
+
+  /**
+   * The user's "here is my code", in one round trip and one commit (routine
+   * check_code): the check `verifyOtp` makes, with the same limits and rows,
+   * and for a registration flow the membership `createMembership` creates,
+   * in the same transaction. The code never leaves the application: the
+   * database gets its keyed hash under each OTP key.
+   *
+   * @example
+   * ```ts
+   * const checked = await client.checkCode(flowId, '042917', { connectionId: 42 })
+   * if (checked.outcome === 'verified' && checked.membership?.outcome === 'created') {
+   *   await client.setSecureKey({ membershipId: checked.membership.membershipId, flowId, secureKey })
+   * }
+   * ```
+   */
+  async checkCode(flowId: string, code: string, options: { connectionId?: number | null } = {}): Promise<CheckCodeResult> {
+    const id = check.uuid('flowId', flowId);
+    if (typeof code !== 'string' || !/^\d{6}$/.test(code)) throw new InvalidInputError('code', 'must be a string of 6 digits');
+    check.input(options);
+    const connectionId = check.optionalInteger('connectionId', options.connectionId, 0, MAX_CONNECTION_ID);
+    const row = await this.one<{
+      outcome: CheckCodeResult['outcome'] | 'code_hash_legacy';
+      purpose: FlowPurpose | null;
+      otp_unique_id: string | null;
+      membership_outcome: CreateMembershipResult['outcome'] | null;
+      membership_unique_id: string | null;
+      membership_status: MembershipStatus | null;
+      creation_status: CreationStatus | null;
+      retry_after_seconds: number | null;
+    }>('check-code', [id, codeHashes(this.secrets.otpKeys, id, code), connectionId]);
+    switch (row.outcome) {
+      case 'code_hash_legacy': {
+        // A code stored before check_code existed (salted): checked the two-call way.
+        const verified = await this.verifyOtp(id, code);
+        if (verified.outcome !== 'verified') return verified;
+        const membership =
+          row.purpose === 'registration'
+            ? await this.createMembership({ flowId: id, otpId: verified.otpId, connectionId: options.connectionId ?? null })
+            : null;
+        return { outcome: 'verified', otpId: verified.otpId, membership };
+      }
+      case 'verified':
+        return {
+          outcome: 'verified',
+          otpId: row.otp_unique_id!,
+          membership: row.membership_outcome
+            ? toMembershipResult({
+                outcome: row.membership_outcome,
+                membership_unique_id: row.membership_unique_id,
+                status: row.membership_status,
+                creation_status: row.creation_status,
+                retry_after_seconds: row.retry_after_seconds,
+              })
+            : null,
+        };
+      case 'invalid_code':
+        return { outcome: 'invalid_code', otpId: row.otp_unique_id! };
+      case 'too_many_failed_checks':
+        return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
       default:
         return { outcome: row.outcome };
     }
@@ -492,18 +662,7 @@ export class MembershipsClient {
       check.uuid('otpId', input.otpId),
       check.oneOf('creationStatus', input.creationStatus ?? 'otp_verified', CREATION_STATUSES),
     ];
-    const row = await this.one<{
-      outcome: CreateMembershipResult['outcome'];
-      membership_unique_id: string | null;
-      status: MembershipStatus | null;
-      creation_status: CreationStatus | null;
-      retry_after_seconds: number | null;
-    }>('create-membership', params);
-    if (row.outcome === 'created') {
-      return { outcome: 'created', membershipId: row.membership_unique_id!, status: row.status!, creationStatus: row.creation_status };
-    }
-    if (row.outcome === 'rate_limit_exceeded') return { outcome: row.outcome, retryAfterMs: seconds(row.retry_after_seconds) ?? 0 };
-    return { outcome: row.outcome } as CreateMembershipResult;
+    return toMembershipResult(await this.one<MembershipRow>('create-membership', params));
   }
 
   /**

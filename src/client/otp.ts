@@ -1,7 +1,16 @@
 /**
  * One-time passwords (NIST SP 800-63B, OWASP ASVS 6.5/6.6): 6 digits from a
  * CSPRNG, stored only as HMAC-SHA-256 under a server key that never enters the
- * database, salted and bound to the flow, compared in constant time.
+ * database, bound to the flow, compared in constant time.
+ *
+ * Two forms of stored hash. The current one, `<key id>$v2$<base64>`, binds
+ * the code to the flow identifier's last 112 bits (the first 16 are the
+ * partition's on a cluster) and needs no salt, so the application can compute
+ * it from the flow and the code alone: before the flow exists, for a proposed
+ * identifier (startVerification), and without reading the stored hash first
+ * (checkCode). The key is what makes the hash unguessable; the per-code
+ * random salt of the older form, `<key id>$<base64>`, added nothing against
+ * someone without the key. Codes stored in the older form are still checked.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { keyFor, type Keyring } from './keyring.js';
@@ -42,18 +51,53 @@ function mac(key: Buffer, salt: Buffer, flowId: string, code: string): Buffer {
   return createHmac('sha256', key).update(salt).update(flowId).update('\u0000').update(code).digest();
 }
 
+const V2 = 'v2';
+/** check_code takes at most this many hashes (one per key id). */
+const MAX_CODE_HASHES = 16;
+const V2_DOMAIN = 'ecliptix-otp-v2\u0000';
+
+/** The last 14 bytes of a flow identifier: what a v2 hash binds. */
+function flowTail(flowId: string): Buffer {
+  return Buffer.from(flowId.replace(/-/g, ''), 'hex').subarray(2);
+}
+
+function macV2(key: Buffer, flowId: string, code: string): Buffer {
+  return createHmac('sha256', key).update(V2_DOMAIN).update(flowTail(flowId)).update('\u0000').update(code).digest();
+}
+
+function v2Hash(keyring: Keyring, keyId: string, flowId: string, code: string): string {
+  return `${keyId}$${V2}$${macV2(keyFor(keyring, keyId, 'the OTP'), flowId, code).toString('base64')}`;
+}
+
 /**
- * Hashes a code for a flow under the current OTP key, with a fresh salt.
+ * Hashes a code for a flow under the current OTP key (the v2 form). `flowId`
+ * may be a proposed identifier: only its last 112 bits are bound. The salt
+ * stored beside it is those bits, base64 (the column is required; the hash
+ * does not use it).
  *
  * @example
  * ```ts
  * const stored = hashOtp(secrets.otpKeys, flowId, generateOtpCode())
+ * // { hash: 'k1$v2$…', salt: '…' }
  * ```
  */
 export function hashOtp(keyring: Keyring, flowId: string, code: string): StoredOtp {
-  const salt = randomBytes(16);
-  const key = keyFor(keyring, keyring.currentId, 'the OTP');
-  return { hash: `${keyring.currentId}$${mac(key, salt, flowId, code).toString('base64')}`, salt: salt.toString('base64') };
+  return { hash: v2Hash(keyring, keyring.currentId, flowId, code), salt: flowTail(flowId).toString('base64') };
+}
+
+/**
+ * The code's v2 hash under every key of the keyring, one per key id: what
+ * checkCode sends, so the database compares the one under the stored hash's
+ * key id (a rotated-out key still checks the codes it hashed).
+ *
+ * @example
+ * ```ts
+ * const candidates = codeHashes(secrets.otpKeys, flowId, '042917') // ['k2$v2$…', 'k1$v2$…']
+ * ```
+ */
+export function codeHashes(keyring: Keyring, flowId: string, code: string): string[] {
+  const ids = [keyring.currentId, ...[...keyring.keys.keys()].filter((id) => id !== keyring.currentId)];
+  return ids.slice(0, MAX_CODE_HASHES).map((id) => v2Hash(keyring, id, flowId, code));
 }
 
 /**
@@ -65,9 +109,10 @@ export function hashOtp(keyring: Keyring, flowId: string, code: string): StoredO
  * ```
  */
 export function otpMatches(keyring: Keyring, flowId: string, code: string, stored: StoredOtp): boolean {
-  const separator = stored.hash.indexOf('$');
-  const keyId = stored.hash.slice(0, separator);
-  const expected = Buffer.from(stored.hash.slice(separator + 1), 'base64');
-  const actual = mac(keyFor(keyring, keyId, 'the OTP'), Buffer.from(stored.salt, 'base64'), flowId, code);
+  const [keyId = '', second = '', third] = stored.hash.split('$');
+  const key = keyFor(keyring, keyId, 'the OTP');
+  const v2 = second === V2 && third !== undefined;
+  const expected = Buffer.from(v2 ? third : second, 'base64');
+  const actual = v2 ? macV2(key, flowId, code) : mac(key, Buffer.from(stored.salt, 'base64'), flowId, code);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

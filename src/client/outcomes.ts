@@ -253,6 +253,44 @@ export type VerifyOtpResult =
   | { outcome: 'flow_not_found' | 'flow_not_pending' | 'flow_expired' | 'otp_expired' | 'otp_not_found' | 'already_used' };
 
 /**
+ * The result of `startVerification` (routine start_verification, the user's
+ * "send me a code"): a code to send, or why there is none.
+ *
+ * @example
+ * ```ts
+ * const started = await client.startVerification({ phoneNumber: '+14155552671', appDeviceId: deviceId, purpose: 'registration' })
+ * if (started.outcome === 'issued') await sms.send('+14155552671', `Your code: ${started.code}`)
+ * ```
+ */
+export type StartVerificationResult =
+  /** A new flow, or the device's pending one (`resumed`), with a fresh code; send `code` to the user once. */
+  | { outcome: 'issued'; flow: FlowState; otpId: string; code: string; resumed: boolean }
+  /** The device already verified this phone for this purpose, and the flow is still valid: no code needed. */
+  | { outcome: 'verified'; flow: FlowState }
+  /** The pending flow's last code is younger than the resend cooldown. */
+  | { outcome: 'resend_cooldown_active'; flowId: string; retryAfterMs: number }
+  /** The phone started max_flows_per_phone_per_hour flows within the window. */
+  | { outcome: 'rate_limit_exceeded'; retryAfterMs: number | null }
+  | { outcome: 'max_otps_reached'; flowId: string }
+  | { outcome: 'app_device_not_found' | 'flow_not_found' | 'flow_not_pending' | 'flow_expired' };
+
+/**
+ * The result of `checkCode` (routine check_code, the user's "here is my
+ * code"): `verifyOtp`'s outcomes, and on a verified registration the
+ * membership created in the same commit (`createMembership`'s result; `null`
+ * for other purposes).
+ *
+ * @example
+ * ```ts
+ * const checked = await client.checkCode(flowId, '042917')
+ * if (checked.outcome === 'verified' && checked.membership?.outcome === 'created') console.log(checked.membership.membershipId)
+ * ```
+ */
+export type CheckCodeResult =
+  | { outcome: 'verified'; otpId: string; membership: CreateMembershipResult | null }
+  | Exclude<VerifyOtpResult, { outcome: 'verified' }>;
+
+/**
  * The result of `updateOtpStatus` (routine update_otp_status).
  *
  * @example

@@ -1,7 +1,7 @@
 /** The routines as a partition's catalog describes them: what the proxy's routines are generated from. */
 import type { Queryable } from '../db/database.js';
 import { PersistorError } from '../errors.js';
-import { MANIFEST } from '../schema/manifest.js';
+import { APPLICATION_ROUTINES } from '../schema/manifest.js';
 import { rolesConfigured } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
 
@@ -19,7 +19,6 @@ export interface RoutineSignature {
 }
 
 /** The manifest's routines (functions and procedures, all PostgreSQL functions). */
-const MANIFEST_ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function' || o.kind === 'procedure').map((o) => o.name);
 
 interface RoutineRow {
   name: string;
@@ -32,7 +31,7 @@ interface RoutineRow {
 }
 
 /** Reads every manifest routine from a migrated partition; a routine missing there is an error naming it. */
-async function readRoutines(db: Queryable, names: readonly string[] = MANIFEST_ROUTINES): Promise<RoutineSignature[]> {
+async function readRoutines(db: Queryable, names: readonly string[] = APPLICATION_ROUTINES): Promise<RoutineSignature[]> {
   const { rows } = await db.query<RoutineRow>(sqlFile('cluster/read-routines.sql'), [names]);
   const missing = names.filter((name) => !rows.some((row) => row.name === name));
   if (missing.length > 0) {

@@ -9,11 +9,8 @@ import { readCatalog } from '../cluster/catalog.js';
 import { digestOf, partitionConnectionString, partitionSql, proxySql, routeAll } from '../cluster/generate.js';
 import { GENERATED_TABLE, generatedSql, type GeneratedPart } from '../cluster/generated-record.js';
 import type { Queryable } from '../db/database.js';
-import { MANIFEST } from '../schema/manifest.js';
+import { APPLICATION_ROUTINES } from '../schema/manifest.js';
 import { maskDatabaseUrl } from '../util/redact.js';
-
-/** The routines the proxy routes: the manifest's functions and procedures. */
-const ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function' || o.kind === 'procedure').map((o) => o.name);
 
 export { readIdentity, type PartitionIdentity } from '../cluster/identity.js';
 
@@ -68,7 +65,7 @@ export async function inspectProxy(db: Queryable, cluster: ClusterConfig): Promi
   const present = await db.query<{ proname: string }>(
     `SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = 'ecliptix' AND p.proname = ANY($1::text[])`,
-    [ROUTINES],
+    [APPLICATION_ROUTINES],
   );
   const names = new Set(present.rows.map((row) => row.proname));
   const server = await db.query<{ srvoptions: string[] | null }>(
@@ -87,11 +84,11 @@ export async function inspectProxy(db: Queryable, cluster: ClusterConfig): Promi
   });
   const definitionsMatch = server.rows.length > 0 && defined === cluster.partitions.length && partitions.every((p) => p.matches);
   const plproxy = extension.rows[0]?.extversion ?? null;
-  const missing = ROUTINES.filter((name) => !names.has(name));
+  const missing = APPLICATION_ROUTINES.filter((name) => !names.has(name));
   return {
     target: maskDatabaseUrl(cluster.proxy),
     plproxy,
-    routines: { expected: ROUTINES.length, present: ROUTINES.length - missing.length, missing },
+    routines: { expected: APPLICATION_ROUTINES.length, present: APPLICATION_ROUTINES.length - missing.length, missing },
     partitionCount: server.rows.length > 0 ? defined : null,
     partitions,
     definitionsMatch,

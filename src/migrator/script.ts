@@ -24,12 +24,14 @@ export type Component = (typeof COMPONENTS)[number];
 /**
  * The component a migration belongs to: every versioned migration is `tables`
  * (the schema and its changes, applied before any routine, as `migrate` does);
- * repeatables under `procedures/` or `triggers/` are those; any other
+ * repeatables under `procedures/` or `triggers/` are those, and the user
+ * actions beside the seed's routines (`actions/`) are `procedures`; any other
  * repeatable (functions/, internal/ helpers) is `functions`.
  */
 function componentOf(migration: Migration): Component {
   if (migration.type === 'versioned') return 'tables';
   const folder = migration.script.split('/')[0];
+  if (folder === 'actions') return 'procedures';
   return folder === 'procedures' || folder === 'triggers' ? folder : 'functions';
 }
 

@@ -32,7 +32,7 @@ import type { ClusterConfig } from '../config/cluster.js';
 import { partitionConnectionString } from '../cluster/generate.js';
 import type { Database, Queryable } from '../db/database.js';
 import { messageOf } from '../errors.js';
-import { MANIFEST } from '../schema/manifest.js';
+import { APPLICATION_ROUTINES } from '../schema/manifest.js';
 import { sqlFile } from '../sql-files.js';
 import { readIdentity } from '../cluster/identity.js';
 import { verifyDatabase, type VerifyOptions, type VerifyReport } from './verify.js';
@@ -122,10 +122,9 @@ interface RoutineRow {
   result: string;
 }
 
-const MANIFEST_ROUTINES: readonly string[] = MANIFEST.filter((o) => o.kind === 'function' || o.kind === 'procedure').map((o) => o.name);
 
 async function readRoutineRows(db: Queryable): Promise<Map<string, RoutineRow[]>> {
-  const { rows } = await db.query<RoutineRow>(sqlFile('cluster/read-routines.sql'), [MANIFEST_ROUTINES]);
+  const { rows } = await db.query<RoutineRow>(sqlFile('cluster/read-routines.sql'), [APPLICATION_ROUTINES]);
   const byName = new Map<string, RoutineRow[]>();
   for (const row of rows) byName.set(row.name, [...(byName.get(row.name) ?? []), row]);
   return byName;
@@ -291,7 +290,7 @@ export async function verifyCluster(open: OpenCluster, cluster: ClusterConfig, o
     try {
       const [want, have] = await Promise.all([readRoutineRows(reference.db), readRoutineRows(proxyDb)]);
       const problems: string[] = [];
-      for (const name of MANIFEST_ROUTINES) {
+      for (const name of APPLICATION_ROUTINES) {
         const wanted = want.get(name);
         const had = have.get(name);
         if (!wanted) problems.push(`ecliptix.${name} is missing on ${where}, so the proxy's cannot be compared`);
@@ -303,7 +302,7 @@ export async function verifyCluster(open: OpenCluster, cluster: ClusterConfig, o
         }
       }
       proxyChecks.push(
-        check('routines', problems, [`the ${MANIFEST_ROUTINES.length} routines, with ${where}'s argument lists and result columns`]),
+        check('routines', problems, [`the ${APPLICATION_ROUTINES.length} routines, with ${where}'s argument lists and result columns`]),
       );
     } catch (error) {
       proxyChecks.push(check('routines', [`cannot compare the routines: ${messageOf(error)}`]));

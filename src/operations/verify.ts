@@ -53,6 +53,8 @@ export interface VerifyReport {
   passed: boolean;
   criteria: Criterion[];
   objects: VerifiedObject[];
+  /** The objects beside the seed's 36 (ADDED_OBJECTS: the user actions), listed apart. */
+  added: VerifiedObject[];
   /** What is in schema ecliptix but is no manifest object: unknown names and objects of the wrong kind (as inspectObjects reports them). */
   unexpected: { name: string; kind: string }[];
   drift: Drift[];
@@ -160,7 +162,7 @@ async function checkConnection(
  * ```
  */
 export async function verifyDatabase(db: Database, options: VerifyOptions): Promise<VerifyReport> {
-  const { objects: kinds, unexpected } = await inspectObjects(db);
+  const { objects: kinds, added, unexpected } = await inspectObjects(db);
 
   // 1. present, of the right kind
   const presence: string[] = [];
@@ -172,6 +174,11 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
     else if (!object.present) presence.push(`missing: ${object.kind} ${object.name}`);
   }
   const presentCount = kinds.filter((o) => o.present).length;
+  for (const object of added) {
+    if (object.actualKind) presence.push(`wrong kind (beside the seed): ${object.name} is a ${object.actualKind}, expected ${expectedKind(object)}`);
+    else if (!object.present) presence.push(`missing (beside the seed): ${object.kind} ${object.name}`);
+  }
+  const addedPresent = added.filter((o) => o.present).length;
 
   // 2. enabled, definitions as shipped
   const active: string[] = [];
@@ -179,7 +186,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
     active.push(
       `${MANIFEST.length - presentCount} of the ${MANIFEST.length} objects are missing or of the wrong kind, so not all are active`,
     );
-  for (const object of kinds.filter((o) => o.present && !o.enabled)) active.push(`disabled: ${object.kind} ${object.name}`);
+  for (const object of [...kinds, ...added].filter((o) => o.present && !o.enabled)) active.push(`disabled: ${object.kind} ${object.name}`);
   let drift: Drift[] = [];
   let checked = 0;
   try {
@@ -222,7 +229,10 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
 
   const drifted = new Set(drift.filter((d) => d.kind !== 'support routine').map((d) => d.name));
   const criteria = [
-    criterion(1, presence, [`${presentCount}/${MANIFEST.length} present, each of the right kind`]),
+    criterion(1, presence, [
+      `${presentCount}/${MANIFEST.length} present, each of the right kind`,
+      `beside the seed: ${addedPresent}/${added.length} present (${added.map((o) => o.name).join(', ')})`,
+    ]),
     criterion(2, active, [
       `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT} and their support routines) identical to what the project ships` +
         (options.partition ? " (with the partition's identifier defaults, ecliptix_partition.new_unique_id())" : ''),
@@ -235,6 +245,7 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
     passed: criteria.every((c) => c.passed),
     criteria,
     objects: kinds.map((o) => ({ ...o, drifted: drifted.has(o.name) })),
+    added: added.map((o) => ({ ...o, drifted: drifted.has(o.name) })),
     unexpected,
     drift,
     coreChecks,

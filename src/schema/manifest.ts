@@ -79,6 +79,41 @@ export const MANIFEST: readonly ManifestObject[] = [
   })),
 ];
 
+/**
+ * Objects beside the seed's 36, listed apart by `status` and `verify`: the
+ * user actions (a sign-up's verification in two calls) and the trigger that
+ * lets a new flow take a proposed identifier. The seed's objects stay exactly
+ * as they are.
+ *
+ * @example
+ * ```ts
+ * const names = ADDED_OBJECTS.map((o) => o.name) // ['start_verification', 'check_code', 'trg_verification_flows_flow_id_proposal']
+ * ```
+ */
+export const ADDED_OBJECTS: readonly ManifestObject[] = [
+  { name: 'start_verification', kind: 'procedure', original: '(beside the seed) ensure_phone_number + initiate_verification_flow + insert_otp_record' },
+  { name: 'check_code', kind: 'procedure', original: '(beside the seed) update_otp_status + create_membership' },
+  {
+    name: 'trg_verification_flows_flow_id_proposal',
+    kind: 'trigger',
+    original: '(beside the seed) a new flow takes a proposed identifier',
+    table: 'verification_flows',
+  },
+];
+
+/**
+ * Every routine the application calls: the seed's and those beside it
+ * ({@link ADDED_OBJECTS}). A cluster's proxy routes each of them.
+ *
+ * @example
+ * ```ts
+ * console.log(APPLICATION_ROUTINES.length) // 19
+ * ```
+ */
+export const APPLICATION_ROUTINES: readonly string[] = [...MANIFEST, ...ADDED_OBJECTS]
+  .filter((object) => object.kind === 'function' || object.kind === 'procedure')
+  .map((object) => object.name);
+
 /** The kinds in the order reports list them. */
 export const OBJECT_KINDS: readonly ObjectKind[] = ['table', 'function', 'procedure', 'trigger'];
 

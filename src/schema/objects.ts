@@ -6,7 +6,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
-import { MANIFEST, OBJECT_KINDS, type ManifestObject, type ObjectKind } from './manifest.js';
+import { ADDED_OBJECTS, MANIFEST, OBJECT_KINDS, type ManifestObject, type ObjectKind } from './manifest.js';
 
 /** One manifest object as found in the database. */
 export interface ObjectState extends ManifestObject {
@@ -29,10 +29,12 @@ export interface KindSummary {
 export interface ObjectsReport {
   /** Every manifest object, in manifest order. */
   objects: ObjectState[];
+  /** The objects beside the seed's ({@link ADDED_OBJECTS}), listed apart. */
+  added: ObjectState[];
   byKind: KindSummary[];
   /** What is in schema ecliptix but is no manifest object (name and kind): unknown names, and objects of the wrong kind. */
   unexpected: { name: string; kind: string }[];
-  /** Every object present and enabled, and nothing unexpected. */
+  /** Every object (the seed's and those beside them) present and enabled, and nothing unexpected. */
   complete: boolean;
 }
 
@@ -72,7 +74,7 @@ function describeRow(row: PresentRow): string {
 export async function inspectObjects(db: Queryable): Promise<ObjectsReport> {
   const { rows } = await db.query<PresentRow>(sqlFile('operations/object-kinds.sql'));
   const matched = new Set<PresentRow>();
-  const objects = MANIFEST.map((object): ObjectState => {
+  const find = (object: ManifestObject): ObjectState => {
     const named = rows.filter((row) => row.name === object.name);
     const match = named.find((row) => row.kind === expectedKind(object) && (object.table === undefined || row.table_name === object.table));
     if (match) matched.add(match);
@@ -83,12 +85,15 @@ export async function inspectObjects(db: Queryable): Promise<ObjectsReport> {
       ...(other ? { actualKind: describeRow(other) } : {}),
       enabled: match?.enabled ?? false,
     };
-  });
+  };
+  const objects = MANIFEST.map(find);
+  const added = ADDED_OBJECTS.map(find);
   const unexpected = rows.filter((row) => !matched.has(row)).map((row) => ({ name: row.name, kind: row.kind }));
   const byKind = OBJECT_KINDS.map((kind) => ({
     kind,
     expected: objects.filter((o) => o.kind === kind).length,
     present: objects.filter((o) => o.kind === kind && o.present).length,
   }));
-  return { objects, byKind, unexpected, complete: objects.every((o) => o.present && o.enabled) && unexpected.length === 0 };
+  const complete = [...objects, ...added].every((o) => o.present && o.enabled) && unexpected.length === 0;
+  return { objects, added, byKind, unexpected, complete };
 }

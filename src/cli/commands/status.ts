@@ -58,6 +58,12 @@ function printObjectSummary(output: Output, schema: ObjectsReport): void {
   for (const object of schema.objects.filter((o) => o.present && !o.enabled))
     output.line(`  ${s.bad('disabled')}  ${object.kind} ${object.name}`);
   for (const object of schema.unexpected) output.line(`  ${s.warn('unexpected')} ${object.kind} ${object.name}`);
+  const added = schema.added.filter((o) => o.present && o.enabled).length;
+  const addedText = `beside the seed: ${added}/${schema.added.length} present (${schema.added.map((o) => o.name).join(', ')})`;
+  output.line(added === schema.added.length ? addedText : s.bad(addedText));
+  for (const object of schema.added.filter((o) => !o.present)) output.line(`  ${s.bad('missing')}   ${object.kind} ${object.name}`);
+  for (const object of schema.added.filter((o) => o.present && !o.enabled))
+    output.line(`  ${s.bad('disabled')}  ${object.kind} ${object.name}`);
 }
 
 /** A count as printed: exact ones as they are, estimates as `~1,000,000 (estimate)`. */
