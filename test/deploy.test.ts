@@ -35,10 +35,18 @@ describe.each(engines)('deploying the schema on %s', (engine) => {
       { kind: 'trigger', expected: 9, present: 9 },
     ]);
     expect(report.schema.unexpected).toEqual([]);
+    expect(report.schema.added.map((o: { name: string; present: boolean }) => [o.name, o.present])).toEqual([
+      ['start_verification', true],
+      ['check_code', true],
+      ['trg_verification_flows_flow_id_proposal', true],
+    ]);
     expect(report.schema.complete).toBe(true);
     const human = await runCli([...target.cliArgs, 'status']);
     expect(human.stdout).toContain(
       'objects (schema ecliptix): tables 10/10, functions 3/3, procedures 14/14, triggers 9/9 — 36/36 present',
+    );
+    expect(human.stdout).toContain(
+      'beside the seed: 3/3 present (start_verification, check_code, trg_verification_flows_flow_id_proposal)',
     );
   });
 

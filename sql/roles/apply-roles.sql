@@ -12,7 +12,7 @@
 -- routine) change none of it, and then cost one catalog query.
 --   owner      owns schemas ecliptix, ecliptix_internal, persistor and every
 --              object in them; the SECURITY DEFINER routines run as it.
---   app        USAGE on ecliptix; EXECUTE on the 17 routines and on the
+--   app        USAGE on ecliptix; EXECUTE on its 19 routines (the seed's 17, the 2 user actions) and on the
 --              clock ecliptix_internal.now(); no privilege on any table.
 --   reporting  read-only, for `status`: the journal, and every column of the
 --              ecliptix tables except the secrets (memberships.secure_key,

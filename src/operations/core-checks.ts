@@ -1,7 +1,8 @@
 /**
  * The seed's "test core functionality", automated: a whole journey through
- * all ROUTINE_COUNT routines (schema/manifest.ts) — register a device, create a phone number, run a
- * verification flow to a membership with a secure key, log in — inside one
+ * all APPLICATION_ROUTINES (schema/manifest.ts: the seed's 17 and the user actions) — register a
+ * device, create a phone number, run a verification flow to a membership with a secure key, log
+ * in, send and check a code as the user actions do — inside one
  * transaction that is always rolled back, so production keeps no test data.
  * The phone number is random, so real rows never interfere.
  */
@@ -41,6 +42,7 @@ interface Journey {
   otp?: string;
   membership?: string;
   loginFlow?: string;
+  actionFlow?: string;
 }
 
 interface Step {
@@ -187,6 +189,20 @@ const STEPS: Step[] = [
     file: '19-fail-flow',
     params: (j) => [j.loginFlow],
     check: outcome('updated'),
+  },
+  {
+    name: 'send a code (user action)',
+    routine: 'start_verification',
+    file: '20-start-verification',
+    params: (j) => [j.phone, j.device, randomUUID()],
+    check: outcome('code_issued', (row, j) => (j.actionFlow = row.flow_unique_id as string)),
+  },
+  {
+    name: 'check the code (user action)',
+    routine: 'check_code',
+    file: '21-check-code',
+    params: (j) => [j.actionFlow],
+    check: outcome('verified'),
   },
 ];
 

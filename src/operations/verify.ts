@@ -19,7 +19,7 @@ import type { Database } from '../db/database.js';
 import { messageOf } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
-import { MANIFEST, OBJECT_COUNT, ROUTINE_COUNT } from '../schema/manifest.js';
+import { APPLICATION_ROUTINES, MANIFEST, OBJECT_COUNT, ROUTINE_COUNT } from '../schema/manifest.js';
 import { expectedKind, inspectObjects, type ObjectState } from '../schema/objects.js';
 import { readRolePrivileges } from '../schema/roles.js';
 import { sqlFile } from '../sql-files.js';
@@ -234,10 +234,10 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
       `beside the seed: ${addedPresent}/${added.length} present (${added.map((o) => o.name).join(', ')})`,
     ]),
     criterion(2, active, [
-      `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT} and their support routines) identical to what the project ships` +
+      `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT}, those beside them and their support routines) identical to what the project ships` +
         (options.partition ? " (with the partition's identifier defaults, ecliptix_partition.new_unique_id())" : ''),
     ]),
-    criterion(3, core, [`${coreChecks.checks.length} checks through all ${ROUTINE_COUNT} routines, rolled back`]),
+    criterion(3, core, [`${coreChecks.checks.length} checks through all ${APPLICATION_ROUTINES.length} routines (the seed's ${ROUTINE_COUNT} and the user actions), rolled back`]),
     criterion(4, journal, ['every migration applied successfully; none pending, failed or edited']),
     criterion(5, connection.details, connection.notes),
   ];

@@ -1,6 +1,6 @@
 /**
  * Least privilege: an owner that runs migrations and owns every object, an
- * application role that may only EXECUTE the ROUTINE_COUNT routines (manifest.ts), and a read-only
+ * application role that may only EXECUTE the APPLICATION_ROUTINES (manifest.ts: the seed's 17 and the user actions), and a read-only
  * reporting role for `status`. The grants live in sql/roles/apply-roles.sql.
  */
 import type { Queryable } from '../db/database.js';

@@ -11,7 +11,7 @@ import { deployCluster } from '../../src/cluster/deploy.js';
 import { deviceHash, idHash, partitionOf, phoneHash } from '../../src/cluster/hash.js';
 import type { Database } from '../../src/db/database.js';
 import { isPersistorError } from '../../src/errors.js';
-import { ROUTINE_COUNT } from '../../src/schema/manifest.js';
+import { APPLICATION_ROUTINES } from '../../src/schema/manifest.js';
 import { createTestCluster, withDb, type TestCluster } from './support.js';
 
 let cluster: TestCluster | undefined;
@@ -38,13 +38,13 @@ describe('deployCluster (postgres + PL/Proxy)', () => {
     expect(first.partitions.map((p) => p.identity)).toEqual(Array(partitions).fill('claimed'));
     expect(first.partitions.every((p) => p.migrationsApplied > 0 && p.generated === 'applied')).toBe(true);
     expect(first.proxy.generated).toBe('applied');
-    expect(first.routines).toHaveLength(ROUTINE_COUNT);
+    expect(first.routines).toHaveLength(APPLICATION_ROUTINES.length);
 
     await withDb(cluster.openProxy(), async (db) => {
       const { rows } = await db.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM pg_proc WHERE pronamespace = 'ecliptix'::regnamespace",
       );
-      expect(rows[0]!.n).toBe(ROUTINE_COUNT);
+      expect(rows[0]!.n).toBe(APPLICATION_ROUTINES.length);
       // The SQL hashes and the TypeScript ones agree (tests and operators use the latter).
       const phone = '+12025550147';
       const uid = randomUUID();

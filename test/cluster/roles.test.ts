@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deployCluster } from '../../src/cluster/deploy.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { ROUTINE_COUNT } from '../../src/schema/manifest.js';
+import { APPLICATION_ROUTINES } from '../../src/schema/manifest.js';
 import { applyRoles, type RoleNames } from '../../src/schema/roles.js';
 import { createTestCluster, withDb, type TestCluster } from './support.js';
 import { idIn } from './transcript.js';
@@ -71,7 +71,7 @@ describe('roles on a cluster (postgres + PL/Proxy)', () => {
     const { rows } = await app.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_proc p WHERE p.pronamespace = 'ecliptix'::regnamespace AND has_function_privilege(p.oid, 'EXECUTE')`,
     );
-    expect(rows[0]!.n).toBe(ROUTINE_COUNT);
+    expect(rows[0]!.n).toBe(APPLICATION_ROUTINES.length);
     // The partitions' support belongs to the owner role, like the rest of the schema.
     await withDb(cluster.openPartition(1), async (db) => {
       const owners = await db.query<{ owner: string }>(

@@ -6,6 +6,7 @@ import { runCli } from '../support/cli.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
 import { snapshotAllTables } from '../schema/journey.js';
 import { catalogSnapshot } from '../support/snapshot.js';
+import { ADDED_OBJECTS, APPLICATION_ROUTINES } from '../../src/schema/manifest.js';
 
 const passed = (report: { criteria: { number: number; passed: boolean }[] }) => report.criteria.map((c) => c.passed);
 
@@ -48,9 +49,12 @@ describe.each(engines)('verify on %s', (engine) => {
     expect(report.drift).toEqual([]);
     expect(report.objects).toHaveLength(36);
     expect(report.objects.every((o) => o.present && o.enabled && !o.drifted)).toBe(true);
-    expect(report.coreChecks.checks).toHaveLength(19);
-    expect(new Set(report.coreChecks.checks.map((c) => c.routine)).size).toBe(17);
-    expect(report.criteria[1]!.details[0]).toContain(`${36 + supportRoutines} definitions`); // the 36 and the support routines
+    expect(report.added.map((o) => [o.name, o.present && o.enabled && !o.drifted])).toEqual(ADDED_OBJECTS.map((o) => [o.name, true]));
+    expect(report.criteria[0]!.details[1]).toBe(`beside the seed: 3/3 present (${ADDED_OBJECTS.map((o) => o.name).join(', ')})`);
+    expect(report.coreChecks.checks).toHaveLength(21);
+    expect(new Set(report.coreChecks.checks.map((c) => c.routine)).size).toBe(APPLICATION_ROUTINES.length);
+    // the 36, the 3 beside them (ADDED_OBJECTS) and the support routines
+    expect(report.criteria[1]!.details[0]).toContain(`${36 + ADDED_OBJECTS.length + supportRoutines} definitions`);
 
     expect(await snapshotAllTables(db!)).toEqual(rowsBefore); // the core checks were rolled back
     expect(await catalogSnapshot(db!)).toEqual(catalogBefore); // so was the rebuild for the drift check
@@ -69,7 +73,8 @@ describe.each(engines)('verify on %s', (engine) => {
       ALTER TABLE ecliptix.login_attempts DISABLE TRIGGER trg_login_attempts_updated_at;
       DROP TRIGGER trg_app_devices_updated_at ON ecliptix.app_devices;
       DROP FUNCTION ecliptix.get_phone_number_details(uuid);
-      CREATE PROCEDURE ecliptix.get_phone_number_details(p uuid) LANGUAGE sql AS $$ SELECT 1 $$;`);
+      CREATE PROCEDURE ecliptix.get_phone_number_details(p uuid) LANGUAGE sql AS $$ SELECT 1 $$;
+      DROP FUNCTION ecliptix.check_code(uuid, text[], bigint);`);
     const rowsBefore = await snapshotAllTables(db!);
 
     // The CLI (exit 5, one JSON document) on the server; PGlite starts slowly, so there the same report comes from the API.
@@ -87,6 +92,7 @@ describe.each(engines)('verify on %s', (engine) => {
     expect(report.criteria[0].details).toEqual([
       'wrong kind: get_phone_number_details is a procedure (CREATE PROCEDURE), expected function',
       'missing: trigger trg_app_devices_updated_at',
+      'missing (beside the seed): procedure check_code',
     ]);
     expect(report.criteria[1].details).toEqual(
       expect.arrayContaining([
@@ -162,7 +168,7 @@ describe.each(engines)('verify on %s', (engine) => {
       expect(denied.criteria[4]!.details).toEqual([
         'role persistor_verify_app lacks USAGE on schema ecliptix (GRANT USAGE ON SCHEMA ecliptix TO persistor_verify_app)',
         expect.stringMatching(
-          /^role persistor_verify_app may not EXECUTE create_membership, .*verify_phone_for_secret_key_recovery \(GRANT EXECUTE ON ALL FUNCTIONS/,
+          /^role persistor_verify_app may not EXECUTE check_code, create_membership, .*verify_phone_for_secret_key_recovery \(GRANT EXECUTE ON ALL FUNCTIONS/,
         ),
         expect.stringMatching(/^basic operations as persistor_verify_app failed: permission denied for schema ecliptix/),
       ]);
@@ -191,7 +197,7 @@ describe.each(engines)('verify on an undeployed %s database', (engine) => {
       const before = await catalogSnapshot(db);
       const report = await verify({ ...target.config, db });
       expect(passed(report)).toEqual([false, false, false, false, false]);
-      expect(report.criteria[0]!.details).toHaveLength(36);
+      expect(report.criteria[0]!.details).toHaveLength(36 + ADDED_OBJECTS.length);
       expect(report.criteria[3]!.details).toEqual([
         'no migration is recorded as applied: deploy with `ecliptix-persistor migrate` (or the `sql` script)',
       ]);

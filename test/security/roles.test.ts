@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createMembershipsClient, type MembershipsClient } from '../../src/client/memberships-client.js';
 import { generateKeyring } from '../../src/client/keyring.js';
 import type { Database, Queryable } from '../../src/db/database.js';
-import { TABLE_NAMES } from '../../src/schema/manifest.js';
+import { APPLICATION_ROUTINES, TABLE_NAMES } from '../../src/schema/manifest.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
@@ -94,7 +94,7 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
         purpose: 'app',
         roleName: names.app,
         tablesWithPrivileges: 0,
-        executableRoutines: 17,
+        executableRoutines: APPLICATION_ROUTINES.length,
         readsSecureKey: false,
         createsInEcliptix: false,
       },
@@ -102,7 +102,7 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
         purpose: 'owner',
         roleName: names.owner,
         tablesWithPrivileges: 10,
-        executableRoutines: 17,
+        executableRoutines: APPLICATION_ROUTINES.length,
         readsSecureKey: true,
         createsInEcliptix: true,
       },

@@ -1,7 +1,7 @@
 /** The `roles` command line: the roles table and how to grant them. */
 import type { Command } from 'commander';
 import { roles } from '../../commands/roles.js';
-import { ROUTINE_COUNT } from '../../schema/manifest.js';
+import { APPLICATION_ROUTINES } from '../../schema/manifest.js';
 import { DEFAULT_ROLE_NAMES, type RoleNames } from '../../schema/roles.js';
 import type { CliContext } from '../context.js';
 import { printRoles } from '../print.js';
@@ -11,7 +11,7 @@ export function registerRolesCommand(program: Command, cli: CliContext): void {
   program
     .command('roles')
     .description(
-      `create (when missing) and grant the owner, application (EXECUTE on the ${ROUTINE_COUNT} routines only) and read-only reporting roles; migrate keeps them applied`,
+      `create (when missing) and grant the owner, application (EXECUTE on the ${APPLICATION_ROUTINES.length} routines only) and read-only reporting roles; migrate keeps them applied`,
     )
     .option('--owner <role>', 'owns every object; the routines run with its rights', DEFAULT_ROLE_NAMES.owner)
     .option('--app <role>', 'the application: EXECUTE on the routines, no table access', DEFAULT_ROLE_NAMES.app)
