@@ -85,6 +85,46 @@ async function journey(client: MembershipsClient, phoneNumber: string): Promise<
   return log;
 }
 
+/** The sign-up as the user's actions (issue 14), recorded by shape; a new device each time, so its row is copied when it lives elsewhere. */
+async function actions(client: MembershipsClient, phoneNumber: string): Promise<{ log: unknown[]; flowIds: string[] }> {
+  const log: unknown[] = [];
+  const flowIds: string[] = [];
+  const record = <T>(step: string, result: T): T => {
+    log.push({ step, result: shapeOf(result) });
+    return result;
+  };
+  const deviceId = idIn(record('device', await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })), /device/i);
+  const started = record(
+    'send me a code',
+    await client.startVerification({ phoneNumber, appDeviceId: deviceId, purpose: 'registration', connectionId: 7 }),
+  );
+  if (started.outcome !== 'issued') throw new Error(started.outcome);
+  flowIds.push(started.flow.flowId);
+  record(
+    'again, too soon',
+    await client.startVerification({ phoneNumber, appDeviceId: deviceId, purpose: 'registration', connectionId: 7 }),
+  );
+  record('wrong code', await client.checkCode(started.flow.flowId, wrongCode(started.code), { connectionId: 7 }));
+  const checked = record('right code', await client.checkCode(started.flow.flowId, started.code, { connectionId: 7 }));
+  record('replayed code', await client.checkCode(started.flow.flowId, started.code, { connectionId: 7 }));
+  const membershipId = checked.outcome === 'verified' && checked.membership?.outcome === 'created' ? checked.membership.membershipId : '';
+  const key = randomBytes(32);
+  record('secure key', await client.setSecureKey({ membershipId, flowId: started.flow.flowId, secureKey: key }));
+  const login = record('login', await client.login(phoneNumber));
+  record('released the stored key', Buffer.from((login as { secureKey?: Uint8Array }).secureKey ?? []).equals(key));
+  record(
+    'verified flow, not started again',
+    await client.startVerification({ phoneNumber, appDeviceId: deviceId, purpose: 'registration' }),
+  );
+  const other = idIn(await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() }), /device/i);
+  const login2 = record('login flow, second device', await client.startVerification({ phoneNumber, appDeviceId: other, purpose: 'login' }));
+  if (login2.outcome === 'issued') {
+    flowIds.push(login2.flow.flowId);
+    record('login code', await client.checkCode(login2.flow.flowId, login2.code));
+  }
+  return { log, flowIds };
+}
+
 describe('the memberships client through the proxy (postgres + PL/Proxy)', () => {
   let cluster: TestCluster;
   let single: TestDatabase;
@@ -118,6 +158,19 @@ describe('the memberships client through the proxy (postgres + PL/Proxy)', () =>
         { step: 'released the stored key', result: true },
         { step: 'released the new key', result: true },
       ]);
+    }
+  });
+
+  it("runs the sign-up as the user's actions, answering as one database does; a flow's identifier says its phone's partition", async () => {
+    const phones = ['+14155550141', '+14155550142', '+14155550143', '+14155550144'];
+    expect(new Set(phones.map((p) => partitionOf(phoneHash(p), PARTITIONS))).size).toBe(PARTITIONS);
+    for (const phone of phones) {
+      const onOne = await actions(createMembershipsClient({ db: singleDb, secrets }), phone);
+      const throughProxy = await actions(createMembershipsClient({ db: proxyDb, secrets }), phone);
+      expect(throughProxy.log).toEqual(onOne.log);
+      expect(throughProxy.log).toContainEqual({ step: 'released the stored key', result: true });
+      expect(throughProxy.flowIds).toHaveLength(2);
+      for (const flowId of throughProxy.flowIds) expect(parseInt(flowId.slice(0, 4), 16)).toBe(partitionOf(phoneHash(phone), PARTITIONS));
     }
   });
 });
