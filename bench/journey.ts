@@ -133,6 +133,53 @@ export const JOURNEY: readonly Step[] = [
   },
 ];
 
+const step = (name: string): Step => JOURNEY.find((s) => s.name === name)!;
+
+/**
+ * A sign-up the routine-level way: the journey up to the first sign-in
+ * (the key released), without its confirmation — 9 round trips.
+ */
+export const SIGN_UP_ROUTINE_LEVEL: readonly Step[] = JOURNEY.filter((s) => s.name !== 'confirmLogin');
+
+/**
+ * The same sign-up as the user's actions (issue 14): register the device,
+ * "send me a code" (startVerification), "here is my code" (checkCode, which
+ * creates the membership), store the secure key, sign in — 5 round trips.
+ */
+export const SIGN_UP_ACTIONS: readonly Step[] = [
+  step('registerDevice'),
+  {
+    name: 'startVerification',
+    roundTrips: 1,
+    async run(client, id) {
+      const r = await client.startVerification({
+        phoneNumber: id.phone,
+        appDeviceId: id.appDeviceId!,
+        purpose: 'registration',
+        connectionId: CONNECTION_ID,
+      });
+      return r.outcome === 'issued' && !r.resumed
+        ? { ok: true, outcome: r.outcome, value: { ...id, flowId: r.flow.flowId, otpId: r.otpId, code: r.code } }
+        : { ok: false, outcome: r.outcome };
+    },
+  },
+  {
+    name: 'checkCode',
+    roundTrips: 1,
+    async run(client, id) {
+      const r = await client.checkCode(id.flowId!, id.code!, { connectionId: CONNECTION_ID });
+      return r.outcome === 'verified' && r.membership?.outcome === 'created'
+        ? { ok: true, outcome: r.outcome, value: { ...id, membershipId: r.membership.membershipId } }
+        : { ok: false, outcome: r.outcome === 'verified' ? `membership ${r.membership?.outcome}` : r.outcome };
+    },
+  },
+  step('setSecureKey'),
+  step('login'),
+];
+
+/** Round trips of a sequence of steps. */
+export const roundTripsOf = (steps: readonly Step[]): number => steps.reduce((sum, s) => sum + s.roundTrips, 0);
+
 /** Not part of the journey, benchmarked alone: a sign-in that failed after the key was released. */
 export const LOG_LOGIN_ATTEMPT: Step = {
   name: 'logLoginAttempt',

@@ -1,5 +1,6 @@
 /**
- * Runtime: the end-to-end journey and each routine alone, with 1, 4 and 16
+ * Runtime: the end-to-end journey, a sign-up the routine-level way and as
+ * the user's actions (issue 14), and each routine alone, with 1, 4 and 16
  * concurrent clients on the server, next to pgbench (tpcb-like and
  * select-only) on the same server at the same concurrency; then the same
  * journey on PGlite.
@@ -9,15 +10,19 @@ import { join } from 'node:path';
 import { migrate, openMembershipsClient } from '../src/index.js';
 import {
   BENCH_SETTINGS_SQL,
+  JOURNEY,
   JOURNEY_ROUND_TRIPS,
   OTP_LIFETIME_SECONDS,
+  SIGN_UP_ACTIONS,
+  SIGN_UP_ROUTINE_LEVEL,
+  roundTripsOf,
   benchSecrets,
   openServerClient,
   routinesAlone,
   runJourney,
   warmUp,
 } from './journey.js';
-import { measureJourneyCost, type JourneyCost } from './journey-cost.js';
+import { measureJourneyCosts, type JourneyCost } from './journey-cost.js';
 import { pgbench, pgbenchInit, type PgbenchResult } from './pgbench.js';
 import {
   checkpoint,
@@ -48,6 +53,17 @@ export interface RuntimeLevel {
   commitCeiling?: number;
   /** Journeys per second / the commit ceiling. */
   journeyToCeiling?: number;
+  /** A new user's sign-up (device to the first key release), the routine-level way and as the user's actions, one after the other. */
+  signUp?: {
+    routineLevel: Drive;
+    actions: Drive;
+    /** Actions sign-ups/s / routine-level sign-ups/s. */
+    actionsToRoutineLevel: number;
+    /** tpcb-like tps / durable commits per actions sign-up. */
+    actionsCeiling: number;
+    /** Actions sign-ups/s / their commit ceiling. */
+    actionsToCeiling: number;
+  };
   /** CPU time of the benchmark's node process (the clients) during the journey, as a fraction of one core. */
   journeyClientCpu: number;
   load1: number;
@@ -64,11 +80,25 @@ export interface RuntimeResult {
   };
   /** Durable commits and WAL bytes per journey (one client, one journey after another). */
   journeyCost?: JourneyCost;
+  /**
+   * The same per sign-up: the routine-level way on the schema before issue 14
+   * (the revision `baseline`), and today the routine-level way and as the user's actions.
+   */
+  signUpCost?: {
+    baseline: string;
+    before: JourneyCost;
+    routineLevel: JourneyCost;
+    actions: JourneyCost;
+    roundTrips: { routineLevel: number; actions: number };
+  };
   server: RuntimeLevel[];
   pglite: { journey: Drive; routines: Record<string, Drive> };
 }
 
 export const CONCURRENCY = [1, 4, 16] as const;
+
+/** The last revision before issue 14 changed the schema: the "before" of the sign-up's cost. */
+const ISSUE_14_BASELINE = '96c0015';
 
 export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult> {
   const quick = options.quick;
@@ -81,11 +111,25 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
   const db = await createDatabase(options.adminUrl, 'runtime');
   const reference = await createDatabase(options.adminUrl, 'pgbench');
   const server: RuntimeLevel[] = [];
-  options.log('  cost per journey: a throw-away instance');
-  const journeyCost = await measureJourneyCost(quick ? 50 : 200);
-  options.log(
-    `  cost: ${journeyCost.durableCommitsPerJourney} durable commits and ${journeyCost.walBytesPerJourney} WAL bytes per journey (${journeyCost.journeys} journeys on ${journeyCost.measuredOn})`,
-  );
+  options.log('  cost per journey and per sign-up: a throw-away instance');
+  const costs = await measureJourneyCosts(quick ? 50 : 200, {
+    journey: { steps: JOURNEY },
+    before: { steps: SIGN_UP_ROUTINE_LEVEL, schemaAt: ISSUE_14_BASELINE },
+    routineLevel: { steps: SIGN_UP_ROUTINE_LEVEL },
+    actions: { steps: SIGN_UP_ACTIONS },
+  });
+  const journeyCost = costs.journey;
+  const signUpCost = {
+    baseline: ISSUE_14_BASELINE,
+    before: costs.before,
+    routineLevel: costs.routineLevel,
+    actions: costs.actions,
+    roundTrips: { routineLevel: roundTripsOf(SIGN_UP_ROUTINE_LEVEL), actions: roundTripsOf(SIGN_UP_ACTIONS) },
+  };
+  for (const [name, cost] of Object.entries(costs))
+    options.log(
+      `  cost, ${name}: ${cost.durableCommitsPerJourney} durable commits and ${cost.walBytesPerJourney} WAL bytes each (${cost.measuredOn})`,
+    );
   try {
     await migrate({ databaseUrl: db.url });
     await execOn(db.url, BENCH_SETTINGS_SQL);
@@ -97,6 +141,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
       let journey: Drive;
       let routines: Record<string, Drive>;
       let clientCpu = 0;
+      let signUp: RuntimeLevel['signUp'];
       try {
         await warmUp(client, clients, 90 + CONCURRENCY.indexOf(clients));
         const startLoad = load1();
@@ -107,6 +152,29 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
         journey = withoutOutputs(run);
         options.log(
           `  ${clients} client(s): journey ${journey.opsPerSec}/s p50 ${journey.p50Ms} ms p99 ${journey.p99Ms} ms, client process ${Math.round(clientCpu * 100)} % of a core (load ${startLoad})`,
+        );
+        const signUps: Drive[] = [];
+        for (const [steps, block] of [
+          [SIGN_UP_ROUTINE_LEVEL, 50],
+          [SIGN_UP_ACTIONS, 70],
+        ] as const) {
+          const index = CONCURRENCY.indexOf(clients);
+          await drive(clients, { count: clients * 3, timeMs: 10_000 }, (i) => runJourney(client, phoneFor(block + 10 + index, i), steps));
+          const run = await drive(clients, { count: 100_000, timeMs: journeyTimeMs }, (i) =>
+            runJourney(client, phoneFor(block + index, i), steps),
+          );
+          signUps.push(withoutOutputs(run));
+        }
+        const [routineLevel, actions] = signUps as [Drive, Drive];
+        signUp = {
+          routineLevel,
+          actions,
+          actionsToRoutineLevel: round(actions.opsPerSec / routineLevel.opsPerSec, 2),
+          actionsCeiling: 0,
+          actionsToCeiling: 0,
+        };
+        options.log(
+          `  ${clients} client(s): sign-up, routine-level ${routineLevel.opsPerSec}/s p50 ${routineLevel.p50Ms} ms, as actions ${actions.opsPerSec}/s p50 ${actions.p50Ms} ms (${signUp.actionsToRoutineLevel}x)`,
         );
         routines = (await routinesAlone(client, clients, { count: routineCount[clients]!, timeMs: routineTimeMs }, 20 + clients)).summaries;
         options.log(
@@ -128,6 +196,15 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
         pgbench: { tpcbLike, selectOnly },
         journeyToTpcb: round(journey.opsPerSec / tpcbLike.tps, 3),
         journeyRoundTripsToTpcb: round((journey.opsPerSec * JOURNEY_ROUND_TRIPS) / tpcbLike.tps, 3),
+        ...(signUp
+          ? {
+              signUp: {
+                ...signUp,
+                actionsCeiling: round(tpcbLike.tps / signUpCost.actions.durableCommitsPerJourney, 1),
+                actionsToCeiling: round(signUp.actions.opsPerSec / (tpcbLike.tps / signUpCost.actions.durableCommitsPerJourney), 3),
+              },
+            }
+          : {}),
         commitCeiling: round(tpcbLike.tps / journeyCost.durableCommitsPerJourney, 1),
         journeyToCeiling: round(journey.opsPerSec / (tpcbLike.tps / journeyCost.durableCommitsPerJourney), 3),
         journeyClientCpu: clientCpu,
@@ -161,6 +238,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
           journeyRoundTrips: JOURNEY_ROUND_TRIPS,
         },
         journeyCost,
+        signUpCost,
         server,
         pglite: { journey, routines },
       };

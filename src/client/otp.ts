@@ -12,7 +12,7 @@
  * random salt of the older form, `<key id>$<base64>`, added nothing against
  * someone without the key. Codes stored in the older form are still checked.
  */
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { keyFor, type Keyring } from './keyring.js';
 
 const OTP_DIGITS = 6;

@@ -287,8 +287,7 @@ export type StartVerificationResult =
  * ```
  */
 export type CheckCodeResult =
-  | { outcome: 'verified'; otpId: string; membership: CreateMembershipResult | null }
-  | Exclude<VerifyOtpResult, { outcome: 'verified' }>;
+  { outcome: 'verified'; otpId: string; membership: CreateMembershipResult | null } | Exclude<VerifyOtpResult, { outcome: 'verified' }>;
 
 /**
  * The result of `updateOtpStatus` (routine update_otp_status).

@@ -122,7 +122,6 @@ interface RoutineRow {
   result: string;
 }
 
-
 async function readRoutineRows(db: Queryable): Promise<Map<string, RoutineRow[]>> {
   const { rows } = await db.query<RoutineRow>(sqlFile('cluster/read-routines.sql'), [APPLICATION_ROUTINES]);
   const byName = new Map<string, RoutineRow[]>();

@@ -175,7 +175,8 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
   }
   const presentCount = kinds.filter((o) => o.present).length;
   for (const object of added) {
-    if (object.actualKind) presence.push(`wrong kind (beside the seed): ${object.name} is a ${object.actualKind}, expected ${expectedKind(object)}`);
+    if (object.actualKind)
+      presence.push(`wrong kind (beside the seed): ${object.name} is a ${object.actualKind}, expected ${expectedKind(object)}`);
     else if (!object.present) presence.push(`missing (beside the seed): ${object.kind} ${object.name}`);
   }
   const addedPresent = added.filter((o) => o.present).length;
@@ -237,7 +238,9 @@ export async function verifyDatabase(db: Database, options: VerifyOptions): Prom
       `every trigger enabled; ${checked} definitions (the ${OBJECT_COUNT}, those beside them and their support routines) identical to what the project ships` +
         (options.partition ? " (with the partition's identifier defaults, ecliptix_partition.new_unique_id())" : ''),
     ]),
-    criterion(3, core, [`${coreChecks.checks.length} checks through all ${APPLICATION_ROUTINES.length} routines (the seed's ${ROUTINE_COUNT} and the user actions), rolled back`]),
+    criterion(3, core, [
+      `${coreChecks.checks.length} checks through all ${APPLICATION_ROUTINES.length} routines (the seed's ${ROUTINE_COUNT} and the user actions), rolled back`,
+    ]),
     criterion(4, journal, ['every migration applied successfully; none pending, failed or edited']),
     criterion(5, connection.details, connection.notes),
   ];

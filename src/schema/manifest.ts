@@ -91,7 +91,11 @@ export const MANIFEST: readonly ManifestObject[] = [
  * ```
  */
 export const ADDED_OBJECTS: readonly ManifestObject[] = [
-  { name: 'start_verification', kind: 'procedure', original: '(beside the seed) ensure_phone_number + initiate_verification_flow + insert_otp_record' },
+  {
+    name: 'start_verification',
+    kind: 'procedure',
+    original: '(beside the seed) ensure_phone_number + initiate_verification_flow + insert_otp_record',
+  },
   { name: 'check_code', kind: 'procedure', original: '(beside the seed) update_otp_status + create_membership' },
   {
     name: 'trg_verification_flows_flow_id_proposal',

@@ -11,7 +11,7 @@ import { createMembershipsClient, type MembershipsClient } from '../../src/clien
 import { generateKeyring } from '../../src/client/keyring.js';
 import { InvalidInputError } from '../../src/client/errors.js';
 import { hashOtp } from '../../src/client/otp.js';
-import type { Database, Engine, Queryable } from '../../src/db/database.js';
+import type { Database, Queryable } from '../../src/db/database.js';
 import { setUpAppRole, type AppRole } from '../support/app-role.js';
 import { advanceClock } from '../support/clock.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
