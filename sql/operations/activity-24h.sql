@@ -6,12 +6,12 @@
 -- Each count is an index range scan over the window, whatever the table's
 -- size (1M rows per table: ~40 ms in all, against 0.45-0.6 s with sequential
 -- and full index scans):
---   flows            ix_verification_flows_status_created (status, created_at)
---                    WHERE NOT is_deleted, one range per status (the four the
---                    table's CHECK constraint allows;
---                    test/operations/status-counts.test.ts checks that the
---                    list still matches it)
---   OTPs             ix_otp_records_status_created, likewise
+--   flows            ix_verification_flows_created (created_at) WHERE NOT
+--                    is_deleted (V017), the status read from the rows (the
+--                    list of the four the table's CHECK constraint allows
+--                    stays: test/operations/status-counts.test.ts checks that
+--                    it still matches it)
+--   OTPs             ix_otp_records_created, likewise
 --   failed checks    ix_failed_otp_attempts_attempt_time (attempt_time) WHERE NOT is_deleted
 --   memberships      ix_memberships_created_at (created_at) WHERE NOT is_deleted (V016)
 --   login attempts   the successes' ix_login_attempts_success_attempted

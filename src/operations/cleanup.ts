@@ -58,13 +58,21 @@ export interface RetentionRule {
 
 /** The rules, in the order they run: the expiry rules first, so that what they expire is cleaned up by the retention rules in the same run. */
 export const RETENTION_RULES: readonly RetentionRule[] = [
-  { rule: 'abandoned-flows', table: 'verification_flows', action: 'expire', rows: 'pending flows past their expires_at', period: 'expiry' },
+  {
+    rule: 'abandoned-flows',
+    table: 'verification_flows',
+    action: 'expire',
+    rows: 'pending flows past their expires_at',
+    period: 'expiry',
+    keyset: ['-infinity', 0],
+  },
   {
     rule: 'expired-otps',
     table: 'otp_records',
     action: 'expire',
     rows: 'pending OTPs past their expires_at (made inactive)',
     period: 'expiry',
+    keyset: ['-infinity', 0],
   },
   {
     rule: 'finished-flow-otps',
@@ -72,7 +80,7 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     action: 'expire',
     rows: 'active OTPs of flows no longer pending (made inactive; a verified one keeps its status)',
     period: 'expiry',
-    keyset: ['00000000-0000-0000-0000-000000000000'], // the nil uuid: before every flow
+    keyset: ['-infinity', 0],
     countsAfterExpiry: true,
   },
   {
@@ -81,6 +89,7 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     action: 'soft-delete',
     rows: 'expired or failed flows',
     period: 'retention',
+    keyset: ['-infinity', 0],
     countsAfterExpiry: true,
   },
   {

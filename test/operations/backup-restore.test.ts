@@ -136,7 +136,9 @@ describe.each(engines)('backup and restore on %s', (engine) => {
       expect(restored.stdout).toContain('(replacing what was there)');
       expect(restored.stdout).toMatch(/memberships\s+3/);
       db = await target.open();
-      expect(await dumpSchemas(db)).toEqual(before);
+      // An unlogged table (ecliptix_internal.limit_guards, V017) comes back empty from PGlite's dump of its data
+      // directory, as after a crash: the next call that takes a guard inserts it again.
+      expect(await dumpSchemas(db)).toEqual({ ...before, 'ecliptix_internal.limit_guards': [] });
       expect((await verify({ ...target.config, db })).passed).toBe(true);
       await close();
       // Then the directory lost altogether: a restore re-creates it, no --force needed.

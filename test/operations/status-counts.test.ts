@@ -264,9 +264,9 @@ describe('the activity of the last 24 hours on the server', () => {
       return [scan['Index Name'], String(scan['Index Cond'] ?? '').includes('since')];
     });
     expect(scans.slice(0, 7)).toEqual([
-      ['ix_verification_flows_status_created', true],
-      ['ix_verification_flows_status_created', true],
-      ['ix_otp_records_status_created', true],
+      ['ix_verification_flows_created', true],
+      ['ix_verification_flows_created', true],
+      ['ix_otp_records_created', true],
       ['ix_failed_otp_attempts_attempt_time', true],
       ['ix_memberships_created_at', true],
       ['ix_login_attempts_success_attempted', true],

@@ -131,6 +131,30 @@ describe.each(ISOLATION_LEVELS)('ecliptix procedures under concurrent calls at %
     }
   });
 
+  // Relies on the phone's limit guard (mutant no-limit-guards): since V017 no unique index holds "one pending flow
+  // per (device, phone, purpose)" (it made verifying a flow a non-HOT update); initiate_verification_flow looks for
+  // the pending flow after taking the guard.
+  it('32 parallel initiate_verification_flow of one (device, phone, purpose) create exactly one pending flow', async () => {
+    const deviceUid = (await registerDevice(db)).app_device_id;
+    for (const round of rounds) {
+      const phoneUid = (await ensurePhone(db, `+1202555110${round}`, null, deviceUid)).phone_unique_id;
+
+      const results = await Promise.all(
+        Array.from({ length: 32 }, () => retrying(() => initiateFlow(db, deviceUid, phoneUid, 'registration'))),
+      );
+
+      expect(tally(results), `round ${round}`).toEqual({ created: 1, retrieved: 31 });
+      expect(new Set(results.map((r) => r.flow_unique_id)).size).toBe(1);
+      expect(
+        await count(
+          `SELECT 1 FROM ecliptix.verification_flows f JOIN ecliptix.phone_numbers p ON p.id = f.phone_number_id
+            WHERE p.unique_id = $1 AND f.status = 'pending' AND NOT f.is_deleted`,
+          [phoneUid],
+        ),
+      ).toBe(1);
+    }
+  });
+
   // Relies on the flow row lock, FOR UPDATE (mutant insert-otp-no-flow-lock).
   it('20 parallel insert_otp_record on one flow (no cooldown) never exceed max_otps_per_flow = 5', async () => {
     await setting('otp_resend_cooldown', '0 seconds');

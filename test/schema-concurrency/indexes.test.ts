@@ -60,6 +60,13 @@ interface PlanCase {
   /** SQL expressions for the values of $1 … $n (used by the custom plan). */
   args: (s: Sample) => string[];
   modes?: Mode[];
+  /**
+   * A count that reads every row not soft-deleted (the expiry rules: V017 keeps
+   * status, expires_at and is_active out of every index, so that the routines'
+   * updates of them are HOT): a sequential scan is as good a plan as the index
+   * when most rows are live, as in the bulk data.
+   */
+  seqScanAllowed?: boolean;
 }
 
 const lit = (value: string | number | null, type: string) =>
@@ -74,31 +81,31 @@ function cleanupCases(): PlanCase[] {
   // the bulk data's matching rows at once — the batches that matter take fewer than match, which the plan must
   // walk in index order. (limit-guards, whose table the bulk data leaves empty, is checked in
   // test/operations/cleanup.test.ts.)
-  const rules: { rule: string; table: string; indexes: string[]; countIndexes?: string[]; cutoff: string; batch?: number }[] = [
+  const rules: { rule: string; table: string; indexes: string[]; liveCount?: boolean; cutoff: string; batch?: number }[] = [
     {
       rule: 'abandoned-flows',
       table: 'verification_flows',
-      indexes: ['ix_verification_flows_status_expires'],
-      countIndexes: ['ix_verification_flows_status_expires', 'ix_verification_flows_status_created'],
+      indexes: ['ix_verification_flows_created'],
+      liveCount: true,
       cutoff: 'now()',
       batch: 500,
     },
     {
       rule: 'expired-otps',
       table: 'otp_records',
-      indexes: ['ix_otp_records_status_expires'],
-      countIndexes: ['ix_otp_records_status_expires', 'ix_otp_records_status_created'],
+      indexes: ['ix_otp_records_created'],
+      liveCount: true,
       cutoff: 'now()',
       batch: 500,
     },
-    { rule: 'finished-flow-otps', table: 'otp_records', indexes: ['ux_otp_records_flow_active'], cutoff: 'now()', batch: 500 },
+    { rule: 'finished-flow-otps', table: 'otp_records', indexes: ['ix_otp_records_created'], liveCount: true, cutoff: 'now()', batch: 500 },
     {
       rule: 'verification-flows',
       table: 'verification_flows',
-      indexes: ['ix_verification_flows_status_created'],
+      indexes: ['ix_verification_flows_created'],
       cutoff: "now() - interval '30 days'",
     },
-    { rule: 'otp-records', table: 'otp_records', indexes: ['ix_otp_records_status_created'], cutoff: "now() - interval '30 days'" },
+    { rule: 'otp-records', table: 'otp_records', indexes: ['ix_otp_records_created'], cutoff: "now() - interval '30 days'" },
     {
       rule: 'failed-otp-attempts',
       table: 'failed_otp_attempts',
@@ -131,13 +138,14 @@ function cleanupCases(): PlanCase[] {
     },
     { rule: 'event-log', table: 'event_log', indexes: ['ix_event_log_created_at'], cutoff: "now() - interval '90 days'" },
   ];
-  return rules.flatMap(({ rule, table, indexes, countIndexes, cutoff, batch }) => {
+  return rules.flatMap(({ rule, table, indexes, liveCount, cutoff, batch }) => {
     const definition = RETENTION_RULES.find((r) => r.rule === rule)!;
     return (['count', 'batch'] as const).map((kind) => ({
       query: `${kind === 'count' ? 'rows the rule takes' : 'one batch of the rows the rule takes'} (${rule}-${kind}.sql)`,
       by: 'clean-up',
       table,
-      indexes: kind === 'count' ? (countIndexes ?? indexes) : indexes,
+      indexes,
+      seqScanAllowed: kind === 'count' && liveCount === true,
       // Read when the test runs, so that it checks the clean-up as it is now.
       sql: () => sqlFile(`operations/cleanup/${rule}-${kind}.sql`).replace(/;\s*$/, ''),
       types: [],
@@ -259,7 +267,7 @@ const cases: PlanCase[] = [
     query: 'expire stale pending flows of (device, phone, purpose)',
     by: 'initiate_verification_flow',
     table: 'verification_flows',
-    indexes: ['ux_verification_flows_pending_active', 'ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created'],
+    indexes: ['ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created'],
     sql: `update ecliptix.verification_flows f set status = 'expired'
            where f.app_device_id = $1 and f.phone_number_id = $2 and f.purpose = $3
              and f.status = 'pending' and f.expires_at <= $4 and not f.is_deleted`,
@@ -270,7 +278,7 @@ const cases: PlanCase[] = [
     query: 'pending flow of (device, phone, purpose)',
     by: 'initiate_verification_flow',
     table: 'verification_flows',
-    indexes: ['ux_verification_flows_pending_active', 'ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created'],
+    indexes: ['ix_verification_flows_device_phone_purpose', 'ix_verification_flows_phone_created'],
     sql: `select f.unique_id from ecliptix.verification_flows f
            where f.app_device_id = $1 and f.phone_number_id = $2 and f.purpose = $3
              and f.status = 'pending' and not f.is_deleted`,
@@ -312,7 +320,7 @@ const cases: PlanCase[] = [
     query: "flow state with the flow's active unexpired OTP",
     by: 'get_full_flow_state',
     table: 'otp_records',
-    indexes: ['ux_otp_records_flow_active', 'ix_otp_records_flow_created'],
+    indexes: ['ix_otp_records_flow_created'],
     sql: `select f.unique_id, p.unique_id, f.app_device_id, f.connection_id, f.expires_at,
                  f.status, f.purpose, f.otp_count,
                  o.unique_id, o.otp_hash, o.otp_salt, o.expires_at, o.status, o.is_active
@@ -334,7 +342,7 @@ const cases: PlanCase[] = [
     query: "deactivate the flow's active OTPs",
     by: 'insert_otp_record',
     table: 'otp_records',
-    indexes: ['ux_otp_records_flow_active', 'ix_otp_records_flow_created'],
+    indexes: ['ix_otp_records_flow_created'],
     sql: `update ecliptix.otp_records o set is_active = false
            where o.flow_unique_id = $1 and o.is_active and not o.is_deleted`,
     types: ['uuid'],
@@ -372,7 +380,7 @@ const cases: PlanCase[] = [
     query: 'OTP of the flow',
     by: 'create_membership',
     table: 'otp_records',
-    indexes: ['otp_records_unique_id_key', 'ix_otp_records_flow_created', 'ux_otp_records_flow_active'],
+    indexes: ['otp_records_unique_id_key', 'ix_otp_records_flow_created'],
     sql: `select exists (select 1 from ecliptix.otp_records o
            where o.unique_id = $1 and o.flow_unique_id = $2 and not o.is_deleted)`,
     types: ['uuid', 'uuid'],
@@ -432,7 +440,8 @@ const cases: PlanCase[] = [
     query: "the phone's latest verified code (resets the consecutive failures)",
     by: 'update_otp_status (ecliptix_internal.otp_checks_blocked_until)',
     table: 'otp_records',
-    indexes: ['ix_otp_records_phone_verified'],
+    // V017: the FK index (no index has status, so that verifying a code is a HOT update).
+    indexes: ['ix_otp_records_phone_number_id'],
     sql: `select max(o.updated_at) from ecliptix.otp_records o
            where o.phone_number_id = $1 and o.status = 'verified'`,
     types: ['bigint'],
@@ -724,8 +733,9 @@ describe.each(engines)('hot queries use indexes on 100,000-row tables (%s)', (en
         const nodes = await explain(c, mode, `plan_case_${c.i}`);
         const shown = nodes.map((n) => [n['Node Type'], n['Relation Name'], n['Index Name']].filter(Boolean).join(' ')).join(' > ');
         const seqScans = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && tables.has(n['Relation Name'] ?? ''));
-        expect(seqScans, `${mode} plan must not scan an ecliptix table sequentially: ${shown}`).toEqual([]);
         const used = nodes.filter((n) => INDEX_SCANS.has(n['Node Type']) && c.indexes.includes(n['Index Name'] ?? ''));
+        if (c.seqScanAllowed && seqScans.every((n) => n['Relation Name'] === c.table) && seqScans.length > 0) continue;
+        expect(seqScans, `${mode} plan must not scan an ecliptix table sequentially: ${shown}`).toEqual([]);
         expect(used.length, `${mode} plan must read ${c.table} through ${c.indexes.join(' or ')}: ${shown}`).toBeGreaterThan(0);
       }
     },

@@ -3,10 +3,17 @@
 -- skipping rows that live traffic holds locked. The procedures already treat
 -- such a flow as expired (expires_at <= now) and mark it so when they meet it;
 -- this does it for the flows nobody comes back to, so that the retention rule
--- soft-deletes them after retention_days.
--- Index: ix_verification_flows_status_expires (status, expires_at) WHERE NOT is_deleted,
--- then the primary key. In index order (oldest expiry first).
--- Returns n, the number of rows changed.
+-- soft-deletes them after retention_days. Only flows created at or before $1
+-- (a flow created later is left for the next run).
+-- Walks the flows that are not soft-deleted in (created_at, id) order from the
+-- previous batch's last one ($3, $4; start with '-infinity', 0), so the flows
+-- that stay (verified, or pending and live) are passed over once per run, not
+-- once per batch. No index has status or expires_at (V017: the routines'
+-- updates of them stay HOT), so they are read from the rows.
+-- Index: ix_verification_flows_created (created_at) WHERE NOT is_deleted,
+-- then the primary key.
+-- Returns n, the number of rows changed, and last_at/last_id, where the next
+-- batch starts (NULL when none was changed).
 WITH changed AS (
   UPDATE ecliptix.verification_flows
      SET status = 'expired',
@@ -14,10 +21,14 @@ WITH changed AS (
    WHERE id = ANY (ARRAY(
            SELECT id
              FROM ecliptix.verification_flows
-            WHERE status = 'pending' AND expires_at <= $1::timestamptz AND NOT is_deleted
-            ORDER BY status, expires_at
+            WHERE NOT is_deleted AND created_at <= $1::timestamptz
+              AND created_at >= $3::timestamptz AND (created_at, id) > ($3::timestamptz, $4::bigint)
+              AND status = 'pending' AND expires_at <= $1::timestamptz
+            ORDER BY created_at, id
             LIMIT $2
               FOR UPDATE SKIP LOCKED))
-  RETURNING id
+  RETURNING created_at, id
 )
-SELECT count(*) AS n FROM changed;
+SELECT (SELECT count(*) FROM changed) AS n, last.created_at::text AS last_at, last.id AS last_id
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (SELECT created_at, id FROM changed ORDER BY created_at DESC, id DESC LIMIT 1) AS last ON true;

@@ -6,11 +6,11 @@
 -- expired and expired-otps marks pending OTPs expired (a real run: '-infinity',
 -- those rules have run). So it counts the active OTPs of flows that
 -- abandoned-flows will expire, but not those that expired-otps will take.
--- Indexes: ux_otp_records_flow_active (flow_unique_id) WHERE is_active AND NOT
--- is_deleted; per row, verification_flows_unique_id_key for the flow.
+-- Indexes: ix_otp_records_created (created_at) WHERE NOT is_deleted (is_active
+-- is read from the rows: V017); per row, verification_flows_unique_id_key for the flow.
 SELECT count(*) AS n
   FROM ecliptix.otp_records o
- WHERE o.is_active AND NOT o.is_deleted AND o.created_at <= $1::timestamptz
+ WHERE NOT o.is_deleted AND o.created_at <= $1::timestamptz AND o.is_active
    AND NOT (o.status = 'pending' AND o.expires_at <= $2::timestamptz)
    AND (SELECT f.status <> 'pending' OR (NOT f.is_deleted AND f.expires_at <= $2::timestamptz)
           FROM ecliptix.verification_flows f

@@ -5,7 +5,8 @@
 -- count as expired. (An OTP that finished-flow-otps expires before its
 -- expires_at is at most a day old, as insert_otp_record allows no later
 -- expiry: younger than any retention period.)
--- Index: ix_otp_records_status_created (status, created_at) WHERE NOT is_deleted.
+-- Index: ix_otp_records_created (created_at) WHERE NOT is_deleted (status is
+-- read from the rows: V017).
 SELECT count(*) AS n
   FROM ecliptix.otp_records
  WHERE (status IN ('expired', 'failed', 'verified') OR (status = 'pending' AND expires_at <= $2::timestamptz))

@@ -3,7 +3,8 @@
 -- abandoned-flows: the instant at which that rule marks pending flows expired
 -- (a real run: '-infinity', the rule has run), so the pending flows it will
 -- expire count as expired.
--- Index: ix_verification_flows_status_created (status, created_at) WHERE NOT is_deleted.
+-- Index: ix_verification_flows_created (created_at) WHERE NOT is_deleted (status
+-- is read from the rows: V017).
 SELECT count(*) AS n
   FROM ecliptix.verification_flows
  WHERE (status IN ('expired', 'failed') OR (status = 'pending' AND expires_at <= $2::timestamptz))
