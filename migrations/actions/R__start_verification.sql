@@ -5,9 +5,11 @@
 -- or resume the flow of this device, phone and purpose) and, for a new flow,
 -- insert_otp_record (the code's hash) — the same routines the routine-level
 -- path calls, so every limit, outcome and row written is theirs.
--- The new flow's identifier keeps the proposal's last 112 bits
--- (R__flow_id_proposals.sql): the application proposes a random uuid and
--- hashes the code bound to those bits before the call.
+-- The new flow takes the proposed identifier (on a cluster's partition, with
+-- the partition's first 16 bits: ecliptix_internal.proposed_unique_id): the
+-- application proposes a random uuid and hashes the code bound to its last
+-- 112 bits before the call. initiate_verification_flow's body is shared
+-- (ecliptix_internal.start_flow), so the flow's limits and outcomes are its.
 -- Returns one row (outcome, the flow's state — never a code's hash —,
 -- retry_after_seconds):
 --   code_issued            a new flow, its code stored
@@ -19,10 +21,12 @@
 --                          kept, as ensure_phone_number keeps it)
 --   rate_limit_exceeded    initiate_verification_flow's per-phone limit
 --                          (retry_after_seconds)
---   any refusal of insert_otp_record, by its name
--- Errors: those of the three routines (22004, 22001, 22023), checked before
--- any write; 22004 null proposal or hash; 23505 a proposal whose last 112
--- bits an existing flow of this database already has.
+--   any refusal of insert_otp_record, by its name, with the new flow (which
+--                          stays, without a code)
+-- Errors: those of the three routines (22004, 22001, 22023), all checked
+-- before any write (the code's hash, salt and expiry as insert_otp_record
+-- checks them); 22004 null proposal; 23505 a proposal that is an existing
+-- flow's identifier (nothing is written).
 
 create or replace function ecliptix.start_verification(
   p_phone_number      varchar,
@@ -67,6 +71,19 @@ begin
   perform ecliptix_internal.assert_not_null(p_otp_expires_at, 'p_otp_expires_at');
   perform ecliptix_internal.assert_one_of(p_purpose,
     array['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'], 'p_purpose');
+  -- insert_otp_record's checks, here before any write (it runs only for a new flow).
+  if btrim(p_otp_hash) = '' then
+    raise exception 'p_otp_hash must not be empty' using errcode = 'invalid_parameter_value';
+  end if;
+  if btrim(p_otp_salt) = '' then
+    raise exception 'p_otp_salt must not be empty' using errcode = 'invalid_parameter_value';
+  end if;
+  perform ecliptix_internal.assert_max_length(p_otp_hash, 512, 'p_otp_hash');
+  perform ecliptix_internal.assert_max_length(p_otp_salt, 255, 'p_otp_salt');
+  if not isfinite(p_otp_expires_at) or p_otp_expires_at > ecliptix_internal.now() + interval '1 day' then
+    raise exception 'p_otp_expires_at must be a finite time at most a day after the database clock (got %)', p_otp_expires_at
+      using errcode = 'invalid_parameter_value';
+  end if;
 
   select e.outcome, e.phone_unique_id into v_phone
   from ecliptix.ensure_phone_number(p_phone_number, p_region, p_app_device_id) e;
@@ -76,17 +93,17 @@ begin
     return;
   end if;
 
-  perform pg_catalog.set_config('ecliptix.flow_id_proposal', p_flow_id_proposal::text, true);
   select * into v_flow
-  from ecliptix.initiate_verification_flow(p_app_device_id, v_phone.phone_unique_id, p_purpose, p_connection_id) i;
-  perform pg_catalog.set_config('ecliptix.flow_id_proposal', '', true);
+  from ecliptix_internal.start_flow(p_app_device_id, v_phone.phone_unique_id, p_purpose, p_connection_id, p_flow_id_proposal) i;
 
   if v_flow.outcome = 'created' then
     select * into v_otp
     from ecliptix.insert_otp_record(v_flow.flow_unique_id, p_otp_hash, p_otp_salt, p_otp_expires_at, 'pending') r;
     if v_otp.outcome <> 'created' then
-      return query select v_otp.outcome, null::uuid, null::uuid, null::uuid, null::bigint,
-        null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::timestamptz, v_otp.retry_after_seconds;
+      -- The flow was created and stays (as with initiate_verification_flow then insert_otp_record); it has no code.
+      return query select v_otp.outcome, v_flow.flow_unique_id, v_flow.phone_unique_id, v_flow.app_device_id,
+        v_flow.connection_id, v_flow.expires_at, v_flow.status, v_flow.purpose, v_flow.otp_count,
+        null::uuid, null::timestamptz, v_otp.retry_after_seconds;
       return;
     end if;
     return query select 'code_issued'::text, v_flow.flow_unique_id, v_flow.phone_unique_id, v_flow.app_device_id,

@@ -1,6 +1,6 @@
 -- R__initiate_verification_flow.sql — procedure ecliptix.initiate_verification_flow.
 -- Original (SQL Server): dbo.InitiateVerificationFlow.
--- persistor:depends-on get_full_flow_state
+-- persistor:depends-on start_flow
 -- Starts (or resumes) the verification of a phone for one device and purpose.
 -- In order, holding the phone's limit guard (ecliptix_internal.take_guard,
 -- V014: exact at every isolation level, 40001 instead of a stale count):
@@ -19,6 +19,8 @@
 -- Returns one row: outcome + the columns of ecliptix.get_full_flow_state
 -- (NULL when no flow is returned) + retry_after_seconds (rate limit only).
 -- Errors: 22004 null device/phone/purpose; 22023 unknown purpose.
+-- The body is ecliptix_internal.start_flow (internal/R__start_flow.sql),
+-- which start_verification shares.
 
 -- The result gained retry_after_seconds: CREATE OR REPLACE cannot change a
 -- result type, so a function with the old result is dropped first. Only
@@ -64,107 +66,9 @@ volatile
 security definer
 set search_path = pg_catalog, ecliptix, ecliptix_internal, pg_temp
 as $$
-#variable_conflict use_column
-declare
-  v_now      timestamptz := ecliptix_internal.now();
-  v_phone_id bigint;
-  v_flow_uid uuid;
-  v_outcome  text;
-  v_count    int;
-  v_oldest   timestamptz;
 begin
-  perform ecliptix_internal.assert_not_null(p_app_device_id, 'p_app_device_id');
-  perform ecliptix_internal.assert_not_null(p_phone_unique_id, 'p_phone_unique_id');
-  perform ecliptix_internal.assert_one_of(p_purpose,
-    array['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'], 'p_purpose');
-
-  select p.id into v_phone_id
-  from ecliptix.phone_numbers p
-  where p.unique_id = p_phone_unique_id and not p.is_deleted;
-
-  if v_phone_id is null then
-    return query select 'phone_number_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
-      null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::text, null::text,
-      null::timestamptz, null::text, null::boolean, null::int;
-    return;
-  end if;
-
-  -- Serialises flow creation and the rate limit per phone.
-  perform ecliptix_internal.take_guard('phone:' || v_phone_id);
-
-  if not exists (select 1 from ecliptix.app_devices d
-                 where d.unique_id = p_app_device_id and not d.is_deleted) then
-    return query select 'app_device_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
-      null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::text, null::text,
-      null::timestamptz, null::text, null::boolean, null::int;
-    return;
-  end if;
-
-  -- A verified, unexpired flow of this device, phone and purpose.
-  select f.unique_id into v_flow_uid
-  from ecliptix.verification_flows f
-  where f.app_device_id = p_app_device_id
-    and f.phone_number_id = v_phone_id
-    and f.purpose = p_purpose
-    and f.status = 'verified'
-    and f.expires_at > v_now
-    and not f.is_deleted
-  order by f.expires_at desc
-  limit 1;
-
-  if v_flow_uid is not null then
-    v_outcome := 'verified';
-  else
-    -- Expire stale pending flows of this (device, phone, purpose).
-    update ecliptix.verification_flows f
-       set status = 'expired'
-     where f.app_device_id = p_app_device_id
-       and f.phone_number_id = v_phone_id
-       and f.purpose = p_purpose
-       and f.status = 'pending'
-       and f.expires_at <= v_now
-       and not f.is_deleted;
-
-    select f.unique_id into v_flow_uid
-    from ecliptix.verification_flows f
-    where f.app_device_id = p_app_device_id
-      and f.phone_number_id = v_phone_id
-      and f.purpose = p_purpose
-      and f.status = 'pending'
-      and not f.is_deleted;
-
-    if v_flow_uid is not null then
-      v_outcome := 'retrieved';
-    else
-      select count(*), min(f.created_at) into v_count, v_oldest
-      from ecliptix.verification_flows f
-      where f.phone_number_id = v_phone_id
-        and f.created_at > v_now - ecliptix_internal.setting_interval('flow_rate_window');
-
-      if v_count >= ecliptix_internal.setting_int('max_flows_per_phone_per_hour') then
-        return query select 'rate_limit_exceeded'::text, null::uuid, null::uuid, null::uuid,
-          null::bigint, null::timestamptz, null::text, null::text, null::smallint, null::uuid,
-          null::text, null::text, null::timestamptz, null::text, null::boolean,
-          greatest(1, ceil(extract(epoch from
-            v_oldest + ecliptix_internal.setting_interval('flow_rate_window') - v_now)))::int;
-        return;
-      end if;
-
-      insert into ecliptix.verification_flows as f
-        (phone_number_id, app_device_id, status, purpose, expires_at, otp_count, connection_id)
-      values
-        (v_phone_id, p_app_device_id, 'pending', p_purpose,
-         v_now + ecliptix_internal.setting_interval('flow_lifetime'), 0, p_connection_id)
-      returning f.unique_id into v_flow_uid;
-      v_outcome := 'created';
-    end if;
-  end if;
-
   return query
-    select v_outcome, s.flow_unique_id, s.phone_unique_id, s.app_device_id, s.connection_id,
-           s.expires_at, s.status, s.purpose, s.otp_count, s.otp_unique_id, s.otp_hash,
-           s.otp_salt, s.otp_expires_at, s.otp_status, s.otp_is_active, null::int
-    from ecliptix.get_full_flow_state(v_flow_uid) s;
+    select * from ecliptix_internal.start_flow(p_app_device_id, p_phone_unique_id, p_purpose, p_connection_id, null);
 end;
 $$;
 

@@ -10,7 +10,7 @@ import type { Queryable } from '../db/database.js';
 import { sqlFile } from '../sql-files.js';
 import { InvalidInputError } from './errors.js';
 import { decryptSecureKey, encryptSecureKey } from './secure-key.js';
-import { codeHashes, hashOtp, generateOtpCode, otpMatches } from './otp.js';
+import { MAX_CODE_HASHES, codeHashes, hashOtp, generateOtpCode, otpMatches } from './otp.js';
 import type { Secrets } from './keyring.js';
 import {
   CREATION_STATUSES,
@@ -375,7 +375,10 @@ export class MembershipsClient {
    * check_code): the check `verifyOtp` makes, with the same limits and rows,
    * and for a registration flow the membership `createMembership` creates,
    * in the same transaction. The code never leaves the application: the
-   * database gets its keyed hash under each OTP key.
+   * database gets its keyed hash under each OTP key. When the code is right
+   * but the membership is refused (`membership.outcome`, e.g.
+   * `rate_limit_exceeded`), the flow stays verified: create the membership
+   * later with `createMembership` (checking the code again is `already_used`).
    *
    * @example
    * ```ts
@@ -390,16 +393,20 @@ export class MembershipsClient {
     if (typeof code !== 'string' || !/^\d{6}$/.test(code)) throw new InvalidInputError('code', 'must be a string of 6 digits');
     check.input(options);
     const connectionId = check.optionalInteger('connectionId', options.connectionId, 0, MAX_CONNECTION_ID);
-    const row = await this.one<{
-      outcome: CheckCodeResult['outcome'] | 'code_hash_legacy';
-      purpose: FlowPurpose | null;
-      otp_unique_id: string | null;
-      membership_outcome: CreateMembershipResult['outcome'] | null;
-      membership_unique_id: string | null;
-      membership_status: MembershipStatus | null;
-      creation_status: CreationStatus | null;
-      retry_after_seconds: number | null;
-    }>('check-code', [id, codeHashes(this.secrets.otpKeys, id, code), connectionId]);
+    const row =
+      this.secrets.otpKeys.keys.size > MAX_CODE_HASHES
+        ? // check_code takes a hash per key id, at most 16: a larger keyring checks the two-call way.
+          ({ outcome: 'code_hash_legacy', purpose: (await this.getFlowState(id))?.purpose ?? null } as const)
+        : await this.one<{
+            outcome: CheckCodeResult['outcome'] | 'code_hash_legacy';
+            purpose: FlowPurpose | null;
+            otp_unique_id: string | null;
+            membership_outcome: CreateMembershipResult['outcome'] | null;
+            membership_unique_id: string | null;
+            membership_status: MembershipStatus | null;
+            creation_status: CreationStatus | null;
+            retry_after_seconds: number | null;
+          }>('check-code', [id, codeHashes(this.secrets.otpKeys, id, code), connectionId]);
     switch (row.outcome) {
       case 'code_hash_legacy': {
         // A code stored before check_code existed (salted): checked the two-call way.

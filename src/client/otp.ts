@@ -53,12 +53,14 @@ function mac(key: Buffer, salt: Buffer, flowId: string, code: string): Buffer {
 
 const V2 = 'v2';
 /** check_code takes at most this many hashes (one per key id). */
-const MAX_CODE_HASHES = 16;
+export const MAX_CODE_HASHES = 16;
 const V2_DOMAIN = 'ecliptix-otp-v2\u0000';
 
 /** The last 14 bytes of a flow identifier: what a v2 hash binds. */
 function flowTail(flowId: string): Buffer {
-  return Buffer.from(flowId.replace(/-/g, ''), 'hex').subarray(2);
+  const bytes = Buffer.from(flowId.replace(/-/g, ''), 'hex');
+  if (bytes.length !== 16) throw new TypeError(`not a uuid: ${JSON.stringify(flowId)}`);
+  return bytes.subarray(2);
 }
 
 function macV2(key: Buffer, flowId: string, code: string): Buffer {

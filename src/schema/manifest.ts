@@ -81,13 +81,12 @@ export const MANIFEST: readonly ManifestObject[] = [
 
 /**
  * Objects beside the seed's 36, listed apart by `status` and `verify`: the
- * user actions (a sign-up's verification in two calls) and the trigger that
- * lets a new flow take a proposed identifier. The seed's objects stay exactly
- * as they are.
+ * user actions (a sign-up's verification in two calls). The seed's objects
+ * stay as they are.
  *
  * @example
  * ```ts
- * const names = ADDED_OBJECTS.map((o) => o.name) // ['start_verification', 'check_code', 'trg_verification_flows_flow_id_proposal']
+ * const names = ADDED_OBJECTS.map((o) => o.name) // ['start_verification', 'check_code']
  * ```
  */
 export const ADDED_OBJECTS: readonly ManifestObject[] = [
@@ -97,12 +96,6 @@ export const ADDED_OBJECTS: readonly ManifestObject[] = [
     original: '(beside the seed) ensure_phone_number + initiate_verification_flow + insert_otp_record',
   },
   { name: 'check_code', kind: 'procedure', original: '(beside the seed) update_otp_status + create_membership' },
-  {
-    name: 'trg_verification_flows_flow_id_proposal',
-    kind: 'trigger',
-    original: '(beside the seed) a new flow takes a proposed identifier',
-    table: 'verification_flows',
-  },
 ];
 
 /**

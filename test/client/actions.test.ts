@@ -269,7 +269,7 @@ describe.each(engines)('user actions on %s', (engine) => {
     });
   });
 
-  it('start_verification as the application role: bad arguments raise and write nothing', async () => {
+  it('start_verification as the application role: bad arguments raise before any write, on every path; a repeated proposal is 23505', async () => {
     await role.as(async (db) => {
       const client = createMembershipsClient({ db, secrets });
       const phone = nextUsPhone();
@@ -306,7 +306,48 @@ describe.each(engines)('user actions on %s', (engine) => {
         ),
       ).toBe('22023');
       expect(await count('SELECT 1 FROM ecliptix.verification_flows')).toBe(flows);
+
+      // The code's hash, salt and expiry are checked before any write, on every path: a new flow, an unknown
+      // device (the phone would otherwise be created), the device's pending flow (no code would be stored).
+      const call9 = (values: unknown[]) =>
+        db.query('SELECT * FROM ecliptix.start_verification($1, $2, $3, $4, $5, $6, $7, $8, $9)', values);
+      const newPhone = nextUsPhone();
+      for (const [override, state] of [
+        [{ 6: '' }, '22023'],
+        [{ 6: 'h'.repeat(513) }, '22001'],
+        [{ 7: ' ' }, '22023'],
+        [{ 8: 'infinity' }, '22023'],
+        [{ 8: new Date(Date.now() + 3 * 86_400_000) }, '22023'],
+      ] as const) {
+        expect(await sqlState(call9(args(randomUUID(), { 0: newPhone, 2: randomUUID(), ...override })))).toBe(state);
+        expect(await sqlState(call9(args(randomUUID(), { 2: device, ...override })))).toBe(state);
+      }
+      expect(await count('SELECT 1 FROM ecliptix.phone_numbers WHERE phone_number = $1', [newPhone])).toBe(0);
+      expect(await count('SELECT 1 FROM ecliptix.otp_records WHERE flow_unique_id = $1', [started.flow.flowId])).toBe(1);
+
+      // The proposal is the new flow's identifier; proposing an existing flow's is 23505 and writes nothing.
+      const proposal = randomUUID();
+      const fresh = (await call9(args(proposal))).rows[0]!;
+      expect(fresh).toMatchObject({ outcome: 'code_issued', flow_unique_id: proposal });
+      const third = await registeredDevice(client);
+      expect(await sqlState(call9(args(proposal, { 2: third })))).toBe('23505');
+      expect(await count('SELECT 1 FROM ecliptix.verification_flows WHERE app_device_id = $1', [third])).toBe(0);
+      expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE app_device_id = $1', [third])).toBe(0);
     });
+  });
+
+  it('a code refused right after its flow was created still names the flow (it stays, without a code)', async () => {
+    await adminQuery("UPDATE ecliptix_internal.settings SET value = '0' WHERE name = 'max_otps_per_flow'");
+    const client = createMembershipsClient({ db: admin, secrets });
+    const started = await client.startVerification({
+      phoneNumber: nextUsPhone(),
+      appDeviceId: await registeredDevice(client),
+      purpose: 'login',
+    });
+    expect(started.outcome).toBe('max_otps_reached');
+    const flowId = (started as { flowId: string }).flowId;
+    expect(flowId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await client.getFlowState(flowId))?.status).toBe('failed');
   });
 
   it('bad input is refused by the client before any query', async () => {

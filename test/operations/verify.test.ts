@@ -50,10 +50,10 @@ describe.each(engines)('verify on %s', (engine) => {
     expect(report.objects).toHaveLength(36);
     expect(report.objects.every((o) => o.present && o.enabled && !o.drifted)).toBe(true);
     expect(report.added.map((o) => [o.name, o.present && o.enabled && !o.drifted])).toEqual(ADDED_OBJECTS.map((o) => [o.name, true]));
-    expect(report.criteria[0]!.details[1]).toBe(`beside the seed: 3/3 present (${ADDED_OBJECTS.map((o) => o.name).join(', ')})`);
+    expect(report.criteria[0]!.details[1]).toBe(`beside the seed: 2/2 present (${ADDED_OBJECTS.map((o) => o.name).join(', ')})`);
     expect(report.coreChecks.checks).toHaveLength(21);
     expect(new Set(report.coreChecks.checks.map((c) => c.routine)).size).toBe(APPLICATION_ROUTINES.length);
-    // the 36, the 3 beside them (ADDED_OBJECTS) and the support routines
+    // the 36, the 2 beside them (ADDED_OBJECTS) and the support routines
     expect(report.criteria[1]!.details[0]).toContain(`${36 + ADDED_OBJECTS.length + supportRoutines} definitions`);
 
     expect(await snapshotAllTables(db!)).toEqual(rowsBefore); // the core checks were rolled back

@@ -65,7 +65,6 @@ describe.each(engines)('updated_at triggers on %s', (engine) => {
          JOIN pg_class c ON c.oid = t.tgrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'ecliptix' AND NOT t.tgisinternal
-          AND t.tgname <> 'trg_verification_flows_flow_id_proposal' -- beside the seed's 9 (ADDED_OBJECTS), INSERT only
         ORDER BY c.relname`,
     );
     expect(triggers.rows).toEqual(
