@@ -55,10 +55,13 @@ $$;
 -- lockout's row (calls_while_locked + 1) and returns that row; else no row.
 create or replace function ecliptix_internal.note_call_while_locked(p_phone_number varchar, p_now timestamptz)
 returns table (login_attempt_id bigint, locked_until timestamptz)
-language sql
+language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
+#variable_conflict use_column
+begin
+  return query
   update ecliptix.login_attempts a
      set calls_while_locked = a.calls_while_locked + 1
    where a.id = (select l.id
@@ -67,7 +70,8 @@ as $$
                     and l.locked_until > p_now
                   order by l.locked_until desc, l.id desc
                   limit 1)
-  returning a.id, a.locked_until
+  returning a.id, a.locked_until;
+end;
 $$;
 
 create or replace function ecliptix_internal.record_login_attempt(
@@ -147,10 +151,12 @@ $$;
 -- Key releases of this number since its latest confirmed sign-in, within key_release_window.
 create or replace function ecliptix_internal.unconfirmed_key_releases(p_phone_number varchar, p_now timestamptz)
 returns int
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
+begin
+  return (
   with confirmed as (
     select s.attempted_at, s.id
       from ecliptix.login_attempts s
@@ -166,6 +172,8 @@ as $$
      and a.attempted_at > p_now - ecliptix_internal.setting_interval('key_release_window')
      -- (time, id): a release and its confirmation in one transaction share a time.
      and (a.attempted_at, a.id) > coalesce((select (c.attempted_at, c.id) from confirmed c), ('-infinity'::timestamptz, 0::bigint))
+  );
+end;
 $$;
 
 revoke all on function ecliptix_internal.note_call_while_locked(varchar, timestamptz) from public;

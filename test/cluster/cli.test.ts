@@ -196,7 +196,7 @@ describe('migrate and status on a 2-partition cluster', () => {
       expect(p.counts.applied).toBeGreaterThan(10);
       expect(p.schema.objects.filter((o) => o.present)).toHaveLength(36);
     }
-    expect(report.proxy).toMatchObject({ reachable: true, ready: true, definitionsMatch: true, routines: { expected: 17, present: 17 } });
+    expect(report.proxy).toMatchObject({ reachable: true, ready: true, definitionsMatch: true, routines: { expected: 19, present: 19 } });
     expect(report.proxy.plproxy).toMatch(/^\d+\.\d+/);
     const devices = report.partitions.map((p) => p.data.tables.find((t) => t.table === 'app_devices')!.rows);
     expect(devices[0]! + devices[1]!).toBe(12);
@@ -206,7 +206,7 @@ describe('migrate and status on a 2-partition cluster', () => {
     const text = await runCli(['status'], { cwd: dir });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/partition 0 \(.*\): \d+ applied, 0 pending — up to date; identity partition 0 of 2; objects 36\/36/);
-    expect(text.stdout).toContain('routines 17/17; 2 partition definitions match the configuration — ready');
+    expect(text.stdout).toContain('routines 19/19; 2 partition definitions match the configuration — ready');
     expect(text.stdout).toContain('total: 2/2 partitions up to date, 2/2 with all 36 objects, 12 rows — cluster up to date');
 
     // The partitions' identifier defaults are intended, not drift.
@@ -242,7 +242,7 @@ describe('migrate and status on a 2-partition cluster', () => {
     expect(refused.code).toBe(3);
     expect(refused.stdout).toMatch(/partition 0 \(.*\): .* up to date; identity partition 0 of 2/);
     expect(refused.stdout).toMatch(/UNREACHABLE {2}partition 1 \(postgres:\/\/[^)]*:1\/[^)]*\): .*connection refused/);
-    expect(refused.stdout).toContain('routines 17/17');
+    expect(refused.stdout).toContain('routines 19/19');
     expect(refused.stderr).toMatch(/cannot read partition 1 \(/);
 
     const migrateRefused = await runCli(['migrate'], { cwd: elsewhere });
