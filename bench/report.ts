@@ -408,7 +408,7 @@ export function markdown(results: Results): string {
         `**A new user's sign-up** (device registration to the first key release), the routine-level way (${sc.roundTrips.routineLevel} round trips: ` +
           "register device → phone → flow → issue OTP → verify OTP (2) → membership → secure key → login) and as the user's actions " +
           `(${sc.roundTrips.actions}: register device → startVerification → checkCode, which creates the membership → secure key → login), ` +
-          `each ${r.config.journeyTimeS} s per level, one after the other in the same run. Cost per sign-up (${sc.actions.journeys} sign-ups after a checkpoint, one client, on a throw-away instance): ` +
+          `${r.config.journeyTimeS} s each per level, alternating in 4 rounds in the same run (so that a change of load falls on both). Cost per sign-up (${sc.actions.journeys} sign-ups after a checkpoint, one client, on a throw-away instance): ` +
           `routine-level on the schema before issue 14 (${sc.baseline}) **${sc.before.durableCommitsPerJourney} commits, ${sc.before.walBytesPerJourney.toLocaleString('en-US')} WAL bytes**; ` +
           `routine-level today **${sc.routineLevel.durableCommitsPerJourney}, ${sc.routineLevel.walBytesPerJourney.toLocaleString('en-US')}**; ` +
           `as actions today **${sc.actions.durableCommitsPerJourney}, ${sc.actions.walBytesPerJourney.toLocaleString('en-US')}**.`,
