@@ -410,6 +410,30 @@ describe.each(engines)('user actions on %s', (engine) => {
     expect(await client.checkCode(login.flow.flowId, login.code)).toMatchObject({ outcome: 'verified', membership: null });
   });
 
+  it('a code hashed under an older key is checked; a keyring of more than 16 keys checks the two-call way', async () => {
+    const older = generateKeyring('otp-old');
+    const issuing = createMembershipsClient({ db: admin, secrets: { ...secrets, otpKeys: older } });
+    const started = await issued(issuing, nextUsPhone(), await registeredDevice(issuing));
+    // Rotated: a new current key, the old one kept for reading.
+    const rotated = { currentId: 'otp-new', keys: new Map([...generateKeyring('otp-new').keys, ...older.keys]) };
+    const checking = counting(admin);
+    const client = createMembershipsClient({ db: checking, secrets: { ...secrets, otpKeys: rotated } });
+    expect(await client.checkCode(started.flow.flowId, started.code)).toMatchObject({
+      outcome: 'verified',
+      membership: { outcome: 'created' },
+    });
+    expect(checking.count).toBe(1);
+
+    const many = {
+      currentId: 'otp-old',
+      keys: new Map([...older.keys, ...Array.from({ length: 16 }, (_, i) => [...generateKeyring(`k${i}`).keys][0]!)]),
+    };
+    const big = createMembershipsClient({ db: admin, secrets: { ...secrets, otpKeys: many } });
+    const second = await issued(big, nextUsPhone(), await registeredDevice(big));
+    expect(await big.checkCode(second.flow.flowId, wrongCode(second.code))).toMatchObject({ outcome: 'invalid_code' });
+    expect(await big.checkCode(second.flow.flowId, second.code)).toMatchObject({ outcome: 'verified', membership: { outcome: 'created' } });
+  });
+
   it.runIf(engine === 'postgres')(
     'races: 8 right codes at once verify once and create one membership; 8 starts at once issue one code',
     async () => {
