@@ -19,7 +19,7 @@
 -- so under REPEATABLE READ / SERIALIZABLE a caller with an older snapshot gets
 -- 40001 from the lock rather than counting stale rows.
 -- Errors: 22004 null argument; 22001 hash over 512 or salt over 255
--- characters; 22023 empty hash/salt, unknown status, an expiry that is not
+-- characters; 22023 empty or blank hash/salt, unknown status, an expiry that is not
 -- a finite time or is more than a day after the database clock (an OTP
 -- lives seconds to minutes; 'infinity' would make a code valid for ever).
 
@@ -63,10 +63,10 @@ begin
   perform ecliptix_internal.assert_not_null(p_expires_at, 'p_expires_at');
   perform ecliptix_internal.assert_one_of(p_status,
     array['pending', 'verified', 'expired', 'failed'], 'p_status');
-  if p_otp_hash = '' then
+  if btrim(p_otp_hash) = '' then
     raise exception 'p_otp_hash must not be empty' using errcode = 'invalid_parameter_value';
   end if;
-  if p_otp_salt = '' then
+  if btrim(p_otp_salt) = '' then
     raise exception 'p_otp_salt must not be empty' using errcode = 'invalid_parameter_value';
   end if;
   perform ecliptix_internal.assert_max_length(p_otp_hash, 512, 'p_otp_hash');

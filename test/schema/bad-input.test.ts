@@ -204,6 +204,8 @@ describe.each(engines)('bad input on %s', (engine) => {
       { what: 'unknown status', args: [f, 'h', 's', future, 'sent'], code: '22023', message: unknownValue('p_status', 'sent') },
       { what: 'empty hash', args: [f, '', 's', future, 'pending'], code: '22023', message: /^p_otp_hash must not be empty$/ },
       { what: 'empty salt', args: [f, 'h', '', future, 'pending'], code: '22023', message: /^p_otp_salt must not be empty$/ },
+      { what: 'blank hash', args: [f, '  ', 's', future, 'pending'], code: '22023', message: /^p_otp_hash must not be empty$/ },
+      { what: 'blank salt', args: [f, 'h', ' ', future, 'pending'], code: '22023', message: /^p_otp_salt must not be empty$/ },
       { what: 'hash of 1 MB', args: [f, 'h'.repeat(1 << 20), 's', future, 'pending'], code: '22001', message: tooLong('p_otp_hash') },
       { what: 'hash of 513 characters', args: [f, 'h'.repeat(513), 's', future, 'pending'], code: '22001', message: tooLong('p_otp_hash') },
       { what: 'salt of 256 characters', args: [f, 'h', 's'.repeat(256), future, 'pending'], code: '22001', message: tooLong('p_otp_salt') },
