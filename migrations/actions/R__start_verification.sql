@@ -66,24 +66,10 @@ declare
 begin
   perform ecliptix_internal.assert_not_null(p_app_device_id, 'p_app_device_id');
   perform ecliptix_internal.assert_not_null(p_flow_id_proposal, 'p_flow_id_proposal');
-  perform ecliptix_internal.assert_not_null(p_otp_hash, 'p_otp_hash');
-  perform ecliptix_internal.assert_not_null(p_otp_salt, 'p_otp_salt');
-  perform ecliptix_internal.assert_not_null(p_otp_expires_at, 'p_otp_expires_at');
   perform ecliptix_internal.assert_one_of(p_purpose,
     array['unspecified', 'registration', 'login', 'password_recovery', 'update_phone'], 'p_purpose');
-  -- insert_otp_record's checks, here before any write (it runs only for a new flow).
-  if btrim(p_otp_hash) = '' then
-    raise exception 'p_otp_hash must not be empty' using errcode = 'invalid_parameter_value';
-  end if;
-  if btrim(p_otp_salt) = '' then
-    raise exception 'p_otp_salt must not be empty' using errcode = 'invalid_parameter_value';
-  end if;
-  perform ecliptix_internal.assert_max_length(p_otp_hash, 512, 'p_otp_hash');
-  perform ecliptix_internal.assert_max_length(p_otp_salt, 255, 'p_otp_salt');
-  if not isfinite(p_otp_expires_at) or p_otp_expires_at > ecliptix_internal.now() + interval '1 day' then
-    raise exception 'p_otp_expires_at must be a finite time at most a day after the database clock (got %)', p_otp_expires_at
-      using errcode = 'invalid_parameter_value';
-  end if;
+  -- insert_otp_record's checks of the code, here before any write (it runs only for a new flow).
+  perform ecliptix_internal.assert_otp_code(p_otp_hash, p_otp_salt, p_otp_expires_at, 'p_otp_expires_at');
 
   select e.outcome, e.phone_unique_id into v_phone
   from ecliptix.ensure_phone_number(p_phone_number, p_region, p_app_device_id) e;

@@ -58,23 +58,9 @@ declare
   v_cooldown interval;
 begin
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
-  perform ecliptix_internal.assert_not_null(p_otp_hash, 'p_otp_hash');
-  perform ecliptix_internal.assert_not_null(p_otp_salt, 'p_otp_salt');
-  perform ecliptix_internal.assert_not_null(p_expires_at, 'p_expires_at');
   perform ecliptix_internal.assert_one_of(p_status,
     array['pending', 'verified', 'expired', 'failed'], 'p_status');
-  if btrim(p_otp_hash) = '' then
-    raise exception 'p_otp_hash must not be empty' using errcode = 'invalid_parameter_value';
-  end if;
-  if btrim(p_otp_salt) = '' then
-    raise exception 'p_otp_salt must not be empty' using errcode = 'invalid_parameter_value';
-  end if;
-  perform ecliptix_internal.assert_max_length(p_otp_hash, 512, 'p_otp_hash');
-  perform ecliptix_internal.assert_max_length(p_otp_salt, 255, 'p_otp_salt');
-  if not isfinite(p_expires_at) or p_expires_at > v_now + interval '1 day' then
-    raise exception 'p_expires_at must be a finite time at most a day after the database clock (got %)', p_expires_at
-      using errcode = 'invalid_parameter_value';
-  end if;
+  perform ecliptix_internal.assert_otp_code(p_otp_hash, p_otp_salt, p_expires_at, 'p_expires_at');
 
   select f.id, f.status, f.expires_at, f.otp_count, f.phone_number_id into v_flow
   from ecliptix.verification_flows f
