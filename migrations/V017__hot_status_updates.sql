@@ -99,7 +99,10 @@
 -- serialisation is the same: the update takes the row lock and, under
 -- REPEATABLE READ / SERIALIZABLE, fails with 40001 if a newer version was
 -- committed after the snapshot; a key that is missing is inserted as before
--- (ON CONFLICT DO UPDATE, which fails with 40001 likewise).
+-- (ON CONFLICT DO UPDATE, which fails with 40001 likewise). In PL/pgSQL, which
+-- keeps the statement's plan: a SQL function called from PL/pgSQL is not
+-- inlined, so it planned the statement on each of a sign-up's 6 calls
+-- (0.17 ms each).
 
 drop index ecliptix.ux_verification_flows_pending_active;
 drop index ecliptix.ix_verification_flows_status_expires;
@@ -134,10 +137,11 @@ alter table ecliptix_internal.limit_guards set unlogged;
 
 create or replace function ecliptix_internal.take_guard(p_key text)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = pg_catalog, pg_temp
 as $$
+begin
   with taken as (
     update ecliptix_internal.limit_guards g
        set version = g.version + 1, touched_at = pg_catalog.now()
@@ -146,7 +150,8 @@ as $$
   )
   insert into ecliptix_internal.limit_guards as g (key)
   select p_key where not exists (select from taken)
-  on conflict (key) do update set version = g.version + 1, touched_at = pg_catalog.now()
+  on conflict (key) do update set version = g.version + 1, touched_at = pg_catalog.now();
+end;
 $$;
 
 revoke all on function ecliptix_internal.take_guard(text) from public;
