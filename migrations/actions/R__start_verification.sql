@@ -51,6 +51,7 @@ returns table (
   otp_count           smallint,
   otp_unique_id       uuid,
   otp_expires_at      timestamptz,
+  otp_status          text,
   retry_after_seconds int
 )
 language plpgsql
@@ -75,7 +76,7 @@ begin
   from ecliptix.ensure_phone_number(p_phone_number, p_region, p_app_device_id) e;
   if v_phone.phone_unique_id is null then
     return query select 'app_device_not_found'::text, null::uuid, null::uuid, null::uuid, null::bigint,
-      null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::timestamptz, null::int;
+      null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::timestamptz, null::text, null::int;
     return;
   end if;
 
@@ -89,12 +90,12 @@ begin
       -- The flow was created and stays (as with initiate_verification_flow then insert_otp_record); it has no code.
       return query select v_otp.outcome, v_flow.flow_unique_id, v_flow.phone_unique_id, v_flow.app_device_id,
         v_flow.connection_id, v_flow.expires_at, v_flow.status, v_flow.purpose, v_flow.otp_count,
-        null::uuid, null::timestamptz, v_otp.retry_after_seconds;
+        null::uuid, null::timestamptz, null::text, v_otp.retry_after_seconds;
       return;
     end if;
     return query select 'code_issued'::text, v_flow.flow_unique_id, v_flow.phone_unique_id, v_flow.app_device_id,
       v_flow.connection_id, v_flow.expires_at, v_flow.status, v_flow.purpose, (v_flow.otp_count + 1)::smallint,
-      v_otp.otp_unique_id, p_otp_expires_at, null::int;
+      v_otp.otp_unique_id, p_otp_expires_at, 'pending'::text, null::int;
     return;
   end if;
 
@@ -102,12 +103,12 @@ begin
     return query select case v_flow.outcome when 'retrieved' then 'flow_pending' else 'flow_verified' end,
       v_flow.flow_unique_id, v_flow.phone_unique_id, v_flow.app_device_id, v_flow.connection_id,
       v_flow.expires_at, v_flow.status, v_flow.purpose, v_flow.otp_count, v_flow.otp_unique_id,
-      v_flow.otp_expires_at, null::int;
+      v_flow.otp_expires_at, v_flow.otp_status, null::int;
     return;
   end if;
 
   return query select v_flow.outcome, null::uuid, null::uuid, null::uuid, null::bigint,
-    null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::timestamptz, v_flow.retry_after_seconds;
+    null::timestamptz, null::text, null::text, null::smallint, null::uuid, null::timestamptz, null::text, v_flow.retry_after_seconds;
 end;
 $$;
 

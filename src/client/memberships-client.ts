@@ -91,7 +91,7 @@ interface FlowRow {
   otp_is_active: boolean | null;
 }
 
-function toFlowState(row: FlowRow): FlowState {
+function toFlowState(row: Omit<FlowRow, 'otp_hash' | 'otp_salt' | 'otp_is_active'>): FlowState {
   return {
     flowId: row.flow_unique_id!,
     phoneId: row.phone_unique_id,
@@ -316,7 +316,7 @@ export class MembershipsClient {
     const code = generateOtpCode();
     const stored = hashOtp(this.secrets.otpKeys, proposal, code);
     const row = await this.one<
-      Omit<FlowRow, 'outcome' | 'otp_hash' | 'otp_salt' | 'otp_status' | 'otp_is_active'> & {
+      Omit<FlowRow, 'otp_hash' | 'otp_salt' | 'otp_is_active'> & {
         outcome: 'code_issued' | 'flow_pending' | 'flow_verified' | Exclude<StartVerificationResult['outcome'], 'issued' | 'verified'>;
         retry_after_seconds: number | null;
       }
@@ -331,28 +331,22 @@ export class MembershipsClient {
       stored.salt,
       this.otpLifetimeSeconds,
     ]);
-    const flow = (activeOtp: FlowState['activeOtp'], otpCount = row.otp_count): FlowState => ({
-      ...toFlowState({ ...row, otp_count: otpCount, otp_hash: null, otp_salt: null, otp_status: null, otp_is_active: null }),
-      activeOtp,
-    });
     switch (row.outcome) {
       case 'code_issued':
-        return {
-          outcome: 'issued',
-          flow: flow({ otpId: row.otp_unique_id!, expiresAt: row.otp_expires_at!, status: 'pending' }),
-          otpId: row.otp_unique_id!,
-          code,
-          resumed: false,
-        };
+        return { outcome: 'issued', flow: toFlowState(row), otpId: row.otp_unique_id!, code, resumed: false };
       case 'flow_verified':
-        return { outcome: 'verified', flow: flow(null) };
+        return { outcome: 'verified', flow: toFlowState(row) };
       case 'flow_pending': {
         const flowId = row.flow_unique_id!;
         const issued = await this.issueOtp(flowId);
         if (issued.outcome === 'issued') {
           // The code's expiry as this process's clock estimates it; the database's clock decides.
           const expiresAt = new Date(Date.now() + this.otpLifetimeSeconds * 1000);
-          const state = flow({ otpId: issued.otpId, expiresAt, status: 'pending' }, row.otp_count + 1);
+          const state = {
+            ...toFlowState(row),
+            otpCount: row.otp_count + 1,
+            activeOtp: { otpId: issued.otpId, expiresAt, status: 'pending' as const },
+          };
           return { outcome: 'issued', flow: state, otpId: issued.otpId, code: issued.code, resumed: true };
         }
         if (issued.outcome === 'resend_cooldown_active') return { outcome: issued.outcome, flowId, retryAfterMs: issued.retryAfterMs };
