@@ -16,6 +16,7 @@ import { setUpAppRole, type AppRole } from '../support/app-role.js';
 import { advanceClock } from '../support/clock.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
 import { sqlState } from '../support/sql-state.js';
+import { call } from '../schema-concurrency/procedures.js';
 import { nextUsPhone, phoneIdOf, registeredDevice, wrongCode } from './client-harness.js';
 
 type Row = Record<string, unknown>;
@@ -59,12 +60,6 @@ async function writtenFor(db: Queryable, phoneNumber: string): Promise<Record<st
     [phoneNumber],
   );
   return rows[0]!.written;
-}
-
-async function call(db: Queryable, name: string, args: readonly unknown[]): Promise<Row> {
-  const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');
-  const { rows } = await db.query<Row>(`SELECT * FROM ecliptix.${name}(${placeholders})`, args);
-  return rows[0]!;
 }
 
 /** `n` different codes, none of them `code`. */
@@ -277,6 +272,7 @@ describe.each(engines)('user actions on %s', (engine) => {
       const started = await issued(client, phone, device, 'login');
       const stored = hashOtp(secrets.otpKeys, started.flow.flowId, '123456');
       const otherDevice = await registeredDevice(client);
+      const startVerification = (values: unknown[]) => call(db, 'start_verification', values);
       const args = (proposal: string | null, overrides: Partial<Record<number, unknown>> = {}) =>
         [phone, null, otherDevice, 'login', null, proposal, stored.hash, stored.salt, new Date(Date.now() + 3600_000)].map((v, i) =>
           i in overrides ? overrides[i] : v,
@@ -291,26 +287,13 @@ describe.each(engines)('user actions on %s', (engine) => {
         [7, '22004'],
         [8, '22004'],
       ] as const) {
-        expect(
-          await sqlState(
-            db.query(
-              'SELECT * FROM ecliptix.start_verification($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-              args(randomUUID(), { [index]: index === 3 ? 'sign_up' : null }),
-            ),
-          ),
-        ).toBe(state);
+        expect(await sqlState(startVerification(args(randomUUID(), { [index]: index === 3 ? 'sign_up' : null })))).toBe(state);
       }
-      expect(
-        await sqlState(
-          db.query('SELECT * FROM ecliptix.start_verification($1, $2, $3, $4, $5, $6, $7, $8, $9)', args(randomUUID(), { 6: '' })),
-        ),
-      ).toBe('22023');
+      expect(await sqlState(startVerification(args(randomUUID(), { 6: '' })))).toBe('22023');
       expect(await count('SELECT 1 FROM ecliptix.verification_flows')).toBe(flows);
 
       // The code's hash, salt and expiry are checked before any write, on every path: a new flow, an unknown
       // device (the phone would otherwise be created), the device's pending flow (no code would be stored).
-      const call9 = (values: unknown[]) =>
-        db.query('SELECT * FROM ecliptix.start_verification($1, $2, $3, $4, $5, $6, $7, $8, $9)', values);
       const newPhone = nextUsPhone();
       for (const [override, state] of [
         [{ 6: '' }, '22023'],
@@ -319,18 +302,18 @@ describe.each(engines)('user actions on %s', (engine) => {
         [{ 8: 'infinity' }, '22023'],
         [{ 8: new Date(Date.now() + 3 * 86_400_000) }, '22023'],
       ] as const) {
-        expect(await sqlState(call9(args(randomUUID(), { 0: newPhone, 2: randomUUID(), ...override })))).toBe(state);
-        expect(await sqlState(call9(args(randomUUID(), { 2: device, ...override })))).toBe(state);
+        expect(await sqlState(startVerification(args(randomUUID(), { 0: newPhone, 2: randomUUID(), ...override })))).toBe(state);
+        expect(await sqlState(startVerification(args(randomUUID(), { 2: device, ...override })))).toBe(state);
       }
       expect(await count('SELECT 1 FROM ecliptix.phone_numbers WHERE phone_number = $1', [newPhone])).toBe(0);
       expect(await count('SELECT 1 FROM ecliptix.otp_records WHERE flow_unique_id = $1', [started.flow.flowId])).toBe(1);
 
       // The proposal is the new flow's identifier; proposing an existing flow's is 23505 and writes nothing.
       const proposal = randomUUID();
-      const fresh = (await call9(args(proposal))).rows[0]!;
+      const fresh = await startVerification(args(proposal));
       expect(fresh).toMatchObject({ outcome: 'code_issued', flow_unique_id: proposal });
       const third = await registeredDevice(client);
-      expect(await sqlState(call9(args(proposal, { 2: third })))).toBe('23505');
+      expect(await sqlState(startVerification(args(proposal, { 2: third })))).toBe('23505');
       expect(await count('SELECT 1 FROM ecliptix.verification_flows WHERE app_device_id = $1', [third])).toBe(0);
       expect(await count('SELECT 1 FROM ecliptix.phone_number_devices WHERE app_device_id = $1', [third])).toBe(0);
     });
