@@ -17,7 +17,7 @@ import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { deployedTestCluster, type TestCluster } from './support.js';
-import { idIn, shapeOf } from './transcript.js';
+import { idIn, shapeLog } from './transcript.js';
 
 const PARTITIONS = 2;
 const secrets = { otpKeys: generateKeyring('otp-cluster'), dataKeys: generateKeyring('data-cluster') };
@@ -28,11 +28,7 @@ function wrongCode(code: string): string {
 
 /** The journey; every result recorded by shape, and whether each released key was the one stored. */
 async function journey(client: MembershipsClient, phoneNumber: string): Promise<unknown[]> {
-  const log: unknown[] = [];
-  const record = <T>(step: string, result: T): T => {
-    log.push({ step, result: shapeOf(result) });
-    return result;
-  };
+  const { log, record } = shapeLog();
   const verifiedFlow = async (deviceId: string, phoneId: string, purpose: 'registration' | 'password_recovery') => {
     const flow = record('flow', await client.initiateVerificationFlow({ appDeviceId: deviceId, phoneId, purpose, connectionId: 7 }));
     const flowId = idIn(flow, /flow/i);
@@ -87,12 +83,8 @@ async function journey(client: MembershipsClient, phoneNumber: string): Promise<
 
 /** The sign-up as the user's actions (issue 14), recorded by shape; a new device each time, so its row is copied when it lives elsewhere. */
 async function actions(client: MembershipsClient, phoneNumber: string): Promise<{ log: unknown[]; flowIds: string[] }> {
-  const log: unknown[] = [];
+  const { log, record } = shapeLog();
   const flowIds: string[] = [];
-  const record = <T>(step: string, result: T): T => {
-    log.push({ step, result: shapeOf(result) });
-    return result;
-  };
   const deviceId = idIn(record('device', await client.registerDevice({ appInstanceId: randomUUID(), deviceId: randomUUID() })), /device/i);
   const started = record(
     'send me a code',

@@ -25,6 +25,18 @@ export function shapeOf(value: unknown, key = ''): unknown {
   return value;
 }
 
+/** A log of results by shape, step by step: `record` adds one and hands the result back. */
+export function shapeLog(): { log: unknown[]; record: <T>(step: string, result: T) => T } {
+  const log: unknown[] = [];
+  return {
+    log,
+    record: (step, result) => {
+      log.push({ step, result: shapeOf(result) });
+      return result;
+    },
+  };
+}
+
 /** The first uuid found under a key matching `name` (searched depth-first), e.g. idIn(row, /flow/). */
 export function idIn(value: unknown, name: RegExp): string {
   const found = findId(value, name);
