@@ -31,8 +31,8 @@ import {
   execOn,
   load1,
   phoneFor,
+  pooledDrives,
   round,
-  summarize,
   tempDir,
   withoutOutputs,
   type BenchOptions,
@@ -101,22 +101,6 @@ export const CONCURRENCY = [1, 4, 16] as const;
 
 /** Rounds in which the two ways of signing up alternate, at each concurrency. */
 const SIGN_UP_ROUNDS = 4;
-
-/** Several runs of one workload as one: latencies pooled, operations over the runs' summed wall time. */
-function pooled(runs: readonly DriveResult<unknown>[]): Drive {
-  const samples = runs.flatMap((r) => r.samplesMs);
-  const wallMs = runs.reduce((sum, r) => sum + r.wallMs, 0);
-  const firstProblem = runs.find((r) => r.firstProblem)?.firstProblem;
-  return {
-    clients: runs[0]!.clients,
-    ...summarize(samples),
-    opsPerSec: round(samples.length / (wallMs / 1000), 1),
-    wallMs: round(wallMs, 1),
-    unexpected: runs.reduce((sum, r) => sum + r.unexpected, 0),
-    errors: runs.reduce((sum, r) => sum + r.errors, 0),
-    ...(firstProblem ? { firstProblem } : {}),
-  };
-}
 
 /** The last revision before issue 14 changed the schema: the "before" of the sign-up's cost. */
 const ISSUE_14_BASELINE = '96c0015';
@@ -189,7 +173,7 @@ export async function benchRuntime(options: BenchOptions): Promise<RuntimeResult
                 runJourney(client, phoneFor(way.block, round * 200_000 + i), way.steps),
               ),
             );
-        const signUps = ways.map((way) => pooled(way.runs));
+        const signUps = ways.map((way) => pooledDrives(way.runs));
         const [routineLevel, actions] = signUps as [Drive, Drive];
         signUp = {
           routineLevel,

@@ -142,6 +142,22 @@ export async function drive<T>(
 
 export type DriveSummary = Omit<DriveResult<unknown>, 'outputs' | 'samplesMs'>;
 
+/** Several runs of one workload as one: latencies pooled, operations over the runs' summed wall time. */
+export function pooledDrives(runs: readonly DriveResult<unknown>[]): DriveSummary {
+  const samples = runs.flatMap((r) => r.samplesMs);
+  const wallMs = runs.reduce((sum, r) => sum + r.wallMs, 0);
+  const firstProblem = runs.find((r) => r.firstProblem)?.firstProblem;
+  return {
+    clients: runs[0]!.clients,
+    ...summarize(samples),
+    opsPerSec: round(samples.length / (wallMs / 1000), 1),
+    wallMs: round(wallMs, 1),
+    unexpected: runs.reduce((sum, r) => sum + r.unexpected, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    ...(firstProblem ? { firstProblem } : {}),
+  };
+}
+
 /** Without the outputs and samples (for the JSON report). */
 export function withoutOutputs<T>(result: DriveResult<T>): DriveSummary {
   const { outputs: _outputs, samplesMs: _samples, ...rest } = result;
