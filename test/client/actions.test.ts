@@ -232,6 +232,21 @@ describe.each(engines)('user actions on %s', (engine) => {
     ).toBe(15);
   });
 
+  it('the membership-attempt limit holds through checkCode: a verified code, but no membership while the phone is over it', async () => {
+    const client = createMembershipsClient({ db: admin, secrets });
+    const phone = nextUsPhone();
+    const first = await issued(client, phone, await registeredDevice(client));
+    const phoneId = first.flow.phoneId;
+    for (let i = 0; i < 5; i++)
+      expect((await client.logMembershipAttempt({ phoneId, outcome: 'passphrase_rejected', isSuccess: false })).outcome).toBe('logged');
+    const checked = await client.checkCode(first.flow.flowId, first.code);
+    expect(checked).toMatchObject({ outcome: 'verified', membership: { outcome: 'rate_limit_exceeded' } });
+    expect(await count('SELECT 1 FROM ecliptix.memberships WHERE phone_number_id = $1', [phoneId])).toBe(0);
+    // The flow stays verified; once the window has passed, createMembership makes the membership.
+    await role.asAdmin(() => advanceClock(admin, 3601));
+    expect((await client.createMembership({ flowId: first.flow.flowId, otpId: first.otpId })).outcome).toBe('created');
+  });
+
   it('the application role cannot pack guesses into one check: 1,000 hashes, or two under one key id, are refused and write nothing', async () => {
     await role.as(async (db) => {
       const client = createMembershipsClient({ db, secrets });
