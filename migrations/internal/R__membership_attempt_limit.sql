@@ -24,7 +24,6 @@ create or replace function ecliptix_internal.membership_attempts_blocked_until(p
 returns timestamptz
 language plpgsql
 stable
-set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_max    int := ecliptix_internal.setting_int('max_failed_membership_attempts');

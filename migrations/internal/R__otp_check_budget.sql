@@ -19,7 +19,6 @@ create or replace function ecliptix_internal.otp_checks_blocked_until(p_phone_id
 returns timestamptz
 language plpgsql
 stable
-set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_window        interval := ecliptix_internal.setting_interval('otp_check_window');

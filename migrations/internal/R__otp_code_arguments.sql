@@ -15,7 +15,6 @@ create or replace function ecliptix_internal.assert_otp_code(
 returns void
 language plpgsql
 stable
-set search_path = pg_catalog, pg_temp
 as $$
 begin
   perform ecliptix_internal.assert_not_null(p_otp_hash, 'p_otp_hash');

@@ -57,7 +57,6 @@ create or replace function ecliptix_internal.note_call_while_locked(p_phone_numb
 returns table (login_attempt_id bigint, locked_until timestamptz)
 language plpgsql
 volatile
-set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
@@ -83,7 +82,6 @@ create or replace function ecliptix_internal.record_login_attempt(
 returns table (login_attempt_id bigint, locked_until timestamptz, inserted boolean)
 language plpgsql
 volatile
-set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -153,7 +151,6 @@ create or replace function ecliptix_internal.unconfirmed_key_releases(p_phone_nu
 returns int
 language plpgsql
 stable
-set search_path = pg_catalog, pg_temp
 as $$
 begin
   return (

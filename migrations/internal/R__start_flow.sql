@@ -160,7 +160,6 @@ create or replace function ecliptix_internal.proposed_unique_id(p_proposal uuid)
 returns uuid
 language plpgsql
 volatile
-set search_path = pg_catalog, pg_temp
 as $$
 begin
   if pg_catalog.to_regprocedure('ecliptix_partition.new_unique_id()') is null then

@@ -143,7 +143,8 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
     if (engine === 'postgres') {
       const url = new URL(target.config.databaseUrl!);
       url.username = logins[purpose];
-      const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+      // One connection: a test's temporary objects and settings stay in the session that runs its calls.
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
       // A connection terminated while idle (its database dropped with FORCE) must not be an unhandled 'error'.
       pool.on('error', () => undefined);
       try {
@@ -173,6 +174,53 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
     await asRole('app', async (db) => {
       await journey(createMembershipsClient({ db, secrets }));
       await assertNoTableAccess(db);
+    });
+  });
+
+  it('the support functions that run in their caller\'s search_path are the owner\'s alone, and the application\'s own objects change no limit', async () => {
+    // V019: helpers without a SET clause must never be SECURITY DEFINER nor executable by anyone but the owner.
+    const { rows } = await admin.query<{ routine: string; definer: boolean; byPublic: boolean; byApp: boolean; byReporting: boolean }>(
+      `SELECT p.oid::regprocedure::text AS routine, p.prosecdef AS definer,
+              EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                       WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS "byPublic",
+              has_function_privilege($1, p.oid, 'EXECUTE') AS "byApp",
+              has_function_privilege($2, p.oid, 'EXECUTE') AS "byReporting"
+         FROM pg_proc p
+        WHERE p.pronamespace = 'ecliptix_internal'::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
+        ORDER BY 1`,
+      [names.app, names.reporting],
+    );
+    expect(rows.map((r) => r.routine)).toEqual(expect.arrayContaining(['ecliptix_internal.setting(text)', 'ecliptix_internal.take_guard(text)']));
+    for (const row of rows) expect(row, row.routine).toMatchObject({ definer: false, byPublic: false, byApp: false, byReporting: false });
+
+    const secrets = { otpKeys: generateKeyring(), dataKeys: generateKeyring() };
+    await asRole('app', async (db) => {
+      for (const call of [
+        "SELECT ecliptix_internal.setting('max_failed_logins')",
+        "SELECT ecliptix_internal.setting_int_checked('max_failed_logins', '1000')",
+        "SELECT ecliptix_internal.assert_not_null(1, 'p')",
+      ])
+        expect(await sqlState(db.query(call)), call).toBe('42501');
+      // The application's own session objects, named as what the helpers use, first in its search_path:
+      // a settings table that lifts the login limit, a guard table, a guard function that takes nothing.
+      await db.exec(`
+        CREATE TEMP TABLE settings (name text, value text);
+        INSERT INTO settings VALUES ('max_failed_logins', '1000'), ('login_attempt_window', '1 second');
+        CREATE TEMP TABLE limit_guards (key text, version int);
+        CREATE FUNCTION pg_temp.take_guard(text) RETURNS void LANGUAGE sql AS 'SELECT NULL';
+        SET search_path = pg_temp, ecliptix, ecliptix_internal, public`);
+      try {
+        const client = createMembershipsClient({ db, secrets });
+        await journey(client);
+        const phoneNumber = nextUsPhone();
+        const outcomes: string[] = [];
+        for (let i = 0; i < 7; i++)
+          outcomes.push((await client.logLoginAttempt({ phoneNumber, outcome: 'invalid_passphrase', isSuccess: false })).outcome);
+        expect(outcomes).toEqual(['logged', 'logged', 'logged', 'logged', 'logged', 'locked', 'locked']);
+      } finally {
+        await db.exec('RESET search_path; DISCARD TEMP');
+      }
     });
   });
 
