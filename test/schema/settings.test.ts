@@ -13,7 +13,20 @@ import { expectPgError, setSetting } from './journey.js';
 /** The first of each group takes the direct cast, the rest the checked one. */
 const INTEGERS = ['5', ' 30 ', '+7', '-1', '000000012', '999999999', '1000000000', '2147483647', '-2147483648', '00000000000042'];
 const BAD_INTEGERS = ['', 'five', '5.0', '1e3', '2147483648', '99999999999999999999', '0012345678901', '5 5'];
-const INTERVALS = ['1 hour', '30 seconds', '5 minutes', '24 hours', '7 days', ' 90 minutes ', '1 day 2 hours', '01:30:00', 'P1D', '1 week', '0 seconds', '-5 minutes'];
+const INTERVALS = [
+  '1 hour',
+  '30 seconds',
+  '5 minutes',
+  '24 hours',
+  '7 days',
+  ' 90 minutes ',
+  '1 day 2 hours',
+  '01:30:00',
+  'P1D',
+  '1 week',
+  '0 seconds',
+  '-5 minutes',
+];
 const BAD_INTERVALS = ['', 'soon', '1 fortnight', '9999999999999 hours', '5'.repeat(30) + ' days'];
 
 describe.each(engines)('settings readers on %s', (engine) => {
@@ -60,6 +73,10 @@ describe.each(engines)('settings readers on %s', (engine) => {
 
   it('an interval setting that does not cast is a clear error', async () => {
     for (const value of BAD_INTERVALS)
-      await expectPgError(read('interval', value), '22023', `ecliptix setting "login_attempt_window" must be an interval, found "${value}"`);
+      await expectPgError(
+        read('interval', value),
+        '22023',
+        `ecliptix setting "login_attempt_window" must be an interval, found "${value}"`,
+      );
   });
 });

@@ -177,7 +177,7 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
     });
   });
 
-  it('the support functions that run in their caller\'s search_path are the owner\'s alone, and the application\'s own objects change no limit', async () => {
+  it("the support functions that run in their caller's search_path are the owner's alone, and the application's own objects change no limit", async () => {
     // V019: helpers without a SET clause must never be SECURITY DEFINER nor executable by anyone but the owner.
     const { rows } = await admin.query<{ routine: string; definer: boolean; byPublic: boolean; byApp: boolean; byReporting: boolean }>(
       `SELECT p.oid::regprocedure::text AS routine, p.prosecdef AS definer,
@@ -191,7 +191,9 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
         ORDER BY 1`,
       [names.app, names.reporting],
     );
-    expect(rows.map((r) => r.routine)).toEqual(expect.arrayContaining(['ecliptix_internal.setting(text)', 'ecliptix_internal.take_guard(text)']));
+    expect(rows.map((r) => r.routine)).toEqual(
+      expect.arrayContaining(['ecliptix_internal.setting(text)', 'ecliptix_internal.take_guard(text)']),
+    );
     for (const row of rows) expect(row, row.routine).toMatchObject({ definer: false, byPublic: false, byApp: false, byReporting: false });
 
     const secrets = { otpKeys: generateKeyring(), dataKeys: generateKeyring() };
