@@ -28,6 +28,8 @@ export { repair, type RepairReport } from './commands/repair.js';
 export { sql, type SqlCommandOptions } from './commands/sql.js';
 /** Can the database be reached, as whom, how fast; see {@link testConnection}. */
 export { testConnection, type ConnectionReport } from './commands/test-connection.js';
+/** What to attach to an issue report, with the likely cause and fix of each problem recognised; see {@link doctor}. */
+export { doctor, type DoctorOptions, type DoctorReport } from './commands/doctor.js';
 /** The post-deployment checklist; see {@link verify}. */
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
 /** The retention clean-up; see {@link cleanup}. */

@@ -31,6 +31,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   roles: async () => (await import('./commands/roles.js')).registerRolesCommand,
   'rotate-keys': async () => (await import('./commands/rotate-keys.js')).registerRotateKeysCommand,
   import: async () => (await import('./commands/import.js')).registerImportCommand,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctorCommand,
 };
 
 /** Every command, in the order `--help` lists them. */

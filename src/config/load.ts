@@ -37,6 +37,9 @@ export interface LoadedConfig {
   configFile?: string;
 }
 
+/** Where the values of each configuration {@link loadConfig} returned came from; held weakly, so nothing outlives its config. */
+const provenance = new WeakMap<Config, Omit<LoadedConfig, 'config'>>();
+
 /**
  * Merges flags > environment > config file > defaults and validates the result: INVALID_CONFIG (exit 2) naming the key and its origin.
  *
@@ -88,7 +91,22 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   if (conflict) throw new PersistorError('INVALID_CONFIG', conflict);
   if (config.dataDir && !isAbsolute(config.dataDir)) config.dataDir = resolve(cwd, config.dataDir);
   if (config.migrationsDir && !isAbsolute(config.migrationsDir)) config.migrationsDir = resolve(cwd, config.migrationsDir);
-  return { config, origins, ...(file ? { configFile: file.path } : {}) };
+  const where = { origins, ...(file ? { configFile: file.path } : {}) };
+  provenance.set(config, where);
+  return { config, ...where };
+}
+
+/**
+ * Where the values of a configuration that {@link loadConfig} returned came
+ * from (its `origins` and `configFile`), for code that is handed only the
+ * configuration (`doctor` reports them); undefined for any other object.
+ *
+ * @example
+ * const { config } = loadConfig({ env: process.env });
+ * provenanceOf(config)?.origins.databaseUrl; // 'DATABASE_URL' when the variable set it
+ */
+export function provenanceOf(config: Config): Omit<LoadedConfig, 'config'> | undefined {
+  return provenance.get(config);
 }
 
 /** `cluster.partitions[2]` for the path ['cluster', 'partitions', 2]. */

@@ -13,6 +13,7 @@ describe('operations commands: help and arguments', () => {
       restore: ['<file>', '--force', '--pg-bin <dir>', '--json'],
       migrate: ['--backup [file]'],
       status: ['--drift'],
+      doctor: ['--json', '--output <file>', '--force', 'Examples:', 'ecliptix-persistor doctor -s'],
     };
     for (const [command, texts] of Object.entries(expected)) {
       const sub = await runCli([command, '--help']);
