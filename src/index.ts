@@ -34,6 +34,9 @@ export { doctor, type DoctorOptions, type DoctorReport } from './commands/doctor
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
 /** The retention clean-up; see {@link cleanup}. */
 export { cleanup, type CleanupCommandOptions, type CleanupReport } from './commands/cleanup.js';
+/** Prometheus metrics for daily monitoring; see {@link metrics}. */
+export { metrics, type MetricsReport } from './commands/metrics.js';
+export type { MetricSample } from './operations/metrics.js';
 /** Re-encrypt secure keys under the current data key; see {@link rotateKeys}. */
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
 /** Bring the original SQL Server database over; see {@link importDatabase}. */

@@ -26,6 +26,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   sql: async () => (await import('./commands/sql.js')).registerSqlCommand,
   verify: async () => (await import('./commands/verify.js')).registerVerifyCommand,
   cleanup: async () => (await import('./commands/cleanup.js')).registerCleanupCommand,
+  metrics: async () => (await import('./commands/metrics.js')).registerMetricsCommand,
   backup: async () => (await import('./commands/backup.js')).registerBackupCommand,
   restore: async () => (await import('./commands/restore.js')).registerRestoreCommand,
   roles: async () => (await import('./commands/roles.js')).registerRolesCommand,

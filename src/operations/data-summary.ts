@@ -37,9 +37,9 @@ export interface TableCount {
   softDeletedEstimated: boolean;
 }
 
-/** What happened in the last 24 hours by the database clock (rows not soft-deleted; always exact). */
+/** What happened in a window (status: the last 24 hours) by the database clock (rows not soft-deleted; always exact). */
 export interface Activity {
-  /** Start of the window: the database clock minus 24 hours. */
+  /** Start of the window: the database clock minus the window. */
   since: Date;
   flowsCreated: number;
   flowsVerified: number;
@@ -47,7 +47,12 @@ export interface Activity {
   failedOtpChecks: number;
   membershipsCreated: number;
   loginAttempts: number;
+  /** Confirmed sign-ins (the application reported that the passphrase opened the released key). */
   successfulLogins: number;
+  /** Secure keys released by login_membership (not a sign-in until confirmed, not a failure). */
+  keyReleases: number;
+  /** Failed sign-ins (those that started a lockout included). */
+  failedLogins: number;
   lockouts: number;
 }
 
@@ -76,6 +81,7 @@ interface ActivityRow {
   memberships_created: number;
   successful_logins: number;
   failed_logins: number;
+  key_releases: number;
   lockouts: number;
 }
 
@@ -141,20 +147,27 @@ export async function summariseData(db: Queryable, options: CountOptions = {}): 
       });
     }
   }
-  const a = (await db.query<ActivityRow>(sqlFile('operations/activity-24h.sql'))).rows[0]!;
   return {
     tables: estimates.map((r) => estimated.get(r.table_name) ?? counted.get(r.table_name)!),
     estimateThreshold: options.exact === true ? null : threshold,
-    activity: {
-      since: a.since,
-      flowsCreated: Number(a.flows_created),
-      flowsVerified: Number(a.flows_verified),
-      otpsGenerated: Number(a.otps_generated),
-      failedOtpChecks: Number(a.failed_otp_checks),
-      membershipsCreated: Number(a.memberships_created),
-      loginAttempts: Number(a.successful_logins) + Number(a.failed_logins),
-      successfulLogins: Number(a.successful_logins),
-      lockouts: Number(a.lockouts),
-    },
+    activity: await readActivity(db, '24 hours'),
+  };
+}
+
+/** What happened in the last `window` (an interval PostgreSQL reads: '24 hours', '1 hour') by the database clock; read-only. */
+export async function readActivity(db: Queryable, window: string): Promise<Activity> {
+  const a = (await db.query<ActivityRow>(sqlFile('operations/activity.sql'), [window])).rows[0]!;
+  return {
+    since: a.since,
+    flowsCreated: Number(a.flows_created),
+    flowsVerified: Number(a.flows_verified),
+    otpsGenerated: Number(a.otps_generated),
+    failedOtpChecks: Number(a.failed_otp_checks),
+    membershipsCreated: Number(a.memberships_created),
+    loginAttempts: Number(a.successful_logins) + Number(a.failed_logins),
+    successfulLogins: Number(a.successful_logins),
+    keyReleases: Number(a.key_releases),
+    failedLogins: Number(a.failed_logins) - Number(a.key_releases),
+    lockouts: Number(a.lockouts),
   };
 }

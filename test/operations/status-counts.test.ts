@@ -252,7 +252,7 @@ describe('the activity of the last 24 hours on the server', () => {
     const { db } = fresh;
     await load(db);
     const [plan] = (
-      await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sqlFile('operations/activity-24h.sql')}`)
+      await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sqlFile('operations/activity.sql')}`, ['24 hours'])
     ).rows;
     const root = plan!['QUERY PLAN'][0].Plan;
     const nodes = planNodes(root);
@@ -312,7 +312,7 @@ describe('the activity of the last 24 hours on the server', () => {
 
   it("lists exactly the statuses the tables' CHECK constraints allow", async () => {
     const { db } = fresh;
-    const activity = readFileSync(new URL('../../sql/operations/activity-24h.sql', import.meta.url), 'utf8');
+    const activity = readFileSync(new URL('../../sql/operations/activity.sql', import.meta.url), 'utf8');
     for (const table of ['verification_flows', 'otp_records']) {
       const { rows } = await db.query<{ def: string }>(
         `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = $1 AND conrelid = $2::regclass`,

@@ -89,7 +89,9 @@ describe('the activity query on a large table', () => {
     const db = await target.open();
     try {
       const [plan] = (
-        await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sqlFile('operations/activity-24h.sql')}`)
+        await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${sqlFile('operations/activity.sql')}`, [
+          '24 hours',
+        ])
       ).rows;
       const conditions: string[] = [];
       for (const node of planNodes(plan!['QUERY PLAN'][0].Plan)) {

@@ -1,8 +1,9 @@
--- status: activity in the last 24 hours by the database clock
--- (ecliptix_internal.now()), as the seed's status check reported it, counted
+-- status and metrics: activity in the last $1 (an interval: status, as the
+-- seed's status check did, the last 24 hours; metrics also the last hour) by
+-- the database clock (ecliptix_internal.now()), counted
 -- over the rows that are not soft-deleted (the clean-up soft-deletes only
 -- rows older than its retention, at least a day, so it never takes a row out
--- of this window).
+-- of a window of up to a day).
 -- Each count is an index range scan over the window, whatever the table's
 -- size (1M rows per table: ~40 ms in all, against 0.45-0.6 s with sequential
 -- and full index scans):
@@ -20,6 +21,9 @@
 --                    ((attempted_at AT TIME ZONE 'UTC')) WHERE NOT is_success
 --                    (is_success is NOT NULL: the two hold every row; the
 --                    caller adds successful_logins and failed_logins up)
+--   key releases     login_membership's 'key_released' rows (is_success false:
+--                    not a sign-in until the application confirms it), in the
+--                    failures' range
 --   lockouts         failures (a CHECK constraint), so the failures' range, or
 --                    the lockouts' own partial index (one entry per lockout),
 --                    whichever the planner finds cheaper
@@ -40,5 +44,8 @@ SELECT (SELECT count(*) FROM ecliptix.verification_flows
        (SELECT count(*) FROM ecliptix.login_attempts
          WHERE (attempted_at AT TIME ZONE 'UTC') > (c.since AT TIME ZONE 'UTC') AND NOT is_success
            AND locked_until IS NOT NULL)                                                                          AS lockouts,
+       (SELECT count(*) FROM ecliptix.login_attempts
+         WHERE (attempted_at AT TIME ZONE 'UTC') > (c.since AT TIME ZONE 'UTC') AND NOT is_success
+           AND outcome = 'key_released')                                                                          AS key_releases,
        c.since                                                                                                    AS since
-  FROM (SELECT ecliptix_internal.now() - interval '24 hours' AS since OFFSET 0) c;
+  FROM (SELECT ecliptix_internal.now() - $1::interval AS since OFFSET 0) c;
