@@ -125,13 +125,35 @@ function scrub<T>(value: T, secrets: readonly string[]): T {
   return value;
 }
 
-/** Gathers what one open database can tell: status, failed journal entries, recorded errors. */
-async function readDatabase(
+/** The journal's failed entries and the recorded errors of one open database (on a cluster, `database` names it). */
+async function readJournalAndErrors(
   db: Database,
-  config: Config,
-  report: Pick<DoctorReport, 'failedMigrations' | 'recordedErrors' | 'notes'> & { status?: StatusReport },
+  report: Pick<DoctorReport, 'failedMigrations' | 'recordedErrors' | 'notes'>,
   observations: Observation[],
+  database?: string,
 ): Promise<void> {
+  const on = database ? `${database}: ` : '';
+  const tag = database ? { database } : {};
+  try {
+    const failed = (await readFailedMigrations(db)).map((entry) => ({ ...tag, ...entry }));
+    report.failedMigrations.push(...failed);
+    for (const entry of failed) {
+      observations.push({ source: 'journal', text: `${on}${entry.script} failed: ${entry.failure ?? 'no reason recorded'}` });
+    }
+  } catch (error) {
+    report.notes.push(`${on}the journal could not be read: ${messageOf(error)}`);
+  }
+  try {
+    const recorded = (await readRecordedErrors(db)).map((event) => ({ ...tag, ...event }));
+    report.recordedErrors.push(...recorded);
+    for (const event of recorded) observations.push({ source: 'event', text: `${on}${event.eventType}: ${event.message}` });
+  } catch (error) {
+    report.notes.push(`${on}the event log could not be read: ${messageOf(error)}`);
+  }
+}
+
+/** Gathers what one open database can tell: status, failed journal entries, recorded errors. */
+async function readDatabase(db: Database, config: Config, report: DoctorReport, observations: Observation[]): Promise<void> {
   try {
     report.status = await status({ ...config, db });
     observations.push(...statusObservations(report.status));
@@ -139,20 +161,7 @@ async function readDatabase(
     report.notes.push(`status could not be read: ${messageOf(error)}`);
     observations.push(observationOf('status', error));
   }
-  try {
-    report.failedMigrations = await readFailedMigrations(db);
-    for (const entry of report.failedMigrations) {
-      observations.push({ source: 'journal', text: `${entry.script} failed: ${entry.failure ?? 'no reason recorded'}` });
-    }
-  } catch (error) {
-    report.notes.push(`the journal could not be read: ${messageOf(error)}`);
-  }
-  try {
-    report.recordedErrors = await readRecordedErrors(db);
-    for (const event of report.recordedErrors) observations.push({ source: 'event', text: `${event.eventType}: ${event.message}` });
-  } catch (error) {
-    report.notes.push(`the event log could not be read: ${messageOf(error)}`);
-  }
+  await readJournalAndErrors(db, report, observations);
 }
 
 /** The connection test of an open database; a failure of the test itself is reported, not thrown. */
@@ -173,18 +182,15 @@ async function connectionTest(db: Database, config: Config, observations: Observ
 }
 
 /** A cluster: every member's connection test, and status on the cluster. */
-async function clusterPart(
-  options: DoctorOptions,
-  config: Config,
-  observations: Observation[],
-  notes: string[],
-): Promise<{ proxy: DoctorConnection; cluster: NonNullable<DoctorReport['cluster']> }> {
+async function clusterPart(options: DoctorOptions, config: Config, report: DoctorReport, observations: Observation[]): Promise<void> {
   const { partitions, proxy } = clusterMembers(config.cluster!);
   const members = await withEachMember(config, [...partitions, proxy], async (opened) => {
     const tested: DoctorMember[] = [];
     for (const member of opened) {
       if ('db' in member) {
-        tested.push({ name: member.name, connection: await connectionTest(member.db, config, observations) });
+        const connection = await connectionTest(member.db, config, observations);
+        tested.push({ name: member.name, connection });
+        if (connection.ok) await readJournalAndErrors(member.db, report, observations, member.name);
       } else {
         observations.push(observationOf('connection', member.error));
         tested.push({ name: member.name, connection: connectionFailure(member.target, member.error) });
@@ -192,13 +198,18 @@ async function clusterPart(
     }
     return tested;
   });
-  let report: ClusterStatusReport | undefined;
+  report.connection = members.at(-1)!.connection;
+  report.cluster = { members };
   try {
-    report = await clusterStatus({ ...config, ...(options.logger ? { logger: options.logger } : {}) });
+    report.cluster.status = await clusterStatus({ ...config, ...(options.logger ? { logger: options.logger } : {}) });
+    for (const partition of report.cluster.status.partitions) {
+      if (!partition.reachable) continue;
+      const name = `partition ${partition.index} (${partition.target})`;
+      observations.push(...statusObservations(partition).map((seen) => ({ ...seen, text: `${name}: ${seen.text}` })));
+    }
   } catch (error) {
-    notes.push(`cluster status could not be read: ${messageOf(error)}`);
+    report.notes.push(`cluster status could not be read: ${messageOf(error)}`);
   }
-  return { proxy: members.at(-1)!.connection, cluster: { members, ...(report ? { status: report } : {}) } };
 }
 
 /**
@@ -241,9 +252,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
   };
 
   if (config.cluster && !given) {
-    const { proxy, cluster } = await clusterPart(options, config, observations, report.notes);
-    report.connection = proxy;
-    report.cluster = cluster;
+    await clusterPart(options, config, report, observations);
   } else {
     const target = config.databaseUrl ? maskDatabaseUrl(config.databaseUrl) : config.dataDir;
     let db: Database | undefined = given;

@@ -10,6 +10,8 @@ import { sqlFile } from '../sql-files.js';
 
 /** A journal row with success = false: a migration that failed part-way outside a transaction. */
 export interface FailedMigration {
+  /** On a cluster: the database it is in (`partition 1 (postgres://…)`). */
+  database?: string;
   version: string | null;
   script: string;
   description: string;
@@ -22,6 +24,8 @@ export interface FailedMigration {
 
 /** An error a routine recorded in `ecliptix.event_log`. */
 export interface RecordedError {
+  /** On a cluster: the database it is in. */
+  database?: string;
   id: number;
   eventType: string;
   /** The message, phone numbers and key-like strings masked. */

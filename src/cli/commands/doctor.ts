@@ -75,18 +75,29 @@ function renderDoctorReport(report: DoctorReport): string {
     }
     if (status.data) lines.push(`  rows: ${status.data.tables.map((t) => `${t.table} ${t.rows}`).join(', ')}`);
   } else if (report.cluster?.status) {
-    const total = report.cluster.status.total;
+    const { total, partitions, proxy } = report.cluster.status;
     lines.push(`  cluster: ${total.reachable}/${total.partitions} partitions reachable, ${total.upToDate} up to date`);
+    for (const p of partitions) {
+      lines.push(
+        p.reachable
+          ? `  partition ${p.index}: ${p.upToDate ? 'up to date' : 'NOT up to date'}: ${p.counts.applied} applied, ${p.counts.pending} pending, ${p.counts.problems} problem(s)`
+          : `  partition ${p.index}: UNREACHABLE ${p.error}`,
+      );
+    }
+    lines.push(`  proxy: ${proxy.reachable ? 'reachable' : `UNREACHABLE ${proxy.error}`}`);
   } else {
     lines.push('  not available (see the connection test and notes)');
   }
 
   lines.push('', `Failed journal entries: ${report.failedMigrations.length === 0 ? 'none' : report.failedMigrations.length}`);
-  for (const entry of report.failedMigrations) lines.push(`  ${entry.script}: ${entry.failure ?? 'no reason recorded'}`);
+  for (const entry of report.failedMigrations) {
+    lines.push(`  ${entry.database ? `${entry.database}: ` : ''}${entry.script}: ${entry.failure ?? 'no reason recorded'}`);
+  }
 
   lines.push('', `Errors the routines recorded: ${report.recordedErrors.length === 0 ? 'none' : report.recordedErrors.length}`);
   for (const event of report.recordedErrors) {
-    lines.push(`  ${new Date(event.createdAt).toISOString()}  ${event.eventType}  ${event.message}`);
+    const at = new Date(event.createdAt).toISOString();
+    lines.push(`  ${at}  ${event.database ? `${event.database}  ` : ''}${event.eventType}  ${event.message}`);
   }
 
   if (report.notes.length > 0) lines.push('', 'Notes', ...report.notes.map((note) => `  ${note}`));
