@@ -34,9 +34,31 @@ export { doctor, type DoctorOptions, type DoctorReport } from './commands/doctor
 export { verify, type VerifyCommandOptions, type VerifyReport } from './commands/verify.js';
 /** The retention clean-up; see {@link cleanup}. */
 export { cleanup, type CleanupCommandOptions, type CleanupReport } from './commands/cleanup.js';
+/** The quarterly health check, OK / WARN / CRIT per finding with its number, threshold and what to do; see {@link health}. */
+export {
+  health,
+  clusterHealth,
+  HEALTH_CHECKS,
+  HEALTH_CHECK_NAMES,
+  parseThresholdOverrides,
+  type HealthCommandOptions,
+  type HealthReport,
+  type HealthFinding,
+  type HealthLevel,
+  type HealthCheckName,
+  type HealthThresholds,
+  type CheckThreshold,
+  type SizeChange,
+  type TableSize,
+  type ClusterHealthReport,
+  type ClusterHealthMember,
+} from './commands/health.js';
 /** Prometheus metrics for daily monitoring; see {@link metrics}. */
 export { metrics, type MetricsReport } from './commands/metrics.js';
 export type { MetricSample } from './operations/metrics.js';
+/** The visual report (HTML with charts, Markdown or JSON); see {@link report}. */
+export { report, type ReportCommandOptions, type ReportFormat, type ReportResult } from './commands/report.js';
+export type { DailyActivity, RegionConversion, ReportData } from './operations/report.js';
 /** Re-encrypt secure keys under the current data key; see {@link rotateKeys}. */
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
 /** Bring the original SQL Server database over; see {@link importDatabase}. */

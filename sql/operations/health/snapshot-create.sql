@@ -1,0 +1,11 @@
+-- health: the table of snapshots — one small dated summary per run (sizes,
+-- row counts, each check's level and number), so that each report shows the
+-- change since the previous run. Created by `health` when missing; the
+-- migrator's journal lives beside it in the tool's own schema.
+CREATE SCHEMA IF NOT EXISTS persistor;
+
+CREATE TABLE IF NOT EXISTS persistor.health_snapshots (
+    id       bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    taken_at timestamptz NOT NULL DEFAULT now(),
+    summary  jsonb       NOT NULL
+);
