@@ -36,7 +36,7 @@ export interface ReportResult {
 }
 
 /** INVALID_ARGUMENT (exit 2) unless the period, threshold and format are in range. */
-export function validateReportOptions(options: ReportCommandOptions): void {
+function validateReportOptions(options: ReportCommandOptions): void {
   const { days, minimumRegionFlows, format } = options;
   if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 366))
     throw new PersistorError('INVALID_ARGUMENT', `days must be a whole number from 1 to 366 (got ${String(days)})`);
