@@ -14,6 +14,15 @@ describe('operations commands: help and arguments', () => {
       migrate: ['--backup [file]'],
       status: ['--drift'],
       doctor: ['--json', '--output <file>', '--force', 'Examples:', 'ecliptix-persistor doctor -s'],
+      health: [
+        '--threshold <check.key=value>',
+        '--no-snapshot',
+        '--keep-snapshots <n>',
+        '--json',
+        'Exit codes: 0',
+        'Examples:',
+        'dead-tuples',
+      ],
     };
     for (const [command, texts] of Object.entries(expected)) {
       const sub = await runCli([command, '--help']);
