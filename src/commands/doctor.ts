@@ -64,7 +64,14 @@ export interface DoctorReport {
     /** The database server's (or PGlite's PostgreSQL) version, from the connection test. */
     database?: { engine: 'pglite' | 'postgres'; serverVersion: string };
   };
-  configuration: { configFile?: string; values: DoctorConfigValue[]; secrets: DoctorSecret[] };
+  configuration: {
+    configFile?: string;
+    /** Every key (none when the configuration is invalid: then `error` says why). */
+    values: DoctorConfigValue[];
+    secrets: DoctorSecret[];
+    /** Why the configuration could not be loaded (nothing was connected to). */
+    error?: string;
+  };
   /** On one database: the connection test. On a cluster: the proxy's (each partition's is in `cluster`). */
   connection: DoctorConnection;
   /** `status`'s report (absent when the database could not be reached or read; see `notes`). */
@@ -213,12 +220,43 @@ async function clusterPart(options: DoctorOptions, config: Config, report: Docto
 }
 
 /**
+ * The report when the configuration itself is invalid (a malformed URL, an
+ * unknown key, a conflict): versions, the keyrings, and the error with its
+ * cause and fix; nothing is connected to. `urls` are database URLs that may
+ * hold a password the message could show (DATABASE_URL is read from `env`).
+ *
+ * @example
+ * ```ts
+ * const report = doctorOfInvalidConfiguration(error, { urls: [flags.databaseUrl] })
+ * ```
+ */
+export function doctorOfInvalidConfiguration(
+  error: unknown,
+  options: { env?: NodeJS.ProcessEnv; urls?: readonly (string | undefined)[] } = {},
+): DoctorReport {
+  const env = options.env ?? process.env;
+  const observation = observationOf('configuration', error);
+  const report: DoctorReport = {
+    generatedAt: new Date().toISOString(),
+    versions: readVersions(),
+    configuration: { values: [], secrets: describeSecrets(env), error: observation.text },
+    connection: { ok: false, target: '', code: 'INVALID_CONFIG', error: 'not tested: the configuration is invalid' },
+    failedMigrations: [],
+    recordedErrors: [],
+    notes: [],
+    findings: diagnose([observation]),
+  };
+  const secrets = [env.DATABASE_URL, ...(options.urls ?? [])].flatMap((url) => secretsOf({ databaseUrl: url }, env));
+  return scrub(report, secrets);
+}
+
+/**
  * Gathers what an issue report needs — versions, the configuration and where
  * each value came from (secrets masked), the connection test, status, the
  * journal's failed entries and the last errors the routines recorded — and
  * the likely cause and fix of each problem it recognises. It does not throw
- * for what it finds (a database that cannot be reached is in the report);
- * only invalid configuration is an INVALID_CONFIG error (exit 2).
+ * for what it finds: a database that cannot be reached, or invalid
+ * configuration, is in the report.
  *
  * @example
  * ```ts
@@ -230,7 +268,12 @@ async function clusterPart(options: DoctorOptions, config: Config, report: Docto
  */
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const { env = process.env, origins, configFile, db: given, logger, ...values } = options;
-  const config = resolveConfig(values);
+  let config: Config;
+  try {
+    config = resolveConfig(values);
+  } catch (error) {
+    return doctorOfInvalidConfiguration(error, { env, urls: [values.databaseUrl] });
+  }
   const observations: Observation[] = [];
   const report: DoctorReport = {
     generatedAt: new Date().toISOString(),

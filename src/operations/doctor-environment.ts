@@ -146,7 +146,7 @@ export function describeSecrets(env: NodeJS.ProcessEnv): DoctorSecret[] {
  * Every secret the configuration and environment hold, in every form it may
  * appear in a message: what the report is scrubbed of before it is returned.
  */
-export function secretsOf(config: Config, env: NodeJS.ProcessEnv): string[] {
+export function secretsOf(config: Pick<Config, 'databaseUrl' | 'cluster'>, env: NodeJS.ProcessEnv): string[] {
   const secrets = new Set<string>();
   const urls = [config.databaseUrl, config.cluster?.proxy, ...(config.cluster?.partitions ?? [])];
   for (const url of urls) for (const secret of passwordsOf(url)) secrets.add(secret);

@@ -7,8 +7,8 @@
  * and one unit test.
  */
 
-/** Where doctor saw something: connecting, a journal row, the status report, the routines' event log. */
-export type ObservationSource = 'connection' | 'journal' | 'status' | 'event';
+/** Where doctor saw something: loading the configuration, connecting, a journal row, the status report, the routines' event log. */
+export type ObservationSource = 'configuration' | 'connection' | 'journal' | 'status' | 'event';
 
 /** One thing doctor saw that may be a problem. */
 export interface Observation {
@@ -47,6 +47,15 @@ const CONNECTION_HELP =
 
 /** First match wins: the specific rules before the general ones. */
 export const DOCTOR_RULES: readonly Rule[] = [
+  {
+    id: 'invalid-configuration',
+    sources: ['configuration'],
+    codes: ['INVALID_CONFIG'],
+    pattern: /invalid configuration/i,
+    cause:
+      'a configuration value is malformed or unknown, or two conflict; the message names the key and where it came from (a flag, a variable or the config file)',
+    fix: 'correct that value where the message says it came from (see README, Configuration), then run `ecliptix-persistor doctor` again',
+  },
   {
     id: 'database-in-use',
     sources: ['connection'],

@@ -212,6 +212,24 @@ describe('doctor without a database', () => {
     expect(result.stdout + result.stderr).not.toContain(password);
   });
 
+  it('a configuration that does not load: diagnosed in the report (exit 0), password masked; the API the same', async () => {
+    const password = 'Inval1dConfPassw0rd';
+    const result = await runCli(['doctor', '--json', '--database-url', `mysql://app:${password}@db.internal/m`], {
+      env: { ECLIPTIX_DATA_KEYS: DATA_KEYS },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(password);
+    const report = parse(result.stdout);
+    expect(report.configuration.error).toContain('databaseUrl (from --database-url) must be a URL like postgres://');
+    expect(report.configuration.secrets[0]).toEqual({ name: 'ECLIPTIX_DATA_KEYS', set: true, keyIds: ['k2', 'k1'] });
+    expect(report.connection).toMatchObject({ ok: false, code: 'INVALID_CONFIG' });
+    expect(report.findings.map((f) => f.rule)).toEqual(['invalid-configuration']);
+
+    const api = await doctor({ lockTimeoutMs: -1, env: {} });
+    expect(api.configuration.error).toContain('lockTimeoutMs');
+    expect(api.findings.map((f) => f.rule)).toEqual(['invalid-configuration']);
+  });
+
   it('--output writes a new file with mode 0600, refuses an existing one without --force (exit 2), replaces it with --force', async () => {
     const target = await createTestDatabase('pglite');
     try {

@@ -4,6 +4,11 @@ import { DOCTOR_RULES, diagnose, type Observation } from '../../src/operations/d
 
 /** One observation each rule must recognise (as the drivers, the migrator and status word them). */
 const EXAMPLES: Record<string, Observation> = {
+  'invalid-configuration': {
+    source: 'configuration',
+    code: 'INVALID_CONFIG',
+    text: 'invalid configuration: databaseUrl (from DATABASE_URL) must be a URL like postgres://user:password@host:5432/database (got "mysql://x@y/z")',
+  },
   'database-in-use': {
     source: 'connection',
     code: 'DATABASE_IN_USE',

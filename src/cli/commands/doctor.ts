@@ -4,10 +4,10 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { provenanceOf } from '../../config/load.js';
-import { doctor, type DoctorConnection, type DoctorReport } from '../../commands/doctor.js';
-import { PersistorError, messageOf } from '../../errors.js';
+import { doctor, doctorOfInvalidConfiguration, type DoctorConnection, type DoctorReport } from '../../commands/doctor.js';
+import { PersistorError, isPersistorError, messageOf } from '../../errors.js';
 import { formatDuration, table } from '../../util/format.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalFlags } from '../context.js';
 
 function connectionLines(connection: DoctorConnection, indent = '  '): string[] {
   if (!connection.ok) return [`${indent}UNREACHABLE  ${connection.target}`, `${indent}${connection.code}: ${connection.error}`];
@@ -46,14 +46,16 @@ function renderDoctorReport(report: DoctorReport): string {
   lines.push(`  database  ${v.database ? `${v.database.engine}: ${v.database.serverVersion}` : 'unknown (not connected)'}`);
 
   lines.push('', `Configuration${report.configuration.configFile ? ` (config file ${report.configuration.configFile})` : ''}`);
-  lines.push(
-    ...table(
-      ['key', 'value', 'source'],
-      report.configuration.values.map((c) => [c.key, shownValue(c.value), c.from ? `${c.source} ${c.from}` : c.source]),
-    )
-      .split('\n')
-      .map((line) => `  ${line}`),
-  );
+  if (report.configuration.error) lines.push(`  INVALID  ${report.configuration.error}`);
+  else
+    lines.push(
+      ...table(
+        ['key', 'value', 'source'],
+        report.configuration.values.map((c) => [c.key, shownValue(c.value), c.from ? `${c.source} ${c.from}` : c.source]),
+      )
+        .split('\n')
+        .map((line) => `  ${line}`),
+    );
   for (const secret of report.configuration.secrets) {
     lines.push(`  ${secret.name}  ${secret.set ? `set${secret.keyIds ? ` (key ids ${secret.keyIds.join(', ')})` : ''}` : 'not set'}`);
   }
@@ -127,6 +129,25 @@ async function writeReport(file: string, text: string, force: boolean): Promise<
   }
 }
 
+/** The report; a configuration that does not load is diagnosed in it rather than ending the run. */
+async function gather(cli: CliContext, command: Command): Promise<DoctorReport> {
+  let prepared: ReturnType<CliContext['prepare']>;
+  try {
+    prepared = cli.prepare(command);
+  } catch (error) {
+    if (!isPersistorError(error) || error.code !== 'INVALID_CONFIG') throw error;
+    return doctorOfInvalidConfiguration(error, { urls: [command.optsWithGlobals<GlobalFlags>().databaseUrl] });
+  }
+  const { config } = prepared;
+  const where = provenanceOf(config);
+  return doctor({
+    ...config,
+    logger: cli.logger,
+    ...(where?.origins ? { origins: where.origins } : {}),
+    ...(where?.configFile ? { configFile: where.configFile } : {}),
+  });
+}
+
 /** Adds the command, its options and its printing to the program. */
 export function registerDoctorCommand(program: Command, cli: CliContext): void {
   program
@@ -142,7 +163,8 @@ export function registerDoctorCommand(program: Command, cli: CliContext): void {
       'after',
       `
 It exits 0 whenever it wrote its report, whatever the report says (a database
-it cannot reach is in the report, with the likely cause); 2 for bad arguments,
+it cannot reach, or a configuration that does not load, is in the report, with
+the likely cause); 2 for bad arguments,
 including --output naming an existing file without --force; 1 when the file
 cannot be written. Passwords, keys and phone numbers never appear in it.
 
@@ -153,14 +175,8 @@ Examples:
     )
     .action(async (options: { output?: string; force?: boolean }, command: Command) => {
       if (options.force && !options.output) throw new PersistorError('INVALID_ARGUMENT', '--force only goes with --output <file>');
-      const { config, output } = cli.prepare(command);
-      const where = provenanceOf(config);
-      const report = await doctor({
-        ...config,
-        logger: cli.logger,
-        ...(where?.origins ? { origins: where.origins } : {}),
-        ...(where?.configFile ? { configFile: where.configFile } : {}),
-      });
+      const report = await gather(cli, command);
+      const { output } = cli;
       const text = output.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorReport(report);
       if (!options.output) {
         process.stdout.write(text);
