@@ -25,7 +25,10 @@
 --     default). A key release does not reset N.
 --   * A failure while a lockout runs inserts nothing: it adds one to the
 --     lockout row's calls_while_locked (so a caller hammering a locked number
---     cannot grow the table), and counts toward nothing.
+--     cannot grow the table), and counts toward nothing but the hourly
+--     login_lockout hits (ecliptix_internal.limit_hits, no row per call).
+--   * The failure that starts a lockout counts a failed_logins hit and writes
+--     a lockout_started event (R__limit_hits.sql), never the number.
 -- Callers take the number's limit guard, 'login:<number>' (V014), before they
 -- call it — so counting is exact at every isolation level (or the call fails
 -- with 40001) — and it does not take it again: a second update of the guard row
@@ -70,6 +73,9 @@ begin
                   order by l.locked_until desc, l.id desc
                   limit 1)
   returning a.id, a.locked_until;
+  if found then
+    perform ecliptix_internal.record_limit_hit('login_lockout', null, p_phone_number, p_now);
+  end if;
 end;
 $$;
 
@@ -141,6 +147,12 @@ begin
   values
     (p_now, p_phone_number, p_outcome, p_is_success, v_lock_until, v_lock_number)
   returning a.id into v_id;
+
+  if v_lock_until is not null then
+    perform ecliptix_internal.record_limit_hit('failed_logins', null, p_phone_number, p_now, 'lockout_started',
+      pg_catalog.format('lockout_number=%s locked_until=%s login_attempt_id=%s', v_lock_number,
+        pg_catalog.to_char(v_lock_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v_id));
+  end if;
 
   return query select v_id, v_lock_until, true;
 end;

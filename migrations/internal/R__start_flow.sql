@@ -115,6 +115,9 @@ begin
         and f.created_at > v_now - ecliptix_internal.setting_interval('flow_rate_window');
 
       if v_count >= ecliptix_internal.setting_int('max_flows_per_phone_per_hour') then
+        -- The hit, and an event for the first refusal until a flow ages out (R__limit_hits.sql).
+        perform ecliptix_internal.record_limit_hit('flows_per_phone', v_phone_id, null, v_now, 'limit_refused', null,
+          coalesce(v_oldest, v_now) + ecliptix_internal.setting_interval('flow_rate_window'));
         return query select 'rate_limit_exceeded'::text, null::uuid, null::uuid, null::uuid,
           null::bigint, null::timestamptz, null::text, null::text, null::smallint, null::uuid,
           null::text, null::text, null::timestamptz, null::text, null::boolean,

@@ -85,6 +85,8 @@ begin
 
   if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
     update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
+    perform ecliptix_internal.record_limit_hit('otps_per_flow', v_flow.phone_number_id, null, v_now,
+      'limit_reached', 'flow_unique_id=' || p_flow_unique_id);
     return query select 'max_otps_reached'::text, null::uuid, null::int;
     return;
   end if;
@@ -98,6 +100,7 @@ begin
   v_cooldown := ecliptix_internal.setting_interval('otp_resend_cooldown');
   v_ready_at := v_last_otp + v_cooldown;
   if v_cooldown > interval '0' and v_ready_at > v_now then
+    perform ecliptix_internal.record_limit_hit('otp_resend_cooldown', v_flow.phone_number_id, null, v_now);
     return query select 'resend_cooldown_active'::text, null::uuid,
                         ceil(extract(epoch from v_ready_at - v_now))::int;
     return;

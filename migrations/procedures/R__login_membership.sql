@@ -107,6 +107,11 @@ begin
     return;
   end if;
 
+  if v_outcome = 'too_many_key_releases' then
+    perform ecliptix_internal.record_limit_hit('key_releases', null, p_phone_number, v_now, 'limit_refused', null,
+      v_now + ecliptix_internal.setting_interval('key_release_window'));
+  end if;
+
   select r.locked_until into v_lock_until
     from ecliptix_internal.record_login_attempt(p_phone_number, v_outcome, false, v_now) r;
 

@@ -28,7 +28,7 @@ declare
 begin
   perform ecliptix_internal.assert_not_null(p_flow_unique_id, 'p_flow_unique_id');
 
-  select f.id, f.status, f.expires_at, f.otp_count into v_flow
+  select f.id, f.status, f.expires_at, f.otp_count, f.phone_number_id into v_flow
   from ecliptix.verification_flows f
   where f.unique_id = p_flow_unique_id and not f.is_deleted
   for update;
@@ -51,6 +51,8 @@ begin
 
   if v_flow.otp_count >= ecliptix_internal.setting_int('max_otps_per_flow') then
     update ecliptix.verification_flows f set status = 'failed' where f.id = v_flow.id;
+    perform ecliptix_internal.record_limit_hit('otps_per_flow', v_flow.phone_number_id, null, v_now,
+      'limit_reached', 'flow_unique_id=' || p_flow_unique_id);
     return query select 'max_otps_reached'::text, null::int;
     return;
   end if;
@@ -61,6 +63,7 @@ begin
 
   v_ready_at := v_last_otp + ecliptix_internal.setting_interval('otp_resend_cooldown');
   if v_ready_at > v_now then
+    perform ecliptix_internal.record_limit_hit('otp_resend_cooldown', v_flow.phone_number_id, null, v_now);
     return query select 'resend_cooldown_active'::text,
                         ceil(extract(epoch from v_ready_at - v_now))::int;
     return;

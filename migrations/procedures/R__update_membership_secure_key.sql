@@ -101,6 +101,8 @@ begin
 
   v_retry_at := ecliptix_internal.membership_attempts_blocked_until(v_member.phone_number_id, v_now);
   if v_retry_at is not null then
+    perform ecliptix_internal.record_limit_hit('membership_attempts', v_phone_id, null, v_now,
+      'limit_refused', null, v_retry_at);
     return query select 'rate_limit_exceeded'::text, null::uuid, null::text, null::text,
       greatest(1, ceil(extract(epoch from v_retry_at - v_now)))::int;
     return;

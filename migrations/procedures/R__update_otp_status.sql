@@ -111,6 +111,14 @@ begin
   if p_new_status in ('verified', 'failed') then
     v_retry_at := ecliptix_internal.otp_checks_blocked_until(v_phone_id, v_now);
     if v_retry_at is not null then
+      -- Which of the number's two budgets refused: the one the window counts first.
+      perform ecliptix_internal.record_limit_hit(
+        case when (select count(*) from ecliptix.failed_otp_attempts a
+                    where a.phone_number_id = v_phone_id
+                      and a.attempt_time > v_now - ecliptix_internal.setting_interval('otp_check_window'))
+                  >= ecliptix_internal.setting_int('max_failed_otp_checks_per_phone')
+             then 'failed_otp_checks_per_phone' else 'consecutive_failed_otp_checks' end,
+        v_phone_id, null, v_now, 'limit_refused', null, v_retry_at);
       return query select 'too_many_failed_checks'::text, false,
         'too many failed OTP checks for this phone number'::text,
         greatest(1, ceil(extract(epoch from v_retry_at - v_now)))::int;
@@ -168,6 +176,8 @@ begin
       update ecliptix.otp_records o
          set is_active = false
        where o.flow_unique_id = v_flow_uid and o.is_active and not o.is_deleted;
+      perform ecliptix_internal.record_limit_hit('failed_otp_checks_per_flow', v_phone_id, null, v_now,
+        'limit_reached', 'flow_unique_id=' || v_flow_uid);
       return query select 'max_failed_checks_reached'::text, true,
         format('failed check %s of %s; the verification flow has failed', v_failed, v_max), null::int;
       return;

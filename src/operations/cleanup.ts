@@ -142,6 +142,20 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     keyset: [''],
     slices: true,
   },
+  {
+    rule: 'limit-hits',
+    table: 'limit_hits',
+    action: 'delete',
+    rows: 'limit-hit counters (ecliptix_internal) of hours that ended before the cut-off',
+    period: 'event-log',
+  },
+  {
+    rule: 'limit-refusals',
+    table: 'limit_refusals',
+    action: 'delete',
+    rows: 'refusal episodes (ecliptix_internal) that ended by the start of the run',
+    period: 'expiry',
+  },
 ];
 
 /** Retention overrides (else the database's settings rows), batching and interruption. */

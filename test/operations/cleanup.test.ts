@@ -201,6 +201,7 @@ describe.each(engines)('cleanup on %s', (engine) => {
     expect(rules['verification-flows'].matched).toBe(go['verification-flows'] + SIZE.stay); // and the finished flows 29 days old
     expect(rules['event-log'].matched).toBe(SIZE.go + SIZE.stay); // and the events 89 days old
     expect(rules['event-log'].retentionDays).toBe(80);
+    expect(rules['limit-hits']).toMatchObject({ retentionDays: 80, matched: go['limit-hits'] + SIZE.stay }); // the counters follow the events
 
     // failed_attempt_retention_days: the setting, then an option.
     await db.query("UPDATE ecliptix_internal.settings SET value = '100' WHERE name = 'failed_attempt_retention_days'");

@@ -42,6 +42,12 @@
  *   ecliptix_internal.limit_guards (label: key prefix)
  *     cleanup-go:    last taken 1 day + i s ago  → limit-guards
  *     cleanup-stay:  last taken 23 hours ago       stay
+ *   ecliptix_internal.limit_hits (label: calling_code)
+ *     +990  hours that ended 90 days + i hours ago  → limit-hits
+ *     +991  hours 89 days ago and later            stay
+ *   ecliptix_internal.limit_refusals (label: limit_name)
+ *     cleanup-go    episodes that ended i s ago     → limit-refusals
+ *     cleanup-stay  episodes that end in 2 hours    stay
  */
 import type { Queryable } from '../../src/db/database.js';
 
@@ -59,6 +65,8 @@ export const RULE_NAMES = [
   'failed-membership-attempts',
   'event-log',
   'limit-guards',
+  'limit-hits',
+  'limit-refusals',
 ] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
@@ -70,6 +78,8 @@ export const TABLES = [
   'membership_attempts',
   'event_log',
   'limit_guards',
+  'limit_hits',
+  'limit_refusals',
 ] as const;
 export type RetentionTable = (typeof TABLES)[number];
 
@@ -107,6 +117,8 @@ export function expectedGo(size: RetentionDataSize): Record<RuleName, number> {
     'failed-membership-attempts': goOf(size, 'failed-membership-attempts'),
     'event-log': goOf(size, 'event-log'),
     'limit-guards': goOf(size, 'limit-guards'),
+    'limit-hits': goOf(size, 'limit-hits'),
+    'limit-refusals': goOf(size, 'limit-refusals'),
   };
 }
 
@@ -125,6 +137,8 @@ function retentionDataSql(size: RetentionDataSize): string {
     failedAttempts: goOf(size, 'failed-membership-attempts'),
     events: goOf(size, 'event-log'),
     guards: goOf(size, 'limit-guards'),
+    hits: goOf(size, 'limit-hits'),
+    refusals: goOf(size, 'limit-refusals'),
   };
   const phones = Math.max(10, Math.min(1000, stay));
   const oldOnly = oldOnlyPhones(size);
@@ -272,6 +286,20 @@ SELECT 'cleanup-go:' || lpad(i::text, 8, '0'), 1, now() - interval '1 day' - mak
 UNION ALL
 SELECT 'cleanup-stay:' || lpad(i::text, 8, '0'), 1, now() - interval '23 hours' FROM generate_series(1, ${stay}) i;
 
+-- limit-hit counters: label in calling_code; the hour on the database clock, as the routines count it
+INSERT INTO ecliptix_internal.limit_hits (hour, limit_name, calling_code, slot, hits)
+SELECT date_trunc('hour', b - interval '90 days', 'UTC') - make_interval(hours => i + 1), 'flows_per_phone', '+990', i % 64, 1
+  FROM generate_series(1, ${go.hits}) i, clock
+UNION ALL
+SELECT date_trunc('hour', b - interval '89 days', 'UTC') + make_interval(hours => i), 'flows_per_phone', '+991', i % 64, 1
+  FROM generate_series(1, ${stay}) i, clock;
+
+-- refusal episodes: label in limit_name; refused_until on the database clock
+INSERT INTO ecliptix_internal.limit_refusals (limit_name, phone_unique_id, refused_until)
+SELECT 'cleanup-go', gen_random_uuid(), b - make_interval(secs => i - 1) FROM generate_series(1, ${go.refusals}) i, clock
+UNION ALL
+SELECT 'cleanup-stay', gen_random_uuid(), b + interval '2 hours' FROM generate_series(1, ${stay}) i, clock;
+
 DROP TABLE clock;
 DROP TABLE anchor;
 RESET session_replication_role;
@@ -342,6 +370,10 @@ export async function labelOutcome(db: Queryable, goLoaded: Record<RuleName, num
     UNION ALL
     SELECT 'limit-guards', 0, count(*)::int FROM ecliptix_internal.limit_guards WHERE key LIKE 'cleanup-go:%'
     UNION ALL
+    SELECT 'limit-hits', 0, count(*)::int FROM ecliptix_internal.limit_hits WHERE calling_code = '+990'
+    UNION ALL
+    SELECT 'limit-refusals', 0, count(*)::int FROM ecliptix_internal.limit_refusals WHERE limit_name = 'cleanup-go'
+    UNION ALL
     SELECT 'verification_flows', count(*)::int, count(*) FILTER (WHERE updated_at <> created_at)::int
       FROM ecliptix.verification_flows WHERE connection_id IN (0, 2, 5, 6)
     UNION ALL
@@ -359,7 +391,11 @@ export async function labelOutcome(db: Queryable, goLoaded: Record<RuleName, num
     UNION ALL
     SELECT 'event_log', count(*)::int, 0 FROM ecliptix.event_log WHERE event_type = 'stay'
     UNION ALL
-    SELECT 'limit_guards', count(*)::int, count(*) FILTER (WHERE version <> 1)::int FROM ecliptix_internal.limit_guards WHERE key LIKE 'cleanup-stay:%'`);
+    SELECT 'limit_guards', count(*)::int, count(*) FILTER (WHERE version <> 1)::int FROM ecliptix_internal.limit_guards WHERE key LIKE 'cleanup-stay:%'
+    UNION ALL
+    SELECT 'limit_hits', count(*)::int, count(*) FILTER (WHERE hits <> 1)::int FROM ecliptix_internal.limit_hits WHERE calling_code = '+991'
+    UNION ALL
+    SELECT 'limit_refusals', count(*)::int, 0 FROM ecliptix_internal.limit_refusals WHERE limit_name = 'cleanup-stay'`);
   const byKey = new Map(rows.map((r) => [r.k, r]));
   const deleting = new Set<RuleName>([
     'login-attempts',
@@ -367,6 +403,8 @@ export async function labelOutcome(db: Queryable, goLoaded: Record<RuleName, num
     'failed-membership-attempts',
     'event-log',
     'limit-guards',
+    'limit-hits',
+    'limit-refusals',
   ]);
   const rules = {} as Record<RuleName, GoCounts>;
   for (const rule of RULE_NAMES) {

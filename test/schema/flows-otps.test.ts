@@ -222,7 +222,8 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
       expect(refusedA.retry_after_seconds).toBeGreaterThan(3500);
       expect(refusedA.retry_after_seconds).toBeLessThanOrEqual(3600);
       expect(await initiateFlow(db, b, phoneUid, 'login')).toEqual(limited);
-      expect(await snapshotAllTables(db)).toEqual(before);
+      // Nothing written but the one event of the refusal's episode (issue 12: test/security/limit-events.test.ts).
+      expect(await snapshotAllTables(db)).toEqual({ ...before, event_log: expect.stringMatching(/^1:/) });
       // Returning the live pending flow creates nothing, so it is not limited.
       expect(await initiateFlow(db, a, phoneUid, 'login')).toMatchObject({ outcome: 'retrieved', flow_unique_id: live.flow_unique_id });
       // Another phone is not affected.
@@ -541,7 +542,8 @@ describe.each(engines)('verification flows and OTPs on %s', (engine) => {
         expect(refused.retry_after_seconds).toBeGreaterThan(3540);
         expect(refused.retry_after_seconds).toBeLessThanOrEqual(3600);
       }
-      expect(await snapshotAllTables(db)).toEqual(before);
+      // Nothing written but the one event of the refusal's episode (issue 12: test/security/limit-events.test.ts).
+      expect(await snapshotAllTables(db)).toEqual({ ...before, event_log: expect.stringMatching(/^4:/) });
       expect(await otpRow(db, fourth.otpUid)).toMatchObject({ status: 'pending', is_active: true });
       expect((await flowRow(db, fourth.flowUid)).status).toBe('pending');
       // Not a check: the OTP can still be expired.
