@@ -8,7 +8,9 @@
 --   rate_limit_exceeded        the phone has max_failed_membership_attempts
 --                              failed attempts within membership_attempt_window
 --                              (retry_after_seconds = seconds until one ages
---                              out); not logged, so retrying does not extend it
+--                              out); not logged as an attempt, so retrying
+--                              does not extend it (counted as a limit hit:
+--                              R__limit_hits.sql)
 --   connection_mismatch        flow.connection_id IS DISTINCT FROM p_connection_id
 --   invalid_flow_purpose       the flow's purpose is not 'registration'
 --   flow_not_verified          the flow is not verified (Fix)

@@ -6,12 +6,14 @@
 --   flow_not_pending           the flow is verified, failed or expired
 --   flow_expired               flow past expires_at (flow -> expired)
 --   max_otps_reached           the flow already has max_otps_per_flow OTPs
---                              (flow -> failed)
+--                              (flow -> failed; a hit and a limit_reached
+--                              event, R__limit_hits.sql)
 --   resend_cooldown_active     the flow's last OTP is younger than
 --                              otp_resend_cooldown (retry_after_seconds = time
 --                              left). Checked here, under the flow lock, for
 --                              every code including the first, so parallel
 --                              calls cannot send several codes at once
+--                              (a hit of otp_resend_cooldown is counted)
 --   created                    earlier active OTPs of the flow become
 --                              inactive, the OTP is inserted, otp_count + 1
 -- Returns one row (outcome, otp_unique_id, retry_after_seconds).

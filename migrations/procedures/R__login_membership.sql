@@ -7,7 +7,8 @@
 --   locked                 a lockout of this number is running:
 --                          retry_after_seconds = seconds left. Nothing is
 --                          inserted: the lockout row's calls_while_locked
---                          goes up by one
+--                          goes up by one, and so does the hour's
+--                          login_lockout counter (R__limit_hits.sql)
 --   phone_number_not_found no active phone with that number
 --   membership_not_found   no active membership for the phone
 --   secure_key_not_set     the chosen membership has no secure key

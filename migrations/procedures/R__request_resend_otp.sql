@@ -5,9 +5,10 @@
 --   flow_not_found             no active flow with p_flow_unique_id
 --   flow_not_pending           the flow is verified, failed or expired
 --   flow_expired               flow past expires_at (flow -> expired)
---   max_otps_reached           otp_count >= max_otps_per_flow (flow -> failed)
+--   max_otps_reached           otp_count >= max_otps_per_flow (flow -> failed;
+--                              a hit and a limit_reached event, R__limit_hits.sql)
 --   resend_cooldown_active     the last OTP is younger than otp_resend_cooldown
---                              (retry_after_seconds = time left)
+--                              (retry_after_seconds = time left; a hit counted)
 --   resend_allowed
 -- Returns one row (outcome, retry_after_seconds).
 -- Errors: 22004 null flow id.

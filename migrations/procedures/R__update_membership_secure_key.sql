@@ -17,7 +17,8 @@
 --   membership_not_found        no active membership with that unique_id
 --   rate_limit_exceeded         the phone has max_failed_membership_attempts
 --                               failed attempts within membership_attempt_window
---                               (retry_after_seconds; not logged)
+--                               (retry_after_seconds; not logged as an
+--                               attempt, counted as a limit hit)
 --   membership_blocked          blocked; stays blocked
 --   membership_inactive         inactive; stays inactive
 --   invalid_proof               p_flow_unique_id is not a proof as above

@@ -16,7 +16,9 @@
 --                              checks since its last verified flow and the
 --                              latest of them is younger than
 --                              consecutive_otp_failure_lockout. Nothing is
---                              written; a right code is refused too, so the
+--                              written but the limit's hit (and the event of
+--                              its episode's first refusal: R__limit_hits.sql);
+--                              a right code is refused too, so the
 --                              refusal tells nothing about the code.
 --                              retry_after_seconds = when a check is allowed.
 --   invalid_status_transition  the OTP is already verified or expired (final
@@ -27,7 +29,8 @@
 --                              replaced
 --   max_failed_checks_reached  'failed': the check is recorded and the
 --                              flow now has max_failed_otp_checks_per_flow
---                              failed checks: flow -> failed, its OTPs inactive
+--                              failed checks: flow -> failed, its OTPs
+--                              inactive; a hit and a limit_reached event
 --   updated                    status set. 'failed' records a
 --                              failed_otp_attempts row (the OTP stays active,
 --                              so the user may try again); 'verified' makes
