@@ -88,6 +88,9 @@ export interface DoctorReport {
   findings: Finding[];
 }
 
+/** How long doctor waits for an embedded database another process holds, unless a lock timeout is configured. */
+const DOCTOR_LOCK_WAIT_MS = 3000;
+
 function connectionFailure(target: string, error: unknown): Extract<DoctorConnection, { ok: false }> {
   return { ok: false, target, code: isPersistorError(error) ? error.code : 'OPERATION_FAILED', error: messageOf(error) };
 }
@@ -301,7 +304,11 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     let db: Database | undefined = given;
     if (!db) {
       try {
-        db = await openDatabase(config, { mustExist: true });
+        // A diagnosis should not wait a minute for an embedded database another process holds: unless a lock
+        // timeout was asked for, it waits a few seconds and then reports who holds it.
+        const asked = origins?.lockTimeoutMs !== undefined || (!origins && values.lockTimeoutMs !== undefined);
+        const lockTimeoutMs = asked ? config.lockTimeoutMs : Math.min(config.lockTimeoutMs, DOCTOR_LOCK_WAIT_MS);
+        db = await openDatabase({ ...config, lockTimeoutMs }, { mustExist: true });
       } catch (error) {
         observations.push(observationOf('connection', error));
         report.connection = connectionFailure(target, error);

@@ -164,9 +164,9 @@ export function registerDoctorCommand(program: Command, cli: CliContext): void {
       `
 It exits 0 whenever it wrote its report, whatever the report says (a database
 it cannot reach, or a configuration that does not load, is in the report, with
-the likely cause); 2 for bad arguments,
-including --output naming an existing file without --force; 1 when the file
-cannot be written. Passwords, keys and phone numbers never appear in it.
+the likely cause); 2 for bad arguments, including --output naming an existing
+file without --force; 1 when the file cannot be written. Passwords, keys and
+phone numbers never appear in it.
 
 Examples:
   ecliptix-persistor doctor
