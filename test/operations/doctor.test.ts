@@ -57,10 +57,11 @@ describe.each(engines)('doctor on %s', (engine) => {
     writeFileSync(configFile, JSON.stringify({ lockTimeoutMs: 45_000 }));
     const result = await runCli([...target.cliArgs, 'doctor', '--json'], {
       cwd: target.workDir,
-      env: { ECLIPTIX_CONNECT_TIMEOUT_MS: '7000' },
+      env: { ECLIPTIX_CONNECT_TIMEOUT_MS: '7000', ECLIPTIX_DATA_KEYS: DATA_KEYS, ECLIPTIX_OTP_KEYS: OTP_KEYS },
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
+    for (const secret of [DATA_KEYS, OTP_KEYS, ...SECRETS]) expect(result.stdout).not.toContain(secret);
     const report = parse(result.stdout);
     expect(report.versions.tool).toEqual({ name: 'ecliptix-persistor', version: packageVersion });
     expect(report.versions.node).toBe(process.version);
