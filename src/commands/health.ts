@@ -90,7 +90,7 @@ export async function clusterHealth(options: HealthCommandOptions = {}): Promise
         continue;
       }
       try {
-        members.push({ ...base, report: await runHealth(member.db, healthOptions) });
+        members.push({ ...base, report: await runHealth(member.db, { ...healthOptions, proxy: member.kind === 'proxy' }) });
       } catch (error) {
         members.push({ ...base, error: `${member.name}: ${(error as Error).message}` });
       }

@@ -57,6 +57,8 @@ export interface CheckContext {
   schemas: readonly string[];
   tables: readonly TableStatsRow[];
   database: DatabaseRow;
+  /** The database is a cluster's proxy: it holds no rows, so nothing waits for the clean-up there. */
+  proxy: boolean;
 }
 
 /** One row of table-stats.sql. */
@@ -168,6 +170,12 @@ function perObject<T>(
   return [finding(ctx, check, { level: 'OK', value: worst === null ? null : round(worst), ...allOk(worst), ...extra })];
 }
 
+/** Why nothing cleaned up after the table: the embedded database runs no autovacuum; a table may have it turned off. */
+function autovacuumNote(ctx: CheckContext, t: TableStatsRow): string {
+  if (ctx.engine === 'pglite') return '; the embedded database runs no autovacuum';
+  return t.autovacuum_enabled ? '' : '; autovacuum is off for this table';
+}
+
 const round = (value: number) => Number(value.toFixed(value >= 100 ? 0 : 2));
 
 function deadTuples(ctx: CheckContext): HealthFinding[] {
@@ -180,7 +188,7 @@ function deadTuples(ctx: CheckContext): HealthFinding[] {
     (t) => (100 * t.dead_tuples) / (t.live_tuples + t.dead_tuples),
     (t) => ({
       subject: qualified(t.schema_name, t.table_name),
-      message: `${num(t.dead_tuples)} dead rows beside ${num(t.live_tuples)} live ones; last vacuumed ${age(t.vacuum_age_s)}${t.autovacuum_enabled ? '' : '; autovacuum is off for this table'}`,
+      message: `${num(t.dead_tuples)} dead rows beside ${num(t.live_tuples)} live ones; last vacuumed ${age(t.vacuum_age_s)}${autovacuumNote(ctx, t)}`,
       action: `VACUUM (VERBOSE, ANALYZE) ${sqlName(t.schema_name, t.table_name)}${t.autovacuum_enabled ? '' : `, and ALTER TABLE ${sqlName(t.schema_name, t.table_name)} RESET (autovacuum_enabled) so that autovacuum keeps up`}`,
     }),
     () => ({
@@ -204,7 +212,7 @@ function staleStatistics(ctx: CheckContext): HealthFinding[] {
     (t) => (100 * t.mods_since_analyze) / Math.max(t.live_tuples, 1),
     (t) => ({
       subject: qualified(t.schema_name, t.table_name),
-      message: `${num(t.mods_since_analyze)} rows modified since the last ANALYZE (${age(t.analyze_age_s)}), against ${num(t.live_tuples)} live rows: the planner works from stale statistics${t.autovacuum_enabled ? '' : '; autovacuum is off for this table'}`,
+      message: `${num(t.mods_since_analyze)} rows modified since the last ANALYZE (${age(t.analyze_age_s)}), against ${num(t.live_tuples)} live rows: the planner works from stale statistics${autovacuumNote(ctx, t)}`,
       action: `ANALYZE (VERBOSE) ${sqlName(t.schema_name, t.table_name)} (what \`maintain --apply\` does for stale tables)`,
     }),
     () => ({
@@ -554,6 +562,7 @@ function databaseSize(ctx: CheckContext, change: string): HealthFinding[] {
 }
 
 async function cleanupBacklog(ctx: CheckContext): Promise<HealthFinding[]> {
+  if (ctx.proxy) return [skipped(ctx, 'cleanup-backlog', "skipped: the cluster's proxy holds no rows (each partition reports its own)")];
   let report;
   try {
     report = await runCleanup(ctx.db, { dryRun: true });
@@ -675,7 +684,9 @@ export function failedCheck(ctx: CheckContext, check: HealthCheckName, reason: s
     level: 'SKIPPED',
     value: null,
     message: `skipped: could not run: ${reason}`,
-    action: 'run health as the database owner (or a role with pg_read_all_stats and access to the schemas)',
+    action: /permission denied/i.test(reason)
+      ? 'run health as the database owner (or a role with pg_read_all_stats and access to the schemas)'
+      : null,
   });
 }
 

@@ -104,7 +104,7 @@ export const HEALTH_CHECKS: Readonly<Record<HealthCheckName, HealthCheckSpec>> =
     name: 'cache-hit',
     unit: '%',
     direction: 'below',
-    defaults: { warn: 95, crit: 90, min: 10_000 },
+    defaults: { warn: 95, crit: 90, min: 100_000 },
     min: 'blocks read (hit + read) before the rate is judged',
   },
   'database-size': { name: 'database-size', unit: 'MB', direction: 'above', defaults: { warn: null, crit: null } },

@@ -49,6 +49,8 @@ export interface HealthOptions {
   snapshot?: boolean;
   /** Snapshots kept, the newest (default {@link DEFAULT_KEEP_SNAPSHOTS}). */
   keepSnapshots?: number;
+  /** The database is a cluster's proxy (no rows: the clean-up backlog is skipped there). */
+  proxy?: boolean;
 }
 
 /** A size now, and at the previous snapshot. */
@@ -114,7 +116,7 @@ export async function runHealth(db: Database, options: HealthOptions = {}): Prom
   const checkedAt = new Date();
   const { tables, database } = await readShared(db, HEALTH_SCHEMAS);
   const previous = await previousSnapshot(db).catch(() => undefined);
-  const ctx: CheckContext = { db, engine: db.engine, thresholds, schemas: HEALTH_SCHEMAS, tables, database };
+  const ctx: CheckContext = { db, engine: db.engine, thresholds, schemas: HEALTH_SCHEMAS, tables, database, proxy: options.proxy === true };
 
   const runners = checkRunners(changeText(database.database_bytes, previous?.summary.databaseBytes, previous?.takenAt));
   const findings: HealthFinding[] = [];

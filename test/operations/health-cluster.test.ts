@@ -8,11 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clusterHealth, type ClusterHealthReport } from '../../src/commands/health.js';
+import { clusterHealth, type ClusterHealthReport, type HealthThresholds } from '../../src/commands/health.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { maskDatabaseUrl } from '../../src/util/redact.js';
 import { deployedTestCluster, withDb, type TestCluster } from '../cluster/support.js';
 import { runCli } from '../support/cli.js';
+
+/** Connections are server-wide and the test server is shared with other suites: not judged here. */
+const SHARED_SERVER: HealthThresholds = { connections: { warn: null, crit: null } };
+const NO_CONNECTIONS = ['--threshold', 'connections.warn=off', '--threshold', 'connections.crit=off'];
 
 describe('health on a cluster (server only: postgres + PL/Proxy)', () => {
   let cluster: TestCluster;
@@ -35,17 +39,25 @@ describe('health on a cluster (server only: postgres + PL/Proxy)', () => {
   ];
 
   it('checks every partition and the proxy, each reported under its name; a finding on partition 1 is partition 1’s', async () => {
-    const healthy = await clusterHealth({ cluster: cluster.config, snapshot: false });
+    const healthy = await clusterHealth({ cluster: cluster.config, snapshot: false, thresholds: SHARED_SERVER });
     expect(healthy.members.map((m) => m.name)).toEqual(names());
     expect(healthy.failed).toEqual([]);
     for (const m of healthy.members) expect(m.report?.findings.length).toBeGreaterThan(10);
     expect(healthy.members.filter((m) => m.report!.worst !== 'OK').map((m) => m.name)).toEqual([]);
+    // The proxy holds no rows: its clean-up backlog is skipped, saying why; nothing else is.
+    expect(healthy.members[2]!.report!.findings.filter((f) => f.level === 'SKIPPED')).toEqual([
+      expect.objectContaining({
+        check: 'cleanup-backlog',
+        message: "skipped: the cluster's proxy holds no rows (each partition reports its own)",
+      }),
+    ]);
+    expect(healthy.members[0]!.report!.findings.filter((f) => f.level === 'SKIPPED')).toEqual([]);
 
     await withDb(cluster.openPartition(1), (db) =>
       db.exec('CREATE INDEX ix_event_log_created_at_ccnew ON ecliptix.event_log (created_at)'),
     );
     try {
-      const fired: ClusterHealthReport = await clusterHealth({ cluster: cluster.config, snapshot: false });
+      const fired: ClusterHealthReport = await clusterHealth({ cluster: cluster.config, snapshot: false, thresholds: SHARED_SERVER });
       expect(fired.worst).toBe('WARN');
       expect(fired.members.map((m) => m.report?.worst)).toEqual(['OK', 'WARN', 'OK']);
       expect(fired.members[1]!.report!.findings.find((f) => f.check === 'reindex-leftovers')).toMatchObject({
@@ -58,7 +70,7 @@ describe('health on a cluster (server only: postgres + PL/Proxy)', () => {
   });
 
   it('the command line: per member, exit 0; a partition that cannot be reached is CRIT and named, the others still checked, exit 7', async () => {
-    const ok = await runCli(['health', '--config', configFile], { timeoutMs: 120_000 });
+    const ok = await runCli(['health', '--config', configFile, ...NO_CONNECTIONS], { timeoutMs: 120_000 });
     expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
     for (const name of names()) expect(ok.stdout).toContain(name);
     expect(ok.stdout).toMatch(/cluster: worst OK — p0 OK, p1 OK, proxy OK \(exit 0\)/);
@@ -67,7 +79,7 @@ describe('health on a cluster (server only: postgres + PL/Proxy)', () => {
     const p1 = cluster.partitionNames[1]!;
     await admin.exec(`ALTER DATABASE "${p1}" ALLOW_CONNECTIONS false`);
     try {
-      const failed = await runCli(['health', '--config', configFile, '--json'], { timeoutMs: 120_000 });
+      const failed = await runCli(['health', '--config', configFile, '--json', ...NO_CONNECTIONS], { timeoutMs: 120_000 });
       expect(failed.code).toBe(7);
       const report = JSON.parse(failed.stdout) as ClusterHealthReport;
       expect(report.worst).toBe('CRIT');
