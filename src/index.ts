@@ -59,6 +59,9 @@ export type { MetricSample } from './operations/metrics.js';
 /** The visual report (HTML with charts, Markdown or JSON); see {@link report}. */
 export { report, type ReportCommandOptions, type ReportFormat, type ReportResult } from './commands/report.js';
 export type { DailyActivity, RegionConversion, ReportData } from './operations/report.js';
+/** Index maintenance and statistics, online; see {@link maintain}. */
+export { maintain, clusterMaintain, type MaintainCommandOptions, type ClusterMaintenanceReport } from './commands/maintain.js';
+export type { MaintenanceReport, MaintenanceResult, MaintenanceStep, MaintenanceKind } from './operations/maintain.js';
 /** Re-encrypt secure keys under the current data key; see {@link rotateKeys}. */
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
 /** Bring the original SQL Server database over; see {@link importDatabase}. */

@@ -29,6 +29,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   health: async () => (await import('./commands/health.js')).registerHealthCommand,
   metrics: async () => (await import('./commands/metrics.js')).registerMetricsCommand,
   report: async () => (await import('./commands/report.js')).registerReportCommand,
+  maintain: async () => (await import('./commands/maintain.js')).registerMaintainCommand,
   backup: async () => (await import('./commands/backup.js')).registerBackupCommand,
   restore: async () => (await import('./commands/restore.js')).registerRestoreCommand,
   roles: async () => (await import('./commands/roles.js')).registerRolesCommand,

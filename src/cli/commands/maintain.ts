@@ -78,11 +78,13 @@ export function registerMaintainCommand(program: Command, cli: CliContext): void
         const thresholds = options.threshold ? parseThresholdOverrides(options.threshold) : undefined;
         const interruption = interruptOnSignals(config);
         const s = output.style;
-        const onProgress = output.json
-          ? undefined
-          : (event: { index: number; total: number; step: { statement: string }; result?: unknown }) => {
-              if (!event.result) process.stderr.write(s.dim(`[${event.index + 1}/${event.total}] ${event.step.statement}…\n`));
-            };
+        // The step being run, on a terminal only (as the clean-up's progress): each step's outcome is in the report.
+        const onProgress =
+          output.json || !process.stderr.isTTY
+            ? undefined
+            : (event: { index: number; total: number; step: { statement: string }; result?: unknown }) => {
+                if (!event.result) process.stderr.write(s.dim(`[${event.index + 1}/${event.total}] ${event.step.statement}…\n`));
+              };
         const common = {
           ...config,
           logger: cli.logger,
