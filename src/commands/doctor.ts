@@ -22,6 +22,7 @@ import {
   type DoctorVersions,
 } from '../operations/doctor-environment.js';
 import { diagnose, type Finding, type Observation } from '../operations/doctor-rules.js';
+import { APPLICATION_ROUTINES } from '../schema/manifest.js';
 import { maskDatabaseUrl, redact } from '../util/redact.js';
 import { clusterStatus, type ClusterStatusReport } from './cluster-status.js';
 import { clusterMembers, withEachMember } from './cluster-runtime.js';
@@ -117,6 +118,13 @@ function statusObservations(report: StatusReport): Observation[] {
   if (report.counts.pending > 0) {
     const pending = report.migrations.filter((m) => m.state === 'pending').map((m) => m.script);
     seen.push({ source: 'status', text: `${pending.length} migration(s) pending: ${pending.join(', ')}` });
+  }
+  const app = report.roles?.find((role) => role.purpose === 'app');
+  if (app && app.executableRoutines < APPLICATION_ROUTINES.length) {
+    seen.push({
+      source: 'status',
+      text: `role ${app.roleName} (application) may execute ${app.executableRoutines} of the ${APPLICATION_ROUTINES.length} routines`,
+    });
   }
   const missing = report.schema?.objects.filter((o) => !o.present).map((o) => o.name) ?? [];
   if (missing.length > 0 && report.counts.pending === 0) {

@@ -152,6 +152,13 @@ export const DOCTOR_RULES: readonly Rule[] = [
     fix: '`ecliptix-persistor status` for the order; deploy with `ecliptix-persistor migrate` (it runs in dependency order), or `ecliptix-persistor sql --component <c>` in the order tables, functions, procedures, triggers; after a failed run, `ecliptix-persistor repair` first',
   },
   {
+    id: 'grants-missing',
+    sources: ['status'],
+    pattern: /may execute \d+ of the \d+ routines/i,
+    cause: 'the application role lacks EXECUTE on some routines: routines re-created by hand or restored without their grants',
+    fix: '`ecliptix-persistor roles` (as the owner) re-applies every grant; `ecliptix-persistor status` shows what each role may do',
+  },
+  {
     id: 'out-of-order',
     sources: ['status'],
     pattern: /is pending but the later version/i,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doctor, type DoctorReport } from '../../src/commands/doctor.js';
 import { runCli } from '../support/cli.js';
+import { setUpAppRole, type AppRole } from '../support/app-role.js';
 import { createTestDatabase, engines, withOpenDatabase, type TestDatabase } from '../support/databases.js';
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -132,6 +133,23 @@ describe.each(engines)('doctor on %s', (engine) => {
     expect(byRule['dependency-order']!.fix).toContain('ecliptix-persistor repair');
     expect(byRule['permission-denied']).toMatchObject({ source: 'event', fix: expect.stringContaining('ecliptix-persistor roles') });
     expect(JSON.stringify(report)).not.toContain('447700900123');
+  });
+
+  it("the application role missing a routine's grant: recognised, with `roles` as the fix", async () => {
+    const admin = await target.open();
+    let role: AppRole | undefined;
+    try {
+      role = await setUpAppRole(target, admin);
+      await admin.exec(`REVOKE EXECUTE ON FUNCTION ecliptix.get_phone_number(uuid) FROM ${role.names.app}`);
+      const report = await doctor({ ...target.config, db: admin });
+      const finding = report.findings.find((f) => f.rule === 'grants-missing');
+      expect(finding).toMatchObject({ seen: `role ${role.names.app} (application) may execute 18 of the 19 routines` });
+      expect(finding!.fix).toContain('ecliptix-persistor roles');
+    } finally {
+      await admin.close();
+      await target.drop();
+      await role?.drop();
+    }
   });
 
   it.runIf(engine === 'pglite')('a data directory another process holds: the report says so, with the fix, exit 0', async () => {

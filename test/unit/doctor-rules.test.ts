@@ -71,6 +71,7 @@ const EXAMPLES: Record<string, Observation> = {
     source: 'journal',
     text: 'V4__half_applied.sql failed: statement 2 of 2 (line 4: INSERT INTO app.missing_table VALUES (1)): relation "app.missing_table" does not exist',
   },
+  'grants-missing': { source: 'status', text: 'role ecliptix_app (application) may execute 18 of the 19 routines' },
   'out-of-order': { source: 'status', text: 'V2.5__late.sql: version 2.5 is pending but the later version 3 is already applied' },
   'checksum-mismatch': {
     source: 'status',
