@@ -127,7 +127,7 @@ function skipped(ctx: CheckContext, check: HealthCheckName, message = EMBEDDED):
 }
 
 /** 12.3 → "12.3", 0.004 → "0.004": a number as people read it. */
-export function num(value: number): string {
+function num(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
   return Number(value.toPrecision(3)).toLocaleString('en-US', { maximumFractionDigits: 3 });
 }

@@ -30,7 +30,6 @@ import {
   HEALTH_CHECK_NAMES,
   resolveThresholds,
   worse,
-  type HealthCheckName,
   type HealthLevel,
   type HealthThresholds,
   type ResolvedThresholds,
@@ -195,9 +194,4 @@ function summarizeChecks(findings: readonly HealthFinding[]): HealthSnapshotSumm
       out[f.check] = { level: f.level, value: f.value };
   }
   return out;
-}
-
-/** Checks by name, for callers that want one check's findings. */
-export function findingsOf(report: HealthReport, check: HealthCheckName): HealthFinding[] {
-  return report.findings.filter((f) => f.check === check);
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { cleanup } from '../../src/commands/cleanup.js';
 import { health, type HealthFinding, type HealthReport, type HealthThresholds } from '../../src/commands/health.js';
 import type { Database } from '../../src/db/database.js';
+import { maskStatement } from '../../src/operations/health-checks.js';
 import { parseThresholdOverrides, resolveThresholds } from '../../src/operations/health-thresholds.js';
 import { runCli } from '../support/cli.js';
 import { engines, freshDatabaseEach } from '../support/databases.js';
@@ -320,6 +321,16 @@ describe.each(engines)('health on %s', (engine) => {
   });
 });
 
+describe('health: statement text', () => {
+  it('masks quoted literals, dollar-quoted bodies and long numbers, folds whitespace and cuts it short', () => {
+    expect(maskStatement("SELECT * FROM ecliptix.login_membership('+14155550123')")).toBe("SELECT * FROM ecliptix.login_membership('?')");
+    expect(maskStatement("ALTER ROLE app PASSWORD 'it''s secret'")).toBe("ALTER ROLE app PASSWORD '?'");
+    expect(maskStatement('DO $x$ BEGIN PERFORM 1; END $x$')).toBe('DO $?$');
+    expect(maskStatement('SELECT  $1,\n 14155550123')).toBe('SELECT $1, ?');
+    expect(maskStatement(`SELECT ${'x, '.repeat(100)}1`)).toHaveLength(120);
+  });
+});
+
 describe('health thresholds', () => {
   it('parses overrides and applies them over the defaults; off turns a level off', () => {
     const parsed = parseThresholdOverrides(['dead-tuples.warn=30', 'dead-tuples.crit=off', 'cache-hit.min=5']);
@@ -400,6 +411,19 @@ describe('health on postgres (server only): sessions, connections, cache hit rat
       value: null,
       message: expect.stringMatching(/^not judged/),
     });
+  });
+
+  it('pg_stat_statements installed but not loaded (not in shared_preload_libraries) is an OK finding saying so, not an error', async () => {
+    const { db } = fresh;
+    await db.exec('CREATE EXTENSION pg_stat_statements');
+    const report = await health({ db, snapshot: false, thresholds: SHARED_SERVER });
+    expect(report.findings.filter((f) => f.check === 'slow-statements')).toEqual([
+      expect.objectContaining({
+        level: 'OK',
+        value: null,
+        message: 'installed but not loaded: add pg_stat_statements to shared_preload_libraries and restart',
+      }),
+    ]);
   });
 
   it('a role that may not keep snapshots gets its report, saying why; checks it may not run are skipped with the reason', async () => {

@@ -118,7 +118,7 @@ export function registerHealthCommand(program: Command, cli: CliContext): void {
   const checks = HEALTH_CHECK_NAMES.map((name) => {
     const d = HEALTH_CHECKS[name].defaults;
     const t = (v: number | null) => (v === null ? 'off' : String(v));
-    return `  ${name.padEnd(20)} warn ${t(d.warn)}, crit ${HEALTH_CHECKS[name].warnAtMost ? '- (WARN at most)' : t(d.crit)} ${HEALTH_CHECKS[name].unit}${d.min === undefined ? '' : `; min ${d.min} (${HEALTH_CHECKS[name].min})`}`;
+    return `  ${name.padEnd(20)} warn ${t(d.warn)}, crit ${HEALTH_CHECKS[name].warnAtMost ? '- (WARN at most)' : t(d.crit)} ${HEALTH_CHECKS[name].unit}${HEALTH_CHECKS[name].direction === 'below' ? ' (lower is worse)' : ''}${d.min === undefined ? '' : `; min ${d.min} (${HEALTH_CHECKS[name].min})`}`;
   }).join('\n');
   program
     .command('health')
