@@ -14,7 +14,8 @@
 --              object in them; the SECURITY DEFINER routines run as it.
 --   app        USAGE on ecliptix; EXECUTE on its 19 routines (the seed's 17, the 2 user actions) and on the
 --              clock ecliptix_internal.now(); no privilege on any table.
---   reporting  read-only, for `status`: the journal, and every column of the
+--   reporting  read-only, for `status`, `metrics` and `report`: the journal,
+--              the limits' refusal counts (ecliptix_internal.limit_hits), and every column of the
 --              ecliptix tables except the secrets (memberships.secure_key,
 --              otp_records.otp_hash and otp_salt).
 -- The roles are created NOLOGIN when missing; grant them to login users:
@@ -129,6 +130,10 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ecliptix, ecliptix_internal, persistor TO %I', p_reporting);
     EXECUTE format('GRANT SELECT ON persistor.schema_history, persistor.roles TO %I', p_reporting);
     EXECUTE format('GRANT SELECT ON ecliptix_internal.settings TO %I', p_reporting);
+    -- The limits' refusal counts (V020: hour, limit, calling code, count; no number), for metrics and report.
+    IF to_regclass('ecliptix_internal.limit_hits') IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT ON ecliptix_internal.limit_hits TO %I', p_reporting);
+    END IF;
     EXECUTE format('GRANT EXECUTE ON FUNCTION ecliptix_internal.now() TO %I', p_reporting);
     FOR r IN
         SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns

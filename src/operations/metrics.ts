@@ -13,6 +13,7 @@ import { inspectObjects } from '../schema/objects.js';
 import { TABLE_NAMES } from '../schema/manifest.js';
 import { sqlFile } from '../sql-files.js';
 import { readActivity, summariseData, type Activity } from './data-summary.js';
+import { previousSnapshot } from './health-snapshots.js';
 
 /** One sample: a metric's name, its help text, its labels and its value. */
 export interface MetricSample {
@@ -61,9 +62,60 @@ const HELP = {
     'Sign-in attempts in the window, by result: success (confirmed by the application), key_released (not yet confirmed), failure (those that started a lockout included).',
   ecliptix_lockouts_started: 'Sign-in lockouts started in the window.',
   ecliptix_locked_phone_numbers: 'Phone numbers whose sign-in is locked now.',
+  ecliptix_limit_hits: 'Calls a limit refused, per limit, in the current clock hour (window="1h") or the last 24 (window="24h"), UTC.',
+  ecliptix_health_check_level: 'The level of each check at the last health run: 0 OK, 1 WARN, 2 CRIT (skipped checks are left out).',
+  ecliptix_health_last_run_timestamp_seconds: 'When the last health run kept its snapshot (Unix time).',
 } as const;
 
+/** The limits the routines count refusals of (ecliptix_internal.limit_hits.limit_name, V020): each has a series, 0 when none. */
+export const LIMIT_NAMES = [
+  'flows_per_phone',
+  'otps_per_flow',
+  'otp_resend_cooldown',
+  'failed_otp_checks_per_flow',
+  'failed_otp_checks_per_phone',
+  'consecutive_failed_otp_checks',
+  'membership_attempts',
+  'failed_logins',
+  'login_lockout',
+  'key_releases',
+] as const;
+
+const LEVELS = { OK: 0, WARN: 1, CRIT: 2 } as const;
+
+/** SQLSTATEs that mean "not here for this role or schema": no such table (an older schema), no privilege. */
+const NOT_AVAILABLE = new Set(['42P01', '42501']);
+
+/** Refusals per limit, in the current hour and the last 24; none when the table is missing or this role may not read it. */
+async function limitHitSamples(db: Database): Promise<MetricSample[]> {
+  let rows: { limit_name: string; hits_1h: Count | null; hits_24h: Count | null }[];
+  try {
+    rows = (
+      await db.query<{ limit_name: string; hits_1h: Count | null; hits_24h: Count | null }>(sqlFile('operations/metrics/limit-hits.sql'))
+    ).rows;
+  } catch (error) {
+    if (NOT_AVAILABLE.has(String((error as { code?: unknown }).code))) return [];
+    throw error;
+  }
+  const byLimit = new Map(rows.map((r) => [r.limit_name, r]));
+  return LIMIT_NAMES.flatMap((limit) => [
+    sample('ecliptix_limit_hits', Number(byLimit.get(limit)?.hits_1h ?? 0), { window: '1h', limit }),
+    sample('ecliptix_limit_hits', Number(byLimit.get(limit)?.hits_24h ?? 0), { window: '24h', limit }),
+  ]);
+}
+
+/** Each check's level at the last `health` run (its snapshot), and when that was; none without a snapshot. */
+async function healthSamples(db: Database): Promise<MetricSample[]> {
+  const snapshot = await previousSnapshot(db);
+  if (!snapshot) return [];
+  const samples = [sample('ecliptix_health_last_run_timestamp_seconds', Math.floor(snapshot.takenAt.getTime() / 1000))];
+  for (const [check, result] of Object.entries(snapshot.summary.checks))
+    if (result && result.level !== 'SKIPPED') samples.push(sample('ecliptix_health_check_level', LEVELS[result.level], { check }));
+  return samples;
+}
+
 type MetricName = keyof typeof HELP;
+type Count = number | string;
 
 function sample(name: MetricName, value: number, labels: Record<string, string> = {}): MetricSample {
   return { name, help: HELP[name], labels, value };
@@ -143,6 +195,7 @@ async function membershipSamples(db: Database): Promise<MetricSample[]> {
   }
   const locked = (await db.query<{ locked_phone_numbers: number | string }>(sqlFile('operations/metrics/locked-phones.sql'))).rows[0]!;
   samples.push(sample('ecliptix_locked_phone_numbers', Number(locked.locked_phone_numbers)));
+  samples.push(...(await limitHitSamples(db)), ...(await healthSamples(db)));
   return samples;
 }
 

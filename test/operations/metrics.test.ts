@@ -9,13 +9,15 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import parsePrometheusTextFormat, { type ParsedMetricFamily } from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
+import { health } from '../../src/commands/health.js';
 import { metrics } from '../../src/commands/metrics.js';
+import { LIMIT_NAMES } from '../../src/operations/metrics.js';
 import { compareVersions, loadMigrations } from '../../src/migrator/files.js';
 import { shippedMigrationsDir } from '../../src/sql-files.js';
 import { clientFixtureEach, nextUsPhone, registeredDevice, verifiedClientFlow, wrongCode } from '../client/client-harness.js';
 import { runCli } from '../support/cli.js';
 import { setClockOffset } from '../support/clock.js';
-import { createTestDatabase, engines } from '../support/databases.js';
+import { createTestDatabase, engines, withOpenDatabase } from '../support/databases.js';
 
 /** The value of `name`'s sample with exactly `labels` (undefined when there is none). */
 function valueOf(families: readonly ParsedMetricFamily[], name: string, labels: Record<string, string> = {}): number | undefined {
@@ -55,6 +57,7 @@ describe.each(engines)('metrics on %s', (engine) => {
     const locked = nextUsPhone();
     for (let i = 0; i < 5; i++) await client.logLoginAttempt({ phoneNumber: locked, outcome: 'invalid_passphrase', isSuccess: false });
 
+    await health({ db });
     const report = await metrics({ db });
     expect(report.up).toBe(true);
     const families = parsePrometheusTextFormat(report.exposition);
@@ -80,6 +83,12 @@ describe.each(engines)('metrics on %s', (engine) => {
       ['ecliptix_schema_objects', { state: 'missing' }, 0],
       ['ecliptix_schema_migrations', { state: 'pending' }, 0],
       ['ecliptix_table_rows', { table: 'memberships' }, 2],
+      // The failure that started the lockout is the failed_logins limit's one hit (V020).
+      ['ecliptix_limit_hits', { window: '1h', limit: 'failed_logins' }, 1],
+      ['ecliptix_limit_hits', { window: '24h', limit: 'failed_logins' }, 1],
+      ['ecliptix_limit_hits', { window: '24h', limit: 'flows_per_phone' }, 0],
+      // From the snapshot of the health run just before.
+      ['ecliptix_health_check_level', { check: 'invalid-indexes' }, 0],
     ];
     for (const [name, labels, value] of expected) expect(valueOf(families, name, labels), `${name} ${JSON.stringify(labels)}`).toBe(value);
     const versions = (await loadMigrations(shippedMigrationsDir)).flatMap((m) => (m.version === undefined ? [] : [m.version]));
@@ -87,8 +96,31 @@ describe.each(engines)('metrics on %s', (engine) => {
     expect(valueOf(families, 'ecliptix_schema_version_info', { version: newest })).toBe(1);
     expect(valueOf(families, 'ecliptix_schema_migrations', { state: 'applied' })).toBeGreaterThanOrEqual(versions.length);
     expect(Number(families.find((f) => f.name === 'pg_database_size_bytes')!.metrics[0]!.value)).toBeGreaterThan(0);
+    const lastRun = valueOf(families, 'ecliptix_health_last_run_timestamp_seconds')!;
+    expect(Math.abs(lastRun - Date.now() / 1000)).toBeLessThan(120);
     // No phone number, whole or in part of its subscriber digits, in any output.
     for (const number of [phone, locked]) expect(report.exposition).not.toContain(number.slice(-7));
+  });
+});
+
+describe('the limits metrics names', () => {
+  it('are exactly those limit_hits allows (its CHECK constraint)', async () => {
+    const target = await createTestDatabase('postgres', { withSchema: true });
+    try {
+      const definition = await withOpenDatabase(target, async (db) =>
+        (
+          await db.query<{ def: string }>(
+            `SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
+              WHERE c.conrelid = 'ecliptix_internal.limit_hits'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%limit_name%'`,
+          )
+        ).rows.map((r) => r.def),
+      );
+      expect(definition).toHaveLength(1);
+      const allowed = [...definition[0]!.matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]);
+      expect([...allowed].sort()).toEqual([...LIMIT_NAMES].sort());
+    } finally {
+      await target.drop();
+    }
   });
 });
 

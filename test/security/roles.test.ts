@@ -247,6 +247,15 @@ describe.each(engines)('least-privilege roles on %s', (engine) => {
       expect(report.upToDate).toBe(true);
       expect(report.schema.complete).toBe(true);
       expect(report.roles.map((r: { roleName: string }) => r.roleName).sort()).toEqual([names.app, names.owner, names.reporting].sort());
+      // metrics and report read what the reporting role may: counts, the limits' refusal counts, the journal.
+      const scraped = await runCli(['metrics', '-s', url.toString()]);
+      expect(scraped.stderr).toBe('');
+      expect(scraped.code).toBe(0);
+      expect(scraped.stdout).toContain('ecliptix_limit_hits{window="24h",limit="failed_logins"} 0');
+      const reported = await runCli(['report', '--format', 'json', '-s', url.toString()]);
+      expect(reported.stderr).toBe('');
+      expect(reported.code).toBe(0);
+      expect(JSON.parse(reported.stdout).migrations.upToDate).toBe(true);
     }
   });
 
