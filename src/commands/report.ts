@@ -52,6 +52,19 @@ function validateReportOptions(options: ReportCommandOptions): void {
     throw new PersistorError('INVALID_ARGUMENT', `format must be one of ${REPORT_FORMATS.join(', ')} (got ${String(format)})`);
 }
 
+/** The partitions' refused calls added up per day and limit; null when no partition has the record. */
+function mergeLimitHits(parts: readonly ReportData[]): ReportData['limitHits'] {
+  if (parts.every((p) => p.limitHits === null)) return null;
+  const sums = new Map<string, { day: string; limit: string; hits: number }>();
+  for (const hit of parts.flatMap((p) => p.limitHits ?? [])) {
+    const key = `${hit.day} ${hit.limit}`;
+    const sum = sums.get(key) ?? { day: hit.day, limit: hit.limit, hits: 0 };
+    sum.hits += hit.hits;
+    sums.set(key, sum);
+  }
+  return [...sums.values()].sort((a, b) => a.day.localeCompare(b.day) || a.limit.localeCompare(b.limit));
+}
+
 /** A cluster's partitions as one database: activity added up per day, regions per region, the migration state of the first that is behind. */
 function mergePartitions(parts: readonly ReportData[], target: string, minimum: number): ReportData {
   const days = new Map<string, DailyActivity>();
@@ -71,6 +84,9 @@ function mergePartitions(parts: readonly ReportData[], target: string, minimum: 
       parts.flatMap((p) => p.conversion),
       minimum,
     ),
+    limitHits: mergeLimitHits(parts),
+    // Each partition keeps its own health snapshots: the report of one partition (--database-url) shows them.
+    health: null,
     migrations: {
       ...behind.migrations,
       problems: parts.flatMap((p, index) => p.migrations.problems.map((problem) => `partition ${index}: ${problem}`)),

@@ -71,6 +71,80 @@ function conversionChart(data: ReportData): Chart {
   };
 }
 
+function limitHitsChart(data: ReportData): Chart {
+  return {
+    id: 'limit-hits',
+    title: 'Calls refused by a limit, per day',
+    spec: {
+      ...BASE,
+      data: { values: data.limitHits ?? [] },
+      mark: 'bar',
+      encoding: {
+        // Every day of the period on the axis, so that one day's bar is one day wide.
+        x: {
+          field: 'day',
+          type: 'ordinal',
+          title: null,
+          scale: { domain: data.activity.map((d) => d.day) },
+          axis: { labelAngle: 0, labelExpr: 'slice(datum.value, 5)' },
+        },
+        y: { field: 'hits', type: 'quantitative', title: null, aggregate: 'sum', axis: { format: 'd', tickMinStep: 1 } },
+        color: { field: 'limit', type: 'nominal', title: null, legend: { orient: 'top', columns: 3 } },
+      },
+    },
+  };
+}
+
+function healthCharts(data: ReportData): Chart[] {
+  const runs = data.health ?? [];
+  return [
+    {
+      id: 'health-levels',
+      title: 'Health checks at WARN and CRIT, per health run',
+      spec: {
+        ...BASE,
+        data: {
+          values: runs.flatMap((r) => [
+            { at: r.takenAt, level: 'WARN', checks: r.levels.WARN },
+            { at: r.takenAt, level: 'CRIT', checks: r.levels.CRIT },
+          ]),
+        },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'at', type: 'temporal', title: null },
+          y: {
+            field: 'checks',
+            type: 'quantitative',
+            title: null,
+            axis: { format: 'd', tickMinStep: 1 },
+            scale: { domain: [0, Math.max(1, ...runs.map((r) => Math.max(r.levels.WARN, r.levels.CRIT)))], nice: true },
+          },
+          color: {
+            field: 'level',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['WARN', 'CRIT'], range: ['#d97706', '#b42318'] },
+            legend: { orient: 'top' },
+          },
+        },
+      },
+    },
+    {
+      id: 'database-size',
+      title: 'Database size at each health run (MB)',
+      spec: {
+        ...BASE,
+        data: { values: runs.map((r) => ({ at: r.takenAt, mb: r.databaseBytes / (1024 * 1024) })) },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'at', type: 'temporal', title: null },
+          y: { field: 'mb', type: 'quantitative', title: null, scale: { zero: true } },
+        },
+      },
+    },
+  ];
+}
+
 function charts(data: ReportData): Chart[] {
   if (data.activity.length === 0) return [];
   const list = [
@@ -88,6 +162,8 @@ function charts(data: ReportData): Chart[] {
     }),
   ];
   if (data.conversion.length > 0) list.push(conversionChart(data));
+  if ((data.limitHits ?? []).length > 0) list.push(limitHitsChart(data));
+  if ((data.health ?? []).length > 0) list.push(...healthCharts(data));
   return list;
 }
 
@@ -175,13 +251,41 @@ function conversionRows(data: ReportData): string[][] {
 }
 const CONVERSION_HEADER = ['Region', 'Flows', 'Verified', 'Conversion', 'Codes'];
 
+function limitTotals(data: ReportData): string[][] {
+  const totals = new Map<string, number>();
+  for (const hit of data.limitHits ?? []) totals.set(hit.limit, (totals.get(hit.limit) ?? 0) + hit.hits);
+  return [...totals].sort((a, b) => b[1] - a[1]).map(([limit, hits]) => [limit, String(hits)]);
+}
+
+function limitsHtml(data: ReportData, chart: string): string {
+  if (data.limitHits === null) return '<p>Not recorded by this database, or not readable by this role (ecliptix_internal.limit_hits).</p>';
+  if (data.limitHits.length === 0) return '<p>No limit refused a call in the period.</p>';
+  return `${chart}\n${htmlTable(limitTotals(data), ['Limit', 'Refused calls'])}`;
+}
+
+function healthRows(run: NonNullable<ReportData['health']>[number]): string[][] {
+  return run.checks.map((c) => [c.check, c.level, c.value === null ? '–' : String(c.value)]);
+}
+
+function healthHtml(data: ReportData, charts: string): string {
+  const runs = data.health;
+  if (runs === null || runs.length === 0)
+    return '<p>No health run in the period: <code>ecliptix-persistor health</code> keeps a snapshot each time it runs (as the owner).</p>';
+  const last = runs.at(-1)!;
+  return `<p>${runs.length} health run(s) in the period; the last, ${escapeHtml(last.takenAt)}: worst level ${escapeHtml(last.worst)}.</p>
+${charts}
+${htmlTable(healthRows(last), ['Check', 'Level', 'Value'])}`;
+}
+
 /** The report as one HTML file that needs nothing else: no script, no font, no image fetched (its CSP forbids it). */
 export async function renderHtml(data: ReportData): Promise<string> {
-  const figures: string[] = [];
+  const figure: Record<string, string> = {};
   for (const chart of charts(data)) {
     const svg = await renderSvg(chart.spec);
-    figures.push(`<figure id="${chart.id}" data-chart="${chart.id}"><figcaption>${escapeHtml(chart.title)}</figcaption>${svg}</figure>`);
+    figure[chart.id] =
+      `<figure id="${chart.id}" data-chart="${chart.id}"><figcaption>${escapeHtml(chart.title)}</figcaption>${svg}</figure>`;
   }
+  const figures = (...ids: string[]) => ids.flatMap((id) => (figure[id] ? [figure[id]] : [])).join('\n');
   const m = data.migrations;
   return `<!doctype html>
 <html lang="en">
@@ -197,10 +301,15 @@ export async function renderHtml(data: ReportData): Promise<string> {
 <p class="meta">${escapeHtml(data.target)} (${data.engine}) · the last ${data.days} days (UTC) · generated ${escapeHtml(data.generatedAt)}</p>
 <h2>Activity</h2>
 ${htmlTable(summaryRows(data))}
-${figures.join('\n')}
+${figures('verification', 'sign-ins')}
 <h2>Conversion by region</h2>
+${figures('conversion')}
 ${data.conversion.length === 0 ? '<p>No verification flows in the period.</p>' : htmlTable(conversionRows(data), CONVERSION_HEADER)}
 <p class="meta">Regions with fewer than ${data.minimumRegionFlows} flows are counted under “other”.</p>
+<h2>Limits</h2>
+${limitsHtml(data, figures('limit-hits'))}
+<h2>Health</h2>
+${healthHtml(data, figures('health-levels', 'database-size'))}
 <h2>Migrations</h2>
 ${m.upToDate ? '' : '<p class="bad">The database is not up to date: run <code>ecliptix-persistor migrate</code>.</p>'}
 ${htmlTable(migrationRows(data))}
@@ -246,6 +355,20 @@ export function renderMarkdown(data: ReportData): string {
     data.conversion.length === 0 ? 'No verification flows in the period.' : table(CONVERSION_HEADER, conversionRows(data)),
     '',
     `Regions with fewer than ${data.minimumRegionFlows} flows are counted under “other”.`,
+    '',
+    '## Limits',
+    '',
+    data.limitHits === null
+      ? 'Not recorded by this database, or not readable by this role.'
+      : data.limitHits.length === 0
+        ? 'No limit refused a call in the period.'
+        : table(['Limit', 'Refused calls'], limitTotals(data)),
+    '',
+    '## Health',
+    '',
+    data.health === null || data.health.length === 0
+      ? 'No health run in the period (`ecliptix-persistor health` keeps a snapshot each time it runs).'
+      : `${data.health.length} health run(s); the last, ${data.health.at(-1)!.takenAt}: worst level ${data.health.at(-1)!.worst}.\n\n${table(['Check', 'Level', 'Value'], healthRows(data.health.at(-1)!))}`,
     '',
     '## Migrations',
     '',

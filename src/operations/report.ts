@@ -8,6 +8,7 @@ import { compareVersions } from '../migrator/files.js';
 import { Migrator } from '../migrator/migrator.js';
 import { inspectObjects } from '../schema/objects.js';
 import { sqlFile } from '../sql-files.js';
+import type { HealthSnapshotSummary } from './health-snapshots.js';
 
 /** One UTC day's activity. */
 export interface DailyActivity {
@@ -33,6 +34,24 @@ export interface RegionConversion {
   codesIssued: number;
 }
 
+/** The calls one limit refused on one UTC day. */
+export interface LimitHitsOfDay {
+  day: string;
+  limit: string;
+  hits: number;
+}
+
+/** One health run, from its snapshot. */
+export interface HealthRun {
+  takenAt: string;
+  worst: string;
+  databaseBytes: number;
+  /** How many checks were at each level. */
+  levels: { OK: number; WARN: number; CRIT: number };
+  /** Each check's level and the number of its worst finding. */
+  checks: { check: string; level: string; value: number | null }[];
+}
+
 /** Everything the report shows. */
 export interface ReportData {
   generatedAt: string;
@@ -44,6 +63,10 @@ export interface ReportData {
   minimumRegionFlows: number;
   activity: DailyActivity[];
   conversion: RegionConversion[];
+  /** Refused calls per day and limit; null when this database has no such record or this role may not read it. */
+  limitHits: LimitHitsOfDay[] | null;
+  /** The health runs of the period, oldest first; null when no snapshot can be read (none kept yet, or no privilege). */
+  health: HealthRun[] | null;
   migrations: {
     upToDate: boolean;
     applied: number;
@@ -107,6 +130,44 @@ export function foldSmallRegions(rows: readonly RegionConversion[], minimum: num
   return [...folded.values()].sort((a, b) => b.flowsStarted - a.flowsStarted || a.region.localeCompare(b.region));
 }
 
+/** SQLSTATEs that mean "not here for this role or schema": no such table (an older schema), no privilege. */
+const NOT_AVAILABLE = new Set(['42P01', '42501']);
+
+async function readLimitHits(db: Database, days: number): Promise<LimitHitsOfDay[] | null> {
+  try {
+    const { rows } = await db.query<{ day: string; limit_name: string; hits: Count }>(sqlFile('operations/report/limit-hits-per-day.sql'), [
+      days,
+    ]);
+    return rows.map((r) => ({ day: r.day, limit: r.limit_name, hits: Number(r.hits) }));
+  } catch (error) {
+    if (NOT_AVAILABLE.has(String((error as { code?: unknown }).code))) return null;
+    throw error;
+  }
+}
+
+async function readHealthRuns(db: Database, days: number): Promise<HealthRun[] | null> {
+  const [state] = (await db.query<{ table_exists: boolean; may_select: boolean }>(sqlFile('operations/health/snapshot-exists.sql'))).rows;
+  if (!state?.table_exists || !state.may_select) return null;
+  const { rows } = await db.query<{ taken_at: Date; summary: HealthSnapshotSummary }>(sqlFile('operations/report/health-history.sql'), [
+    days,
+  ]);
+  return rows
+    .filter((r) => r.summary?.format === 1)
+    .map((r) => {
+      const checks = Object.entries(r.summary.checks).flatMap(([check, result]) =>
+        result ? [{ check, level: result.level, value: result.value }] : [],
+      );
+      const count = (level: string) => checks.filter((c) => c.level === level).length;
+      return {
+        takenAt: new Date(r.taken_at).toISOString(),
+        worst: r.summary.worst,
+        databaseBytes: r.summary.databaseBytes,
+        levels: { OK: count('OK'), WARN: count('WARN'), CRIT: count('CRIT') },
+        checks,
+      };
+    });
+}
+
 /** Reads what the report shows (read-only). */
 export async function collectReport(
   db: Database,
@@ -121,6 +182,8 @@ export async function collectReport(
   const tablesPresent = objects?.objects.filter((o) => o.kind === 'table').every((o) => o.present) ?? false;
   const activity = tablesPresent ? (await db.query<DayRow>(sqlFile('operations/report/daily-activity.sql'), [days])).rows : [];
   const conversion = tablesPresent ? (await db.query<RegionRow>(sqlFile('operations/report/conversion-by-region.sql'), [days])).rows : [];
+  const limitHits = tablesPresent ? await readLimitHits(db, days) : null;
+  const health = await readHealthRuns(db, days);
   return {
     generatedAt: new Date().toISOString(),
     target: db.target,
@@ -147,6 +210,8 @@ export async function collectReport(
       })),
       minimumRegionFlows,
     ),
+    limitHits,
+    health,
     migrations: {
       upToDate: plan.pending.length === 0 && plan.problems.length === 0,
       applied: applied.length,

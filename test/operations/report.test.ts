@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { MembershipsClient } from '../../src/client/memberships-client.js';
+import { health } from '../../src/commands/health.js';
 import { report } from '../../src/commands/report.js';
 import { clientFixtureEach, registeredDevice, verifiedClientFlow } from '../client/client-harness.js';
 import { runCli } from '../support/cli.js';
@@ -59,6 +60,10 @@ async function placeActivity(client: MembershipsClient, db: Parameters<typeof se
   await setClockOffset(db, 0);
   for (const region of ['US', 'US', 'GB'] as const) await verified(region);
   for (const region of ['US', 'US', 'GB', 'GB', 'FR'] as const) await started(region);
+  // Five failed sign-ins of one number: the fifth starts a lockout, the failed_logins limit's one hit (V020).
+  const locked = phoneOf('US');
+  numbers.push(locked);
+  for (let i = 0; i < 5; i++) await client.logLoginAttempt({ phoneNumber: locked, outcome: 'invalid_passphrase', isSuccess: false });
   return numbers;
 }
 
@@ -80,6 +85,13 @@ describe.each(['pglite', 'postgres'] as const)('report on %s', (engine) => {
       { region: 'other', flowsStarted: 1, flowsVerified: 0, codesIssued: 1 },
     ]);
     expect(data.migrations).toMatchObject({ upToDate: true, pending: 0, schemaComplete: true });
+    expect(data.limitHits).toEqual([{ day: today.day, limit: 'failed_logins', hits: 1 }]);
+    expect(today).toMatchObject({ failedSignIns: 5, lockouts: 1 });
+    expect(data.health).toBeNull(); // no health run yet: no snapshot table
+    await health({ db: fx.db });
+    const withHealth = (await report({ db: fx.db, days: 7, format: 'json' })).data;
+    expect(withHealth.health).toHaveLength(1);
+    expect(withHealth.health![0]!.checks.map((c) => c.check)).toContain('invalid-indexes');
     const markdown = (await report({ db: fx.db, days: 7, minimumRegionFlows: 3, format: 'md' })).document;
     expect(markdown).toContain('| US | 5 | 3 | 60.0 % | 5 |');
     for (const text of [document, markdown]) for (const number of numbers) expect(text).not.toContain(number.slice(-6));
@@ -90,9 +102,16 @@ describe('report as HTML, opened in headless Chromium (server)', () => {
   it('renders every chart with data, logs no console error and fetches nothing; --output and bad arguments', async () => {
     const target = await createTestDatabase('postgres', { withSchema: true });
     try {
-      const numbers = await withOpenDatabase(target, async (db) =>
-        placeActivity(createMembershipsClient({ db, secrets: { otpKeys: generateKeyring(), dataKeys: generateKeyring() } }), db),
-      );
+      const numbers = await withOpenDatabase(target, async (db) => {
+        const placed = await placeActivity(
+          createMembershipsClient({ db, secrets: { otpKeys: generateKeyring(), dataKeys: generateKeyring() } }),
+          db,
+        );
+        // Two health runs: the trend has two points.
+        await health({ db });
+        await health({ db });
+        return placed;
+      });
       const file = join(target.workDir, 'report.html');
       const written = await runCli([...target.cliArgs, 'report', '--days', '7', '--min-region-flows', '3', '--output', file]);
       expect(written.stderr).toBe('');
@@ -122,7 +141,7 @@ describe('report as HTML, opened in headless Chromium (server)', () => {
             marks: f.querySelectorAll('svg g.mark-line path, svg g.mark-rect path, svg g.mark-symbol path').length,
           })),
         );
-        expect(charts.map((c) => c.id)).toEqual(['verification', 'sign-ins', 'conversion']);
+        expect(charts.map((c) => c.id)).toEqual(['verification', 'sign-ins', 'conversion', 'limit-hits', 'health-levels', 'database-size']);
         for (const chart of charts) {
           expect(chart.width, chart.id!).toBeGreaterThan(300);
           expect(chart.marks, chart.id!).toBeGreaterThan(0);
