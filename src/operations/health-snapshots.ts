@@ -53,8 +53,15 @@ export type SnapshotOutcome = { kept: true; takenAt: Date } | { kept: false; rea
 export async function keepSnapshot(db: Database, summary: HealthSnapshotSummary, keep = DEFAULT_KEEP_SNAPSHOTS): Promise<SnapshotOutcome> {
   try {
     const [state] = (
-      await db.query<{ table_exists: boolean; may_insert: boolean; may_create: boolean }>(sqlFile('operations/health/snapshot-exists.sql'))
+      await db.query<{ schema_exists: boolean; table_exists: boolean; may_insert: boolean; may_create: boolean }>(
+        sqlFile('operations/health/snapshot-exists.sql'),
+      )
     ).rows;
+    if (!state?.schema_exists)
+      return {
+        kept: false,
+        reason: 'the database has no schema persistor (it was not deployed with this tool: run `ecliptix-persistor migrate`)',
+      };
     if (!state?.table_exists && !state?.may_create)
       return {
         kept: false,

@@ -13,7 +13,7 @@ import type { Database } from '../../src/db/database.js';
 import { maskStatement } from '../../src/operations/health-checks.js';
 import { parseThresholdOverrides, resolveThresholds } from '../../src/operations/health-thresholds.js';
 import { runCli } from '../support/cli.js';
-import { engines, freshDatabaseEach } from '../support/databases.js';
+import { createTestDatabase, engines, freshDatabaseEach, withOpenDatabase } from '../support/databases.js';
 import { loadRetentionData } from './retention-data.js';
 import { signUp } from './support.js';
 
@@ -243,6 +243,28 @@ describe.each(engines)('health on %s', (engine) => {
     const notKept = await health({ db, snapshot: false });
     expect(notKept.snapshot).toEqual({ kept: false, reason: 'not asked to (--no-snapshot)' });
     expect(notKept.previous).not.toBeNull();
+  });
+
+  it('a database the tool has not deployed: the checks run, no snapshot is kept and no schema is created there', async () => {
+    const empty = await createTestDatabase(engine);
+    try {
+      await withOpenDatabase(empty, async (db) => {
+        const report = await health({ db, thresholds: SHARED_SERVER });
+        expect(report.worst).toBe('OK');
+        expect(report.snapshot).toEqual({
+          kept: false,
+          reason: 'the database has no schema persistor (it was not deployed with this tool: run `ecliptix-persistor migrate`)',
+        });
+        expect(report.findings.find((f) => f.check === 'cleanup-backlog')).toMatchObject({
+          level: 'SKIPPED',
+          message: expect.stringMatching(/^skipped: could not run: /),
+        });
+        const schemas = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'persistor'");
+        expect(schemas.rows[0]!.n).toBe(0);
+      });
+    } finally {
+      await empty.drop();
+    }
   });
 
   it('the CLI: exit 0 when OK, 6 on WARN, 7 on CRIT, one JSON document with --json, the change since the last run on the second run', async () => {

@@ -1,11 +1,12 @@
--- health: whether the snapshot table exists, and whether this role may read
--- it, add to it, and create it (read from the catalog by oid, so that a role
--- without USAGE on schema persistor gets an answer instead of an error).
-SELECT t.oid IS NOT NULL                                                                    AS table_exists,
+-- health: whether the tool's schema and the snapshot table exist, and whether
+-- this role may read the table, add to it, and create it (read from the
+-- catalog by oid, so that a role without USAGE on schema persistor gets an
+-- answer instead of an error).
+SELECT n.oid IS NOT NULL                                                                    AS schema_exists,
+       t.oid IS NOT NULL                                                                    AS table_exists,
        coalesce(has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(t.oid, 'INSERT'), false) AS may_insert,
        coalesce(has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(t.oid, 'SELECT'), false) AS may_select,
-       coalesce(has_schema_privilege(n.oid, 'CREATE'), has_database_privilege(current_database(), 'CREATE'))
-                                                                                            AS may_create
+       coalesce(has_schema_privilege(n.oid, 'CREATE'), false)                               AS may_create
   FROM (SELECT 1) one
   LEFT JOIN pg_namespace n ON n.nspname = 'persistor'
   LEFT JOIN pg_class t ON t.relnamespace = n.oid AND t.relname = 'health_snapshots' AND t.relkind = 'r';
