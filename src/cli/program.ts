@@ -161,7 +161,8 @@ export async function buildProgram(cli: CliContext, args: readonly string[] = []
 -V, --version prints the version.
 Configuration precedence: flags > environment > config file > defaults.
 Exit codes: 0 success, 1 general error, 2 invalid arguments or configuration,
-3 connection error, 4 migration error, 5 validation error.`,
+3 connection error, 4 migration error, 5 validation error;
+health: 6 when its worst finding is WARN, 7 when it is CRIT.`,
     );
 
   for (const register of registrars) register(program, cli);
