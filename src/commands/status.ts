@@ -9,6 +9,7 @@ import { PersistorError } from '../errors.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationStatus } from '../migrator/plan.js';
 import { summariseData, type CountOptions, type DataSummary } from '../operations/data-summary.js';
+import { readFailedMigrations, readRecordedErrors, type FailedMigration, type RecordedError } from '../operations/doctor.js';
 import { findDrift, type Drift } from '../operations/drift.js';
 import { TABLE_NAMES } from '../schema/manifest.js';
 import { inspectObjects, type ObjectsReport } from '../schema/objects.js';
@@ -38,7 +39,12 @@ export interface StatusReport {
   data?: DataSummary;
   /** With `drift: true`: objects whose live definition differs from what the migration files build. */
   drift?: Drift[];
+  /** The error view: the journal's failed entries, and the errors the routines recorded in the last {@link RECORDED_ERROR_DAYS} days (at most 20, newest first). */
+  errors: { failedMigrations: FailedMigration[]; recorded: RecordedError[] };
 }
+
+/** How far back status's error view looks for errors the routines recorded. */
+export const RECORDED_ERROR_DAYS = 7;
 
 /** Options of {@link status}: the database, whether to look for drift, and how to count the tables' rows. */
 export interface StatusOptions extends PersistorOptions, CountOptions {
@@ -118,6 +124,10 @@ export async function statusOf(
   const drift = options.drift ? (await findDrift(db, migrationsDir, options.partition ? { partition: true } : {})).drifted : undefined;
   const plan = await new Migrator({ db, migrationsDir, lockTimeoutMs: options.lockTimeoutMs }).status();
   const roles = schema ? await readRolePrivileges(db) : [];
+  const errors = {
+    failedMigrations: await readFailedMigrations(db),
+    recorded: tablesDeployed ? await readRecordedErrors(db, 20, RECORDED_ERROR_DAYS) : [],
+  };
   const applied = plan.statuses.filter((s) => s.state === 'applied' || s.state === 'baselined').length;
   return {
     engine: db.engine,
@@ -131,5 +141,6 @@ export async function statusOf(
     ...(data ? { data } : {}),
     ...(drift ? { drift } : {}),
     ...(roles.length > 0 ? { roles } : {}),
+    errors,
   };
 }

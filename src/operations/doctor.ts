@@ -70,14 +70,19 @@ export async function readFailedMigrations(db: Queryable): Promise<FailedMigrati
     }));
 }
 
-/** The last errors the routines recorded, newest first; none when `ecliptix.event_log` does not exist. */
-export async function readRecordedErrors(db: Queryable, limit = RECENT_ERRORS_LIMIT): Promise<RecordedError[]> {
+/**
+ * The last errors the routines recorded, newest first — all time, or within
+ * the last `withinDays` days (what status shows); none when `ecliptix.event_log`
+ * does not exist.
+ */
+export async function readRecordedErrors(db: Queryable, limit = RECENT_ERRORS_LIMIT, withinDays?: number): Promise<RecordedError[]> {
   const { rows: exists } = await db.query<{ event_log_exists: boolean }>(sqlFile('operations/doctor/event-log-exists.sql'));
   if (exists[0]?.event_log_exists !== true) return [];
-  const { rows } = await db.query<{ id: number | string; event_type: string; message: string; created_at: Date }>(
-    sqlFile('operations/doctor/recent-errors.sql'),
-    [limit],
-  );
+  const [file, params] =
+    withinDays === undefined
+      ? ['operations/doctor/recent-errors.sql', [limit]]
+      : ['operations/doctor/recent-errors-within.sql', [withinDays, limit]];
+  const { rows } = await db.query<{ id: number | string; event_type: string; message: string; created_at: Date }>(sqlFile(file), params);
   return rows.map((row) => ({
     id: Number(row.id),
     eventType: row.event_type,

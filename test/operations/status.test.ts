@@ -37,7 +37,7 @@ describe.each(engines)('status on %s', (engine) => {
       memberships: [3, 1],
       membership_attempts: [6, 0], // created + secure key set, per user
       login_attempts: [11, 0], // a key release and its confirmation per user, and the 5 failures
-      event_log: [0, 0],
+      event_log: [1, 0], // the lockout that the fifth failure started (V020's lockout_started event)
     });
     expect(report.data!.activity).toMatchObject({
       flowsCreated: 2,
@@ -66,6 +66,40 @@ describe.each(engines)('status on %s', (engine) => {
       expect(human.stdout).toContain('activity in the last 24 hours');
       expect(human.stdout).toMatch(/verification flows created {2}2 \(2 verified\)/);
       expect(human.stdout).toMatch(/lockouts {20}1/);
+    }
+  });
+});
+
+describe.each(engines)('the error view of status on %s', (engine) => {
+  const fresh = freshDatabaseEach(engine, { withSchema: true });
+
+  it("lists the journal's failed entries and the errors the routines recorded in the last 7 days, numbers masked", async () => {
+    const { target, db } = fresh;
+    const clean = await status({ ...target.config, db });
+    expect(clean.errors).toEqual({ failedMigrations: [], recorded: [] });
+    await db.query(
+      `INSERT INTO persistor.schema_history (version, description, type, script, checksum, execution_ms, success, statements_applied, failure)
+       VALUES ('900', 'half applied', 'versioned', 'V900__half_applied.sql', 'abc', 3, false, 1, 'statement 2 of 2: relation "x" does not exist')`,
+    );
+    await db.query(
+      `INSERT INTO ecliptix.event_log (event_type, message, created_at) VALUES
+         ('routine_error', 'ensure_phone_number failed for +447700900123: permission denied', ecliptix_internal.now() - interval '1 hour'),
+         ('routine_error', 'too old to show', ecliptix_internal.now() - interval '8 days'),
+         ('lockout_started', 'not an error', ecliptix_internal.now())`,
+    );
+    const report = await status({ ...target.config, db });
+    expect(report.errors.failedMigrations).toEqual([
+      expect.objectContaining({ version: '900', script: 'V900__half_applied.sql', failure: expect.stringContaining('does not exist') }),
+    ]);
+    expect(report.errors.recorded.map((e) => [e.eventType, e.message])).toEqual([
+      ['routine_error', 'ensure_phone_number failed for +**********23: permission denied'],
+    ]);
+    if (engine === 'postgres') {
+      const human = await runCli([...target.cliArgs, 'status']);
+      expect(human.stdout).toContain('failed migration  V900__half_applied.sql');
+      expect(human.stdout).toContain('routine_error');
+      expect(human.stdout).not.toContain('+447700900123');
+      expect(human.stdout).not.toContain('too old to show');
     }
   });
 });

@@ -1,7 +1,7 @@
 /** The `status` command line: migrations table, the schema's objects, roles, row counts and activity. */
 import type { Command } from 'commander';
 import { clusterStatus, type ClusterStatusReport } from '../../commands/cluster-status.js';
-import { status } from '../../commands/status.js';
+import { RECORDED_ERROR_DAYS, status, type StatusReport } from '../../commands/status.js';
 import type { MigrationStatus } from '../../migrator/plan.js';
 import { DEFAULT_EXACT_COUNT_THRESHOLD, type DataSummary, type TableCount } from '../../operations/data-summary.js';
 import { OBJECT_COUNT } from '../../schema/manifest.js';
@@ -164,6 +164,21 @@ function printClusterStatus(output: Output, report: ClusterStatusReport): void {
   }
 }
 
+/** The error view: the journal's failed entries and the errors the routines recorded lately. */
+function printErrors(output: Output, errors: StatusReport['errors']): void {
+  const s = output.style;
+  if (errors.failedMigrations.length === 0 && errors.recorded.length === 0) {
+    output.line(`errors: ${s.ok('none')} (no failed migration in the journal, no error recorded in the last ${RECORDED_ERROR_DAYS} days)`);
+    return;
+  }
+  output.line('errors:');
+  for (const m of errors.failedMigrations)
+    output.line(
+      `  ${s.bad('failed migration')}  ${m.script} at ${m.installedAt.toISOString()}${m.failure ? `: ${m.failure}` : ''} (fix it, then \`repair\` and \`migrate\`)`,
+    );
+  for (const e of errors.recorded) output.line(`  ${s.bad(e.eventType)}  ${e.createdAt.toISOString()}  ${e.message}`);
+}
+
 /** Adds the command, its options and its printing to the program. */
 export function registerStatusCommand(program: Command, cli: CliContext): void {
   program
@@ -218,6 +233,8 @@ export function registerStatusCommand(program: Command, cli: CliContext): void {
         output.line();
         printDataSummary(output, report.data);
       }
+      output.line();
+      printErrors(output, report.errors);
       for (const problem of report.problems) output.warn(problem);
       for (const warning of report.warnings) output.warn(warning);
     });
