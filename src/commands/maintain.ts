@@ -10,7 +10,6 @@ import {
   planMaintenance,
   type MaintenanceOptions,
   type MaintenanceReport,
-  type MaintenanceStep,
 } from '../operations/maintain.js';
 import { clusterMembers, withEachMember } from './cluster-runtime.js';
 import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
@@ -25,7 +24,7 @@ export interface MaintainCommandOptions extends PersistorOptions, Pick<Maintenan
   lockWaitMs?: number;
 }
 
-export type { MaintenanceReport, MaintenanceStep };
+export type { MaintenanceReport };
 
 /** A cluster's run: each partition's report (or why it could not run), and the partitions that failed. */
 export interface ClusterMaintenanceReport {

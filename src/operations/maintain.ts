@@ -69,7 +69,7 @@ export interface MaintenanceOptions {
 export const DEFAULT_MAINTENANCE_LOCK_TIMEOUT_MS = 5000;
 
 /** One maintain at a time per database (an advisory lock, as the clean-up takes its own). */
-export const MAINTAIN_LOCK_KEY = '8543687813757298916';
+const MAINTAIN_LOCK_KEY = '8543687813757298916';
 
 interface IndexRow {
   schema_name: string;
