@@ -128,7 +128,11 @@ describe('cleanup of a million expired rows on postgres, with live traffic', () 
           params,
         );
         const nodes = planNodes(rows[0]!['QUERY PLAN'][0].Plan);
-        const seq = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
+        // limit_refusals (V020) holds only the refusal episodes still running or just ended — this rule keeps
+        // it that small — so its batch reads the table instead of keeping an index on refused_until up to date.
+        const seq = nodes
+          .filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] !== 'limit_refusals')
+          .map((n) => n['Relation Name']);
         expect({ rule: rule.rule, kind, seqScans: seq }).toEqual({ rule: rule.rule, kind, seqScans: [] });
         expect(nodes.some((n) => String(n['Node Type']).startsWith('Index'))).toBe(true);
       }
