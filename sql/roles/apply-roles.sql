@@ -15,7 +15,8 @@
 --   app        USAGE on ecliptix; EXECUTE on its 19 routines (the seed's 17, the 2 user actions) and on the
 --              clock ecliptix_internal.now(); no privilege on any table.
 --   reporting  read-only, for `status`, `metrics` and `report`: the journal,
---              the limits' refusal counts (ecliptix_internal.limit_hits), and every column of the
+--              the limits' refusal counts (ecliptix_internal.limit_hits),
+--              health's snapshots (persistor.health_snapshots), and every column of the
 --              ecliptix tables except the secrets (memberships.secure_key,
 --              otp_records.otp_hash and otp_salt).
 -- The roles are created NOLOGIN when missing; grant them to login users:
@@ -133,6 +134,10 @@ BEGIN
     -- The limits' refusal counts (V020: hour, limit, calling code, count; no number), for metrics and report.
     IF to_regclass('ecliptix_internal.limit_hits') IS NOT NULL THEN
         EXECUTE format('GRANT SELECT ON ecliptix_internal.limit_hits TO %I', p_reporting);
+    END IF;
+    -- health's snapshots (figures only), created by the first health run: read by metrics and report.
+    IF to_regclass('persistor.health_snapshots') IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT ON persistor.health_snapshots TO %I', p_reporting);
     END IF;
     EXECUTE format('GRANT EXECUTE ON FUNCTION ecliptix_internal.now() TO %I', p_reporting);
     FOR r IN

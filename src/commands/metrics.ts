@@ -20,8 +20,10 @@ export interface MetricsReport {
   samples: MetricSample[];
   /** Every database could be reached and read. */
   up: boolean;
-  /** The databases that could not be reached or read, each with why (their samples say pg_up 0). */
+  /** The databases that could not be reached, each with why (their samples say pg_up 0). */
   unreachable: { target: string; code: ErrorCode; error: string }[];
+  /** Sections that failed on a database that was reached (each also `ecliptix_scrape_error{section} 1`). */
+  errors: { target: string; section: string; error: string }[];
 }
 
 /** What could not be collected from one database: its error code and message. */
@@ -37,9 +39,10 @@ function labelled(samples: readonly MetricSample[], labels: Record<string, strin
  * Collects the metrics of the configured database — or, when the config
  * file has a `cluster` key, of every partition and the proxy, each sample
  * labelled `member` (`partition-0`, …, `proxy`) — and renders them as
- * Prometheus text. Never throws for a database it cannot reach or read: its
- * samples are `pg_up 0` and `report.up` is false. Bad configuration still
- * throws (INVALID_CONFIG, exit 2).
+ * Prometheus text. Never throws for a database it cannot reach: its samples
+ * are `pg_up 0` and `report.up` is false; a section that fails on a database
+ * it reached is `ecliptix_scrape_error{section} 1` and in `report.errors`,
+ * the rest still collected. Bad configuration still throws (INVALID_CONFIG, exit 2).
  *
  * @example
  * ```ts
@@ -52,6 +55,7 @@ function labelled(samples: readonly MetricSample[], labels: Record<string, strin
 export async function metrics(options: PersistorOptions = {}): Promise<MetricsReport> {
   const config = resolveConfig(options);
   const unreachable: MetricsReport['unreachable'] = [];
+  const errors: MetricsReport['errors'] = [];
   let samples: MetricSample[];
   if (config.cluster && !options.db) {
     const members = clusterMembers(config.cluster);
@@ -59,35 +63,34 @@ export async function metrics(options: PersistorOptions = {}): Promise<MetricsRe
       const all: MetricSample[] = [];
       for (const member of opened) {
         const labels = { member: member.kind === 'proxy' ? 'proxy' : `partition-${member.index}` };
-        const started = performance.now();
         if ('error' in member) {
           unreachable.push(failure(member.target, member.error));
-          all.push(...labelled(unreachableSamples(performance.now() - started), labels));
+          all.push(...labelled(unreachableSamples(0), labels));
           continue;
         }
-        try {
-          const collected = await collectMetrics(member.db, {
-            migrationsDir: config.migrationsDir ?? shippedMigrationsDir,
-            lockTimeoutMs: config.lockTimeoutMs,
-            shipped: config.migrationsDir === undefined,
-            proxy: member.kind === 'proxy',
-          });
-          all.push(...labelled(collected, labels));
-        } catch (error) {
-          unreachable.push(failure(member.target, error));
-          all.push(...labelled(unreachableSamples(performance.now() - started), labels));
-        }
+        const collected = await collectMetrics(member.db, {
+          migrationsDir: config.migrationsDir ?? shippedMigrationsDir,
+          lockTimeoutMs: config.lockTimeoutMs,
+          shipped: config.migrationsDir === undefined,
+          proxy: member.kind === 'proxy',
+        });
+        all.push(...labelled(collected.samples, labels));
+        errors.push(...collected.errors.map((e) => ({ target: member.target, ...e })));
       }
       return all;
     });
   } else {
     const started = performance.now();
     try {
-      samples = await withRuntime(
+      const collected = await withRuntime(
         options,
         ({ db, migrationsDir }) =>
           collectMetrics(db, { migrationsDir, lockTimeoutMs: config.lockTimeoutMs, shipped: config.migrationsDir === undefined }),
         { mustExist: true },
+      );
+      samples = collected.samples;
+      errors.push(
+        ...collected.errors.map((e) => ({ target: config.databaseUrl ? maskDatabaseUrl(config.databaseUrl) : config.dataDir, ...e })),
       );
     } catch (error) {
       if (isPersistorError(error) && (error.code === 'INVALID_CONFIG' || error.code === 'INVALID_ARGUMENT')) throw error;
@@ -95,5 +98,5 @@ export async function metrics(options: PersistorOptions = {}): Promise<MetricsRe
       samples = unreachableSamples(performance.now() - started);
     }
   }
-  return { exposition: await renderExposition(samples), samples, up: unreachable.length === 0, unreachable };
+  return { exposition: await renderExposition(samples), samples, up: unreachable.length === 0, unreachable, errors };
 }

@@ -90,7 +90,9 @@ function mergePartitions(parts: readonly ReportData[], target: string, minimum: 
     migrations: {
       ...behind.migrations,
       problems: parts.flatMap((p, index) => p.migrations.problems.map((problem) => `partition ${index}: ${problem}`)),
-      schemaComplete: parts.every((p) => p.migrations.schemaComplete !== false),
+      schemaComplete: parts.every((p) => p.migrations.schemaComplete === null)
+        ? null
+        : parts.every((p) => p.migrations.schemaComplete === true),
     },
   };
 }

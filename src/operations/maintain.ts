@@ -42,6 +42,8 @@ export interface MaintenanceResult {
   error?: string;
   /** Leftover indexes of this step's failed reindex that were dropped. */
   droppedLeftovers?: string[];
+  /** This step's failed reindex left an index that could not be dropped, and why. */
+  leftoverError?: string;
 }
 
 /** The report of a run: the plan, and with `apply` what each step did. */
@@ -174,17 +176,42 @@ export async function planMaintenance(db: Database, options: Pick<MaintenanceOpt
   return steps;
 }
 
-/** Drops what a failed REINDEX INDEX CONCURRENTLY of `step`'s index left behind; returns the names dropped. */
-async function dropLeftoversOf(session: Session, step: MaintenanceStep): Promise<string[]> {
-  const leftovers = (await session.query<{ index_name: string }>(sqlFile('operations/maintain/leftovers-of.sql'), [step.schema, step.name]))
-    .rows;
+interface InvalidIndexRow {
+  oid: number | string;
+  index_name: string;
+  leftover_name: boolean;
+}
+
+async function invalidIndexesOf(session: Session, step: MaintenanceStep): Promise<InvalidIndexRow[]> {
+  return (await session.query<InvalidIndexRow>(sqlFile('operations/maintain/invalid-on-table.sql'), [step.schema, step.table])).rows;
+}
+
+/**
+ * Drops the index a failed REINDEX INDEX CONCURRENTLY of `step` left
+ * half-built: invalid, named as a rebuild's, and not among the invalid
+ * indexes the table had before the statement (`before`). Another session's
+ * REINDEX CONCURRENTLY of the same table cannot have run meanwhile (each takes
+ * a lock that conflicts with the other's). Returns what it dropped and, when
+ * a drop itself failed, why.
+ */
+async function dropLeftoversOf(
+  session: Session,
+  step: MaintenanceStep,
+  before: readonly InvalidIndexRow[],
+): Promise<{ dropped: string[]; error?: string }> {
+  const known = new Set(before.map((r) => String(r.oid)));
   const dropped: string[] = [];
-  for (const { index_name } of leftovers) {
-    const s = await statementsFor(session, step.schema, index_name);
-    await session.query(s.drop_index);
-    dropped.push(index_name);
+  try {
+    for (const row of await invalidIndexesOf(session, step)) {
+      if (known.has(String(row.oid)) || !row.leftover_name) continue;
+      const s = await statementsFor(session, step.schema, row.index_name);
+      await session.query(s.drop_index);
+      dropped.push(row.index_name);
+    }
+    return { dropped };
+  } catch (error) {
+    return { dropped, error: messageOf(error) };
   }
-  return dropped;
 }
 
 /**
@@ -210,6 +237,8 @@ export async function applyMaintenance(
     let interrupted = false;
     try {
       await session.query(sqlFile('operations/maintain/lock-timeout.sql'), [`${lockTimeoutMs}ms`]);
+      // Cancelling needs the session's backend (another connection asks the server to cancel it); PGlite has one
+      // session, so there an interrupt stops between steps.
       const pid =
         db.engine === 'postgres'
           ? (await session.query<{ pid: number }>(sqlFile('operations/maintain/backend-pid.sql'))).rows[0]!.pid
@@ -221,33 +250,44 @@ export async function applyMaintenance(
           break;
         }
         options.onProgress?.({ index, total: steps.length, step });
+        const before = step.kind === 'reindex' ? await invalidIndexesOf(session, step) : [];
         const t0 = performance.now();
+        let cancelling: Promise<unknown> | undefined;
         const cancel = () => {
-          if (pid !== null) void db.query(sqlFile('operations/maintain/cancel.sql'), [pid]).catch(() => undefined);
+          if (pid !== null && !cancelling) cancelling = db.query(sqlFile('operations/maintain/cancel.sql'), [pid]).catch(() => undefined);
         };
         options.signal?.addEventListener('abort', cancel, { once: true });
         let result: MaintenanceResult;
         try {
+          if (options.signal?.aborted) cancel(); // an abort between the check above and the listener
           await session.query(step.statement);
           result = { step, outcome: 'done', ms: performance.now() - t0 };
         } catch (error) {
-          const droppedLeftovers = step.kind === 'reindex' ? await dropLeftoversOf(session, step).catch(() => []) : [];
+          // Nothing else runs on the session until a cancel asked for is through (a late one finds it idle and does nothing).
+          await cancelling;
+          const leftovers = step.kind === 'reindex' ? await dropLeftoversOf(session, step, before) : { dropped: [] };
           result = {
             step,
             outcome: 'failed',
             ms: performance.now() - t0,
             error: describeFailure(error, lockTimeoutMs),
-            ...(droppedLeftovers.length > 0 ? { droppedLeftovers } : {}),
+            ...(leftovers.dropped.length > 0 ? { droppedLeftovers: leftovers.dropped } : {}),
+            ...(leftovers.error
+              ? {
+                  leftoverError: `its half-built index could not be dropped: ${leftovers.error}; maintain --apply drops it on its next run`,
+                }
+              : {}),
           };
         } finally {
           options.signal?.removeEventListener('abort', cancel);
+          await cancelling;
         }
         results.push(result);
         options.onProgress?.({ index, total: steps.length, step, result });
       }
       if (options.signal?.aborted && !interrupted) interrupted = results.some((r) => r.outcome !== 'done');
     } finally {
-      await session.query(sqlFile('operations/maintain/lock-timeout.sql'), ['0']).catch(() => undefined);
+      await session.query(sqlFile('operations/maintain/reset-lock-timeout.sql')).catch(() => undefined);
       await session.query(sqlFile('persistor/advisory-unlock.sql'), [MAINTAIN_LOCK_KEY]).catch(() => undefined);
     }
     return { applied: true, steps: [...steps], results, interrupted, durationMs: performance.now() - started };

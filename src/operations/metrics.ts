@@ -6,6 +6,7 @@
  * statement or from what `status` already reads.
  */
 import type { Database } from '../db/database.js';
+import { messageOf } from '../errors.js';
 import { compareVersions } from '../migrator/files.js';
 import { Migrator } from '../migrator/migrator.js';
 import type { MigrationState } from '../migrator/plan.js';
@@ -62,7 +63,9 @@ const HELP = {
     'Sign-in attempts in the window, by result: success (confirmed by the application), key_released (not yet confirmed), failure (those that started a lockout included).',
   ecliptix_lockouts_started: 'Sign-in lockouts started in the window.',
   ecliptix_locked_phone_numbers: 'Phone numbers whose sign-in is locked now.',
-  ecliptix_limit_hits: 'Calls a limit refused, per limit, in the current clock hour (window="1h") or the last 24 (window="24h"), UTC.',
+  ecliptix_limit_hits:
+    'Calls a limit refused, per limit: in the current UTC clock hour (period="this_hour", from 0 again at each full hour) or the last 24 clock hours, the current one included (period="last_24_hours"). Counted by the routines per clock hour, so not a sliding window.',
+  ecliptix_scrape_error: 'A section of the scrape that failed after the database was reached (its figures are missing from this scrape).',
   ecliptix_health_check_level: 'The level of each check at the last health run: 0 OK, 1 WARN, 2 CRIT (skipped checks are left out).',
   ecliptix_health_last_run_timestamp_seconds: 'When the last health run kept its snapshot (Unix time).',
 } as const;
@@ -99,8 +102,8 @@ async function limitHitSamples(db: Database): Promise<MetricSample[]> {
   }
   const byLimit = new Map(rows.map((r) => [r.limit_name, r]));
   return LIMIT_NAMES.flatMap((limit) => [
-    sample('ecliptix_limit_hits', Number(byLimit.get(limit)?.hits_1h ?? 0), { window: '1h', limit }),
-    sample('ecliptix_limit_hits', Number(byLimit.get(limit)?.hits_24h ?? 0), { window: '24h', limit }),
+    sample('ecliptix_limit_hits', Number(byLimit.get(limit)?.hits_1h ?? 0), { period: 'this_hour', limit }),
+    sample('ecliptix_limit_hits', Number(byLimit.get(limit)?.hits_24h ?? 0), { period: 'last_24_hours', limit }),
   ]);
 }
 
@@ -199,24 +202,43 @@ async function membershipSamples(db: Database): Promise<MetricSample[]> {
   return samples;
 }
 
+/** What one database gave: its samples, and the sections that failed after it was reached (each also an `ecliptix_scrape_error` sample). */
+export interface CollectedMetrics {
+  samples: MetricSample[];
+  errors: { section: string; error: string }[];
+}
+
 /**
- * Every sample of one open database: pg_up 1, the server's figures, the
- * migration state and, for the shipped schema (`shipped`), the memberships'
- * figures. A cluster's proxy (`proxy`) holds no rows: only the server's
- * figures and pg_up.
+ * Every sample of one open database: pg_up 1 (it was reached), the server's
+ * figures, the migration state and, for the shipped schema (`shipped`), the
+ * memberships' figures. A cluster's proxy (`proxy`) holds no rows: only the
+ * server's figures and pg_up. A section that fails (a privilege, a
+ * timeout) is left out and reported as `ecliptix_scrape_error{section} 1`;
+ * the others are still collected — pg_up stays 1, since the database was
+ * reached (postgres_exporter's meaning).
  */
 export async function collectMetrics(
   db: Database,
   options: { migrationsDir: string; lockTimeoutMs: number; shipped: boolean; proxy?: boolean },
-): Promise<MetricSample[]> {
+): Promise<CollectedMetrics> {
   const started = performance.now();
-  const samples = [sample('pg_up', 1), ...(await serverSamples(db))];
+  const samples = [sample('pg_up', 1)];
+  const errors: CollectedMetrics['errors'] = [];
+  const section = async (name: string, read: () => Promise<MetricSample[]>) => {
+    try {
+      samples.push(...(await read()));
+    } catch (error) {
+      errors.push({ section: name, error: messageOf(error) });
+      samples.push(sample('ecliptix_scrape_error', 1, { section: name }));
+    }
+  };
+  await section('server', () => serverSamples(db));
   if (!options.proxy) {
-    samples.push(...(await schemaSamples(db, options)));
-    if (options.shipped) samples.push(...(await membershipSamples(db)));
+    await section('schema', () => schemaSamples(db, options));
+    if (options.shipped) await section('memberships', () => membershipSamples(db));
   }
   samples.push(sample('ecliptix_scrape_duration_seconds', (performance.now() - started) / 1000));
-  return samples;
+  return { samples, errors };
 }
 
 /**

@@ -14,7 +14,11 @@ interface Chart {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-const escapeMarkdown = (text: string): string => text.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`);
+const escapeMarkdown = (text: string): string =>
+  text
+    .replace(/\r?\n/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`);
 
 const percent = (part: number, whole: number): string => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)} %`);
 
@@ -34,7 +38,15 @@ function daysChart(data: ReportData, id: string, title: string, series: Record<s
       data: { values },
       mark: { type: 'line', point: data.activity.length <= 31 },
       encoding: {
-        x: { field: 'day', type: 'temporal', timeUnit: 'utcyearmonthdate', title: null, axis: { format: '%d %b' } },
+        x: {
+          field: 'day',
+          type: 'temporal',
+          timeUnit: 'utcyearmonthdate',
+          title: null,
+          // One tick a day (every few days for a long period), in UTC like the days themselves.
+          axis: { format: '%d %b', tickCount: { interval: 'day', step: Math.max(1, Math.ceil(data.activity.length / 10)) } },
+          scale: { type: 'utc' },
+        },
         // Whole numbers from 0; an empty period still gets an axis from 0 to 1.
         y: {
           field: 'count',
@@ -111,7 +123,7 @@ function healthCharts(data: ReportData): Chart[] {
         },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'at', type: 'temporal', title: null },
+          x: { field: 'at', type: 'temporal', title: null, scale: { type: 'utc' } },
           y: {
             field: 'checks',
             type: 'quantitative',
@@ -137,7 +149,7 @@ function healthCharts(data: ReportData): Chart[] {
         data: { values: runs.map((r) => ({ at: r.takenAt, mb: r.databaseBytes / (1024 * 1024) })) },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'at', type: 'temporal', title: null },
+          x: { field: 'at', type: 'temporal', title: null, scale: { type: 'utc' } },
           y: { field: 'mb', type: 'quantitative', title: null, scale: { zero: true } },
         },
       },
@@ -368,7 +380,7 @@ export function renderMarkdown(data: ReportData): string {
     '',
     data.health === null || data.health.length === 0
       ? 'No health run in the period (`ecliptix-persistor health` keeps a snapshot each time it runs).'
-      : `${data.health.length} health run(s); the last, ${data.health.at(-1)!.takenAt}: worst level ${data.health.at(-1)!.worst}.\n\n${table(['Check', 'Level', 'Value'], healthRows(data.health.at(-1)!))}`,
+      : `${data.health.length} health run(s); the last, ${escapeMarkdown(data.health.at(-1)!.takenAt)}: worst level ${escapeMarkdown(data.health.at(-1)!.worst)}.\n\n${table(['Check', 'Level', 'Value'], healthRows(data.health.at(-1)!))}`,
     '',
     '## Migrations',
     '',

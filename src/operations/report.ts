@@ -113,10 +113,11 @@ interface RegionRow {
 /**
  * Adds up the rows of each region (several partitions' rows, or one
  * database's), folds the regions with fewer than `minimum` flows into
- * `other`, and orders them by flows, most first.
+ * `other` — and, while `other` itself has fewer, the next smallest regions
+ * too — and orders them by flows, most first.
  */
 export function foldSmallRegions(rows: readonly RegionConversion[], minimum: number): RegionConversion[] {
-  const add = (into: Map<string, RegionConversion>, region: string, r: RegionConversion) => {
+  const add = (into: Map<string, RegionConversion>, region: string, r: RegionConversion): void => {
     const sum = into.get(region) ?? { region, flowsStarted: 0, flowsVerified: 0, codesIssued: 0 };
     sum.flowsStarted += r.flowsStarted;
     sum.flowsVerified += r.flowsVerified;
@@ -125,9 +126,21 @@ export function foldSmallRegions(rows: readonly RegionConversion[], minimum: num
   };
   const byRegion = new Map<string, RegionConversion>();
   for (const r of rows) add(byRegion, r.region, r);
-  const folded = new Map<string, RegionConversion>();
-  for (const r of byRegion.values()) add(folded, r.flowsStarted >= minimum ? r.region : 'other', r);
-  return [...folded.values()].sort((a, b) => b.flowsStarted - a.flowsStarted || a.region.localeCompare(b.region));
+  // Smallest first; a region goes into "other" while it is under the minimum — or while "other" itself is (so that
+  // "other" never shows one small region's figures alone), until it reaches the minimum or holds every region.
+  const ascending = [...byRegion.values()].sort((a, b) => a.flowsStarted - b.flowsStarted || a.region.localeCompare(b.region));
+  const other: RegionConversion = { region: 'other', flowsStarted: 0, flowsVerified: 0, codesIssued: 0 };
+  const shown: RegionConversion[] = [];
+  for (const r of ascending) {
+    const otherNeedsMore = other.flowsStarted > 0 && other.flowsStarted < minimum;
+    if (r.flowsStarted < minimum || otherNeedsMore || r.region === 'other') {
+      other.flowsStarted += r.flowsStarted;
+      other.flowsVerified += r.flowsVerified;
+      other.codesIssued += r.codesIssued;
+    } else shown.push(r);
+  }
+  if (other.flowsStarted > 0) shown.push(other);
+  return shown.sort((a, b) => b.flowsStarted - a.flowsStarted || a.region.localeCompare(b.region));
 }
 
 /** SQLSTATEs that mean "not here for this role or schema": no such table (an older schema), no privilege. */

@@ -136,7 +136,10 @@ describe.each(engines)('health on %s', (engine) => {
 
   it('a leftover of an interrupted REINDEX CONCURRENTLY and a duplicate index are named, with what to drop; cleared when dropped', async () => {
     const { db } = fresh;
+    // A rebuild's leftover is invalid (a valid index is never one, whatever its name): marked so, as an interrupted one is left.
     await db.exec('CREATE INDEX ix_event_log_created_at_ccnew ON ecliptix.event_log (created_at)');
+    await db.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ecliptix.ix_event_log_created_at_ccnew'::regclass");
+    await db.exec('CREATE INDEX ix_event_log_valid_ccnew ON ecliptix.event_log (event_type)');
     await db.exec('CREATE INDEX ix_event_log_created_at_copy ON ecliptix.event_log (created_at)');
     const fired = await health({ db, snapshot: false });
     expect(notOk(fired, 'reindex-leftovers')).toEqual([
@@ -149,6 +152,7 @@ describe.each(engines)('health on %s', (engine) => {
     expect(notOk(fired, 'invalid-indexes')).toEqual([]); // the leftover is not counted twice
     await db.exec('DROP INDEX ecliptix.ix_event_log_created_at_ccnew');
     await db.exec('DROP INDEX ecliptix.ix_event_log_created_at_copy');
+    await db.exec('DROP INDEX ecliptix.ix_event_log_valid_ccnew');
     const cleared = await health({ db, snapshot: false });
     expect(notOk(cleared, 'reindex-leftovers')).toEqual([]);
     expect(notOk(cleared, 'duplicate-indexes')).toEqual([]);

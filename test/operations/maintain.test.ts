@@ -159,7 +159,7 @@ describe('maintain on the command line (server)', () => {
             // Wait until a reindex is waiting for the old snapshot, then interrupt.
             for (let i = 0; i < 200; i++) {
               const waiting = await db.query<{ n: number }>(
-                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'REINDEX INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'REINDEX INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
               );
               if (waiting.rows[0]!.n > 0) break;
               await new Promise((resolve) => setTimeout(resolve, 100));

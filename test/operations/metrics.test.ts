@@ -84,9 +84,8 @@ describe.each(engines)('metrics on %s', (engine) => {
       ['ecliptix_schema_migrations', { state: 'pending' }, 0],
       ['ecliptix_table_rows', { table: 'memberships' }, 2],
       // The failure that started the lockout is the failed_logins limit's one hit (V020).
-      ['ecliptix_limit_hits', { window: '1h', limit: 'failed_logins' }, 1],
-      ['ecliptix_limit_hits', { window: '24h', limit: 'failed_logins' }, 1],
-      ['ecliptix_limit_hits', { window: '24h', limit: 'flows_per_phone' }, 0],
+      ['ecliptix_limit_hits', { period: 'last_24_hours', limit: 'failed_logins' }, 1],
+      ['ecliptix_limit_hits', { period: 'last_24_hours', limit: 'flows_per_phone' }, 0],
       // From the snapshot of the health run just before.
       ['ecliptix_health_check_level', { check: 'invalid-indexes' }, 0],
     ];
@@ -96,6 +95,9 @@ describe.each(engines)('metrics on %s', (engine) => {
     expect(valueOf(families, 'ecliptix_schema_version_info', { version: newest })).toBe(1);
     expect(valueOf(families, 'ecliptix_schema_migrations', { state: 'applied' })).toBeGreaterThanOrEqual(versions.length);
     expect(Number(families.find((f) => f.name === 'pg_database_size_bytes')!.metrics[0]!.value)).toBeGreaterThan(0);
+    // The current clock hour's count: 1, or 0 when the hour turned between the lockout and the scrape.
+    expect([0, 1]).toContain(valueOf(families, 'ecliptix_limit_hits', { period: 'this_hour', limit: 'failed_logins' }));
+    expect(report.errors).toEqual([]);
     const lastRun = valueOf(families, 'ecliptix_health_last_run_timestamp_seconds')!;
     expect(Math.abs(lastRun - Date.now() / 1000)).toBeLessThan(120);
     // No phone number, whole or in part of its subscriber digits, in any output.

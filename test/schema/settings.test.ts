@@ -10,9 +10,10 @@ import type { Database } from '../../src/db/database.js';
 import { createTestDatabase, engines, type TestDatabase } from '../support/databases.js';
 import { expectPgError, setSetting } from './journey.js';
 
-/** The first of each group takes the direct cast, the rest the checked one. */
+/** Values in the usual shapes take the direct cast, the others (a unit other than seconds to days, a second term, …) the checked one. */
 const INTEGERS = ['5', ' 30 ', '+7', '-1', '000000012', '999999999', '1000000000', '2147483647', '-2147483648', '00000000000042'];
-const BAD_INTEGERS = ['', 'five', '5.0', '1e3', '2147483648', '99999999999999999999', '0012345678901', '5 5'];
+// U+2003 and U+00A0 are spaces to a Unicode regex but not to the int and interval input functions.
+const BAD_INTEGERS = ['', 'five', '5.0', '1e3', '2147483648', '99999999999999999999', '0012345678901', '5 5', '5\u2003', '\u00a05'];
 const INTERVALS = [
   '1 hour',
   '30 seconds',
@@ -27,7 +28,7 @@ const INTERVALS = [
   '0 seconds',
   '-5 minutes',
 ];
-const BAD_INTERVALS = ['', 'soon', '1 fortnight', '9999999999999 hours', '5'.repeat(30) + ' days'];
+const BAD_INTERVALS = ['', 'soon', '1 fortnight', '9999999999999 hours', '5'.repeat(30) + ' days', '5 days\u2003'];
 
 describe.each(engines)('settings readers on %s', (engine) => {
   let target: TestDatabase;

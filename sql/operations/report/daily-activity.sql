@@ -48,7 +48,7 @@ sign_ins AS (
    WHERE l.attempted_at >= period.since
    GROUP BY 1
 )
-SELECT days.day::text                      AS day,
+SELECT to_char(days.day, 'YYYY-MM-DD')    AS day, -- not ::text, which follows DateStyle
        coalesce(flows.started, 0)          AS flows_started,
        coalesce(flows.verified, 0)         AS flows_verified,
        coalesce(codes.issued, 0)           AS codes_issued,

@@ -6,7 +6,7 @@ WITH period AS (
   SELECT (date_trunc('day', ecliptix_internal.now() AT TIME ZONE 'UTC') - make_interval(days => $1::int - 1)) AT TIME ZONE 'UTC' AS since
   OFFSET 0
 )
-SELECT (h.hour AT TIME ZONE 'UTC')::date::text AS day,
+SELECT to_char(h.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, -- not ::text, which follows DateStyle
        h.limit_name,
        sum(h.hits)                             AS hits
   FROM ecliptix_internal.limit_hits h, period

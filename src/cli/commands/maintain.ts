@@ -28,6 +28,7 @@ function printReport(output: Output, report: MaintenanceReport, indent = ''): vo
     output.line(`${indent}${verdict} ${r.step.statement} ${s.dim(`(${formatDuration(r.ms)})`)}`);
     if (r.error) output.line(`${indent}       ${r.error}`);
     if (r.droppedLeftovers) output.line(`${indent}       dropped its half-built index: ${r.droppedLeftovers.join(', ')}`);
+    if (r.leftoverError) output.line(`${indent}       ${s.bad(r.leftoverError)}`);
   }
   const failed = report.results.filter((r) => r.outcome === 'failed').length;
   const done = report.results.filter((r) => r.outcome === 'done').length;

@@ -47,7 +47,8 @@ export function registerMetricsCommand(program: Command, cli: CliContext): void 
         'Every metric is a gauge; activity is counted over a sliding window (label window="1h" or "24h").',
         'Names shared with postgres_exporter: pg_up, pg_database_size_bytes, pg_settings_max_connections, pg_stat_activity_count.',
         'On a cluster (the config file\'s "cluster" key): every partition and the proxy, each sample labelled member="partition-N" or "proxy".',
-        'A database that cannot be reached is reported as pg_up 0 (the file is still written), and the exit code is 3.',
+        'A database that cannot be reached is reported as pg_up 0 (the file is still written), and the exit code is 3; a part',
+        'that fails on a database that was reached is ecliptix_scrape_error{section} 1, the rest still written, exit 1.',
       ].join('\n'),
     )
     .action(async (options: { textfile?: string }, command: Command) => {
@@ -60,6 +61,12 @@ export function registerMetricsCommand(program: Command, cli: CliContext): void 
         const { exposition: _exposition, ...rest } = report;
         output.document(rest);
       } else if (options.textfile === undefined) process.stdout.write(report.exposition);
-      if (!report.up) throw new ReportedFailure(report.unreachable[0]!.code, `could not collect from ${summary(report)}`);
+      // 3 when a database could not be reached (as --help says), else 1 when a section failed on one that was.
+      if (!report.up) throw new ReportedFailure('CONNECTION_FAILED', `could not collect from ${summary(report)}`);
+      if (report.errors.length > 0)
+        throw new ReportedFailure(
+          'OPERATION_FAILED',
+          `some figures are missing: ${report.errors.map((e) => `${e.target} (${e.section}): ${e.error}`).join('; ')}`,
+        );
     });
 }
