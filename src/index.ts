@@ -62,6 +62,10 @@ export type { DailyActivity, RegionConversion, ReportData } from './operations/r
 /** Index maintenance and statistics, online; see {@link maintain}. */
 export { maintain, clusterMaintain, type MaintainCommandOptions, type ClusterMaintenanceReport } from './commands/maintain.js';
 export type { MaintenanceReport, MaintenanceResult, MaintenanceStep, MaintenanceKind } from './operations/maintain.js';
+/** The weekly security review; see {@link audit}. */
+export { audit, type AuditCommandOptions, type AuditResult } from './commands/audit.js';
+export type { AuditReport } from './operations/audit.js';
+export type { AuditThresholds, ConversionReview, LimitReview, SuspiciousPrefix } from './operations/audit.js';
 /** Re-encrypt secure keys under the current data key; see {@link rotateKeys}. */
 export { rotateKeys, type RotateKeysCommandOptions, type RotateKeysReport, type KeyUsage } from './commands/rotate-keys.js';
 /** Bring the original SQL Server database over; see {@link importDatabase}. */

@@ -16,7 +16,8 @@
 --              clock ecliptix_internal.now(); no privilege on any table.
 --   reporting  read-only, for `status`, `metrics` and `report`: the journal,
 --              the limits' refusal counts (ecliptix_internal.limit_hits),
---              health's snapshots (persistor.health_snapshots), and every column of the
+--              health's and audit's snapshots (persistor.health_snapshots,
+--              audit_snapshots), and every column of the
 --              ecliptix tables except the secrets (memberships.secure_key,
 --              otp_records.otp_hash and otp_salt).
 -- The roles are created NOLOGIN when missing; grant them to login users:
@@ -138,6 +139,9 @@ BEGIN
     -- health's snapshots (figures only), created by the first health run: read by metrics and report.
     IF to_regclass('persistor.health_snapshots') IS NOT NULL THEN
         EXECUTE format('GRANT SELECT ON persistor.health_snapshots TO %I', p_reporting);
+    END IF;
+    IF to_regclass('persistor.audit_snapshots') IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT ON persistor.audit_snapshots TO %I', p_reporting);
     END IF;
     EXECUTE format('GRANT EXECUTE ON FUNCTION ecliptix_internal.now() TO %I', p_reporting);
     FOR r IN

@@ -30,6 +30,7 @@ const commandLoaders: Record<string, () => Promise<RegisterCommand>> = {
   metrics: async () => (await import('./commands/metrics.js')).registerMetricsCommand,
   report: async () => (await import('./commands/report.js')).registerReportCommand,
   maintain: async () => (await import('./commands/maintain.js')).registerMaintainCommand,
+  audit: async () => (await import('./commands/audit.js')).registerAuditCommand,
   backup: async () => (await import('./commands/backup.js')).registerBackupCommand,
   restore: async () => (await import('./commands/restore.js')).registerRestoreCommand,
   roles: async () => (await import('./commands/roles.js')).registerRolesCommand,

@@ -36,6 +36,7 @@ describe('which command a command line names (only that one is loaded)', () => {
       'metrics',
       'report',
       'maintain',
+      'audit',
       'backup',
       'restore',
       'roles',
