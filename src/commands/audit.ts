@@ -1,6 +1,14 @@
 /** `audit`: the weekly security review of the limits, lockouts, conversion and devices (see operations/audit.ts). */
 import { PersistorError } from '../errors.js';
-import { DEFAULT_AUDIT_DAYS, runAudit, type AuditReport, type AuditThresholds } from '../operations/audit.js';
+import {
+  DEFAULT_AUDIT_DAYS,
+  auditPeriod,
+  buildAudit,
+  readAuditRows,
+  runAudit,
+  type AuditReport,
+  type AuditThresholds,
+} from '../operations/audit.js';
 import {
   auditSummary,
   keepAuditSnapshot,
@@ -8,7 +16,8 @@ import {
   type AuditSnapshot,
   type AuditSnapshotOutcome,
 } from '../operations/audit-snapshots.js';
-import { withRuntime, type PersistorOptions } from './runtime.js';
+import { withCluster } from './cluster-runtime.js';
+import { resolveConfig, withRuntime, type PersistorOptions } from './runtime.js';
 
 /** Options of {@link audit}: the database, the period in days (default 7), when a prefix is worth a look, and whether to keep a snapshot. */
 export interface AuditCommandOptions extends PersistorOptions {
@@ -21,7 +30,7 @@ export interface AuditCommandOptions extends PersistorOptions {
 /** The review, the previous review's snapshot it compares with, and whether this one's was kept. */
 export interface AuditResult extends AuditReport {
   previous: AuditSnapshot | null;
-  snapshot: AuditSnapshotOutcome | { kept: false; reason: 'not asked for' };
+  snapshot: AuditSnapshotOutcome;
 }
 
 function check(name: string, value: number | undefined, min: number, max: number): void {
@@ -50,6 +59,22 @@ export async function audit(options: AuditCommandOptions = {}): Promise<AuditRes
   check('days', days, 1, 366);
   check('the prefix digits', thresholds?.prefixDigits, 0, 6);
   check('the minimum flows of a prefix', thresholds?.minimumFlows, 1, 1_000_000);
+  const config = resolveConfig(rest);
+  if (config.cluster && !rest.db) {
+    // Every partition's figures added up before they are judged (a prefix's numbers are spread over the partitions).
+    return withCluster(rest, async ({ partitions }) => {
+      const reviewDays = days ?? DEFAULT_AUDIT_DAYS;
+      const prefixDigits = thresholds?.prefixDigits ?? 2;
+      const period = await auditPeriod(partitions[0]!.db, reviewDays);
+      const parts = [];
+      for (const partition of partitions) parts.push(await readAuditRows(partition.db, period.since, prefixDigits));
+      return {
+        ...buildAudit(parts, period, reviewDays, thresholds),
+        previous: null,
+        snapshot: { kept: false as const, reason: 'not kept on a cluster: run audit on a partition (--database-url) to keep its own' },
+      };
+    });
+  }
   return withRuntime(
     rest,
     async ({ db }) => {

@@ -126,28 +126,72 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   return groups;
 }
 
-/** Reviews the last `days` days (read-only; run it as the owner, as `health`: it reads the limits' record and the numbers' calling codes). */
-export async function runAudit(db: Database, options: { days?: number; thresholds?: Partial<AuditThresholds> } = {}): Promise<AuditReport> {
-  const days = options.days ?? DEFAULT_AUDIT_DAYS;
-  const thresholds = { ...DEFAULT_AUDIT_THRESHOLDS, ...options.thresholds };
-  const period = (await db.query<{ since: Date; until: Date }>(sqlFile('operations/audit/period.sql'), [days])).rows[0]!;
-  const since = period.since;
+/** What one database holds for a review: raw figures, added up across a cluster's partitions before they are judged. */
+interface AuditRows {
+  counts: AuditReport['counts'];
+  hits: Map<string, number>;
+  repeatLocked: AuditReport['repeatLocked'];
+  conversion: ConversionRow[];
+  devices: AuditReport['busiestDevices'];
+}
+
+/** The period of a review: the last `days` days by this database's clock. */
+export async function auditPeriod(db: Database, days: number): Promise<{ since: Date; until: Date }> {
+  return (await db.query<{ since: Date; until: Date }>(sqlFile('operations/audit/period.sql'), [days])).rows[0]!;
+}
+
+/** Reads one database's figures since `since` (read-only; as the owner: it reads the limits' own record and calling codes). */
+export async function readAuditRows(db: Database, since: Date, prefixDigits: number): Promise<AuditRows> {
   const a = (await db.query<Record<string, Count>>(sqlFile('operations/audit/attempts.sql'), [since])).rows[0]!;
-  const counts = {
-    flows: Number(a.flows),
-    codes: Number(a.codes),
-    checks: Number(a.checks),
-    membership_attempts: Number(a.membership_attempts),
-    sign_in_attempts: Number(a.sign_in_attempts),
-    failed_sign_ins: Number(a.failed_sign_ins),
-    lockouts: Number(a.lockouts),
+  const hits = (await db.query<{ limit_name: string; hits: Count }>(sqlFile('operations/audit/limit-hits.sql'), [since])).rows;
+  const locked = (
+    await db.query<{ masked_number: string; lockouts: Count; last_lockout: Date }>(sqlFile('operations/audit/repeat-locked.sql'), [
+      since,
+      LIST_LIMIT,
+    ])
+  ).rows;
+  const devices = (
+    await db.query<{ device: string; flows_started: Count; flows_verified: Count; numbers: Count }>(
+      sqlFile('operations/audit/busiest-devices.sql'),
+      [since, LIST_LIMIT],
+    )
+  ).rows;
+  return {
+    counts: {
+      flows: Number(a.flows),
+      codes: Number(a.codes),
+      checks: Number(a.checks),
+      membership_attempts: Number(a.membership_attempts),
+      sign_in_attempts: Number(a.sign_in_attempts),
+      failed_sign_ins: Number(a.failed_sign_ins),
+      lockouts: Number(a.lockouts),
+    },
+    hits: new Map(hits.map((r) => [r.limit_name, Number(r.hits)])),
+    repeatLocked: locked.map((r) => ({ number: r.masked_number, lockouts: Number(r.lockouts), lastLockout: r.last_lockout })),
+    conversion: (await db.query<ConversionRow>(sqlFile('operations/audit/conversion.sql'), [since, prefixDigits])).rows,
+    devices: devices.map((r) => ({
+      device: r.device,
+      flowsStarted: Number(r.flows_started),
+      flowsVerified: Number(r.flows_verified),
+      numbers: Number(r.numbers),
+    })),
   };
-  const hits = new Map(
-    (await db.query<{ limit_name: string; hits: Count }>(sqlFile('operations/audit/limit-hits.sql'), [since])).rows.map((r) => [
-      r.limit_name,
-      Number(r.hits),
-    ]),
-  );
+}
+
+/** The review of one database's rows — or of a cluster's partitions' rows, added up first. */
+export function buildAudit(
+  parts: readonly AuditRows[],
+  period: { since: Date; until: Date },
+  days: number,
+  overrides: Partial<AuditThresholds> = {},
+): AuditReport {
+  const thresholds = { ...DEFAULT_AUDIT_THRESHOLDS, ...overrides };
+  const counts = { flows: 0, codes: 0, checks: 0, membership_attempts: 0, sign_in_attempts: 0, failed_sign_ins: 0, lockouts: 0 };
+  const hits = new Map<string, number>();
+  for (const part of parts) {
+    for (const key of Object.keys(counts) as (keyof typeof counts)[]) counts[key] += part.counts[key];
+    for (const [limit, n] of part.hits) hits.set(limit, (hits.get(limit) ?? 0) + n);
+  }
   const limits = Object.entries(LIMIT_ATTEMPTS).map(([limit, kind]): LimitReview => {
     const refused = hits.get(limit) ?? 0;
     const allowed = counts[kind];
@@ -159,14 +203,12 @@ export async function runAudit(db: Database, options: { days?: number; threshold
       refusedPct: refused + allowed === 0 ? null : pct(refused, refused + allowed),
     };
   });
-  const repeatLocked = (
-    await db.query<{ masked_number: string; lockouts: Count; last_lockout: Date }>(sqlFile('operations/audit/repeat-locked.sql'), [
-      since,
-      LIST_LIMIT,
-    ])
-  ).rows.map((r) => ({ number: r.masked_number, lockouts: Number(r.lockouts), lastLockout: r.last_lockout }));
-
-  const rows = (await db.query<ConversionRow>(sqlFile('operations/audit/conversion.sql'), [since, thresholds.prefixDigits])).rows;
+  // A number lives on one partition: the lists only need merging.
+  const repeatLocked = parts
+    .flatMap((p) => p.repeatLocked)
+    .sort((x, y) => y.lockouts - x.lockouts || y.lastLockout.getTime() - x.lastLockout.getTime())
+    .slice(0, LIST_LIMIT);
+  const rows = parts.flatMap((p) => p.conversion);
   const byCallingCode = [...groupBy(rows, (r) => r.calling_code)]
     .map(([code, group]) => conversion(code, group))
     .sort((x, y) => y.flowsStarted - x.flowsStarted || x.key.localeCompare(y.key));
@@ -190,16 +232,35 @@ export async function runAudit(db: Database, options: { days?: number; threshold
     if (reasons.length > 0) suspiciousPrefixes.push({ ...review, reasons, burstRatio: Number.isFinite(burstRatio) ? burstRatio : null });
   }
   suspiciousPrefixes.sort((x, y) => y.flowsStarted - x.flowsStarted || x.key.localeCompare(y.key));
-  const busiestDevices = (
-    await db.query<{ device: string; flows_started: Count; flows_verified: Count; numbers: Count }>(
-      sqlFile('operations/audit/busiest-devices.sql'),
-      [since, LIST_LIMIT],
-    )
-  ).rows.map((r) => ({
-    device: r.device,
-    flowsStarted: Number(r.flows_started),
-    flowsVerified: Number(r.flows_verified),
-    numbers: Number(r.numbers),
-  }));
-  return { since, until: period.until, days, limits, counts, repeatLocked, byCallingCode, suspiciousPrefixes, busiestDevices, thresholds };
+  const devices = new Map<string, AuditReport['busiestDevices'][number]>();
+  for (const d of parts.flatMap((p) => p.devices)) {
+    const sum = devices.get(d.device) ?? { device: d.device, flowsStarted: 0, flowsVerified: 0, numbers: 0 };
+    sum.flowsStarted += d.flowsStarted;
+    sum.flowsVerified += d.flowsVerified;
+    sum.numbers += d.numbers; // a number lives on one partition: the partitions' sets do not overlap
+    devices.set(d.device, sum);
+  }
+  const busiestDevices = [...devices.values()]
+    .sort((x, y) => y.flowsStarted - x.flowsStarted || y.numbers - x.numbers)
+    .slice(0, LIST_LIMIT);
+  return {
+    since: period.since,
+    until: period.until,
+    days,
+    limits,
+    counts,
+    repeatLocked,
+    byCallingCode,
+    suspiciousPrefixes,
+    busiestDevices,
+    thresholds,
+  };
+}
+
+/** Reviews the last `days` days of one database (read-only; run it as the owner, as `health`: it reads the limits' record and the numbers' calling codes). */
+export async function runAudit(db: Database, options: { days?: number; thresholds?: Partial<AuditThresholds> } = {}): Promise<AuditReport> {
+  const days = options.days ?? DEFAULT_AUDIT_DAYS;
+  const thresholds = { ...DEFAULT_AUDIT_THRESHOLDS, ...options.thresholds };
+  const period = await auditPeriod(db, days);
+  return buildAudit([await readAuditRows(db, period.since, thresholds.prefixDigits)], period, days, thresholds);
 }
