@@ -70,6 +70,8 @@ export interface AuditReport {
   /** Numbers locked more than once, masked (calling code and last two digits). */
   repeatLocked: { number: string; lockouts: number; lastLockout: Date }[];
   byCallingCode: ConversionReview[];
+  /** The prefixes with the most flows (at most 10): conversion and codes per verification. */
+  byPrefix: ConversionReview[];
   suspiciousPrefixes: SuspiciousPrefix[];
   busiestDevices: { device: string; flowsStarted: number; flowsVerified: number; numbers: number }[];
   /** What a prefix is judged by. */
@@ -212,6 +214,10 @@ export function buildAudit(
   const byCallingCode = [...groupBy(rows, (r) => r.calling_code)]
     .map(([code, group]) => conversion(code, group))
     .sort((x, y) => y.flowsStarted - x.flowsStarted || x.key.localeCompare(y.key));
+  const byPrefix = [...groupBy(rows, (r) => r.prefix)]
+    .map(([prefix, group]) => conversion(prefix, group))
+    .sort((x, y) => y.flowsStarted - x.flowsStarted || x.key.localeCompare(y.key))
+    .slice(0, LIST_LIMIT);
   const suspiciousPrefixes: SuspiciousPrefix[] = [];
   for (const [prefix, group] of groupBy(rows, (r) => r.prefix)) {
     const review = conversion(prefix, group);
@@ -251,6 +257,7 @@ export function buildAudit(
     counts,
     repeatLocked,
     byCallingCode,
+    byPrefix,
     suspiciousPrefixes,
     busiestDevices,
     thresholds,

@@ -74,6 +74,10 @@ describe.each(engines)('audit on %s', (engine) => {
         { key: '+1', flowsStarted: 24, flowsVerified: 3, codesIssued: 24, conversionPct: 12.5, codesPerVerification: 8 },
         { key: '+44', flowsStarted: 1, flowsVerified: 1, codesIssued: 1, conversionPct: 100, codesPerVerification: 1 },
       ]);
+      expect(report.byPrefix).toEqual([
+        { key: '+141', flowsStarted: 24, flowsVerified: 3, codesIssued: 24, conversionPct: 12.5, codesPerVerification: 8 },
+        { key: '+4479', flowsStarted: 1, flowsVerified: 1, codesIssued: 1, conversionPct: 100, codesPerVerification: 1 },
+      ]);
       expect(report.suspiciousPrefixes).toEqual([
         expect.objectContaining({
           key: '+141',

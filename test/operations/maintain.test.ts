@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/database.js';
+import { health } from '../../src/commands/health.js';
 import { maintain } from '../../src/commands/maintain.js';
 import { bulkLoadSql } from '../schema-concurrency/bulk-data.js';
 import { createMembershipsClient } from '../../src/client/memberships-client.js';
@@ -52,6 +53,18 @@ describe.each(engines)('maintain on %s', (engine) => {
     const target = await createTestDatabase(engine, { withSchema: true });
     try {
       await withOpenDatabase(target, degrade);
+      // health flags each problem (the checks maintain answers)…
+      const levels = async () =>
+        Object.fromEntries(
+          (await health({ ...target.config, snapshot: false, thresholds: THRESHOLDS })).findings
+            .filter((f) => ['invalid-indexes', 'reindex-leftovers', 'index-bloat'].includes(f.check))
+            .map((f) => [`${f.check} ${f.subject}`, f.level]),
+        );
+      expect(await levels()).toMatchObject({
+        'invalid-indexes ecliptix.ix_event_log_maintain_test': 'CRIT',
+        'reindex-leftovers ecliptix.ix_event_log_created_at_ccnew': 'WARN',
+        'index-bloat ecliptix.ix_event_log_created_at': expect.stringMatching(/^(WARN|CRIT)$/),
+      });
       const plan = await maintain({ ...target.config, thresholds: THRESHOLDS });
       expect(plan.applied).toBe(false);
       const named = plan.steps.map((s) => `${s.kind} ${s.schema}.${s.name}`);
@@ -87,6 +100,8 @@ describe.each(engines)('maintain on %s', (engine) => {
           { name: 'ix_event_log_maintain_test', valid: true },
         ]);
       });
+      // …and every one of those findings is OK after maintain --apply.
+      expect(Object.entries(await levels()).filter(([, level]) => level !== 'OK')).toEqual([]);
       const after = await maintain({ ...target.config, thresholds: THRESHOLDS });
       expect(after.steps.filter((s) => s.table === 'event_log')).toEqual([]);
     } finally {

@@ -63,6 +63,22 @@ function printReport(output: Output, r: AuditResult): void {
     ),
   );
   output.line();
+  output.line(
+    `conversion by number prefix (calling code and ${r.thresholds.prefixDigits} digits; the ${r.byPrefix.length} with the most flows):`,
+  );
+  output.line(
+    table(
+      ['PREFIX', 'FLOWS', 'VERIFIED', 'CONVERSION %', 'CODES PER VERIFICATION'],
+      r.byPrefix.map((c) => [
+        c.key,
+        String(c.flowsStarted),
+        String(c.flowsVerified),
+        String(c.conversionPct),
+        orDash(c.codesPerVerification),
+      ]),
+    ),
+  );
+  output.line();
   if (r.suspiciousPrefixes.length === 0)
     output.line(`prefixes with low conversion or a burst (${r.thresholds.minimumFlows}+ flows): ${s.ok('none')}`);
   else {
