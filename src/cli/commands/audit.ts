@@ -8,6 +8,13 @@ import { parseWhole } from '../progress.js';
 
 const orDash = (value: number | null): string => (value === null ? '–' : String(value));
 
+function conversionTable(key: string, rows: AuditResult['byCallingCode']): string {
+  return table(
+    [key, 'FLOWS', 'VERIFIED', 'CONVERSION %', 'CODES PER VERIFICATION'],
+    rows.map((c) => [c.key, String(c.flowsStarted), String(c.flowsVerified), String(c.conversionPct), orDash(c.codesPerVerification)]),
+  );
+}
+
 function printReport(output: Output, r: AuditResult): void {
   const s = output.style;
   output.line(`security review: the last ${r.days} days (${r.since.toISOString()} to ${r.until.toISOString()}, database clock)`);
@@ -50,34 +57,12 @@ function printReport(output: Output, r: AuditResult): void {
   }
   output.line();
   output.line('conversion by country calling code:');
-  output.line(
-    table(
-      ['CODE', 'FLOWS', 'VERIFIED', 'CONVERSION %', 'CODES PER VERIFICATION'],
-      r.byCallingCode.map((c) => [
-        c.key,
-        String(c.flowsStarted),
-        String(c.flowsVerified),
-        String(c.conversionPct),
-        orDash(c.codesPerVerification),
-      ]),
-    ),
-  );
+  output.line(conversionTable('CODE', r.byCallingCode));
   output.line();
   output.line(
     `conversion by number prefix (calling code and ${r.thresholds.prefixDigits} digits; the ${r.byPrefix.length} with the most flows):`,
   );
-  output.line(
-    table(
-      ['PREFIX', 'FLOWS', 'VERIFIED', 'CONVERSION %', 'CODES PER VERIFICATION'],
-      r.byPrefix.map((c) => [
-        c.key,
-        String(c.flowsStarted),
-        String(c.flowsVerified),
-        String(c.conversionPct),
-        orDash(c.codesPerVerification),
-      ]),
-    ),
-  );
+  output.line(conversionTable('PREFIX', r.byPrefix));
   output.line();
   if (r.suspiciousPrefixes.length === 0)
     output.line(`prefixes with low conversion or a burst (${r.thresholds.minimumFlows}+ flows): ${s.ok('none')}`);

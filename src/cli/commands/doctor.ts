@@ -1,12 +1,11 @@
 /** The `doctor` command line: the issue-report bundle, printed or written to a file (0600, never over a file without --force). */
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { provenanceOf } from '../../config/load.js';
 import { doctor, doctorOfInvalidConfiguration, type DoctorConnection, type DoctorReport } from '../../commands/doctor.js';
 import { PersistorError, isPersistorError, messageOf } from '../../errors.js';
 import { formatDuration, table } from '../../util/format.js';
+import { replaceFile } from '../../util/replace-file.js';
+import { writeFile } from 'node:fs/promises';
 import type { CliContext, GlobalFlags } from '../context.js';
 
 function connectionLines(connection: DoctorConnection, indent = '  '): string[] {
@@ -113,14 +112,7 @@ async function writeReport(file: string, text: string, force: boolean): Promise<
       await writeFile(file, text, { flag: 'wx', mode: 0o600 });
       return;
     }
-    const aside = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-      await writeFile(aside, text, { flag: 'wx', mode: 0o600 });
-      await rename(aside, file);
-    } catch (error) {
-      await rm(aside, { force: true });
-      throw error;
-    }
+    await replaceFile(file, text, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST' && !force) {
       throw new PersistorError('INVALID_ARGUMENT', `${file} exists: doctor does not overwrite a file unless --force is given`);

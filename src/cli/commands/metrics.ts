@@ -1,24 +1,16 @@
 /** The `metrics` command line: Prometheus text on stdout, or written atomically for node_exporter's textfile collector. */
-import { chmod, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { metrics, type MetricsReport } from '../../commands/metrics.js';
 import { PersistorError, messageOf } from '../../errors.js';
+import { replaceFile } from '../../util/replace-file.js';
 import type { CliContext } from '../context.js';
 import { ReportedFailure } from '../output.js';
 
-/**
- * Writes `text` to `path` so that a reader sees the old file or the new one,
- * never half of it: a temporary file in the same directory, renamed over it.
- */
+/** Writes the exposition whole, never half of it: node_exporter may read the file at any moment (0644: it runs as another user). */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    await writeFile(temporary, text, { mode: 0o644 });
-    await chmod(temporary, 0o644); // whatever the umask: the collector runs as another user
-    await rename(temporary, path);
+    await replaceFile(path, text, 0o644);
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new PersistorError('OPERATION_FAILED', `cannot write ${path}: ${messageOf(error)}`, { cause: error });
   }
 }

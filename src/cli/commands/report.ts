@@ -1,9 +1,8 @@
 /** The `report` command line: the HTML (or Markdown, or JSON) report on stdout or in a file. */
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { REPORT_FORMATS, report, type ReportFormat } from '../../commands/report.js';
 import { PersistorError, messageOf } from '../../errors.js';
+import { replaceFile } from '../../util/replace-file.js';
 import type { CliContext } from '../context.js';
 import { parseWhole } from '../progress.js';
 
@@ -47,12 +46,9 @@ export function registerReportCommand(program: Command, cli: CliContext): void {
         process.stdout.write(result.document);
         return;
       }
-      const temporary = join(dirname(options.output), `.${basename(options.output)}.${process.pid}.tmp`);
       try {
-        await writeFile(temporary, result.document);
-        await rename(temporary, options.output);
+        await replaceFile(options.output, result.document, 0o644);
       } catch (error) {
-        await rm(temporary, { force: true });
         throw new PersistorError('OPERATION_FAILED', `cannot write ${options.output}: ${messageOf(error)}`, { cause: error });
       }
     });
